@@ -1,0 +1,143 @@
+"""Customer services on a real database (SQLite file and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from tricrm_tui.services import audit, customers
+from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
+
+
+def _add(ctx, code: str, name: str, **kw):  # type: ignore[no-untyped-def]
+    return customers.add_customer(ctx, {"code": code, "name": name, **kw})
+
+
+def test_add_normalises_and_show_returns_every_field(ctx) -> None:  # type: ignore[no-untyped-def]
+    rec = _add(
+        ctx,
+        "C001",
+        " 张伟明 ",
+        phone="１３８ 1234 5678",
+        email=" Zhang.Wei@Example.COM ",
+        birthday="1990年5月1日",
+        kind="企业",
+        tags="vip，重点",
+        province="广东",
+        city="深圳",
+    )
+    assert rec.name == "张伟明"
+    assert rec.phone == "+8613812345678"
+    assert rec.email == "zhang.wei@example.com"
+    assert rec.birthday == dt.date(1990, 5, 1)
+    assert rec.kind == "enterprise"
+    assert rec.tags == ["vip", "重点"]
+    assert rec.total_spent == Decimal("0.00")
+    shown = customers.get_customer(ctx, "C001").to_dict()
+    for key in (
+        "code",
+        "name",
+        "kind",
+        "industry",
+        "size",
+        "province",
+        "city",
+        "phone",
+        "email",
+        "birthday",
+        "registered",
+        "tags",
+        "owner",
+        "notes",
+        "consent",
+        "version",
+    ):
+        assert key in shown
+    assert shown["owner"] == "tester"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("phone", "12345", "phone"),
+        ("email", "bad@@x.com", "email"),
+        ("birthday", "01/05/2023", "date"),
+        ("kind", "alien", "kind"),
+    ],
+)
+def test_bad_input_names_the_field_and_stores_nothing(ctx, field, value, reason) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidInput) as err:
+        _add(ctx, "C002", "李娜", **{field: value})
+    assert err.value.field == field
+    assert reason in str(err.value)
+    assert customers.list_customers(ctx).total == 0
+    assert audit.list_entries(ctx).total == 0
+
+
+def test_duplicate_code_is_refused(ctx) -> None:  # type: ignore[no-untyped-def]
+    _add(ctx, "C001", "A")
+    with pytest.raises(InvalidInput) as err:
+        _add(ctx, "C001", "B")
+    assert err.value.code == "duplicate_key"
+
+
+def test_search_by_chinese_part_phone_digits_email_and_tag(ctx) -> None:  # type: ignore[no-untyped-def]
+    _add(ctx, "C001", "张伟明", phone="13812345678", email="wm@example.com", tags="vip")
+    _add(ctx, "C002", "王芳", phone="13987654321", email="fang@example.org")
+    _add(ctx, "C003", "Zhang Wei", email="zw@example.com")
+
+    def codes(q: str) -> list[str]:
+        return [c.code for c in customers.list_customers(ctx, search=q).items]
+
+    assert codes("伟") == ["C001"]
+    assert codes("伟明") == ["C001"]
+    assert codes("张伟明") == ["C001"]
+    assert codes("1234") == ["C001"]
+    assert codes("138 1234 5678") == ["C001"]
+    assert codes("fang@") == ["C002"]
+    assert codes("ZHANG") == ["C003"]
+    assert codes("vip") == ["C001"]
+    assert codes("nobody") == []
+
+
+def test_paging_and_sorting(ctx) -> None:  # type: ignore[no-untyped-def]
+    for i in range(7):
+        _add(ctx, f"C{i:03d}", f"N{6 - i}")
+    page = customers.list_customers(ctx, limit=3, offset=3)
+    assert [c.code for c in page.items] == ["C003", "C004", "C005"]
+    assert page.total == 7 and page.has_more
+    by_name = customers.list_customers(ctx, sort="-name", limit=2)
+    assert [c.name for c in by_name.items] == ["N6", "N5"]
+    with pytest.raises(InvalidInput):
+        customers.list_customers(ctx, sort="password")
+
+
+def test_edit_is_audited_with_before_and_after(ctx) -> None:  # type: ignore[no-untyped-def]
+    _add(ctx, "C001", "张三", city="北京")
+    rec = customers.edit_customer(ctx, "C001", {"city": "上海", "tags": "a,b"})
+    assert rec.city == "上海" and rec.version == 2 and rec.tags == ["a", "b"]
+    entry = audit.list_entries(ctx, entity="customer", entity_id="C001").items[0]
+    assert entry.action == "update" and entry.actor == "tester"
+    assert entry.before == {"city": "北京", "tags": []}
+    assert entry.after == {"city": "上海", "tags": ["a", "b"]}
+    assert customers.list_customers(ctx, search="上海").total == 0  # city is not searched
+    assert customers.list_customers(ctx, search="张三").total == 1
+
+
+def test_stale_version_is_a_conflict_and_changes_nothing(ctx) -> None:  # type: ignore[no-untyped-def]
+    _add(ctx, "C001", "张三")
+    customers.edit_customer(ctx, "C001", {"city": "上海"}, expected_version=1)
+    with pytest.raises(Conflict):
+        customers.edit_customer(ctx, "C001", {"city": "广州"}, expected_version=1)
+    assert customers.get_customer(ctx, "C001").city == "上海"
+
+
+def test_delete_hides_the_customer_and_keeps_the_trail(ctx) -> None:  # type: ignore[no-untyped-def]
+    _add(ctx, "C001", "张三")
+    customers.delete_customer(ctx, "C001")
+    with pytest.raises(NotFound):
+        customers.get_customer(ctx, "C001")
+    assert customers.list_customers(ctx).total == 0
+    assert [e.action for e in audit.list_entries(ctx).items] == ["delete", "create"]

@@ -1,0 +1,145 @@
+"""The ``tricrm`` command: global options, the command groups, and error handling.
+
+Start-up stays fast: this module and the group modules import only Typer and the i18n
+helpers at the top; each command imports the services it needs when it runs, so
+``tricrm --help`` loads neither SQLAlchemy nor Textual, numpy or scipy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from tricrm_tui import __version__
+from tricrm_tui.i18n import _, set_language
+
+# (command name, module, attribute): each module defines a Typer sub-app or a single command.
+GROUPS: list[tuple[str, str]] = [
+    ("customers", "tricrm_tui.cli.customers"),
+    ("db", "tricrm_tui.cli.db"),
+    ("audit", "tricrm_tui.cli.audit"),
+]
+COMMANDS: list[tuple[str, str, str]] = [
+    ("tui", "tricrm_tui.cli.tui", "open_tui"),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tricrm {__version__}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    from tricrm_tui.cli.state import STATE
+
+    app = typer.Typer(
+        name="tricrm",
+        help=_("tricrm: a keyboard-first customer-management system for the terminal."),
+        epilog=_("Example: tricrm --db ./shop.db customers list --search 张 --format json"),
+        no_args_is_help=False,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback(invoke_without_command=True)
+    def main(
+        ctx: typer.Context,
+        db: Annotated[
+            str | None,
+            typer.Option(
+                "--db",
+                help=_(
+                    "Database: a file path (SQLite) or postgresql+psycopg://user:pw@host/db. "
+                    "Default: $TRICRM_DB, else tricrm.db in the user data folder."
+                ),
+                metavar="URL_OR_PATH",
+            ),
+        ] = None,
+        lang: Annotated[
+            str | None,
+            typer.Option(
+                "--lang",
+                help=_("Language: en or zh_CN (default: from the locale)."),
+                metavar="LANG",
+            ),
+        ] = None,
+        user: Annotated[
+            str | None,
+            typer.Option(
+                "--user",
+                help=_(
+                    "Operator name recorded in the audit trail "
+                    "(default: $TRICRM_USER or the OS user)."
+                ),
+            ),
+        ] = None,
+        debug: Annotated[
+            bool, typer.Option("--debug", help=_("Show full tracebacks on errors."))
+        ] = False,
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version", callback=_version, is_eager=True, help=_("Show the version and exit.")
+            ),
+        ] = False,
+    ) -> None:
+        STATE.db, STATE.user, STATE.debug = db, user, debug
+        if ctx.invoked_subcommand is None:
+            from tricrm_tui.cli.tui import launch
+
+            launch()
+
+    for name, module in GROUPS:
+        sub = importlib.import_module(module).app
+        app.add_typer(sub, name=name)
+    for name, module, attr in COMMANDS:
+        fn = getattr(importlib.import_module(module), attr)
+        app.command(
+            name=name, help=fn.__tricrm_help__, epilog=getattr(fn, "__tricrm_epilog__", None)
+        )(fn)
+    return app
+
+
+def _preparse_language(argv: list[str]) -> str | None:
+    """``--lang`` must take effect before the help texts are built, so read it early."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point: one clear line on stderr and a documented exit code for every failure."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    set_language(_preparse_language(args))
+    debug = "--debug" in args or bool(os.environ.get("TRICRM_DEBUG"))
+    try:
+        app = build_app()
+        app(args=args, prog_name="tricrm", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.stderr.write(_("interrupted") + "\n")
+        raise SystemExit(130) from None
+    except Exception as exc:  # noqa: BLE001  (the one place errors become messages)
+        if debug:
+            raise
+        code = getattr(exc, "exit_code", None)
+        if isinstance(code, int):
+            sys.stderr.write(_("error: {message}").format(message=exc) + "\n")
+            raise SystemExit(code) from None
+        sys.stderr.write(
+            _("error: {message} (run with --debug for details)").format(
+                message=f"{type(exc).__name__}: {exc}"
+            )
+            + "\n"
+        )
+        raise SystemExit(1) from None

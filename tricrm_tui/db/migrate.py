@@ -1,0 +1,77 @@
+"""Alembic, run from inside the package: the migrations ship in ``db/migrations``.
+
+Opening a database compares its revision with the newest shipped one and upgrades if it is
+behind. A revision we do not know means a newer tricrm wrote it: we refuse with a clear
+message rather than guess.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import sqlalchemy as sa
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def alembic_config(engine: sa.Engine | None = None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        cfg.attributes["engine"] = engine
+    return cfg
+
+
+@cache
+def _script():  # type: ignore[no-untyped-def]
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revision() -> str:
+    head = _script().get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    return {rev.revision for rev in _script().walk_revisions()}
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def ensure_schema(engine: sa.Engine) -> None:
+    from tricrm_tui.db.errors import SchemaTooNew
+
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    if current is not None and current not in known_revisions():
+        raise SchemaTooNew(
+            f"this database is at schema revision {current}, made by a newer tricrm; "
+            f"this tricrm knows up to {head}. Upgrade tricrm to open it."
+        )
+    upgrade(engine)
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)
+
+
+def history() -> list[dict[str, str | None]]:
+    return [
+        {"revision": r.revision, "down_revision": str(r.down_revision or ""), "message": r.doc}
+        for r in _script().walk_revisions()
+    ]

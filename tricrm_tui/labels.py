@@ -1,0 +1,69 @@
+"""Display names of fields and coded values, shared by the CLI and the TUI.
+
+The English text is the gettext msgid; ``N_`` marks it for the catalog check without
+translating at import time, and :func:`field_label` translates when shown.
+"""
+
+from __future__ import annotations
+
+from tricrm_tui.i18n import _
+
+
+def N_(message: str) -> str:  # noqa: N802  (gettext's conventional name)
+    return message
+
+
+FIELD_LABELS = {
+    "code": N_("Code"),
+    "name": N_("Name"),
+    "kind": N_("Kind"),
+    "industry": N_("Industry"),
+    "size": N_("Size"),
+    "province": N_("Province"),
+    "city": N_("City"),
+    "address": N_("Address"),
+    "phone": N_("Phone"),
+    "email": N_("Email"),
+    "birthday": N_("Birthday"),
+    "registered": N_("Registered"),
+    "source": N_("Source"),
+    "owner": N_("Owner"),
+    "tags": N_("Tags"),
+    "notes": N_("Notes"),
+    "custom_fields": N_("Custom fields"),
+    "consent": N_("Consent"),
+    "region": N_("Region"),
+    "frequency_band": N_("Purchase frequency"),
+    "favourite_category": N_("Favourite category"),
+    "preferred_channel": N_("Preferred channel"),
+    "aov_band": N_("Order value band"),
+    "order_count": N_("Orders"),
+    "total_spent": N_("Total spent"),
+    "first_order": N_("First order"),
+    "last_order": N_("Last order"),
+    "rfm_segment": N_("RFM segment"),
+    "value_tier": N_("Value tier"),
+    "lifecycle": N_("Lifecycle"),
+    "member_level": N_("Member level"),
+    "points": N_("Points"),
+    "merged_into": N_("Merged into"),
+    "created_at": N_("Created"),
+    "updated_at": N_("Updated"),
+    "version": N_("Version"),
+}
+
+VALUE_LABELS = {
+    "individual": N_("individual"),
+    "enterprise": N_("enterprise"),
+}
+
+
+def field_label(key: str) -> str:
+    return _(FIELD_LABELS.get(key, key))
+
+
+def value_label(value: str | None) -> str:
+    if value is None:
+        return ""
+    msgid = VALUE_LABELS.get(value)
+    return _(msgid) if msgid else value

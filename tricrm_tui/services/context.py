@@ -1,0 +1,65 @@
+"""Who is acting, on which database, at what time: every service call takes one of these.
+
+Services use ``ctx.transaction()`` for writes, so the audit entry they record lands in the
+same transaction as the change it describes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from tricrm_tui.db.engine import Database
+from tricrm_tui.db.errors import translate_db_errors
+from tricrm_tui.models.types import utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    role: str = "admin"
+
+    @classmethod
+    def from_environment(cls) -> Actor:
+        """``TRICRM_USER`` (and ``TRICRM_ROLE``), else the OS account: scripts need no login."""
+        try:
+            name = os.environ.get("TRICRM_USER") or getpass.getuser()
+        except Exception:  # no passwd entry in some containers
+            name = "operator"
+        return cls(username=name, role=os.environ.get("TRICRM_ROLE", "admin"))
+
+
+@dataclass
+class ServiceContext:
+    db: Database
+    actor: Actor
+    clock: Callable[[], dt.datetime] = field(default=utcnow)
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def today(self) -> dt.date:
+        """Today in the operator's local time zone ("due today" means the local day)."""
+        return self.clock().astimezone().date()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with translate_db_errors(self.db.display_url), self.db.session() as s:
+            yield s
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with translate_db_errors(self.db.display_url), self.db.transaction() as s:
+            yield s
+
+
+def open_context(db_value: str | None = None, actor: Actor | None = None) -> ServiceContext:
+    from tricrm_tui.db.engine import open_database
+
+    return ServiceContext(db=open_database(db_value), actor=actor or Actor.from_environment())

@@ -1,0 +1,458 @@
+"""Customers: list, search, show, add, edit, delete. Plain dataclasses out, audited writes.
+
+Lists page in the database (LIMIT/OFFSET over an indexed sort key, ``id`` as tie-breaker)
+with a separate count, and search goes through :mod:`tricrm_tui.db.search`, so a page costs
+the same at 100 or 100,000 customers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tricrm_tui.db.search import customer_match, search_text_for
+from tricrm_tui.i18n import _
+from tricrm_tui.models import CONSENT_CHANNELS, Customer, CustomerTag
+from tricrm_tui.services import audit
+from tricrm_tui.services.context import ServiceContext
+from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
+from tricrm_tui.services.normalize import (
+    clean_text,
+    normalise_code,
+    normalise_email,
+    normalise_kind,
+    normalise_phone,
+    parse_date,
+)
+from tricrm_tui.services.paging import Page, clamp_limit
+
+C = Customer.__table__.c
+T = CustomerTag.__table__.c
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    """Everything stored about one customer, under the names the CLI's JSON uses."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    industry: str | None
+    size: str | None
+    province: str | None
+    city: str | None
+    address: str | None
+    phone: str | None
+    email: str | None
+    birthday: dt.date | None
+    registered: dt.date | None
+    source: str | None
+    owner: str | None
+    tags: list[str]
+    notes: str | None
+    custom_fields: dict[str, Any]
+    consent: dict[str, bool]
+    region: str | None
+    frequency_band: str | None
+    favourite_category: str | None
+    preferred_channel: str | None
+    aov_band: str | None
+    order_count: int
+    total_spent: Decimal
+    first_order: dt.date | None
+    last_order: dt.date | None
+    rfm_segment: str | None
+    value_tier: str | None
+    lifecycle: str | None
+    member_level: str | None
+    points: int
+    merged_into: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("id")
+        return d
+
+
+# Public field name → column, for the fields people set and sort by.
+FIELD_COLUMNS = {
+    "code": "code",
+    "name": "name",
+    "kind": "kind",
+    "industry": "industry",
+    "size": "size_band",
+    "province": "province",
+    "city": "city",
+    "address": "address",
+    "phone": "phone",
+    "email": "email",
+    "birthday": "birthday",
+    "registered": "registered_on",
+    "source": "source_channel",
+    "owner": "owner",
+    "notes": "notes",
+}
+EDITABLE = tuple(FIELD_COLUMNS) + ("tags", "custom_fields", "consent")
+
+SORT_COLUMNS = {
+    "code": C.code,
+    "name": C.name,
+    "kind": C.kind,
+    "industry": C.industry,
+    "province": C.province,
+    "city": C.city,
+    "registered": C.registered_on,
+    "owner": C.owner,
+    "orders": C.order_count,
+    "spent": C.total_spent,
+    "last_order": C.last_order_on,
+    "tier": C.value_tier,
+    "segment": C.rfm_segment,
+    "lifecycle": C.lifecycle,
+    "created": C.created_at,
+    "updated": C.updated_at,
+}
+
+
+def _record(row: Any, tags: list[str], merged_code: str | None = None) -> CustomerRecord:
+    return CustomerRecord(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        kind=row.kind,
+        industry=row.industry,
+        size=row.size_band,
+        province=row.province,
+        city=row.city,
+        address=row.address,
+        phone=row.phone,
+        email=row.email,
+        birthday=row.birthday,
+        registered=row.registered_on,
+        source=row.source_channel,
+        owner=row.owner,
+        tags=tags,
+        notes=row.notes,
+        custom_fields=dict(row.custom_fields or {}),
+        consent={ch: bool(getattr(row, f"consent_{ch}")) for ch in CONSENT_CHANNELS},
+        region=row.region,
+        frequency_band=row.frequency_band,
+        favourite_category=row.favourite_category,
+        preferred_channel=row.preferred_channel,
+        aov_band=row.aov_band,
+        order_count=row.order_count,
+        total_spent=Decimal(row.total_spent or 0).quantize(Decimal("0.01")),
+        first_order=row.first_order_on,
+        last_order=row.last_order_on,
+        rfm_segment=row.rfm_segment,
+        value_tier=row.value_tier,
+        lifecycle=row.lifecycle,
+        member_level=row.member_level,
+        points=row.points_balance,
+        merged_into=merged_code,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+def _tags_for(session: Session, ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        q = sa.select(T.customer_id, T.tag).where(T.customer_id.in_(ids)).order_by(T.tag)
+        for cid, tag in session.execute(q):
+            out[cid].append(tag)
+    return out
+
+
+def _select_customers() -> sa.Select:
+    merged = Customer.__table__.alias("merged")
+    return sa.select(Customer.__table__, merged.c.code.label("merged_code")).outerjoin(
+        merged, merged.c.id == C.merged_into_id
+    )
+
+
+def active_condition() -> sa.ColumnElement[bool]:
+    """Customers that lists show: not deleted and not merged into another."""
+    return sa.and_(C.deleted_at.is_(None), C.merged_into_id.is_(None))
+
+
+def list_customers(
+    ctx: ServiceContext,
+    *,
+    search: str | None = None,
+    where: sa.ColumnElement[bool] | None = None,
+    sort: str = "code",
+    descending: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+    include_merged: bool = False,
+) -> Page[CustomerRecord]:
+    """One page of customers matching ``search`` (code, name, phone digits, email, tags, notes)."""
+    key = sort.lstrip("-")
+    if sort.startswith("-"):
+        descending = True
+    col = SORT_COLUMNS.get(key)
+    if col is None:
+        raise InvalidInput(
+            _("cannot sort by {field}; choose one of: {choices}").format(
+                field=key, choices=", ".join(SORT_COLUMNS)
+            ),
+            field="sort",
+        )
+    limit = clamp_limit(limit)
+    conds: list[sa.ColumnElement[bool]] = [] if include_merged else [active_condition()]
+    if search:
+        conds.append(customer_match(ctx.db.backend, search, C.id, C.search_text))
+    if where is not None:
+        conds.append(where)
+    order = [col.desc() if descending else col.asc(), C.id.desc() if descending else C.id.asc()]
+    with ctx.session() as s:
+        total = s.execute(
+            sa.select(sa.func.count()).select_from(Customer.__table__).where(*conds)
+        ).scalar_one()
+        rows = s.execute(
+            _select_customers().where(*conds).order_by(*order).limit(limit).offset(offset)
+        ).all()
+        tags = _tags_for(s, [r.id for r in rows])
+    return Page(
+        items=[_record(r, tags[r.id], r.merged_code) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def _load_row(session: Session, code: str) -> Any:
+    row = session.execute(_select_customers().where(C.code == code)).first()
+    if row is None or row.deleted_at is not None:
+        raise NotFound(_("no customer with code {code}").format(code=code))
+    return row
+
+
+def get_customer(ctx: ServiceContext, code: str) -> CustomerRecord:
+    with ctx.session() as s:
+        row = _load_row(s, code)
+        return _record(row, _tags_for(s, [row.id])[row.id], row.merged_code)
+
+
+def customer_id_for(session: Session, code: str) -> int:
+    cid = session.execute(
+        sa.select(C.id).where(C.code == code, C.deleted_at.is_(None))
+    ).scalar_one_or_none()
+    if cid is None:
+        raise NotFound(_("no customer with code {code}").format(code=code))
+    return cid
+
+
+def _clean_tags(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value.replace("，", ",").split(",") if isinstance(value, str) else list(value)
+    return sorted({clean_text(t) for t in items if clean_text(t)})
+
+
+def validate_fields(data: dict[str, Any], *, region: str = "CN") -> dict[str, Any]:
+    """Public field names → clean column values; raises InvalidInput naming the field."""
+    unknown = set(data) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput(
+            _("unknown field: {field}").format(field=", ".join(sorted(unknown))),
+            field=sorted(unknown)[0],
+        )
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("tags", "custom_fields", "consent"):
+            continue
+        col = FIELD_COLUMNS[key]
+        text = clean_text(value) if value is not None else ""
+        if key == "code":
+            out[col] = normalise_code(value)
+        elif key == "name":
+            if not text:
+                raise InvalidInput(_("name is required"), field="name", code="missing_required")
+            if len(text) > 200:
+                raise InvalidInput(_("name is longer than 200 characters"), field="name")
+            out[col] = text
+        elif not text:
+            out[col] = "individual" if key == "kind" else None
+        elif key == "kind":
+            out[col] = normalise_kind(text)
+        elif key == "phone":
+            out[col] = normalise_phone(text, region)
+        elif key == "email":
+            out[col] = normalise_email(text)
+        elif key in ("birthday", "registered"):
+            day = parse_date(value, field=key)
+            if key == "birthday" and day > dt.date.today():
+                raise InvalidInput(_("birthday is in the future"), field="birthday")
+            out[col] = day
+        else:
+            out[col] = text
+    if "custom_fields" in data:
+        cf = data["custom_fields"] or {}
+        if not isinstance(cf, dict):
+            raise InvalidInput(_("custom fields must be a mapping"), field="custom_fields")
+        out["custom_fields"] = cf
+    if "consent" in data:
+        for ch, allowed in (data["consent"] or {}).items():
+            if ch not in CONSENT_CHANNELS:
+                raise InvalidInput(
+                    _("unknown consent channel: {channel}").format(channel=ch), field="consent"
+                )
+            out[f"consent_{ch}"] = bool(allowed)
+    return out
+
+
+def _public(values: dict[str, Any]) -> dict[str, Any]:
+    back = {v: k for k, v in FIELD_COLUMNS.items()}
+    return {back.get(k, k): v for k, v in values.items() if k != "search_text"}
+
+
+def add_customer(ctx: ServiceContext, data: dict[str, Any]) -> CustomerRecord:
+    if not data.get("code"):
+        raise InvalidInput(_("customer code is required"), field="code", code="missing_required")
+    if not data.get("name"):
+        raise InvalidInput(_("name is required"), field="name", code="missing_required")
+    values = validate_fields(data)
+    tags = _clean_tags(data.get("tags"))
+    now = ctx.now()
+    values.setdefault("kind", "individual")
+    values.setdefault("registered_on", ctx.today())
+    values.setdefault("owner", ctx.actor.username)
+    values.update(created_at=now, updated_at=now, version=1)
+    values["search_text"] = search_text_for(
+        values["code"],
+        values["name"],
+        values.get("phone"),
+        values.get("email"),
+        tags,
+        values.get("notes"),
+    )
+    with ctx.transaction() as s:
+        exists = s.execute(sa.select(C.id).where(C.code == values["code"])).scalar_one_or_none()
+        if exists is not None:
+            raise InvalidInput(
+                _("a customer with code {code} already exists").format(code=values["code"]),
+                field="code",
+                code="duplicate_key",
+            )
+        cid = s.execute(sa.insert(Customer.__table__).values(**values)).inserted_primary_key[0]
+        if tags:
+            s.execute(
+                sa.insert(CustomerTag.__table__), [{"customer_id": cid, "tag": t} for t in tags]
+            )
+        audit.record(
+            s,
+            ctx.actor,
+            "customer",
+            values["code"],
+            "create",
+            None,
+            {**_public(values), "tags": tags},
+        )
+    return get_customer(ctx, values["code"])
+
+
+def edit_customer(
+    ctx: ServiceContext,
+    code: str,
+    changes: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> CustomerRecord:
+    """Apply ``changes``; with ``expected_version``, refuse if someone saved in between."""
+    values = validate_fields(changes)
+    with ctx.transaction() as s:
+        row = _load_row(s, code)
+        if expected_version is not None and row.version != expected_version:
+            raise Conflict(
+                _(
+                    "customer {code} was changed by someone else since you opened it "
+                    "(version {theirs}, yours {mine}); reload and apply your change again"
+                ).format(code=code, theirs=row.version, mine=expected_version)
+            )
+        old_tags = _tags_for(s, [row.id])[row.id]
+        new_tags = _clean_tags(changes["tags"]) if "tags" in changes else old_tags
+        before = {k: getattr(row, k) for k in values if getattr(row, k) != values[k]}
+        after = {k: values[k] for k in before}
+        if new_tags != old_tags:
+            before["tags"], after["tags"] = old_tags, new_tags
+        if not after:
+            return _record(row, old_tags, row.merged_code)
+        if "code" in after:
+            clash = s.execute(sa.select(C.id).where(C.code == after["code"])).scalar_one_or_none()
+            if clash is not None:
+                raise InvalidInput(
+                    _("a customer with code {code} already exists").format(code=after["code"]),
+                    field="code",
+                    code="duplicate_key",
+                )
+        merged = {k: getattr(row, k) for k in ("code", "name", "phone", "email", "notes")}
+        merged.update({k: v for k, v in values.items() if k in merged})
+        col_changes = {k: v for k, v in after.items() if k != "tags"}
+        col_changes["search_text"] = search_text_for(
+            merged["code"],
+            merged["name"],
+            merged["phone"],
+            merged["email"],
+            new_tags,
+            merged["notes"],
+        )
+        col_changes.update(updated_at=ctx.now(), version=row.version + 1)
+        result = s.execute(
+            sa.update(Customer.__table__)
+            .where(C.id == row.id, C.version == row.version)
+            .values(**col_changes)
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                _(
+                    "customer {code} was changed by someone else while saving; reload and retry"
+                ).format(code=code)
+            )
+        if "tags" in after:
+            s.execute(sa.delete(CustomerTag.__table__).where(T.customer_id == row.id))
+            if new_tags:
+                s.execute(
+                    sa.insert(CustomerTag.__table__),
+                    [{"customer_id": row.id, "tag": t} for t in new_tags],
+                )
+        audit.record(s, ctx.actor, "customer", code, "update", _public(before), _public(after))
+    return get_customer(ctx, merged["code"])
+
+
+def delete_customer(ctx: ServiceContext, code: str) -> None:
+    """Mark a customer deleted. Their orders and history stay, so reports do not change."""
+    with ctx.transaction() as s:
+        row = _load_row(s, code)
+        s.execute(
+            sa.update(Customer.__table__)
+            .where(C.id == row.id)
+            .values(deleted_at=ctx.now(), version=row.version + 1, updated_at=ctx.now())
+        )
+        audit.record(s, ctx.actor, "customer", code, "delete", {"name": row.name}, None)
+
+
+@dataclass
+class CustomerCounts:
+    total: int = 0
+    individuals: int = 0
+    enterprises: int = 0
+    by_province: dict[str, int] = field(default_factory=dict)
+
+
+def count_customers(ctx: ServiceContext) -> int:
+    with ctx.session() as s:
+        return s.execute(
+            sa.select(sa.func.count()).select_from(Customer.__table__).where(active_condition())
+        ).scalar_one()
