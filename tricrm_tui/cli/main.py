@@ -25,6 +25,7 @@ GROUPS: list[tuple[str, str]] = [
 ]
 COMMANDS: list[tuple[str, str, str]] = [
     ("tui", "tricrm_tui.cli.tui", "open_tui"),
+    ("demo", "tricrm_tui.cli.demo", "demo"),
 ]
 
 
