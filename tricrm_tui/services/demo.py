@@ -561,7 +561,9 @@ class _Generator:
         has_phone = rng.random(n) < 0.97
         phones = [
             f"+86{D.MOBILE_PREFIXES[p]}{s:08d}" if ok else None
-            for p, s, ok in zip(prefix.tolist(), subscriber.tolist(), has_phone.tolist())
+            for p, s, ok in zip(
+                prefix.tolist(), subscriber.tolist(), has_phone.tolist(), strict=True
+            )
         ]
         age_days = (rng.normal(38, 11, n).clip(18, 80) * 365.25).astype(int)
         birthday = np.where(
