@@ -166,13 +166,21 @@ class _Writer:
         self.progress = progress
         self.counts: dict[str, int] = {}
 
-    def insert(self, table: sa.Table, n: int, columns: dict[str, Column]) -> None:
-        keys = list(columns)
+    def insert(
+        self,
+        table: sa.Table,
+        n: int,
+        columns: dict[str, Column],
+        batch: Callable[[int, int], dict[str, list[Any]]] | None = None,
+    ) -> None:
+        """Insert ``n`` rows; ``batch(a, b)`` may add columns composed per batch."""
         stmt = sa.insert(table)
         for start in range(0, n, BATCH):
             stop = min(n, start + BATCH)
-            values = []
-            for k in keys:
+            extra = batch(start, stop) if batch else {}
+            keys = list(extra) + list(columns)
+            values = list(extra.values())
+            for k in columns:
                 col = columns[k]
                 if callable(col):
                     values.append(col(start, stop))
@@ -503,115 +511,126 @@ class _Generator:
         self.segment = _pick(rng, [0.05, 0.33, 0.30, 0.22, 0.10], n)
         self.owner = np.where(rng.random(n) < 0.6, rng.integers(0, len(D.OWNERS), n), -1)
 
-    def _names(self) -> tuple[list[str], list[str | None]]:
+    def draw_people(self) -> None:
+        """Every random choice behind names, contacts and tags, drawn up front (numpy);
+        the strings are composed one batch at a time by :meth:`people_batch`."""
         rng, n = self.rng, self.n
-        style = _pick(rng, [0.85, 0.05, 0.10], n)  # simplified, traditional, Latin
-        surname = _pick(rng, [s[2] for s in D.SURNAMES], n)
-        g1 = rng.integers(0, len(D.GIVEN_CHARS), n)
-        g2 = np.where(rng.random(n) < 0.7, rng.integers(0, len(D.GIVEN_CHARS), n), -1)
-        t_s = rng.integers(0, len(D.TRADITIONAL_SURNAMES), n)
-        t_g1 = rng.integers(0, len(D.TRADITIONAL_GIVEN), n)
-        t_g2 = rng.integers(0, len(D.TRADITIONAL_GIVEN), n)
-        l_first = rng.integers(0, len(D.LATIN_FIRST), n)
-        l_last = rng.integers(0, len(D.LATIN_LAST), n)
-        brand = rng.integers(0, len(D.BRAND_WORDS), n)
-        industry = _pick(rng, [i[2] for i in D.INDUSTRIES], n)
-        latin_co = rng.random(n) < 0.05
-        domain = rng.integers(0, len(D.EMAIL_DOMAINS), n)
-        email_num = rng.integers(1, 1000, n)
-        has_email = rng.random(n) < 0.85
-        self.industry = np.where(self.enterprise, industry, -1)
-        names: list[str] = []
-        emails: list[str | None] = []
-        for i in range(n):
-            if self.enterprise[i]:
-                word, py = D.BRAND_WORDS[brand[i]]
-                if latin_co[i]:
-                    name = D.LATIN_COMPANIES[brand[i] % len(D.LATIN_COMPANIES)]
-                else:
-                    city = D.PROVINCES[self.province[i]][2][self.city[i]]
-                    name = f"{city.removesuffix('市')}{word}{D.INDUSTRIES[industry[i]][1]}有限公司"
-                email = f"sales{email_num[i]}@{py}.com.cn"
-            elif style[i] == 0:
-                s, spy, _w = D.SURNAMES[surname[i]]
-                c1, p1 = D.GIVEN_CHARS[g1[i]]
-                c2, p2 = D.GIVEN_CHARS[g2[i]] if g2[i] >= 0 else ("", "")
-                name = s + c1 + c2
-                email = f"{spy}{p1}{p2}{email_num[i]}@{D.EMAIL_DOMAINS[domain[i]]}"
-            elif style[i] == 1:
-                s, spy = D.TRADITIONAL_SURNAMES[t_s[i]]
-                c1, p1 = D.TRADITIONAL_GIVEN[t_g1[i]]
-                c2, p2 = D.TRADITIONAL_GIVEN[t_g2[i]]
-                name = s + c1 + c2
-                email = f"{p1}{p2}.{spy}@{D.EMAIL_DOMAINS[domain[i]]}"
+        d: dict[str, np.ndarray] = {
+            "style": _pick(rng, [0.85, 0.05, 0.10], n),  # simplified, traditional, Latin
+            "surname": _pick(rng, [s[2] for s in D.SURNAMES], n),
+            "g1": rng.integers(0, len(D.GIVEN_CHARS), n),
+            "g2": np.where(rng.random(n) < 0.7, rng.integers(0, len(D.GIVEN_CHARS), n), -1),
+            "t_s": rng.integers(0, len(D.TRADITIONAL_SURNAMES), n),
+            "t_g1": rng.integers(0, len(D.TRADITIONAL_GIVEN), n),
+            "t_g2": rng.integers(0, len(D.TRADITIONAL_GIVEN), n),
+            "l_first": rng.integers(0, len(D.LATIN_FIRST), n),
+            "l_last": rng.integers(0, len(D.LATIN_LAST), n),
+            "brand": rng.integers(0, len(D.BRAND_WORDS), n),
+            "industry": _pick(rng, [i[2] for i in D.INDUSTRIES], n),
+            "latin_co": rng.random(n) < 0.05,
+            "domain": rng.integers(0, len(D.EMAIL_DOMAINS), n),
+            "email_num": rng.integers(1, 1000, n),
+            "has_email": rng.random(n) < 0.85,
+            "prefix": rng.integers(0, len(D.MOBILE_PREFIXES), n),
+            "subscriber": rng.integers(0, 10**8, n),
+            "has_phone": rng.random(n) < 0.97,
+            "road": rng.integers(0, len(D.ROADS), n),
+            "number": rng.integers(1, 999, n),
+            "has_address": rng.random(n) < 0.7,
+            "tagged": rng.random(n) < 0.3,
+            "tag_pick": rng.integers(0, len(D.CUSTOMER_TAGS), n),
+            "notes": np.where(rng.random(n) < 0.05, rng.integers(0, len(NOTE_TEXTS), n), -1),
+        }
+        self.industry = np.where(self.enterprise, d["industry"], -1)
+        self.people = d
+
+    def _name_email(self, i: int) -> tuple[str, str]:
+        d = self.people
+        if self.enterprise[i]:
+            word, py = D.BRAND_WORDS[d["brand"][i]]
+            if d["latin_co"][i]:
+                name = D.LATIN_COMPANIES[d["brand"][i] % len(D.LATIN_COMPANIES)]
             else:
-                first, last = D.LATIN_FIRST[l_first[i]], D.LATIN_LAST[l_last[i]]
-                name = f"{first} {last}"
-                ascii_last = last.lower().replace("ü", "ue")
-                email = f"{first.lower()}.{ascii_last}{email_num[i]}@{D.EMAIL_DOMAINS[domain[i]]}"
-            names.append(name)
-            emails.append(email if has_email[i] else None)
-        return names, emails
+                city = D.PROVINCES[self.province[i]][2][self.city[i]]
+                business = D.INDUSTRIES[d["industry"][i]][1]
+                name = f"{city.removesuffix('市')}{word}{business}有限公司"
+            return name, f"sales{d['email_num'][i]}@{py}.com.cn"
+        domain = D.EMAIL_DOMAINS[d["domain"][i]]
+        if d["style"][i] == 0:
+            s, spy, _w = D.SURNAMES[d["surname"][i]]
+            c1, p1 = D.GIVEN_CHARS[d["g1"][i]]
+            c2, p2 = D.GIVEN_CHARS[d["g2"][i]] if d["g2"][i] >= 0 else ("", "")
+            return s + c1 + c2, f"{spy}{p1}{p2}{d['email_num'][i]}@{domain}"
+        if d["style"][i] == 1:
+            s, spy = D.TRADITIONAL_SURNAMES[d["t_s"][i]]
+            c1, p1 = D.TRADITIONAL_GIVEN[d["t_g1"][i]]
+            c2, p2 = D.TRADITIONAL_GIVEN[d["t_g2"][i]]
+            return s + c1 + c2, f"{p1}{p2}.{spy}@{domain}"
+        first, last = D.LATIN_FIRST[d["l_first"][i]], D.LATIN_LAST[d["l_last"][i]]
+        ascii_last = last.lower().replace("ü", "ue")
+        return f"{first} {last}", f"{first.lower()}.{ascii_last}{d['email_num'][i]}@{domain}"
+
+    def _tags(self, i: int) -> list[str]:
+        """VIP for the big spenders of the loyal head, 企业采购 for regular companies, and a
+        sprinkling of the rest."""
+        tags = set()
+        if self.segment[i] == 4 and self.spend_cents[i] > 1_000_000:
+            tags.add("VIP")
+        if self.enterprise[i] and self.segment[i] >= 3:
+            tags.add("企业采购")
+        if self.people["tagged"][i]:
+            tags.add(D.CUSTOMER_TAGS[self.people["tag_pick"][i]])
+        return sorted(tags)
+
+    def people_batch(self, a: int, b: int) -> dict[str, list[Any]]:
+        """The text columns of customers a..b (names, contacts, places, search text)."""
+        d = self.people
+        out: dict[str, list[Any]] = {
+            k: []
+            for k in ("code", "name", "email", "phone", "province", "city", "address", "notes")
+        }
+        out["search_text"] = []
+        for i in range(a, b):
+            name, email = self._name_email(i)
+            email = email if d["has_email"][i] else None
+            phone = (
+                f"+86{D.MOBILE_PREFIXES[d['prefix'][i]]}{d['subscriber'][i]:08d}"
+                if d["has_phone"][i]
+                else None
+            )
+            prov, _share, city_list = D.PROVINCES[self.province[i]]
+            city = city_list[self.city[i]]
+            place = city if prov == city else prov + city
+            address = (
+                f"{place}{D.ROADS[d['road'][i]]}{d['number'][i]}号" if d["has_address"][i] else None
+            )
+            note = NOTE_TEXTS[d["notes"][i]] if d["notes"][i] >= 0 else None
+            code = f"C{i + 1:06d}"
+            for key, value in (
+                ("code", code),
+                ("name", name),
+                ("email", email),
+                ("phone", phone),
+                ("province", prov),
+                ("city", city),
+                ("address", address),
+                ("notes", note),
+            ):
+                out[key].append(value)
+            out["search_text"].append(
+                search_text_for(code, name, phone, email, self._tags(i), note)
+            )
+        return out
 
     def write_customers(self) -> None:
         rng, n = self.rng, self.n
-        names, emails = self._names()
-        prefix = rng.integers(0, len(D.MOBILE_PREFIXES), n)
-        subscriber = rng.integers(0, 10**8, n)
-        has_phone = rng.random(n) < 0.97
-        phones = [
-            f"+86{D.MOBILE_PREFIXES[p]}{s:08d}" if ok else None
-            for p, s, ok in zip(
-                prefix.tolist(), subscriber.tolist(), has_phone.tolist(), strict=True
-            )
-        ]
+        self.draw_people()
         age_days = (rng.normal(38, 11, n).clip(18, 80) * 365.25).astype(int)
         birthday = np.where(
             ~self.enterprise & (rng.random(n) < 0.85),
             self.anchor - age_days - rng.integers(0, 365, n),
             -1,
         )
-        road = rng.integers(0, len(D.ROADS), n)
-        number = rng.integers(1, 999, n)
-        has_address = rng.random(n) < 0.7
-        addresses: list[str | None] = []
-        provinces: list[str] = []
-        cities: list[str] = []
-        for i in range(n):
-            prov, _share, city_list = D.PROVINCES[self.province[i]]
-            city = city_list[self.city[i]]
-            provinces.append(prov)
-            cities.append(city)
-            place = city if prov == city else prov + city
-            addresses.append(f"{place}{D.ROADS[road[i]]}{number[i]}号" if has_address[i] else None)
-        # Tags: VIP for the loyal head, 企业采购 for companies, a sprinkling of the rest.
-        tag_rows: list[tuple[int, str]] = []
-        tagged = rng.random(n) < 0.3
-        tag_pick = rng.integers(0, len(D.CUSTOMER_TAGS), n)
-        tags: list[list[str]] = [[] for _ in range(n)]
-        for i in range(n):
-            if self.segment[i] == 4 and self.spend_cents[i] > 1_000_000:
-                tags[i].append("VIP")
-            if self.enterprise[i] and self.segment[i] >= 3:
-                tags[i].append("企业采购")
-            if tagged[i]:
-                tags[i].append(D.CUSTOMER_TAGS[tag_pick[i]])
-            tags[i] = sorted(set(tags[i]))
-            tag_rows += [(i + 1, t) for t in tags[i]]
-        notes = np.where(rng.random(n) < 0.05, rng.integers(0, 4, n), -1)
-        note_texts = ["喜欢绿茶，不喝咖啡", "只在工作日联系", "老客户介绍", "对价格敏感，关注促销"]
-        codes = [f"C{i:06d}" for i in range(1, n + 1)]
-        search = [
-            search_text_for(
-                codes[i],
-                names[i],
-                phones[i],
-                emails[i],
-                tags[i],
-                note_texts[notes[i]] if notes[i] >= 0 else None,
-            )
-            for i in range(n)
-        ]
         created = _seconds(self.registered, rng)
         size = _pick(rng, [s[1] for s in D.SIZE_BANDS], n)
         self.w.insert(
@@ -619,18 +638,11 @@ class _Generator:
             n,
             {
                 "id": self.ids,
-                "code": codes,
-                "name": names,
-                "kind": [("enterprise" if e else "individual") for e in self.enterprise.tolist()],
+                "kind": _labels(self.enterprise.astype(int), ["individual", "enterprise"]),
                 "industry": _labels(self.industry, [i[0] for i in D.INDUSTRIES]),
                 "size_band": _labels(
                     np.where(self.enterprise, size, -1), [s[0] for s in D.SIZE_BANDS]
                 ),
-                "province": provinces,
-                "city": cities,
-                "address": addresses,
-                "phone": phones,
-                "email": emails,
                 "birthday": lambda a, b: [
                     dt.date.fromordinal(o) if o > 0 else None for o in birthday[a:b].tolist()
                 ],
@@ -640,7 +652,6 @@ class _Generator:
                     [s[0] for s in D.SOURCE_CHANNELS],
                 ),
                 "owner": _labels(self.owner, D.OWNERS),
-                "notes": _labels(notes, note_texts),
                 "custom_fields": _constant({}),
                 "consent_email": rng.random(n) < 0.85,
                 "consent_sms": rng.random(n) < 0.75,
@@ -648,19 +659,24 @@ class _Generator:
                 "consent_wechat": rng.random(n) < 0.8,
                 "member_level": _labels(self.level, [lv[0] for lv in D.MEMBER_LEVELS]),
                 "points_balance": self.balance,
-                "search_text": search,
                 "created_at": _mapped(created, _datetimes),
                 "updated_at": _mapped(created, _datetimes),
                 "version": _constant(1),
                 "order_count": _constant(0),
                 "total_spent": _constant(Decimal("0")),
             },
+            batch=self.people_batch,
         )
+        tag_cust: list[int] = []
+        tag_names: list[str] = []
+        for i in range(n):
+            for tag in self._tags(i):
+                tag_cust.append(i + 1)
+                tag_names.append(tag)
         self.w.insert(
-            CustomerTag.__table__,
-            len(tag_rows),
-            {"customer_id": [r[0] for r in tag_rows], "tag": [r[1] for r in tag_rows]},
+            CustomerTag.__table__, len(tag_cust), {"customer_id": tag_cust, "tag": tag_names}
         )
+        del self.people
 
     # -- orders ------------------------------------------------------------------------
 
@@ -1080,5 +1096,6 @@ class _Generator:
         )
 
 
+NOTE_TEXTS = ["喜欢绿茶，不喝咖啡", "只在工作日联系", "老客户介绍", "对价格敏感，关注促销"]
 # NPS answers lean positive, as in most consumer panels: P(score = 0 … 10).
 NPS_WEIGHTS = [0.02, 0.01, 0.02, 0.03, 0.03, 0.06, 0.08, 0.15, 0.2, 0.2, 0.2]

@@ -1,0 +1,590 @@
+"""tricrm benchmarks: each figure beside a baseline measured in the same run on the same data.
+
+Run by hand (not part of the test suite)::
+
+    python benchmarks/run.py --backend sqlite --customers 100000
+    python benchmarks/run.py --backend postgresql --customers 100000 \\
+        --db postgresql+psycopg://postgres@127.0.0.1:5432/tricrm_bench
+    python benchmarks/run.py --skip-build --only list_first_page,search_name --save
+
+Every side of every measurement runs in its own fresh Python process, so start-up costs are
+real and the peak RSS reported is that measurement's alone (``ru_maxrss`` of the child,
+plus its own children for subprocess measurements). ``--save`` writes the table and the
+machine facts into ``docs/PERFORMANCE.md`` between markers for the backend.
+
+Adding a measurement: write a function ``def m_<name>(bench, side) -> Figure`` and decorate
+it with ``@measurement(name, title, unit, target)``; ``side`` is ``"tricrm"`` or
+``"baseline"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+REPEAT = 7
+PAGE = 50
+
+
+@dataclass
+class Figure:
+    """One side's result: a number in the measurement's unit, and what it was."""
+
+    value: float | None
+    detail: str = ""
+    rss_mb: float | None = None
+
+
+@dataclass
+class Measurement:
+    name: str
+    title: str
+    unit: str  # "s" or "ms"
+    target: str
+    fn: Callable[[Bench, str], Figure]
+    limit: float | None = None  # the tricrm figure must stay at or under this (unit)
+    ratio_limit: float | None = None  # ... or within this many times the baseline
+
+
+REGISTRY: dict[str, Measurement] = {}
+
+
+def measurement(
+    name: str,
+    title: str,
+    unit: str,
+    target: str = "",
+    *,
+    limit: float | None = None,
+    ratio_limit: float | None = None,
+) -> Callable[[Callable[[Bench, str], Figure]], Callable[[Bench, str], Figure]]:
+    def register(fn: Callable[[Bench, str], Figure]) -> Callable[[Bench, str], Figure]:
+        REGISTRY[name] = Measurement(name, title, unit, target, fn, limit, ratio_limit)
+        return fn
+
+    return register
+
+
+@dataclass
+class Bench:
+    backend: str
+    db: str
+    customers: int
+    seed: int
+    repeat: int = REPEAT
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    # -- connections for the tricrm side and the raw side --------------------------------
+
+    def context(self):  # type: ignore[no-untyped-def]
+        from tricrm_tui.services.context import Actor, open_context
+
+        return open_context(self.db, Actor("bench", "admin"))
+
+    def raw(self) -> Any:
+        """A plain DB-API connection: sqlite3, or psycopg without SQLAlchemy."""
+        if self.backend == "sqlite":
+            return sqlite3.connect(self.db)
+        import psycopg
+
+        return psycopg.connect(self.db.replace("postgresql+psycopg://", "postgresql://"))
+
+    @property
+    def like(self) -> str:
+        return "?" if self.backend == "sqlite" else "%s"
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, list[float]]:
+    """Median wall time in seconds over ``repeat`` runs, after one warm-up run."""
+    fn()
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t0)
+    return statistics.median(runs), runs
+
+
+# ------------------------------------------------------------------------- measurements
+
+
+@measurement("demo_build", "demo build (customers + ~10 orders each)", "s")
+def m_demo_build(b: Bench, side: str) -> Figure:
+    """tricrm: ``build_demo`` into an empty database. Baseline: copying the same rows table
+    by table into an empty copy of the schema (indexes and search objects included) with
+    raw ``sqlite3`` executemany, or psycopg ``COPY`` on PostgreSQL: the cost of writing
+    that much data without generating it."""
+    if side == "tricrm":
+        from tricrm_tui.services.demo import build_demo
+
+        if b.backend == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(b.db + suffix).unlink(missing_ok=True)
+        ctx = b.context()
+        t0 = time.perf_counter()
+        counts = build_demo(ctx, customers=b.customers, seed=b.seed, replace=True)
+        elapsed = time.perf_counter() - t0
+        return Figure(elapsed, f"{counts.orders:,} orders, {counts.order_lines:,} lines")
+    from tricrm_tui.services.demo import DEMO_TABLES
+
+    names = [t.name for t in DEMO_TABLES]
+    if b.backend == "sqlite":
+        target = b.db + ".baseline"
+        Path(target).unlink(missing_ok=True)
+        src = sqlite3.connect(b.db)
+        dst = sqlite3.connect(target)
+        dst.execute("PRAGMA journal_mode=WAL")
+        dst.execute("PRAGMA synchronous=NORMAL")
+        schema = [
+            sql
+            for (sql,) in src.execute(
+                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+                "AND name NOT LIKE 'customer_fts_%' ORDER BY type = 'trigger', rowid"
+            )
+        ]
+        for sql in schema:
+            dst.execute(sql)
+        t0 = time.perf_counter()
+        rows = 0
+        with dst:
+            for name in names:
+                cur = src.execute(f'SELECT * FROM "{name}"')
+                width = len(cur.description)
+                insert = f'INSERT INTO "{name}" VALUES ({",".join("?" * width)})'
+                while chunk := cur.fetchmany(10_000):
+                    dst.executemany(insert, chunk)
+                    rows += len(chunk)
+        elapsed = time.perf_counter() - t0
+        dst.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(target + suffix).unlink(missing_ok=True)
+        return Figure(elapsed, f"{rows:,} rows via executemany")
+    src, dst = b.raw(), b.raw()
+    dst.execute("DROP SCHEMA IF EXISTS bench_copy CASCADE")
+    dst.execute("CREATE SCHEMA bench_copy")
+    for name in names:
+        dst.execute(f'CREATE TABLE bench_copy."{name}" (LIKE public."{name}" INCLUDING ALL)')
+    dst.commit()
+    t0 = time.perf_counter()
+    with src.cursor() as sc, dst.cursor() as dc:
+        for name in names:
+            with (
+                sc.copy(f'COPY public."{name}" TO STDOUT') as out,
+                dc.copy(f'COPY bench_copy."{name}" FROM STDIN') as inp,
+            ):
+                for data in out:
+                    inp.write(data)
+    dst.commit()
+    elapsed = time.perf_counter() - t0
+    dst.execute("DROP SCHEMA bench_copy CASCADE")
+    dst.commit()
+    return Figure(elapsed, "psycopg COPY of the same rows")
+
+
+@measurement("help", "`tricrm --help` start-up", "s", "< 0.3 s", limit=0.3)
+def m_help(b: Bench, side: str) -> Figure:
+    """Median of several cold starts. Baseline: ``python -c pass`` (the interpreter alone)."""
+    cmd = (
+        [sys.executable, "-m", "tricrm_tui", "--help"]
+        if side == "tricrm"
+        else [sys.executable, "-c", "pass"]
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
+
+    def once() -> None:
+        subprocess.run(cmd, env=env, capture_output=True, check=True)
+
+    median, runs = timed(once, b.repeat)
+    return Figure(median, f"median of {len(runs)}")
+
+
+def _list_page(b: Bench, side: str, offset: int) -> Figure:
+    if side == "tricrm":
+        from tricrm_tui.services.customers import list_customers
+
+        ctx = b.context()
+        median, _ = timed(lambda: list_customers(ctx, limit=PAGE, offset=offset), b.repeat)
+        return Figure(median, f"offset {offset:,}")
+    conn = b.raw()
+    active = "deleted_at IS NULL AND merged_into_id IS NULL"
+
+    def query() -> None:
+        cur = conn.cursor()
+        cur.execute(f"SELECT count(*) FROM customers WHERE {active}")
+        cur.fetchone()
+        cur.execute(
+            f"SELECT * FROM customers WHERE {active} ORDER BY code, id LIMIT {PAGE} OFFSET {offset}"
+        )
+        cur.fetchall()
+
+    median, _ = timed(query, b.repeat)
+    return Figure(median, "count + ORDER BY code LIMIT/OFFSET")
+
+
+@measurement(
+    "list_first_page",
+    "customer list: first page (50 rows + total)",
+    "ms",
+    "< 100 ms",
+    limit=100,
+)
+def m_list_first(b: Bench, side: str) -> Figure:
+    """``services.customers.list_customers`` vs the same two queries in raw SQL."""
+    return _list_page(b, side, 0)
+
+
+@measurement(
+    "list_deep_page", "customer list: deep page (offset N−50)", "ms", "< 100 ms", limit=100
+)
+def m_list_deep(b: Bench, side: str) -> Figure:
+    return _list_page(b, side, max(0, b.customers - PAGE))
+
+
+def _sample_customer(b: Bench) -> tuple[str, str]:
+    """A three-character Chinese name and a phone number that exist in the data."""
+    conn = b.raw()
+    cur = conn.cursor()
+    cur.execute(
+        "SELECT name, phone FROM customers WHERE phone IS NOT NULL AND kind = 'individual' "
+        "AND length(name) = 3 ORDER BY id LIMIT 1 OFFSET " + str(b.customers // 2)
+    )
+    name, phone = cur.fetchone()
+    return name, phone
+
+
+def _typing(b: Bench, side: str, text: str) -> Figure:
+    """Per keystroke: the list query for each prefix of ``text`` (what a search box runs)."""
+    prefixes = [text[:i] for i in range(1, len(text) + 1)]
+    if side == "tricrm":
+        from tricrm_tui.services.customers import list_customers
+
+        ctx = b.context()
+
+        def search(q: str) -> Callable[[], Any]:
+            return lambda: list_customers(ctx, search=q, limit=PAGE)
+
+    else:
+        from tricrm_tui.db.search import FTS_TABLE, normalise_query
+
+        conn = b.raw()
+        p = b.like
+
+        def search(q: str) -> Callable[[], Any]:
+            q = normalise_query(q)
+            like = "%" + q + "%"
+            if b.backend == "sqlite" and len(q) >= 3:
+                cond = f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {p})"
+                arg: str = '"' + q + '"'
+            else:
+                cond, arg = f"search_text LIKE {p}", like
+
+            def run() -> None:
+                cur = conn.cursor()
+                cur.execute(f"SELECT count(*) FROM customers WHERE {cond}", (arg,))
+                cur.fetchone()
+                cur.execute(
+                    f"SELECT * FROM customers WHERE {cond} ORDER BY code LIMIT {PAGE}", (arg,)
+                )
+                cur.fetchall()
+
+            return run
+
+    per_key = [timed(search(q), max(3, b.repeat // 2))[0] for q in prefixes]
+    detail = " ".join(f"{q}:{t * 1000:.0f}" for q, t in zip(prefixes, per_key, strict=True))
+    return Figure(max(per_key), f"worst keystroke; per key ms: {detail}")
+
+
+@measurement(
+    "search_name",
+    "search as you type: Chinese name (worst keystroke)",
+    "ms",
+    "< 100 ms",
+    limit=100,
+)
+def m_search_name(b: Bench, side: str) -> Figure:
+    return _typing(b, side, _sample_customer(b)[0])
+
+
+@measurement(
+    "search_phone",
+    "search as you type: phone digits (worst keystroke)",
+    "ms",
+    "< 100 ms",
+    limit=100,
+)
+def m_search_phone(b: Bench, side: str) -> Figure:
+    return _typing(b, side, _sample_customer(b)[1].removeprefix("+86"))
+
+
+TUI_PROBE = """
+import asyncio, sys, time
+sys.path.insert(0, {root!r})
+from tricrm_tui.services.context import Actor, open_context
+from tricrm_tui.tui.app import TricrmApp
+from textual.widgets import DataTable
+
+async def main():
+    app = TricrmApp(open_context({db!r}, Actor("bench", "admin")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            tables = [t for t in app.screen.query(DataTable) if t.row_count > 0]
+            if tables:
+                print("FIRST_ROWS", time.time(), flush=True)
+                break
+            await pilot.pause(0.01)
+        await app.action_quit()
+
+asyncio.run(main())
+"""
+
+RAW_PROBE = """
+import sqlite3, time
+conn = sqlite3.connect({db!r})
+rows = conn.execute("SELECT * FROM customers WHERE deleted_at IS NULL AND merged_into_id IS NULL ORDER BY code LIMIT 50").fetchall()
+assert rows
+print("FIRST_ROWS", time.time(), flush=True)
+"""
+
+
+@measurement("tui_first_rows", "TUI cold start to first rows", "s", "< 1 s", limit=1.0)
+def m_tui_first_rows(b: Bench, side: str) -> Figure:
+    """From spawning a fresh Python to the customer list showing rows (Textual headless,
+    ``run_test``). Baseline: a fresh Python that opens the database with ``sqlite3`` and
+    fetches the first page. ``n/a`` when this tree has no TUI yet."""
+    if side == "tricrm":
+        try:
+            import tricrm_tui.tui.app  # noqa: F401
+        except ImportError:
+            return Figure(None, "n/a: no TUI in this tree")
+        code = TUI_PROBE.format(root=str(ROOT), db=b.db)
+    else:
+        if b.backend != "sqlite":
+            return Figure(None, "n/a: raw probe is sqlite3 only")
+        code = RAW_PROBE.format(db=b.db)
+    runs = []
+    for _ in range(3):
+        t0 = time.time()
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        match = re.search(r"FIRST_ROWS ([\d.]+)", out.stdout)
+        if not match:
+            return Figure(None, "failed: " + (out.stderr.strip().splitlines() or ["?"])[-1])
+        runs.append(float(match.group(1)) - t0)
+    return Figure(statistics.median(runs), "median of 3 cold starts")
+
+
+@measurement(
+    "order_aggregates",
+    "order aggregate refresh (all customers)",
+    "s",
+    "within 1.5× of the GROUP BY",
+    ratio_limit=1.5,
+)
+def m_order_aggregates(b: Bench, side: str) -> Figure:
+    """``services.orders.refresh_customer_aggregates`` over every customer (one GROUP BY,
+    then an executemany UPDATE), rolled back. Baseline: the raw GROUP BY alone, fetched."""
+    if side == "tricrm":
+        from tricrm_tui.services.orders import refresh_customer_aggregates
+
+        ctx = b.context()
+
+        def refresh() -> None:
+            with ctx.session() as s:
+                refresh_customer_aggregates(s)
+                s.rollback()
+
+        median, _ = timed(refresh, max(3, b.repeat // 2))
+        return Figure(median, "GROUP BY + UPDATE of every customer")
+    conn = b.raw()
+
+    def group() -> None:
+        cur = conn.cursor()
+        cur.execute(
+            "SELECT customer_id, count(id), coalesce(sum(amount), 0), min(order_date), "
+            "max(order_date) FROM orders WHERE status != 'cancelled' GROUP BY customer_id"
+        )
+        cur.fetchall()
+
+    median, _ = timed(group, max(3, b.repeat // 2))
+    return Figure(median, "one GROUP BY, fetched")
+
+
+# ---------------------------------------------------------------------------- the runner
+
+
+def run_child(args: argparse.Namespace) -> None:
+    """Inside a fresh process: one side of one measurement; prints JSON."""
+    bench = Bench(args.backend, args.db, args.customers, args.seed, args.repeat)
+    m = REGISTRY[args.child]
+    try:
+        fig = m.fn(bench, args.side)
+    except Exception as exc:  # report, do not crash the table
+        fig = Figure(None, f"failed: {type(exc).__name__}: {exc}"[:200])
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    fig.rss_mb = max(own, kids) / 1024
+    print("RESULT " + json.dumps(fig.__dict__), flush=True)
+
+
+def spawn(args: argparse.Namespace, name: str, side: str) -> Figure:
+    cmd = [
+        sys.executable, str(Path(__file__).resolve()), "--child", name, "--side", side,
+        "--backend", args.backend, "--db", args.db, "--customers", str(args.customers),
+        "--seed", str(args.seed), "--repeat", str(args.repeat),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return Figure(**json.loads(line[7:]))
+    return Figure(None, "failed: " + (out.stderr.strip().splitlines() or ["?"])[-1][:200])
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "ms":
+        return f"{value * 1000:.1f} ms"
+    return f"{value:.2f} s"
+
+
+def _verdict(m: Measurement, t: Figure, base: Figure) -> str:
+    if t.value is None:
+        return "–"
+    ok = True
+    if m.limit is not None:
+        ok = t.value * (1000 if m.unit == "ms" else 1) <= m.limit
+    if m.ratio_limit is not None and base.value:
+        ok = ok and t.value / base.value <= m.ratio_limit
+    if m.limit is None and m.ratio_limit is None:
+        return "–"
+    return "met" if ok else "MISSED"
+
+
+def machine_facts(args: argparse.Namespace) -> dict[str, str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or "?"
+    facts = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "backend": args.backend,
+        "customers": f"{args.customers:,}",
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "os": platform.platform(),
+    }
+    bench = Bench(args.backend, args.db, args.customers, args.seed)
+    try:
+        conn = bench.raw()
+        cur = conn.cursor()
+        cur.execute("SELECT count(*) FROM orders")
+        facts["orders"] = f"{cur.fetchone()[0]:,}"
+        if args.backend == "postgresql":
+            cur.execute("SHOW server_version")
+            facts["postgresql"] = cur.fetchone()[0]
+    except Exception as exc:  # noqa: BLE001
+        facts["orders"] = f"? ({type(exc).__name__})"
+    return facts
+
+
+def render(rows: list[tuple[Measurement, Figure, Figure]], facts: dict[str, str]) -> str:
+    head = (
+        "| measurement | tricrm | baseline | ratio | target | verdict | "
+        "peak RSS tricrm | peak RSS baseline |\n|---|---:|---:|---:|---|---|---:|---:|"
+    )
+    lines = [head]
+    for m, t, base in rows:
+        ratio = f"{t.value / base.value:.2f}×" if t.value and base.value else "–"
+        rss = [f"{f.rss_mb:.0f} MB" if f.rss_mb else "–" for f in (t, base)]
+        lines.append(
+            f"| {m.title} | {_fmt(t.value, m.unit)} | {_fmt(base.value, m.unit)} | {ratio} | "
+            f"{m.target or '–'} | {_verdict(m, t, base)} | {rss[0]} | {rss[1]} |"
+        )
+    notes = [
+        f"- **{m.name}**: tricrm: {t.detail}; baseline: {base.detail}"
+        for m, t, base in rows
+        if t.detail or base.detail
+    ]
+    fact_line = ", ".join(f"{k}: {v}" for k, v in facts.items())
+    return "\n".join([fact_line, "", *lines, "", *notes])
+
+
+def save(text: str, backend: str) -> None:
+    path = ROOT / "docs" / "PERFORMANCE.md"
+    start, end = f"<!-- results:{backend} -->", f"<!-- /results:{backend} -->"
+    block = f"{start}\n{text}\n{end}"
+    doc = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start in doc and end in doc:
+        doc = doc[: doc.index(start)] + block + doc[doc.index(end) + len(end) :]
+    else:
+        doc = doc.rstrip() + f"\n\n## Results: {backend}\n\n{block}\n"
+    path.write_text(doc, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--customers", type=int, default=100_000)
+    ap.add_argument("--db", help="SQLite path or PostgreSQL URL (default: a file in /tmp)")
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--repeat", type=int, default=REPEAT, help="runs per timing (median)")
+    ap.add_argument("--skip-build", action="store_true", help="reuse the database in --db")
+    ap.add_argument("--only", help="comma-separated measurement names")
+    ap.add_argument("--save", action="store_true", help="write the table to docs/PERFORMANCE.md")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--side", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.db is None:
+        if args.backend == "postgresql":
+            ap.error("--db postgresql+psycopg://… is required for --backend postgresql")
+        args.db = f"/tmp/tricrm-bench-{args.customers}.db"
+    if args.child:
+        run_child(args)
+        return
+    names = args.only.split(",") if args.only else list(REGISTRY)
+    if args.skip_build and "demo_build" in names:
+        names.remove("demo_build")
+    elif "demo_build" in names:  # the build makes the data the rest measure: first
+        names.remove("demo_build")
+        names.insert(0, "demo_build")
+    rows = []
+    for name in names:
+        m = REGISTRY[name]
+        figures = []
+        for side in ("tricrm", "baseline"):
+            sys.stderr.write(f"{name} [{side}] …\n")
+            figures.append(spawn(args, name, side))
+        rows.append((m, figures[0], figures[1]))
+    text = render(rows, machine_facts(args))
+    print(text)
+    if args.save:
+        save(text, args.backend)
+
+
+if __name__ == "__main__":
+    main()
