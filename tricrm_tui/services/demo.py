@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -242,6 +243,22 @@ def _move_sequences(session: Session) -> None:
             )
 
 
+@contextmanager
+def _small_sqlite_cache(session: Session) -> Iterator[None]:
+    """Appending rows in id order needs little page cache; a 16 MB cache instead of the
+    connection's usual 64 MB keeps the build of a million orders under 300 MB of memory.
+    The connection's setting is restored afterwards (connections are pooled)."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    before = session.execute(sa.text("PRAGMA cache_size")).scalar_one()
+    session.execute(sa.text("PRAGMA cache_size=-16384"))
+    try:
+        yield
+    finally:
+        session.execute(sa.text(f"PRAGMA cache_size={int(before)}"))
+
+
 def build_demo(
     ctx: ServiceContext,
     *,
@@ -263,7 +280,7 @@ def build_demo(
         )
     started = time.perf_counter()
     anchor = as_of or ctx.today()
-    with ctx.transaction() as session:
+    with ctx.transaction() as session, _small_sqlite_cache(session):
         counted = table_counts(session, DEMO_TABLES)
         # Customers first: that is the table the operator recognises.
         existing = {
@@ -287,6 +304,9 @@ def build_demo(
         if progress:
             progress("aggregates", 1, 1)
         _move_sequences(session)
+        # Fresh planner statistics: without them SQLite picks the (all-NULL) merged_into_id
+        # index for the customer list and sorts 100k rows per page (67 ms, not 0.2 ms).
+        session.execute(sa.text("ANALYZE"))
         c = writer.counts
         counts = DemoCounts(
             customers=c.get("customers", 0),
@@ -712,12 +732,12 @@ class _Generator:
         qty = np.where(bulk, qty * rng.integers(1, 11, k), qty).astype(np.int32)
         del bulk
         discount = np.array([100, 90, 80])[_pick(rng, [0.7, 0.2, 0.1], k)]
-        unit = self.product_cents[product] * discount // 100
-        amount = unit * qty
+        unit = (self.product_cents[product] * discount // 100).astype(np.int32)
+        amount = unit * qty  # int32 cents: at most ¥9,998 × 2 × 50 per line
         first_line = np.concatenate(([0], np.cumsum(n_lines)[:-1]))
         self.l_order, self.l_product, self.l_qty = line_order, product, qty
         self.l_unit, self.l_amount = unit, amount
-        self.o_amount = np.add.reduceat(amount, first_line)
+        self.o_amount = np.add.reduceat(amount.astype(np.int64), first_line)
         self.o_qty = np.add.reduceat(qty, first_line)
         self.o_product = product[first_line]
         self.o_cancelled = rng.random(m) < 0.03
