@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -166,6 +166,24 @@ class _Writer:
         self.session = session
         self.progress = progress
         self.counts: dict[str, int] = {}
+        self.dialect = session.get_bind().dialect
+        self.postgresql = self.dialect.name == "postgresql"
+
+    def _copy(self, table: sa.Table, keys: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        """PostgreSQL: ``COPY … FROM STDIN`` on the session's own connection (same
+        transaction). executemany costs one statement per row there (~6k rows/s on two
+        cores); COPY is the bulk path PostgreSQL documents for loading. Values still pass
+        through each column type's bind processing, so personal fields get the same
+        at-rest treatment as any other write."""
+        procs = [
+            table.c[k].type.dialect_impl(self.dialect).bind_processor(self.dialect) for k in keys
+        ]
+        raw = self.session.connection().connection.dbapi_connection
+        assert raw is not None
+        columns = ", ".join(f'"{k}"' for k in keys)
+        with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([p(v) if p else v for p, v in zip(procs, row, strict=True)])
 
     def insert(
         self,
@@ -189,8 +207,11 @@ class _Writer:
                     values.append(col[start:stop].tolist())
                 else:
                     values.append(col[start:stop])
-            rows = [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
-            self.session.execute(stmt, rows)
+            if self.postgresql:
+                self._copy(table, keys, zip(*values, strict=True))
+            else:
+                rows = [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
+                self.session.execute(stmt, rows)
             if self.progress:
                 self.progress(table.name, stop, n)
         self.counts[table.name] = self.counts.get(table.name, 0) + n
@@ -223,8 +244,12 @@ def table_counts(session: Session, tables: Sequence[sa.Table]) -> dict[str, int]
 def _empty_tables(session: Session) -> dict[str, int]:
     """Delete every domain row (children first); returns what was there."""
     before = {k: v for k, v in table_counts(session, DEMO_TABLES).items() if v}
-    for table in reversed(metadata.sorted_tables):
-        if table.name not in KEPT_TABLES:
+    doomed = [t for t in reversed(metadata.sorted_tables) if t.name not in KEPT_TABLES]
+    if session.get_bind().dialect.name == "postgresql":
+        # One TRUNCATE instead of row-by-row deletes with a foreign-key check per row.
+        session.execute(sa.text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in doomed)))
+    else:
+        for table in doomed:
             session.execute(sa.delete(table))
     return before
 
