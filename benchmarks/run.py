@@ -502,6 +502,8 @@ def machine_facts(args: argparse.Namespace) -> dict[str, str]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "os": platform.platform(),
+        # Other work on the machine inflates wall times; say how busy it was.
+        "load average (1/5/15 min)": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
     bench = Bench(args.backend, args.db, args.customers, args.seed)
     try:
