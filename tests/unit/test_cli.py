@@ -139,11 +139,8 @@ def test_chinese_interface(tmp_path: Path) -> None:
     assert "客户" in tricrm("--lang", "zh_CN", "--help").stdout
 
 
-@pytest.mark.parametrize("backend_url_fixture", ["db_url"])
-def test_cli_works_on_each_backend(
-    request: pytest.FixtureRequest, backend_url_fixture: str
-) -> None:
-    url = request.getfixturevalue(backend_url_fixture)
+def test_cli_works_on_each_backend(db_url: str) -> None:
+    url = db_url
     assert tricrm("--db", url, "customers", "add", "B1", "--name", "后端").returncode == 0
     rows = json.loads(tricrm("--db", url, "customers", "list", "-f", "json").stdout)
     assert rows[0]["name"] == "后端"
