@@ -25,9 +25,9 @@ def at(ctx, when: dt.datetime):  # type: ignore[no-untyped-def]
 
 def add_touchpoints(ctx, *names: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
     with ctx.transaction() as s:
-        jid = s.execute(
-            sa.insert(Journey.__table__).values(name="purchase")
-        ).inserted_primary_key[0]
+        jid = s.execute(sa.insert(Journey.__table__).values(name="purchase")).inserted_primary_key[
+            0
+        ]
         return {
             n: s.execute(
                 sa.insert(Touchpoint.__table__).values(journey_id=jid, name=n)

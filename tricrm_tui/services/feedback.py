@@ -563,7 +563,9 @@ def list_surveys(
             .where(*conds)
         ).scalar_one()
         rows = s.execute(
-            _select_feedback().where(*conds).order_by(F.created_at.desc(), F.id.desc())
+            _select_feedback()
+            .where(*conds)
+            .order_by(F.created_at.desc(), F.id.desc())
             # one page only
             .limit(limit)
             .offset(offset)

@@ -136,9 +136,7 @@ def build_model(ctx: ServiceContext) -> CooccurrenceModel:
     customers, cust_idx = np.unique(pairs[:, 0], return_inverse=True)
     products, prod_idx = np.unique(pairs[:, 1], return_inverse=True)
     ones = np.ones(len(pairs), dtype=np.int32)
-    basket = sparse.csr_matrix(
-        (ones, (cust_idx, prod_idx)), shape=(len(customers), len(products))
-    )
+    basket = sparse.csr_matrix((ones, (cust_idx, prod_idx)), shape=(len(customers), len(products)))
     counts = (basket.T @ basket).tocsr()
     counts.setdiag(0)
     counts.eliminate_zeros()

@@ -1,0 +1,179 @@
+"""Email delivery over SMTP with the standard library's ``smtplib``.
+
+Settings come from ``smtp.toml`` in the config folder, overridden by ``TRICRM_SMTP_HOST``,
+``_PORT``, ``_USER``, ``_PASSWORD``, ``_SECURITY`` (``none``, ``starttls`` or ``ssl``) and
+``_FROM``. The connection is opened before anything is sent, so an unreachable server fails
+the whole send with one clear error and nothing is marked as sent; a recipient the server
+refuses fails only that recipient, with the server's reason.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+import tomllib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from types import TracebackType
+
+from tricrm_tui.i18n import _
+from tricrm_tui.locations import config_dir
+from tricrm_tui.services.errors import InvalidInput, TricrmError
+
+SECURITY_MODES = ("none", "starttls", "ssl")
+
+
+class DeliveryError(TricrmError):
+    """The SMTP server cannot be reached or dropped the connection."""
+
+    exit_code = 1
+
+
+class RecipientFailed(Exception):
+    """The server refused one message; ``reason`` is its reply."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 25
+    user: str | None = None
+    password: str | None = None
+    security: str = "none"
+    sender: str = "tricrm@localhost"
+    timeout: float = 30.0
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def smtp_settings() -> SmtpSettings:
+    values: dict[str, object] = {}
+    path = config_dir() / "smtp.toml"
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(
+                _("{path} is not valid TOML: {error}").format(path=path, error=exc), field="smtp"
+            ) from exc
+        data = data.get("smtp", data)
+        values.update({k: v for k, v in data.items() if k != "from"})
+        if "from" in data:
+            values["sender"] = data["from"]
+    for key in ("host", "port", "user", "password", "security", "from"):
+        env = os.environ.get(f"TRICRM_SMTP_{key.upper()}")
+        if env is not None:
+            values["sender" if key == "from" else key] = env
+    known = set(SmtpSettings.__dataclass_fields__)
+    unknown = set(values) - known
+    if unknown:
+        raise InvalidInput(
+            _("unknown SMTP setting: {name}").format(name=", ".join(sorted(unknown))),
+            field="smtp",
+        )
+    try:
+        if "port" in values:
+            values["port"] = int(str(values["port"]))
+        if "timeout" in values:
+            values["timeout"] = float(str(values["timeout"]))
+    except ValueError as exc:
+        raise InvalidInput(_("SMTP port must be a number"), field="smtp") from exc
+    security = str(values.get("security", "none")).lower()
+    if security not in SECURITY_MODES:
+        raise InvalidInput(
+            _("SMTP security must be one of: {choices}").format(choices=", ".join(SECURITY_MODES)),
+            field="smtp",
+        )
+    values["security"] = security
+    return SmtpSettings(**values)  # type: ignore[arg-type]
+
+
+def build_message(
+    settings: SmtpSettings, to: str, subject: str, body: str, *, html: bool = False
+) -> EmailMessage:
+    """A UTF-8 message; non-ASCII subjects are RFC 2047-encoded by the email package."""
+    msg = EmailMessage()
+    msg["From"] = settings.sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
+    msg.set_content(body, subtype="html" if html else "plain", charset="utf-8")
+    return msg
+
+
+class Mailer:
+    """One SMTP session for a whole send: ``with Mailer(settings) as m: m.send(msg)``."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Mailer:
+        s = self.settings
+        try:
+            if s.security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
+                )
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                if s.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+            if s.user:
+                smtp.login(s.user, s.password or "")
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(
+                _("cannot connect to the SMTP server {where}: {error}; nothing was sent").format(
+                    where=s.where, error=exc
+                )
+            ) from exc
+        self._smtp = smtp
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self._smtp.close()
+            self._smtp = None
+
+    def send(self, msg: EmailMessage) -> None:
+        assert self._smtp is not None, "use Mailer as a context manager"
+        try:
+            refused = self._smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise RecipientFailed(_reason(next(iter(exc.recipients.values())))) from exc
+        except smtplib.SMTPSenderRefused as exc:
+            raise RecipientFailed(_reason((exc.smtp_code, exc.smtp_error))) from exc
+        except smtplib.SMTPDataError as exc:
+            raise RecipientFailed(_reason((exc.smtp_code, exc.smtp_error))) from exc
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise DeliveryError(
+                _("the SMTP server {where} closed the connection: {error}").format(
+                    where=self.settings.where, error=exc
+                )
+            ) from exc
+        if refused:
+            raise RecipientFailed(_reason(next(iter(refused.values()))))
+
+
+def _reason(reply: tuple[int, bytes | str]) -> str:
+    code, text = reply
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {text}".strip()
