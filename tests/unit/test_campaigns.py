@@ -366,3 +366,14 @@ def test_attribution_window(ctx, tmp_path: Path) -> None:  # type: ignore[no-unt
     assert (r.responses, r.response_rate) == (1, Decimal("25.0"))
     assert (r.conversions, r.conversion_rate) == (1, Decimal("25.0"))
     assert r.revenue == Decimal("150.15")
+
+
+def test_contact_cap_from_config(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir(exist_ok=True)
+    path = tmp_path / "config" / "campaigns.toml"
+    assert campaigns.contact_cap() == campaigns.DEFAULT_CAP
+    path.write_text("[contact_cap]\ncount = 2\ndays = 7\n", encoding="utf-8")
+    assert campaigns.contact_cap() == (2, 7)
+    path.write_text("[contact_cap\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="not valid TOML"):
+        campaigns.contact_cap()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,7 +27,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tricrm_tui.i18n import _
-from tricrm_tui.locations import config_dir
 from tricrm_tui.models import (
     Campaign,
     CampaignSend,
@@ -39,6 +37,7 @@ from tricrm_tui.models import (
     Segment,
 )
 from tricrm_tui.services import audit, templating
+from tricrm_tui.services.config_files import read_toml
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import active_condition
 from tricrm_tui.services.errors import InvalidInput, NotFound
@@ -117,18 +116,8 @@ class CampaignReport:
 
 def contact_cap() -> tuple[int, int]:
     """(count, days) from ``[contact_cap]`` in ``campaigns.toml``, else :data:`DEFAULT_CAP`."""
-    path = config_dir() / "campaigns.toml"
-    count, days = DEFAULT_CAP
-    if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8")).get("contact_cap", {})
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidInput(
-                _("{path} is not valid TOML: {error}").format(path=path, error=exc),
-                field="contact_cap",
-            ) from exc
-        count, days = int(data.get("count", count)), int(data.get("days", days))
-    return count, days
+    data = read_toml("campaigns.toml", field="contact_cap").get("contact_cap", {})
+    return int(data.get("count", DEFAULT_CAP[0])), int(data.get("days", DEFAULT_CAP[1]))
 
 
 # ----------------------------------------------------------------------------- audience
@@ -324,12 +313,14 @@ _RECIPIENT_COLUMNS = (
 )
 
 
-def _fields(ctx: ServiceContext, row: Any, wants_recommended: bool) -> dict[str, Any]:
+def _fields(ctx: ServiceContext, row: Any, model: Any | None) -> dict[str, Any]:
+    """The template fields for one customer; ``model`` is the co-occurrence model when the
+    template uses ``recommended`` (None otherwise, so nothing is computed for it)."""
     recommended: list[dict[str, Any]] = []
-    if wants_recommended:
+    if model is not None:
         from tricrm_tui.services.recommend import recommend_for_id
 
-        recommended = [r.to_dict() for r in recommend_for_id(ctx, row.id, top=3)]
+        recommended = [r.to_dict() for r in recommend_for_id(ctx, row.id, top=3, model=model)]
     return {
         "name": row.name,
         "code": row.code,
@@ -349,10 +340,14 @@ class _Renderer:
         self.ctx = ctx
         self.campaign = campaign
         used = templating.check(campaign.template) | templating.check(campaign.subject or "")
-        self.wants_recommended = "recommended" in used
+        self.model: Any | None = None
+        if "recommended" in used:
+            from tricrm_tui.services.recommend import cooccurrence
+
+            self.model = cooccurrence(ctx)
 
     def __call__(self, row: Any) -> tuple[str, str]:
-        fields = _fields(self.ctx, row, self.wants_recommended)
+        fields = _fields(self.ctx, row, self.model)
         subject = templating.render(self.campaign.subject or "", fields, field="subject")
         return " ".join(subject.split()), templating.render(self.campaign.template, fields)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -27,9 +26,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tricrm_tui.i18n import _
-from tricrm_tui.locations import config_dir
 from tricrm_tui.models import Customer, Feedback, Order, Touchpoint
 from tricrm_tui.services import audit
+from tricrm_tui.services.config_files import read_toml
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import customer_id_for
 from tricrm_tui.services.errors import InvalidInput, NotFound
@@ -59,18 +58,10 @@ def sla_hours() -> dict[str, int]:
     """Hours to resolve by severity: the defaults, overridden by ``[sla_hours]`` in
     ``feedback.toml`` in the config folder."""
     hours = dict(DEFAULT_SLA_HOURS)
-    path = config_dir() / "feedback.toml"
-    if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidInput(
-                _("{path} is not valid TOML: {error}").format(path=path, error=exc),
-                field="sla_hours",
-            ) from exc
-        for sev, value in (data.get("sla_hours") or {}).items():
-            if sev in hours and isinstance(value, int | float) and value > 0:
-                hours[sev] = int(value)
+    data = read_toml("feedback.toml", field="sla_hours")
+    for sev, value in (data.get("sla_hours") or {}).items():
+        if sev in hours and isinstance(value, int | float) and value > 0:
+            hours[sev] = int(value)
     return hours
 
 
@@ -119,6 +110,27 @@ def _select_feedback() -> sa.Select:
         .outerjoin(Touchpoint.__table__, TP.id == F.touchpoint_id)
         .outerjoin(Order.__table__, O.id == F.order_id)
     )
+
+
+def _page(
+    ctx: ServiceContext,
+    conds: list[sa.ColumnElement[bool]],
+    order: list[Any],
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    """One page of feedback rows (with customer, touchpoint and order) and the total."""
+    with ctx.session() as s:
+        total = s.execute(
+            sa.select(sa.func.count())
+            .select_from(Feedback.__table__)
+            .join(Customer.__table__, C.id == F.customer_id)
+            .where(*conds)
+        ).scalar_one()
+        rows = s.execute(
+            _select_feedback().where(*conds).order_by(*order).limit(limit).offset(offset)
+        ).all()
+    return list(rows), total
 
 
 def _complaint(row: Any, now: dt.datetime) -> ComplaintRecord:
@@ -276,20 +288,7 @@ def list_complaints(
     if customer:
         conds.append(C.code == customer)
     open_first = sa.case((F.status.in_(OPEN_STATUSES), 0), else_=1)
-    with ctx.session() as s:
-        total = s.execute(
-            sa.select(sa.func.count())
-            .select_from(Feedback.__table__)
-            .join(Customer.__table__, C.id == F.customer_id)
-            .where(*conds)
-        ).scalar_one()
-        rows = s.execute(
-            _select_feedback()
-            .where(*conds)
-            .order_by(open_first, F.sla_due_at.asc(), F.id.desc())
-            .limit(limit)
-            .offset(offset)
-        ).all()
+    rows, total = _page(ctx, conds, [open_first, F.sla_due_at.asc(), F.id.desc()], limit, offset)
     return Page([_complaint(r, now) for r in rows], total, limit, offset)
 
 
@@ -555,21 +554,7 @@ def list_surveys(
     conds: list[sa.ColumnElement[bool]] = [F.kind.in_(tuple(SURVEY_KINDS))]
     if customer:
         conds.append(C.code == customer)
-    with ctx.session() as s:
-        total = s.execute(
-            sa.select(sa.func.count())
-            .select_from(Feedback.__table__)
-            .join(Customer.__table__, C.id == F.customer_id)
-            .where(*conds)
-        ).scalar_one()
-        rows = s.execute(
-            _select_feedback()
-            .where(*conds)
-            .order_by(F.created_at.desc(), F.id.desc())
-            # one page only
-            .limit(limit)
-            .offset(offset)
-        ).all()
+    rows, total = _page(ctx, conds, [F.created_at.desc(), F.id.desc()], limit, offset)
     return Page([_survey(r) for r in rows], total, limit, offset)
 
 

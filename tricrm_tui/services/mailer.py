@@ -12,14 +12,13 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
-import tomllib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from types import TracebackType
 
 from tricrm_tui.i18n import _
-from tricrm_tui.locations import config_dir
+from tricrm_tui.services.config_files import read_toml
 from tricrm_tui.services.errors import InvalidInput, TricrmError
 
 SECURITY_MODES = ("none", "starttls", "ssl")
@@ -56,18 +55,11 @@ class SmtpSettings:
 
 def smtp_settings() -> SmtpSettings:
     values: dict[str, object] = {}
-    path = config_dir() / "smtp.toml"
-    if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidInput(
-                _("{path} is not valid TOML: {error}").format(path=path, error=exc), field="smtp"
-            ) from exc
-        data = data.get("smtp", data)
-        values.update({k: v for k, v in data.items() if k != "from"})
-        if "from" in data:
-            values["sender"] = data["from"]
+    data = read_toml("smtp.toml", field="smtp")
+    data = data.get("smtp", data)
+    values.update({k: v for k, v in data.items() if k != "from"})
+    if "from" in data:
+        values["sender"] = data["from"]
     for key in ("host", "port", "user", "password", "security", "from"):
         env = os.environ.get(f"TRICRM_SMTP_{key.upper()}")
         if env is not None:

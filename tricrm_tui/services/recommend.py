@@ -156,9 +156,15 @@ def cooccurrence(ctx: ServiceContext) -> CooccurrenceModel:
 
 
 def recommend_for_id(
-    ctx: ServiceContext, customer_id: int, *, top: int = 5
+    ctx: ServiceContext,
+    customer_id: int,
+    *,
+    top: int = 5,
+    model: CooccurrenceModel | None = None,
 ) -> list[Recommendation]:
-    model = cooccurrence(ctx)
+    """Recommendations for one customer; pass ``model`` when rendering many customers in a
+    row, so the orders are not fingerprinted again for each of them."""
+    model = model or cooccurrence(ctx)
     with ctx.session() as s:
         bought = list(
             s.execute(

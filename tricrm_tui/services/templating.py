@@ -38,11 +38,7 @@ def check(text: str, *, field: str = "template") -> set[str]:
     try:
         return meta.find_undeclared_variables(env.parse(text)) - set(env.globals)
     except TemplateSyntaxError as exc:
-        raise InvalidInput(
-            _("template error on line {line}: {error}").format(line=exc.lineno, error=exc.message),
-            field=field,
-            code="template_syntax",
-        ) from exc
+        raise _syntax_error(exc, field) from exc
 
 
 def render(text: str, fields: dict[str, Any], *, field: str = "template") -> str:
@@ -61,12 +57,16 @@ def render(text: str, fields: dict[str, Any], *, field: str = "template") -> str
             code="undefined_field",
         ) from exc
     except TemplateSyntaxError as exc:
-        raise InvalidInput(
-            _("template error on line {line}: {error}").format(line=exc.lineno, error=exc.message),
-            field=field,
-            code="template_syntax",
-        ) from exc
+        raise _syntax_error(exc, field) from exc
     except (TypeError, ValueError, ArithmeticError) as exc:
         raise InvalidInput(
             _("template failed: {error}").format(error=exc), field=field, code="template_failed"
         ) from exc
+
+
+def _syntax_error(exc: TemplateSyntaxError, field: str) -> InvalidInput:
+    return InvalidInput(
+        _("template error on line {line}: {error}").format(line=exc.lineno, error=exc.message),
+        field=field,
+        code="template_syntax",
+    )
