@@ -377,3 +377,120 @@ def test_contact_cap_from_config(tmp_path: Path) -> None:
     path.write_text("[contact_cap\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="not valid TOML"):
         campaigns.contact_cap()
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (IP SAN) and its key, so the client verifies the host."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A loopback server that requires STARTTLS and a login (shop / secret)."""
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            b"shop",
+            b"secret",
+        )
+        return AuthResult(success=ok)
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticator,
+    )
+    controller.start()
+    for key_name, value in {
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "SECURITY": "starttls",
+        "USER": "shop",
+        "PASSWORD": "secret",
+        "FROM": "shop@example.com",
+        "CA_FILE": str(cert),
+    }.items():
+        monkeypatch.setenv(f"TRICRM_SMTP_{key_name}", value)
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def test_starttls_and_login(ctx, tls_server: Inbox) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "C1", "张伟", email="zhang@example.com")
+    campaigns.create_campaign(ctx, "tls", channel="email", subject="你好", template="{{ name }}")
+    assert campaigns.send(ctx, "tls").counts == {"sent": 1}
+    (msg,) = tls_server.messages
+    assert msg["Subject"] == "你好" and msg.get_content().strip() == "张伟"
+
+
+def test_starttls_with_an_untrusted_certificate_sends_nothing(
+    ctx, tls_server: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("TRICRM_SMTP_CA_FILE")
+    add_customer(ctx, "C1", email="zhang@example.com")
+    campaigns.create_campaign(ctx, "tls", channel="email", subject="s", template="x")
+    with pytest.raises(DeliveryError, match="cannot connect"):
+        campaigns.send(ctx, "tls")
+    assert sends(ctx) == {} and tls_server.messages == []
+
+
+def test_wrong_password_sends_nothing(
+    ctx, tls_server: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TRICRM_SMTP_PASSWORD", "wrong")
+    # aiosmtpd answers a failed login only after its own delay; the client gives up sooner.
+    monkeypatch.setenv("TRICRM_SMTP_TIMEOUT", "2")
+    add_customer(ctx, "C1", email="zhang@example.com")
+    campaigns.create_campaign(ctx, "tls", channel="email", subject="s", template="x")
+    with pytest.raises(DeliveryError):
+        campaigns.send(ctx, "tls")
+    assert sends(ctx) == {} and tls_server.messages == []

@@ -1,10 +1,12 @@
 """Email delivery over SMTP with the standard library's ``smtplib``.
 
 Settings come from ``smtp.toml`` in the config folder, overridden by ``TRICRM_SMTP_HOST``,
-``_PORT``, ``_USER``, ``_PASSWORD``, ``_SECURITY`` (``none``, ``starttls`` or ``ssl``) and
-``_FROM``. The connection is opened before anything is sent, so an unreachable server fails
-the whole send with one clear error and nothing is marked as sent; a recipient the server
-refuses fails only that recipient, with the server's reason.
+``_PORT``, ``_USER``, ``_PASSWORD``, ``_SECURITY`` (``none``, ``starttls`` or ``ssl``),
+``_FROM``, ``_CA_FILE`` (a PEM bundle, for a relay signed by a private CA) and ``_TIMEOUT``
+(seconds). The connection is opened and logged in before anything is sent, so an
+unreachable server, a bad certificate or a wrong password fails the whole send with one
+clear error and nothing is marked as sent; a recipient the server refuses fails only that
+recipient, with the server's reason.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ class SmtpSettings:
     security: str = "none"
     sender: str = "tricrm@localhost"
     timeout: float = 30.0
+    ca_file: str | None = None
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Certificate and host name verified, against the system store or ``ca_file``."""
+        return ssl.create_default_context(cafile=self.ca_file)
 
     @property
     def where(self) -> str:
@@ -60,7 +67,7 @@ def smtp_settings() -> SmtpSettings:
     values.update({k: v for k, v in data.items() if k != "from"})
     if "from" in data:
         values["sender"] = data["from"]
-    for key in ("host", "port", "user", "password", "security", "from"):
+    for key in ("host", "port", "user", "password", "security", "from", "ca_file", "timeout"):
         env = os.environ.get(f"TRICRM_SMTP_{key.upper()}")
         if env is not None:
             values["sender" if key == "from" else key] = env
@@ -114,12 +121,12 @@ class Mailer:
         try:
             if s.security == "ssl":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
+                    s.host, s.port, timeout=s.timeout, context=s.tls_context()
                 )
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
                 if s.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=s.tls_context())
             if s.user:
                 smtp.login(s.user, s.password or "")
         except (OSError, smtplib.SMTPException) as exc:
