@@ -204,6 +204,9 @@ def test_survey_import_csv_with_rejects(ctx, tmp_path: Path) -> None:  # type: i
     ]
     page = feedback.list_surveys(ctx, customer="C1")
     assert page.total == 2
+    again = feedback.import_surveys(ctx, path)
+    assert (again.imported, again.duplicates, len(again.rejects)) == (0, 2, 4)
+    assert feedback.list_surveys(ctx, customer="C1").total == 2
     assert {(s.kind, s.score, s.comment) for s in page.items} == {
         ("csat", 5, "很好"),
         ("nps", 9, None),

@@ -241,7 +241,9 @@ def survey_import(
             columns=[("line", _("Line")), ("field", _("Field")), ("reason", _("Reason"))],
         )
     info(
-        _("imported {n} answers, rejected {bad}").format(n=result.imported, bad=len(result.rejects))
+        _("imported {n} answers, skipped {dup} already imported, rejected {bad}").format(
+            n=result.imported, dup=result.duplicates, bad=len(result.rejects)
+        )
     )
 
 

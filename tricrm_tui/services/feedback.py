@@ -425,6 +425,7 @@ class Reject:
 @dataclass
 class SurveyImport:
     imported: int = 0
+    duplicates: int = 0
     rejects: list[Reject] = field(default_factory=list)
 
 
@@ -532,6 +533,9 @@ def import_surveys(ctx: ServiceContext, path: str | Path) -> SurveyImport:
                 result.rejects.append(
                     Reject(line, getattr(exc, "field", None) or "touchpoint", str(exc))
                 )
+        fresh = _without_duplicates(s, good)
+        result.duplicates = len(good) - len(fresh)
+        good = fresh
         if good:
             s.execute(sa.insert(Feedback.__table__), good)
             audit.record(
@@ -541,10 +545,40 @@ def import_surveys(ctx: ServiceContext, path: str | Path) -> SurveyImport:
                 source.name,
                 "import",
                 None,
-                {"imported": len(good), "rejected": len(result.rejects)},
+                {
+                    "imported": len(good),
+                    "duplicates": result.duplicates,
+                    "rejected": len(result.rejects),
+                },
             )
         result.imported = len(good)
     return result
+
+
+def _without_duplicates(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop answers already stored (or repeated in the file): same customer, kind, score,
+    touchpoint and answer time. Importing the same file twice therefore adds nothing; rows
+    without a date get the import time and are always new."""
+
+    def key(r: Any) -> tuple[Any, ...]:
+        return (r["customer_id"], r["kind"], r["score"], r["touchpoint_id"], r["created_at"])
+
+    seen: set[tuple[Any, ...]] = set()
+    ids = sorted({r["customer_id"] for r in rows})
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        existing = session.execute(
+            sa.select(F.customer_id, F.kind, F.score, F.touchpoint_id, F.created_at).where(
+                F.customer_id.in_(chunk), F.kind.in_(tuple(SURVEY_KINDS))
+            )
+        ).mappings()
+        seen.update(key(r) for r in existing)
+    out = []
+    for r in rows:
+        if key(r) not in seen:
+            seen.add(key(r))
+            out.append(r)
+    return out
 
 
 def list_surveys(
