@@ -362,7 +362,7 @@ def test_attribution_window(ctx, tmp_path: Path) -> None:  # type: ignore[no-unt
             )
         )
     r = campaigns.report(ctx, "w")
-    assert (r.exported, r.skipped_consent, r.delivered) == (4, 1, 4)
+    assert (r.exported, r.skipped_consent, r.skipped, r.delivered) == (4, 1, 1, 4)
     assert (r.responses, r.response_rate) == (1, Decimal("25.0"))
     assert (r.conversions, r.conversion_rate) == (1, Decimal("25.0"))
     assert r.revenue == Decimal("150.15")

@@ -105,6 +105,7 @@ class CampaignReport:
     failed: int
     skipped_consent: int
     skipped_cap: int
+    skipped: int
     delivered: int
     responses: int
     response_rate: Decimal | None
@@ -670,6 +671,7 @@ def report(ctx: ServiceContext, name: str) -> CampaignReport:
         failed=counts.get("failed", 0),
         skipped_consent=counts.get("skipped_consent", 0),
         skipped_cap=counts.get("skipped_cap", 0),
+        skipped=counts.get("skipped_consent", 0) + counts.get("skipped_cap", 0),
         delivered=delivered,
         responses=responses,
         response_rate=_rate(responses, delivered),
