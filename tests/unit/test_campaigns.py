@@ -494,3 +494,32 @@ def test_wrong_password_sends_nothing(
     with pytest.raises(DeliveryError):
         campaigns.send(ctx, "tls")
     assert sends(ctx) == {} and tls_server.messages == []
+
+
+class DroppingInbox(Inbox):
+    """Accepts the first message, then drops the connection in the middle of the second."""
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        if self.messages:
+            server.transport.close()
+            return "421 going away"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_connection_lost_mid_send_keeps_what_went_out(ctx, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    inbox = DroppingInbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("TRICRM_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("TRICRM_SMTP_PORT", str(port))
+    try:
+        for code in ("C1", "C2", "C3"):
+            add_customer(ctx, code, email=f"{code.lower()}@example.com")
+        campaigns.create_campaign(ctx, "drop", channel="email", subject="s", template="x")
+        with pytest.raises(DeliveryError, match="closed the connection"):
+            campaigns.send(ctx, "drop")
+    finally:
+        controller.stop()
+    assert sends(ctx) == {"C1": ("sent", None)}
+    assert [m["To"] for m in inbox.messages] == ["c1@example.com"]
