@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -401,7 +401,7 @@ def _plan(
     ctx: ServiceContext,
     s: Session,
     campaign: Any,
-    rows: list[Any],
+    rows: Sequence[Any],
     cap: tuple[int, int],
 ) -> list[tuple[Any, str]]:
     """(customer row, status before delivery) for a batch: consent, address and cap checked."""
@@ -482,7 +482,7 @@ def preview(ctx: ServiceContext, name: str, code: str) -> Preview:
 # ----------------------------------------------------------------------------- sending
 
 
-def _batches(ctx: ServiceContext, campaign: Any) -> Iterator[list[Any]]:
+def _batches(ctx: ServiceContext, campaign: Any) -> Iterator[Sequence[Any]]:
     """The audience in id order, one batch per read session (keyset paging)."""
     last = 0
     while True:
@@ -646,8 +646,8 @@ def report(ctx: ServiceContext, name: str) -> CampaignReport:
     """Outcome counts, responses and conversions within the attribution window."""
     with ctx.session() as s:
         campaign = _load(s, name)
-        counts = dict(
-            s.execute(
+        counts: dict[str, int] = dict(
+            s.execute(  # type: ignore[arg-type]
                 sa.select(CS.status, sa.func.count())
                 .where(CS.campaign_id == campaign.id)
                 .group_by(CS.status)

@@ -235,7 +235,7 @@ def add_complaint(
     now = ctx.now()
     with ctx.transaction() as s:
         cid = customer_id_for(s, code)
-        values = {
+        values: dict[str, Any] = {
             "customer_id": cid,
             "kind": "complaint",
             "category": cat[:64],
@@ -400,7 +400,7 @@ def add_survey(
     k, value = _check_score(kind, score)
     with ctx.transaction() as s:
         cid = customer_id_for(s, code)
-        values = {
+        values: dict[str, Any] = {
             "customer_id": cid,
             "kind": k,
             "score": value,
@@ -500,7 +500,7 @@ def import_surveys(ctx: ServiceContext, path: str | Path) -> SurveyImport:
     good: list[dict[str, Any]] = []
     with ctx.transaction() as s:
         codes = {clean_text(r.get("code")) for _n, r in rows}
-        ids = dict(
+        ids: dict[str, int] = dict(  # type: ignore[arg-type]
             s.execute(
                 sa.select(C.code, C.id).where(C.code.in_(codes), C.deleted_at.is_(None))
             ).all()

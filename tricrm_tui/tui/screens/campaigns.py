@@ -13,6 +13,7 @@ from typing import Any
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -85,7 +86,7 @@ class CampaignsScreen(Screen[None]):
         table = self.query_one(DataTable)
         if not self.campaigns or table.cursor_row < 0:
             return None
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
         return self.campaigns.get(key) if key is not None else None
 
     def _error(self, exc: Exception) -> None:
