@@ -31,6 +31,8 @@ PREVIEW_STATUS = {
     "exported": N_("already exported"),
     "not_in_segment": N_("not in the segment"),
 }
+CHANNEL_LABELS = {"email": N_("email"), "sms": N_("SMS"), "phone": N_("phone")}
+CAMPAIGN_STATUS = {"draft": N_("draft"), "sent": N_("sent")}
 OUTCOMES = {
     "sent": N_("sent"),
     "exported": N_("exported"),
@@ -116,7 +118,12 @@ class CampaignsScreen(Screen[None]):
         self.campaigns = {c.name: c for c in page.items}
         for c in page.items:
             table.add_row(
-                c.name, c.channel, c.segment or _("all"), c.status, str(c.delivered), key=c.name
+                c.name,
+                _(CHANNEL_LABELS.get(c.channel, c.channel)),
+                c.segment or _("all"),
+                _(CAMPAIGN_STATUS.get(c.status, c.status)),
+                str(c.delivered),
+                key=c.name,
             )
         self.query_one("#title", Static).update(
             _("Campaigns — {n} of {total}").format(n=len(page.items), total=page.total)
@@ -243,7 +250,9 @@ class CampaignsScreen(Screen[None]):
             return "—" if value is None else f"{value}%"
 
         lines = [
-            _("Report: {name} ({channel})").format(name=rep.name, channel=rep.channel),
+            _("Report: {name} ({channel})").format(
+                name=rep.name, channel=_(CHANNEL_LABELS.get(rep.channel, rep.channel))
+            ),
             _("Delivered {delivered} (sent {sent}, exported {exported}) · failed {failed}").format(
                 delivered=rep.delivered, sent=rep.sent, exported=rep.exported, failed=rep.failed
             ),
