@@ -523,3 +523,22 @@ def test_connection_lost_mid_send_keeps_what_went_out(ctx, monkeypatch: pytest.M
         controller.stop()
     assert sends(ctx) == {"C1": ("sent", None)}
     assert [m["To"] for m in inbox.messages] == ["c1@example.com"]
+
+
+def test_html_email_has_a_plain_text_part(ctx, smtp_server: Inbox) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "C1", "<张伟>", email="zhang@example.com")
+    campaigns.create_campaign(
+        ctx,
+        "html",
+        channel="email",
+        subject="{{ name }}",
+        template="<p>{{ name }}您好</p><p>积分&nbsp;{{ points }}</p>",
+    )
+    assert campaigns.send(ctx, "html").counts == {"sent": 1}
+    (msg,) = smtp_server.messages
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg["Subject"] == "<张伟>"
+    text = msg.get_body(("plain",)).get_content()
+    markup = msg.get_body(("html",)).get_content()
+    assert "<p>&lt;张伟&gt;您好</p>" in markup
+    assert text.splitlines() == ["<张伟>您好", "积分 0"]

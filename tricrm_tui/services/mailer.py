@@ -11,7 +11,9 @@ recipient, with the server's reason.
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -98,15 +100,33 @@ def smtp_settings() -> SmtpSettings:
 def build_message(
     settings: SmtpSettings, to: str, subject: str, body: str, *, html: bool = False
 ) -> EmailMessage:
-    """A UTF-8 message; non-ASCII subjects are RFC 2047-encoded by the email package."""
+    """A UTF-8 message; non-ASCII subjects are RFC 2047-encoded by the email package.
+
+    An HTML body goes out as multipart/alternative with a plain-text part first, for mail
+    clients that show no HTML (and because spam filters distrust HTML-only mail)."""
     msg = EmailMessage()
     msg["From"] = settings.sender
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
-    msg.set_content(body, subtype="html" if html else "plain", charset="utf-8")
+    if html:
+        msg.set_content(plain_text(body), charset="utf-8")
+        msg.add_alternative(body, subtype="html", charset="utf-8")
+    else:
+        msg.set_content(body, charset="utf-8")
     return msg
+
+
+_BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(p|div|li|tr|h[1-6])\s*>")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain_text(markup: str) -> str:
+    """The text of an HTML body: line breaks at block ends, tags dropped, entities decoded."""
+    text = _TAG.sub("", _BLOCK_END.sub("\n", markup))
+    lines = (" ".join(line.split()) for line in html.unescape(text).splitlines())
+    return "\n".join(line for line in lines if line) + "\n"
 
 
 class Mailer:
