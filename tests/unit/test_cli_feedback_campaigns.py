@@ -91,6 +91,8 @@ def test_survey_commands(cli, tmp_path: Path) -> None:  # type: ignore[no-untype
         ("2026-02", "0.0", "50.0"),
         ("2026-03", "100.0", None),
     ]
+    listed = json.loads(cli("feedback", "survey", "list", "--customer", "C1", "-f", "json").stdout)
+    assert len(listed) == 5 and listed[0]["score"] == 9  # newest answer first
     table = cli("feedback", "survey", "summary").stdout
     assert "50.0" in table and "¥" not in table
 

@@ -215,6 +215,38 @@ def survey_add(
 
 
 @survey_app.command(
+    "list",
+    help=_("List survey answers, newest first."),
+    epilog=_("Example: tricrm feedback survey list --customer C000123 --format json"),
+)
+def survey_list(
+    customer: Annotated[
+        str | None, typer.Option("--customer", help=_("Only this customer's."))
+    ] = None,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    from tricrm_tui.services import feedback
+
+    page = feedback.list_surveys(ctx(), customer=customer, limit=limit, offset=offset)
+    emit_rows(
+        page.items,
+        fmt,
+        columns=[
+            ("id", _("No.")),
+            ("customer_code", _("Customer")),
+            ("kind", _("Kind")),
+            ("score", _("Score")),
+            ("touchpoint", _("Touchpoint")),
+            ("answered_at", _("Answered")),
+            ("comment", _("Comment")),
+        ],
+        footer=page_footer(page.offset, len(page.items), page.total),
+    )
+
+
+@survey_app.command(
     "import",
     help=_(
         "Import survey answers from CSV or XLSX (columns: customer code, kind, score, "
