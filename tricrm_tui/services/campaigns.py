@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -554,8 +555,6 @@ def send(
     cap = cap or contact_cap()
     render = _Renderer(ctx, campaign)
     result = SendResult(campaign=campaign.name, dry_run=dry_run)
-    from contextlib import ExitStack
-
     with ExitStack() as stack:
         mailer = None
         writer = None
