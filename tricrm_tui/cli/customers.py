@@ -273,3 +273,29 @@ def delete_cmd(
         raise typer.Exit(1)
     customers.delete_customer(ctx(), code)
     info(_("deleted customer {code}").format(code=code))
+
+
+@app.command(
+    "recommend",
+    help=_("Products this customer has not bought, from what similar buyers bought."),
+    epilog=_("Example: tricrm customers recommend C000123 --top 5 --format json"),
+)
+def recommend_cmd(
+    code: Annotated[str, typer.Argument(help=_("Customer code."))],
+    top: Annotated[int, typer.Option("--top", min=1, max=100, help=_("How many."))] = 5,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    from tricrm_tui.services import recommend
+
+    items = recommend.recommend(ctx(), code, top=top)
+    emit_rows(
+        [r.to_dict() for r in items],
+        fmt,
+        columns=[
+            ("sku", _("SKU")),
+            ("name", _("Product")),
+            ("score", _("Score")),
+            ("reason", _("Reason")),
+        ],
+        footer=None if items else _("no recommendations yet"),
+    )
