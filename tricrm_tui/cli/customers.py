@@ -18,6 +18,17 @@ app = typer.Typer(
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help=_("Rows per page."))]
 OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help=_("Rows to skip."))]
+WhereOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--where",
+        "-w",
+        help=_(
+            "Filter expression, e.g. 'province:广东 orders>=3 last_order<90d' "
+            "(last_order<90d = ordered in the last 90 days; see 'tricrm segments syntax')."
+        ),
+    ),
+]
 
 LIST_COLUMNS = [
     ("code", _("Code")),
@@ -35,7 +46,9 @@ LIST_COLUMNS = [
 @app.command(
     "list",
     help=_("List customers, one page at a time."),
-    epilog=_("Example: tricrm customers list --search 张伟 --sort -spent --limit 20 --format json"),
+    epilog=_(
+        "Example: tricrm customers list --where 'province:广东 tag:vip' --sort -spent --format json"
+    ),
 )
 def list_cmd(
     search: Annotated[
@@ -48,13 +61,21 @@ def list_cmd(
         str,
         typer.Option("--sort", help=_("Sort field; prefix with - for descending (e.g. -spent).")),
     ] = "code",
+    where: WhereOpt = None,
+    segment: Annotated[
+        str | None, typer.Option("--segment", help=_("Only customers in this saved segment."))
+    ] = None,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    from tricrm_tui.services import customers
+    from tricrm_tui.services import customers, segments
 
-    page = customers.list_customers(ctx(), search=search, sort=sort, limit=limit, offset=offset)
+    c = ctx()
+    cond = segments.condition_for(c, where=where, segment=segment)
+    page = customers.list_customers(
+        c, search=search, where=cond, sort=sort, limit=limit, offset=offset
+    )
     emit_rows(
         page.items,
         fmt,

@@ -22,6 +22,9 @@ GROUPS: list[tuple[str, str]] = [
     ("customers", "tricrm_tui.cli.customers"),
     ("db", "tricrm_tui.cli.db"),
     ("audit", "tricrm_tui.cli.audit"),
+    ("segments", "tricrm_tui.cli.segments"),
+    ("classify", "tricrm_tui.cli.classify"),
+    ("report", "tricrm_tui.cli.report"),
 ]
 COMMANDS: list[tuple[str, str, str]] = [
     ("tui", "tricrm_tui.cli.tui", "open_tui"),
