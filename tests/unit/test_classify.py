@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from tests.conftest import FIXED_NOW
 from tests.factories import add_customer, add_orders
 from tricrm_tui.models import ProductCategory
 from tricrm_tui.services import audit, classify, customers
@@ -126,6 +127,7 @@ def test_tags_are_audited_and_searchable(ctx) -> None:  # type: ignore[no-untype
 
 
 def test_breakdown_numbers_on_a_hand_made_base(ctx) -> None:  # type: ignore[no-untyped-def]
+    ctx.clock = lambda: FIXED_NOW  # 2026-03-15
     add_customer(ctx, "B1", "甲", province="广东", kind="企业", size="10", industry="零售")
     add_customer(ctx, "B2", "乙", province="广东省", industry="零售")
     add_customer(ctx, "B3", "丙", province="浙江")
