@@ -181,6 +181,28 @@ def score_pair(a: _Row, b: _Row) -> tuple[float, list[str]]:
     return round(max(0.0, min(score, 1.0)), 3), reasons
 
 
+def _without_shared_contacts(rows: list[_Row]) -> list[_Row]:
+    """A phone or email on more than MAX_CONTACT_BLOCK customers is a shared line (a shop's
+    switchboard, an office inbox): it is evidence of nothing, so it is dropped before scoring."""
+    from collections import Counter
+    from dataclasses import replace
+
+    phones = Counter(r.phone for r in rows if r.phone)
+    emails = Counter(r.email for r in rows if r.email)
+    out = []
+    for r in rows:
+        shared_phone = bool(r.phone and phones[r.phone] > MAX_CONTACT_BLOCK)
+        shared_email = bool(r.email and emails[r.email] > MAX_CONTACT_BLOCK)
+        if shared_phone or shared_email:
+            r = replace(
+                r,
+                phone=None if shared_phone else r.phone,
+                email=None if shared_email else r.email,
+            )
+        out.append(r)
+    return out
+
+
 def _blocks(rows: list[_Row], capped: list[str]) -> Iterable[list[_Row]]:
     by_phone: dict[str, list[_Row]] = defaultdict(list)
     by_email: dict[str, list[_Row]] = defaultdict(list)
@@ -235,10 +257,12 @@ def scan_duplicates(
     focus = None if customer_ids is None else set(customer_ids)
     excluded = _not_duplicates(ctx)
     capped: list[str] = []
+    scored_by_id = {r.id: r for r in _without_shared_contacts(rows)}
     seen: set[tuple[int, int]] = set()
     found: dict[tuple[int, int], tuple[float, list[str]]] = {}
     compared = 0
     for block in _blocks(rows, capped):
+        block = [scored_by_id[r.id] for r in block]
         for a, b in combinations(block, 2):
             pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
             if pair in seen:

@@ -97,6 +97,105 @@ COMPANY_WORDS = re.compile(
     re.IGNORECASE,
 )
 _LATIN_SPLIT = re.compile(r"[^0-9a-z]+")
+# The readings of the ~100 most common surnames, to split a run-together romanised name
+# ("zhangwei" → zhang wei) the way a written one is split.
+COMMON_SURNAME_PINYIN = frozenset(
+    [
+        "wang",
+        "li",
+        "zhang",
+        "liu",
+        "chen",
+        "yang",
+        "huang",
+        "zhao",
+        "wu",
+        "zhou",
+        "xu",
+        "sun",
+        "ma",
+        "zhu",
+        "hu",
+        "guo",
+        "he",
+        "gao",
+        "lin",
+        "luo",
+        "zheng",
+        "liang",
+        "xie",
+        "song",
+        "tang",
+        "han",
+        "feng",
+        "deng",
+        "cao",
+        "peng",
+        "zeng",
+        "xiao",
+        "tian",
+        "dong",
+        "yuan",
+        "pan",
+        "cai",
+        "jiang",
+        "yu",
+        "du",
+        "ye",
+        "cheng",
+        "su",
+        "wei",
+        "lv",
+        "lu",
+        "ding",
+        "ren",
+        "shen",
+        "yao",
+        "jin",
+        "fu",
+        "zhong",
+        "cui",
+        "tan",
+        "qiu",
+        "shi",
+        "hou",
+        "qin",
+        "bai",
+        "gu",
+        "meng",
+        "xiong",
+        "yan",
+        "qian",
+        "dai",
+        "fan",
+        "fang",
+        "kong",
+        "mao",
+        "jia",
+        "xue",
+        "lei",
+        "long",
+        "duan",
+        "hao",
+        "shao",
+        "wan",
+        "qi",
+        "chang",
+        "kang",
+        "yin",
+        "wen",
+        "mo",
+        "tao",
+        "ni",
+        "niu",
+        "ouyang",
+        "situ",
+        "sima",
+        "zhuge",
+        "shangguan",
+        "murong",
+    ]
+)
 
 
 def is_han(ch: str) -> bool:
@@ -131,7 +230,13 @@ def name_tokens(name: str, enterprise: bool = False) -> list[str]:
         surname = SURNAME_READINGS.get(han[0]) or char_pinyin(han[0])
         given = "".join(char_pinyin(ch) for ch in han[1:])
         return [surname, given] if given else [surname]
-    return [t for t in _LATIN_SPLIT.split(text) if t]
+    tokens = [t for t in _LATIN_SPLIT.split(text) if t]
+    if len(tokens) == 1 and not enterprise and tokens[0].isalpha():
+        word = tokens[0]
+        for cut in range(min(9, len(word) - 1), 1, -1):
+            if word[:cut] in COMMON_SURNAME_PINYIN:
+                return [word[:cut], word[cut:]]
+    return tokens
 
 
 def name_key(name: str, enterprise: bool = False) -> str:
