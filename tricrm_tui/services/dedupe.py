@@ -34,6 +34,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, NotDuplicate
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import active_condition
@@ -137,47 +138,55 @@ def score_pair(a: _Row, b: _Row) -> tuple[float, list[str]]:
     sim, how = _name_similarity(a, b)
     reasons = []
     if how == "same":
-        reasons.append(f"name: same ({a.name})")
+        reasons.append(_("name: same ({name})").format(name=a.name))
     elif how == "pinyin":
-        reasons.append(f"name: same pinyin ({a.name} / {b.name} = {a.spelled})")
+        reasons.append(
+            _("name: same pinyin ({a} / {b} = {pinyin})").format(
+                a=a.name, b=b.name, pinyin=a.spelled
+            )
+        )
     elif sim >= 0.5:
-        reasons.append(f"name: similar {sim:.2f} ({a.name} / {b.name})")
+        reasons.append(
+            _("name: similar {similarity} ({a} / {b})").format(
+                similarity=f"{sim:.2f}", a=a.name, b=b.name
+            )
+        )
     else:
-        reasons.append(f"name: different ({a.name} / {b.name})")
+        reasons.append(_("name: different ({a} / {b})").format(a=a.name, b=b.name))
     same_phone = bool(a.phone and a.phone == b.phone)
     same_email = bool(a.email and a.email == b.email)
     if a.birthday and b.birthday and a.birthday != b.birthday and not (same_phone or same_email):
         return 0.0, []
     if same_phone or same_email:
         if same_phone:
-            reasons.append(f"phone: same ({a.phone})")
+            reasons.append(_("phone: same ({value})").format(value=a.phone))
         if same_email:
-            reasons.append(f"email: same ({a.email})")
+            reasons.append(_("email: same ({value})").format(value=a.email))
         score = 0.7 + 0.3 * sim + (0.05 if same_phone and same_email else 0.0)
         if a.birthday and a.birthday == b.birthday:
-            reasons.append(f"birthday: same ({a.birthday.isoformat()})")
+            reasons.append(_("birthday: same ({value})").format(value=a.birthday.isoformat()))
         return round(min(score, 1.0), 3), reasons
     if sim < MIN_NAME_SIMILARITY:
         return 0.0, []
     support = 0.0
     if a.birthday and a.birthday == b.birthday:
         support += 0.35
-        reasons.append(f"birthday: same ({a.birthday.isoformat()})")
+        reasons.append(_("birthday: same ({value})").format(value=a.birthday.isoformat()))
     if a.city and a.city == b.city:
         support += 0.10
-        reasons.append(f"city: same ({a.city})")
+        reasons.append(_("city: same ({value})").format(value=a.city))
     if a.industry and a.industry == b.industry:
         support += 0.10
-        reasons.append(f"industry: same ({a.industry})")
+        reasons.append(_("industry: same ({value})").format(value=a.industry))
     if support == 0:
         return 0.0, []
     score = 0.55 * sim + support
     if a.phone and b.phone:
         score -= 0.15
-        reasons.append("phone: different")
+        reasons.append(_("phone: different"))
     if a.email and b.email:
         score -= 0.10
-        reasons.append("email: different")
+        reasons.append(_("email: different"))
     return round(max(0.0, min(score, 1.0)), 3), reasons
 
 
@@ -217,7 +226,11 @@ def _blocks(rows: list[_Row], capped: list[str]) -> Iterable[list[_Row]]:
     for label, table in (("phone", by_phone), ("email", by_email)):
         for value, members in table.items():
             if len(members) > MAX_CONTACT_BLOCK:
-                capped.append(f"{label} {value}: {len(members)} customers")
+                capped.append(
+                    _("{field} {value}: {count} customers").format(
+                        field=label, value=value, count=len(members)
+                    )
+                )
             elif len(members) > 1:
                 yield members
     for key, members in by_name.items():
@@ -226,7 +239,11 @@ def _blocks(rows: list[_Row], capped: list[str]) -> Iterable[list[_Row]]:
         if len(members) <= MAX_NAME_BLOCK:
             yield members
             continue
-        capped.append(f"name {key}: {len(members)} customers, split by birthday and city")
+        capped.append(
+            _("name {key}: {count} customers, split by birthday and city").format(
+                key=key, count=len(members)
+            )
+        )
         for attr in ("birthday", "city"):
             sub: dict[object, list[_Row]] = defaultdict(list)
             for r in members:
