@@ -33,6 +33,7 @@ from itertools import combinations
 from typing import Any
 
 import sqlalchemy as sa
+from rapidfuzz import fuzz
 
 from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, NotDuplicate
@@ -122,8 +123,6 @@ def _load(ctx: ServiceContext) -> list[_Row]:
 
 def _name_similarity(a: _Row, b: _Row) -> tuple[float, str]:
     """(similarity 0..1, how): same written name, same pinyin, or fuzzy ratio."""
-    from rapidfuzz import fuzz
-
     if a.flat and a.flat == b.flat:
         return 1.0, "same"
     if a.key and a.key == b.key:
@@ -133,61 +132,80 @@ def _name_similarity(a: _Row, b: _Row) -> tuple[float, str]:
     return (direct, "similar") if direct >= spelled else (spelled, "similar_pinyin")
 
 
-def score_pair(a: _Row, b: _Row) -> tuple[float, list[str]]:
-    """The pair's score and reasons; score 0 means "not a probable duplicate"."""
+def pair_score(a: _Row, b: _Row) -> tuple[float, float, str]:
+    """(score, name similarity, how the names matched); score 0 = not a probable duplicate.
+
+    Kept free of string work: it runs for every pair in every block."""
     sim, how = _name_similarity(a, b)
-    reasons = []
-    if how == "same":
-        reasons.append(_("name: same ({name})").format(name=a.name))
-    elif how == "pinyin":
-        reasons.append(
-            _("name: same pinyin ({a} / {b} = {pinyin})").format(
-                a=a.name, b=b.name, pinyin=a.spelled
-            )
-        )
-    elif sim >= 0.5:
-        reasons.append(
-            _("name: similar {similarity} ({a} / {b})").format(
-                similarity=f"{sim:.2f}", a=a.name, b=b.name
-            )
-        )
-    else:
-        reasons.append(_("name: different ({a} / {b})").format(a=a.name, b=b.name))
     same_phone = bool(a.phone and a.phone == b.phone)
     same_email = bool(a.email and a.email == b.email)
-    if a.birthday and b.birthday and a.birthday != b.birthday and not (same_phone or same_email):
-        return 0.0, []
     if same_phone or same_email:
-        if same_phone:
-            reasons.append(_("phone: same ({value})").format(value=a.phone))
-        if same_email:
-            reasons.append(_("email: same ({value})").format(value=a.email))
         score = 0.7 + 0.3 * sim + (0.05 if same_phone and same_email else 0.0)
-        if a.birthday and a.birthday == b.birthday:
-            reasons.append(_("birthday: same ({value})").format(value=a.birthday.isoformat()))
-        return round(min(score, 1.0), 3), reasons
+        return round(min(score, 1.0), 3), sim, how
+    if a.birthday and b.birthday and a.birthday != b.birthday:
+        return 0.0, sim, how
     if sim < MIN_NAME_SIMILARITY:
-        return 0.0, []
+        return 0.0, sim, how
     support = 0.0
     if a.birthday and a.birthday == b.birthday:
         support += 0.35
-        reasons.append(_("birthday: same ({value})").format(value=a.birthday.isoformat()))
     if a.city and a.city == b.city:
         support += 0.10
-        reasons.append(_("city: same ({value})").format(value=a.city))
     if a.industry and a.industry == b.industry:
         support += 0.10
-        reasons.append(_("industry: same ({value})").format(value=a.industry))
     if support == 0:
-        return 0.0, []
+        return 0.0, sim, how
     score = 0.55 * sim + support
     if a.phone and b.phone:
         score -= 0.15
-        reasons.append(_("phone: different"))
     if a.email and b.email:
         score -= 0.10
+    return round(max(0.0, min(score, 1.0)), 3), sim, how
+
+
+def pair_reasons(a: _Row, b: _Row, sim: float, how: str) -> list[str]:
+    """Which fields matched and how, for a pair :func:`pair_score` accepted."""
+    if how == "same":
+        reasons = [_("name: same ({name})").format(name=a.name)]
+    elif how == "pinyin":
+        reasons = [
+            _("name: same pinyin ({a} / {b} = {pinyin})").format(
+                a=a.name, b=b.name, pinyin=a.spelled
+            )
+        ]
+    elif sim >= 0.5:
+        reasons = [
+            _("name: similar {similarity} ({a} / {b})").format(
+                similarity=f"{sim:.2f}", a=a.name, b=b.name
+            )
+        ]
+    else:
+        reasons = [_("name: different ({a} / {b})").format(a=a.name, b=b.name)]
+    same_phone = bool(a.phone and a.phone == b.phone)
+    same_email = bool(a.email and a.email == b.email)
+    if same_phone:
+        reasons.append(_("phone: same ({value})").format(value=a.phone))
+    if same_email:
+        reasons.append(_("email: same ({value})").format(value=a.email))
+    if a.birthday and a.birthday == b.birthday:
+        reasons.append(_("birthday: same ({value})").format(value=a.birthday.isoformat()))
+    if same_phone or same_email:
+        return reasons
+    if a.city and a.city == b.city:
+        reasons.append(_("city: same ({value})").format(value=a.city))
+    if a.industry and a.industry == b.industry:
+        reasons.append(_("industry: same ({value})").format(value=a.industry))
+    if a.phone and b.phone:
+        reasons.append(_("phone: different"))
+    if a.email and b.email:
         reasons.append(_("email: different"))
-    return round(max(0.0, min(score, 1.0)), 3), reasons
+    return reasons
+
+
+def score_pair(a: _Row, b: _Row) -> tuple[float, list[str]]:
+    """The pair's score and reasons; score 0 means "not a probable duplicate"."""
+    score, sim, how = pair_score(a, b)
+    return (score, pair_reasons(a, b, sim, how)) if score > 0 else (0.0, [])
 
 
 def _without_shared_contacts(rows: list[_Row]) -> list[_Row]:
@@ -279,6 +297,8 @@ def scan_duplicates(
     found: dict[tuple[int, int], tuple[float, list[str]]] = {}
     compared = 0
     for block in _blocks(rows, capped):
+        if focus is not None and not any(r.id in focus for r in block):
+            continue
         block = [scored_by_id[r.id] for r in block]
         for a, b in combinations(block, 2):
             pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
@@ -288,9 +308,9 @@ def scan_duplicates(
             if pair in excluded or (focus is not None and a.id not in focus and b.id not in focus):
                 continue
             compared += 1
-            score, reasons = score_pair(a, b)
+            score, sim, how = pair_score(a, b)
             if score >= min_score and score > 0:
-                found[pair] = (score, reasons)
+                found[pair] = (score, pair_reasons(a, b, sim, how))
     by_id = {r.id: r for r in rows}
     return DuplicateScan(
         groups=_group(found, by_id),

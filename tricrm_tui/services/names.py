@@ -199,7 +199,9 @@ COMMON_SURNAME_PINYIN = frozenset(
 
 
 def is_han(ch: str) -> bool:
-    return "CJK UNIFIED IDEOGRAPH" in unicodedata.name(ch, "")
+    """CJK unified ideographs: the basic block, extension A, and extensions B and beyond."""
+    o = ord(ch)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x3134F
 
 
 @lru_cache(maxsize=65536)
@@ -216,7 +218,17 @@ def clean_name(name: str, enterprise: bool = False) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@lru_cache(maxsize=262144)
+def _tokens(name: str, enterprise: bool) -> tuple[str, ...]:
+    return tuple(_name_tokens(name, enterprise))
+
+
 def name_tokens(name: str, enterprise: bool = False) -> list[str]:
+    """Pinyin tokens: [surname, given] for a Han personal name; words for Latin text."""
+    return list(_tokens(name, enterprise))
+
+
+def _name_tokens(name: str, enterprise: bool = False) -> list[str]:
     """Pinyin tokens: [surname, given] for a Han personal name; words for Latin text."""
     text = clean_name(name, enterprise)
     han = "".join(ch for ch in text if is_han(ch))
