@@ -167,6 +167,8 @@ def test_cli_classify_tag_and_breakdown(ctx, db_url) -> None:  # type: ignore[no
     r = run("classify", "--format", "json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["customers"] == 2
+    r = run("classify", "--show-config")
+    assert "classify.toml" in r.stderr and "(built-in defaults)" in r.stderr
     assert run("customers", "tag", "B1", "vip", "重点").exit_code == 0
     assert run("customers", "untag", "B1", "重点").exit_code == 0
     assert customers.get_customer(ctx, "B1").tags == ["vip"]

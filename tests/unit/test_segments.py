@@ -84,6 +84,8 @@ def test_cli_segments_and_list_where(people, db_url) -> None:  # type: ignore[no
     assert [c["code"] for c in json.loads(r.stdout)] == ["S1", "S2"]
     r = run("customers", "list", "--segment", "gd", "--where", "tag:vip", "--format", "json")
     assert [c["code"] for c in json.loads(r.stdout)] == ["S1"]
+    r = run("customers", "list", "--where", "saved:gd OR name:王", "--format", "json")
+    assert [c["code"] for c in json.loads(r.stdout)] == ["S1", "S3"]
     r = run("customers", "list", "--where", "provnce:广东")
     assert isinstance(r.exception, InvalidInput) and r.exception.exit_code == 4
     assert "^^^^^^^" in str(r.exception)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
@@ -188,7 +188,7 @@ def _top(rows: Iterable[tuple[int, Any, int, Any]]) -> dict[int, Any]:
 
 
 def _classify_chunk(
-    session: Session, rows: list[Any], today: dt.date, rules: ClassifyRules
+    session: Session, rows: Sequence[Any], today: dt.date, rules: ClassifyRules
 ) -> list[dict[str, Any]]:
     ids = [r.id for r in rows]
     span = sa.and_(O.customer_id >= ids[0], O.customer_id <= ids[-1], O.status != "cancelled")
@@ -233,7 +233,9 @@ class ClassifyResult:
     rules: list[str]
 
 
-def _chunks(session: Session, query: sa.Select, wanted: list[int] | None) -> Iterable[list[Any]]:
+def _chunks(
+    session: Session, query: sa.Select, wanted: list[int] | None
+) -> Iterable[Sequence[Any]]:
     """Rows of ``query`` in id order, CHUNK at a time (keyset paging, or the wanted ids)."""
     if wanted is not None:
         for i in range(0, len(wanted), CHUNK):

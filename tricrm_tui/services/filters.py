@@ -340,11 +340,12 @@ class _Parser:
         raise self.fail(_("unexpected {token}").format(token=tok.kind), tok)
 
 
-def _flatten(items: list[FilterExpr], kind: type) -> list[FilterExpr]:
+def _flatten(items: list[FilterExpr], kind: type[And] | type[Or]) -> list[FilterExpr]:
+    """``a (b c)`` parses to one And of three: nesting the same operator adds nothing."""
     out: list[FilterExpr] = []
     for item in items:
-        if isinstance(item, kind):
-            out.extend(item.items)  # type: ignore[attr-defined]
+        if isinstance(item, And | Or) and isinstance(item, kind):
+            out.extend(item.items)
         else:
             out.append(item)
     return out
@@ -410,22 +411,29 @@ def _money(field: str, value: str) -> Decimal:
     return amount
 
 
-def _date_value(field: str, value: str) -> tuple[str, object]:
-    """("age", (n, unit)) or ("period", (first_day, last_day))."""
+@dataclass(frozen=True)
+class _DateValue:
+    """An age (``90d``: n=90, unit="d") or a calendar period (a day, month or year)."""
+
+    age: tuple[int, str] | None = None
+    period: tuple[dt.date, dt.date] | None = None
+
+
+def _date_value(field: str, value: str) -> _DateValue:
     m = _AGE.match(value)
     if m:
-        return "age", (int(m.group(1)), m.group(2).lower())
+        return _DateValue(age=(int(m.group(1)), m.group(2).lower()))
     m = _DAY.match(value)
     if m:
         y, mo, d = m.group(1), m.group(2), m.group(3)
         try:
             if d is not None:
                 day = dt.date(int(y), int(mo), int(d))
-                return "period", (day, day)
+                return _DateValue(period=(day, day))
             if mo is not None:
                 first = dt.date(int(y), int(mo), 1)
-                return "period", (first, _add_months(first, 1) - dt.timedelta(days=1))
-            return "period", (dt.date(int(y), 1, 1), dt.date(int(y), 12, 31))
+                return _DateValue(period=(first, _add_months(first, 1) - dt.timedelta(days=1)))
+            return _DateValue(period=(dt.date(int(y), 1, 1), dt.date(int(y), 12, 31)))
         except ValueError:
             pass
     raise ValueError(
@@ -540,16 +548,17 @@ def _term_sql(
     if kind in ("int", "money"):
         value: object = int(term.value) if kind == "int" else _money(term.field, term.value)
         return _compare(col, op, value)
-    form, data = _date_value(term.field, term.value)
-    if form == "age":
-        n, unit = data  # type: ignore[misc]
+    date_value = _date_value(term.field, term.value)
+    if date_value.age is not None:
+        n, unit = date_value.age
         cutoff = _ago(today, n, unit)
         # An age compares "how long ago": younger than N ⇔ the date is after the cutoff.
         flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}[op]
         if term.op == ":":
             flipped = ">="
         return sa.and_(col.is_not(None), _compare(col, flipped, cutoff))
-    first, last = data  # type: ignore[misc]
+    assert date_value.period is not None
+    first, last = date_value.period
     cond = {
         "=": sa.and_(col >= first, col <= last),
         "<": col < first,
@@ -643,9 +652,9 @@ def _describe_term(term: Term, today: dt.date | None) -> str:
     if kind == "kind":
         value = KIND_SYNONYMS[value.lower()]
     if kind == "date":
-        form, data = _date_value(term.field, value)
-        if form == "age":
-            n, unit = data  # type: ignore[misc]
+        age = _date_value(term.field, value).age
+        if age is not None:
+            n, unit = age
             span = f"{n} {_(_AGE_UNITS[unit])}"
             phrase = {
                 ":": _("{field} within the last {span}"),

@@ -63,7 +63,7 @@ class DuplicatesScreen(Screen[None]):
         Binding("m", "merge", _("Merge"), id="duplicates.merge"),
         Binding("n", "next", _("Skip"), id="duplicates.next"),
         Binding("d", "different", _("Different"), id="duplicates.different"),
-        Binding("space", "toggle", _("Keep other value"), id="duplicates.toggle"),
+        Binding("space", "switch_value", _("Keep other value"), id="duplicates.toggle"),
         Binding("s", "swap", _("Swap kept"), id="duplicates.swap"),
         Binding("r", "reload", _("Reload"), id="duplicates.reload"),
         Binding("escape", "close", _("Back"), id="duplicates.close"),
@@ -128,7 +128,7 @@ class DuplicatesScreen(Screen[None]):
             self.pair_index = 0
             self._load_pair()
         elif event.data_table.id == "compare":
-            self.action_toggle()
+            self.action_switch_value()
 
     def _current_pair(self) -> tuple[str, str] | None:
         if not self.groups:
@@ -201,7 +201,7 @@ class DuplicatesScreen(Screen[None]):
 
     # --- actions -----------------------------------------------------------------------
 
-    def action_toggle(self) -> None:
+    def action_switch_value(self) -> None:
         if self.left is None:
             return
         table = self.query_one("#compare", DataTable)
