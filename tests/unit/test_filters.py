@@ -242,6 +242,17 @@ def test_caret_aligns_under_wide_characters() -> None:
     assert caret_line.index("^") == 2 + 9 + 4 + 1 + 8
 
 
+def test_full_width_syntax_from_chinese_input_methods() -> None:
+    assert parse_filter("province：广东 orders＞＝3 （city:深圳 OR city:广州）") == parse_filter(
+        "province:广东 orders>=3 (city:深圳 OR city:广州)"
+    )
+    assert parse_filter("city:“深圳 南山”") == Term("city", ":", "深圳 南山")
+    assert parse_filter('city:"a：b"') == Term("city", ":", "a：b")
+    with pytest.raises(FilterError) as err:
+        parse_filter("provnce：广东")
+    assert err.value.position == 0
+
+
 def test_saved_needs_a_resolver_and_refuses_cycles() -> None:
     with pytest.raises(InvalidInput, match="needs the database"):
         customer_filter("saved:x", today=TODAY)
@@ -317,3 +328,17 @@ def _exprs():  # type: ignore[no-untyped-def]
 @given(_exprs())
 def test_parse_of_format_gives_the_same_ast(node) -> None:  # type: ignore[no-untyped-def]
     assert parse_filter(format_filter(node)) == node
+
+
+@settings(max_examples=150, deadline=None)
+@given(_exprs())
+def test_every_parsed_expression_compiles_to_sql(node) -> None:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from tricrm_tui.services.filters import filter_condition
+
+    cond = filter_condition(node, today=TODAY, resolve=lambda name: "tag:x")
+    query = sa.select(sa.literal(1)).where(cond)
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        assert "customers" in str(query.compile(dialect=dialect))

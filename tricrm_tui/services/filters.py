@@ -202,6 +202,35 @@ class _Tok:
     value_len: int = 0
 
 
+_FULL_WIDTH = {"：": ":", "（": "(", "）": ")", "＞": ">", "＜": "<", "＝": "=", "！": "!"}
+
+
+def ascii_syntax(expr: str) -> str:
+    """Chinese input methods type ：（）＞＜＝！ and “ ”: read them as the ASCII syntax.
+
+    One character for one, so positions in error messages stay right; text inside quotes
+    is left alone."""
+    out: list[str] = []
+    quoted = False
+    escaped = False
+    for ch in expr:
+        if quoted:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch in ('"', "”", "“"):
+                quoted = False
+                ch = '"'
+        elif ch in ('"', "“", "”"):
+            quoted = True
+            ch = '"'
+        else:
+            ch = _FULL_WIDTH.get(ch, ch)
+        out.append(ch)
+    return "".join(out)
+
+
 def _tokens(expr: str) -> list[_Tok]:
     out: list[_Tok] = []
     i, n = 0, len(expr)
@@ -279,7 +308,7 @@ def _tokens(expr: str) -> list[_Tok]:
 
 class _Parser:
     def __init__(self, expr: str) -> None:
-        self.expr = expr
+        self.expr = expr = ascii_syntax(expr)
         self.toks = _tokens(expr)
         self.i = 0
 
