@@ -188,3 +188,34 @@ def test_filter_bar_snapshot(snap_compare, dup_ctx) -> None:  # type: ignore[no-
         await pilot.pause()
 
     assert snap_compare(FilterHost(dup_ctx), terminal_size=(80, 24), run_before=typed)
+
+
+def test_filter_bar_picks_a_saved_segment(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_test_filter_bar_picks_a_saved_segment(dup_ctx))
+
+
+async def _test_filter_bar_picks_a_saved_segment(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    from tricrm_tui.services.segments import save_segment
+    from tricrm_tui.tui.widgets.segment_picker import SegmentPicker
+
+    save_segment(dup_ctx, "alpha", "tag:none")
+    save_segment(dup_ctx, "south", "province:广东")
+    app = FilterHost(dup_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one(Input).focus()
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert isinstance(app.screen, SegmentPicker)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.query_one(Input).value == "saved:south"
+        event = app.events[-1]
+        assert isinstance(event, FilterBar.Applied)
+        assert [c.code for c in customers.list_customers(dup_ctx, where=event.condition).items] == [
+            "Z9"
+        ]
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, SegmentPicker)

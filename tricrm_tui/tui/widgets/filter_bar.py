@@ -4,7 +4,8 @@ The operator types an expression and presses Enter. A bad expression shows the s
 message with the caret under the bad token; a good one is explained in words and posted as
 :class:`FilterBar.Applied` carrying the expression and the ready customer condition (built
 in a thread worker, since ``saved:NAME`` reads the segment from the database). An empty
-expression posts :class:`FilterBar.Cleared`. Escape clears the bar.
+expression posts :class:`FilterBar.Cleared`. Escape clears the bar; Ctrl+G picks a saved
+segment (:class:`~tricrm_tui.tui.widgets.segment_picker.SegmentPicker`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ class FilterBar(Vertical):
     FilterBar #filter-message.error { color: $error; }
     """
 
-    BINDINGS = [Binding("escape", "clear", _("Clear filter"), id="filter.clear")]
+    BINDINGS = [
+        Binding("escape", "clear", _("Clear filter"), id="filter.clear"),
+        Binding("ctrl+g", "pick_segment", _("Segments"), id="filter.segments"),
+    ]
 
     class Applied(Message):
         """A valid expression: ``condition`` goes to ``list_customers(where=...)``."""
@@ -120,6 +124,20 @@ class FilterBar(Vertical):
         self.query_one("#filter-input", Input).value = ""
         self.expression = ""
         self.post_message(self.Cleared())
+
+    def action_pick_segment(self) -> None:
+        from tricrm_tui.tui.widgets.segment_picker import SegmentPicker
+
+        self.app.push_screen(SegmentPicker(), self._segment_chosen)
+
+    def _segment_chosen(self, name: str | None) -> None:
+        if not name:
+            return
+        from tricrm_tui.services.filters import Term, format_filter
+
+        field = self.query_one("#filter-input", Input)
+        field.value = format_filter(Term("saved", ":", name))
+        self.build_condition(field.value)
 
     def help_text(self) -> str:
         from tricrm_tui.services.filters import filter_help
