@@ -60,7 +60,7 @@ def test_bands_and_user_override(ctx, tmp_path, monkeypatch) -> None:  # type: i
     assert classify.size_band_for("enterprise", "medium", None, rules) == "medium"
     assert classify.size_band_for("individual", None, {"employees": 5}, rules) is None
     today = dt.date(2026, 3, 15)
-    assert classify.frequency_band_for(0, None, today, rules) == "none"
+    assert classify.frequency_band_for(0, None, today, rules) == "no_orders"
     assert classify.frequency_band_for(1, today, today, rules) == "one_time"
     # 2 orders over 400 days: 1.8 a year
     assert (
@@ -108,7 +108,7 @@ def test_classify_writes_back_behaviour(ctx) -> None:  # type: ignore[no-untyped
     assert k1.favourite_category == "茶叶" and k1.preferred_channel == "shop"
     assert k1.aov_band == "medium"  # 900 / 3
     assert k1.frequency_band in ("occasional", "regular")
-    assert k2.region == "华东" and k2.size == "small" and k2.frequency_band == "none"
+    assert k2.region == "华东" and k2.size == "small" and k2.frequency_band == "no_orders"
     assert k3.region is None and k3.aov_band is None
     again = classify.classify_customers(ctx, [k1.id])
     assert again.customers == 1 and again.changed == 0
@@ -147,7 +147,7 @@ def test_breakdown_numbers_on_a_hand_made_base(ctx) -> None:  # type: ignore[no-
     assert size == {"individual": 3, "micro": 1}
     behaviour = {r.group: r.customers for r in breakdown(ctx, "behaviour")}
     # B2: 2 orders 4 days apart, tenure floored at 90 days = 8.1 a year
-    assert behaviour == {"one_time": 2, "frequent": 1, "none": 1}
+    assert behaviour == {"one_time": 2, "frequent": 1, "no_orders": 1}
     only = breakdown(ctx, "industry", where="region:华南")
     assert [(r.group, r.customers, r.share) for r in only] == [("零售", 2, 100.0)]
     with pytest.raises(InvalidInput):

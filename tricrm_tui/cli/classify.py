@@ -10,36 +10,22 @@ from tricrm_tui.cli.output import Format, emit_json, info
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
-app = typer.Typer(
-    help=_("Classify customers: region, size band and purchase behaviour."),
-    invoke_without_command=True,
-)
 
-
-@app.callback(
-    invoke_without_command=True,
-    epilog=_("Example: tricrm classify --format json"),
-)
-def classify_cmd(
-    typer_ctx: typer.Context,
+def classify(
     show_config: Annotated[
         bool,
         typer.Option("--show-config", help=_("Print where the rules come from and stop.")),
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))] = Format.table,
 ) -> None:
-    """Apply the classification rules (built-in defaults, overridden by classify.toml in the
-    config folder) to every customer."""
-    if typer_ctx.invoked_subcommand is not None:
-        return
-    from tricrm_tui.services import classify
+    from tricrm_tui.services import classify as service
 
     if show_config:
-        rules = classify.load_rules()
-        info(_("user rules file: {path}").format(path=classify.user_config_path()))
+        rules = service.load_rules()
+        info(_("user rules file: {path}").format(path=service.user_config_path()))
         info(_("rules in use: {sources}").format(sources=", ".join(rules.source)))
         return
-    result = classify.classify_customers(ctx())
+    result = service.classify_customers(ctx())
     if fmt is Format.json:
         emit_json(result)
     else:
@@ -48,3 +34,10 @@ def classify_cmd(
                 count=result.customers, changed=result.changed
             )
         )
+
+
+classify.__tricrm_help__ = _(  # type: ignore[attr-defined]
+    "Classify customers: region, size band and purchase behaviour "
+    "(rules: built-in defaults, overridden by classify.toml in the config folder)."
+)
+classify.__tricrm_epilog__ = _("Example: tricrm classify --format json")  # type: ignore[attr-defined]

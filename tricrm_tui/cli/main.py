@@ -23,11 +23,11 @@ GROUPS: list[tuple[str, str]] = [
     ("db", "tricrm_tui.cli.db"),
     ("audit", "tricrm_tui.cli.audit"),
     ("segments", "tricrm_tui.cli.segments"),
-    ("classify", "tricrm_tui.cli.classify"),
     ("report", "tricrm_tui.cli.report"),
 ]
 COMMANDS: list[tuple[str, str, str]] = [
     ("tui", "tricrm_tui.cli.tui", "open_tui"),
+    ("classify", "tricrm_tui.cli.classify", "classify"),
 ]
 
 

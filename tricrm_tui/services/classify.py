@@ -156,7 +156,7 @@ def frequency_band_for(
     order_count: int, first_order: dt.date | None, today: dt.date, rules: ClassifyRules
 ) -> str:
     if order_count <= 0:
-        return "none"
+        return "no_orders"
     if order_count == 1:
         return "one_time"
     days = max((today - first_order).days if first_order else 0, rules.min_tenure_days)

@@ -667,9 +667,32 @@ def customer_filter(
 _AGE_UNITS = {"d": N_("days"), "w": N_("weeks"), "m": N_("months"), "y": N_("years")}
 
 
+# Filter field → the key of its display label in tricrm_tui.labels.FIELD_LABELS.
+_LABEL_KEYS = {
+    "orders": "order_count",
+    "spent": "total_spent",
+    "segment": "rfm_segment",
+    "tier": "value_tier",
+    "level": "member_level",
+    "frequency": "frequency_band",
+    "category": "favourite_category",
+    "channel": "preferred_channel",
+    "aov": "aov_band",
+}
+
+
+def _field_words(field: str) -> str:
+    """The field's display label, lower-cased in English to sit inside a sentence."""
+    from tricrm_tui.i18n import language
+    from tricrm_tui.labels import field_label
+
+    label = field_label(_LABEL_KEYS.get(field, field))
+    return label.lower() if language() == "en" else label
+
+
 def _describe_term(term: Term, today: dt.date | None) -> str:
     kind = FIELDS[term.field][0]
-    field = term.field.replace("_", " ")
+    field = _field_words(term.field)
     value = term.value
     if kind == "tag":
         return (_("not tagged {tag}") if term.op == "!=" else _("tagged {tag}")).format(tag=value)
