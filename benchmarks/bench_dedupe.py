@@ -8,6 +8,7 @@ with the same birthday. Reports the time of ``probable_duplicates`` and the shar
 planted pairs it finds (recall), plus how many groups it reports beyond them.
 
     PYTHONPATH=. python benchmarks/bench_dedupe.py [--customers 100000] [--pairs 2000]
+        [--distinct-names 300]   # skewed: every name shared by hundreds (block caps)
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ CITIES = [
 ]
 
 
-def build(path: Path, n: int, pairs: int, seed: int = 7) -> list[tuple[str, str]]:
+def build(
+    path: Path, n: int, pairs: int, distinct_names: int = 0, seed: int = 7
+) -> list[tuple[str, str]]:
     import sqlalchemy as sa
 
     from tricrm_tui.db.engine import open_database
@@ -99,8 +102,13 @@ def build(path: Path, n: int, pairs: int, seed: int = 7) -> list[tuple[str, str]
                 used_phones.add(p)
                 return p
 
+    def new_name() -> str:
+        return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+    pool = [new_name() for _ in range(distinct_names)]
+
     def person(i: int) -> dict:
-        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        name = rng.choice(pool) if pool else new_name()
         return {
             "code": f"C{i:07d}",
             "name": name,
@@ -159,12 +167,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--pairs", type=int, default=2_000)
+    parser.add_argument(
+        "--distinct-names",
+        type=int,
+        default=0,
+        help="draw names from this many (e.g. 300: ~330 customers per name, every name "
+        "block over the cap); 0 = random names",
+    )
     parser.add_argument("--db", type=Path, default=Path("/tmp/tricrm_bench_dedupe.db"))
     args = parser.parse_args()
     for suffix in ("", "-wal", "-shm"):
         Path(str(args.db) + suffix).unlink(missing_ok=True)
     t0 = time.perf_counter()
-    planted = build(args.db, args.customers, args.pairs)
+    planted = build(args.db, args.customers, args.pairs, args.distinct_names)
     print(
         f"built {args.customers:,} customers with {len(planted):,} planted pairs "
         f"in {time.perf_counter() - t0:.1f} s"

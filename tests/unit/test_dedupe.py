@@ -101,7 +101,7 @@ def test_blocking_cap_splits_a_common_name(ctx, monkeypatch) -> None:  # type: i
     monkeypatch.setattr(dedupe, "MAX_CONTACT_BLOCK", 2)
     for i in range(5):
         add_customer(ctx, f"W{i}", "王伟", city=f"城{i}", industry="零售" if i == 0 else None)
-    # W0/W8 meet in the 城0 sub-block (city + industry), W8/W9 in the birthday sub-block
+    # W0/W8 meet in the 城0+零售 sub-block, W8/W9 in the birthday sub-block
     add_customer(ctx, "W8", "王伟", birthday="1990-01-01", city="城0", industry="零售")
     add_customer(ctx, "W9", "王伟", birthday="1990-01-01")
     for i in range(3):

@@ -212,10 +212,10 @@ def char_pinyin(ch: str) -> str:
 
 
 def clean_name(name: str, enterprise: bool = False) -> str:
-    text = unicodedata.normalize("NFKC", name or "").lower().strip()
+    text = unicodedata.normalize("NFKC", name or "").lower()
     if enterprise:
         text = COMPANY_WORDS.sub(" ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=262144)
@@ -235,10 +235,9 @@ def _name_tokens(name: str, enterprise: bool = False) -> list[str]:
     if han and len(han) >= max(1, len(text.replace(" ", "")) // 2):
         if enterprise:
             return ["".join(char_pinyin(ch) for ch in han)]
-        for compound, reading in COMPOUND_SURNAMES.items():
-            if han.startswith(compound):
-                given = "".join(char_pinyin(ch) for ch in han[len(compound) :])
-                return [reading, given] if given else [reading]
+        reading = COMPOUND_SURNAMES.get(han[:2]) if len(han) > 2 else None  # all two-character
+        if reading:
+            return [reading, "".join(char_pinyin(ch) for ch in han[2:])]
         surname = SURNAME_READINGS.get(han[0]) or char_pinyin(han[0])
         given = "".join(char_pinyin(ch) for ch in han[1:])
         return [surname, given] if given else [surname]
