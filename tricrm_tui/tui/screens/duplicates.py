@@ -262,9 +262,14 @@ class DuplicatesScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="duplicates-write")
     def run_different(self, a: str, b: str) -> None:
+        from tricrm_tui.services.errors import TricrmError
         from tricrm_tui.services.merge import mark_not_duplicate
 
-        mark_not_duplicate(self.app.ctx, a, b)  # type: ignore[attr-defined]
+        try:
+            mark_not_duplicate(self.app.ctx, a, b)  # type: ignore[attr-defined]
+        except TricrmError as exc:
+            self.app.call_from_thread(self._status, str(exc))
+            return
         self.app.call_from_thread(
             self.notify, _("Recorded: {a} and {b} are different").format(a=a, b=b)
         )
