@@ -46,6 +46,13 @@ def test_province_forms_map_to_regions(form: str, short: str, region: str) -> No
     assert region_of(form) == region
 
 
+def test_city_without_province() -> None:
+    from tricrm_tui.services.regions import province_of_city
+
+    assert province_of_city("深圳市") == "广东" and province_of_city("北京") == "北京"
+    assert province_of_city("乌鲁木齐") == "新疆" and province_of_city("小镇") is None
+
+
 def test_all_34_divisions_have_a_region() -> None:
     assert len(PROVINCES) == 34
     regions = {p[0] for p in PROVINCES.values()}

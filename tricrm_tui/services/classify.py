@@ -31,7 +31,7 @@ from tricrm_tui.models import Customer, CustomerTag, Order, Product, ProductCate
 from tricrm_tui.services import audit
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.errors import InvalidInput
-from tricrm_tui.services.regions import canonical_province, region_of
+from tricrm_tui.services.regions import canonical_province, province_of_city, region_of
 
 C = Customer.__table__.c
 O = Order.__table__.c  # noqa: E741
@@ -214,7 +214,7 @@ def _classify_chunk(
     out = []
     for r in rows:
         values = {
-            "region": region_of(r.province, rules.regions) or region_of(r.city, rules.regions),
+            "region": region_of(r.province or province_of_city(r.city), rules.regions),
             "size_band": size_band_for(r.kind, r.size_band, r.custom_fields, rules),
             "frequency_band": frequency_band_for(r.order_count, r.first_order_on, today, rules),
             "favourite_category": categories.get(r.id),

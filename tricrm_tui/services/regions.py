@@ -55,6 +55,83 @@ PROVINCES: dict[str, tuple[str, str, tuple[str, ...]]] = {
 
 REGIONS = ("华北", "东北", "华东", "华中", "华南", "西南", "西北")
 
+# Provincial capitals and other large cities, for customers whose file has a city but no
+# province (shop tills often record only the city).
+CITY_PROVINCES = {
+    "石家庄": "河北",
+    "唐山": "河北",
+    "保定": "河北",
+    "太原": "山西",
+    "大同": "山西",
+    "呼和浩特": "内蒙古",
+    "包头": "内蒙古",
+    "沈阳": "辽宁",
+    "大连": "辽宁",
+    "长春": "吉林",
+    "哈尔滨": "黑龙江",
+    "大庆": "黑龙江",
+    "南京": "江苏",
+    "苏州": "江苏",
+    "无锡": "江苏",
+    "常州": "江苏",
+    "南通": "江苏",
+    "徐州": "江苏",
+    "杭州": "浙江",
+    "宁波": "浙江",
+    "温州": "浙江",
+    "绍兴": "浙江",
+    "嘉兴": "浙江",
+    "金华": "浙江",
+    "义乌": "浙江",
+    "合肥": "安徽",
+    "芜湖": "安徽",
+    "福州": "福建",
+    "厦门": "福建",
+    "泉州": "福建",
+    "南昌": "江西",
+    "赣州": "江西",
+    "济南": "山东",
+    "青岛": "山东",
+    "烟台": "山东",
+    "潍坊": "山东",
+    "临沂": "山东",
+    "台北": "台湾",
+    "高雄": "台湾",
+    "郑州": "河南",
+    "洛阳": "河南",
+    "武汉": "湖北",
+    "宜昌": "湖北",
+    "襄阳": "湖北",
+    "长沙": "湖南",
+    "株洲": "湖南",
+    "广州": "广东",
+    "深圳": "广东",
+    "东莞": "广东",
+    "佛山": "广东",
+    "珠海": "广东",
+    "中山": "广东",
+    "惠州": "广东",
+    "汕头": "广东",
+    "南宁": "广西",
+    "桂林": "广西",
+    "柳州": "广西",
+    "海口": "海南",
+    "三亚": "海南",
+    "成都": "四川",
+    "绵阳": "四川",
+    "贵阳": "贵州",
+    "遵义": "贵州",
+    "昆明": "云南",
+    "大理": "云南",
+    "拉萨": "西藏",
+    "西安": "陕西",
+    "咸阳": "陕西",
+    "兰州": "甘肃",
+    "西宁": "青海",
+    "银川": "宁夏",
+    "乌鲁木齐": "新疆",
+}
+
 _SUFFIXES = re.compile(r"(省|市|特别行政区|特別行政區|(壮族|回族|维吾尔|維吾爾)?自治区|自治區)$")
 _LATIN_SUFFIX = re.compile(r"\s+(province|municipality|sar|autonomous region)$")
 
@@ -91,6 +168,17 @@ def province_forms(value: str) -> list[str]:
         return [value]
     _region, long, others = PROVINCES[short]
     return sorted({short, long, *others})
+
+
+def province_of_city(city: str | None) -> str | None:
+    """The province of a large city (深圳, 深圳市) or a municipality (北京市), else None."""
+    if not city:
+        return None
+    name = re.sub(r"\s+", "", city).removesuffix("市")
+    if name in CITY_PROVINCES:
+        return CITY_PROVINCES[name]
+    short = canonical_province(name)
+    return short if short in ("北京", "天津", "上海", "重庆", "香港", "澳门") else None
 
 
 def region_of(province: str | None, table: dict[str, str] | None = None) -> str | None:
