@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
+from tests.cli_runner import invoke
 from tests.conftest import FIXED_NOW
 from tests.factories import add_customer, add_orders
 from tricrm_tui.models import ProductCategory
@@ -162,12 +162,8 @@ def test_breakdown_numbers_on_a_hand_made_base(ctx) -> None:  # type: ignore[no-
 
 
 def test_cli_classify_tag_and_breakdown(ctx, db_url) -> None:  # type: ignore[no-untyped-def]
-    from tricrm_tui.cli.main import build_app
-    from tricrm_tui.cli.state import STATE
-
     def run(*args: str):  # type: ignore[no-untyped-def]
-        STATE._ctx = None
-        return CliRunner().invoke(build_app(), ["--db", db_url, *args])
+        return invoke(db_url, *args)
 
     add_customer(ctx, "B1", "甲", province="广东")
     add_customer(ctx, "B2", "乙", province="湖南")

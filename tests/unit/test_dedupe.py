@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
+from tests.cli_runner import invoke
 from tests.factories import add_customer
 from tricrm_tui.services import dedupe, merge
 from tricrm_tui.services.names import name_key
@@ -88,11 +88,7 @@ def test_not_duplicate_is_remembered(ctx, db_url) -> None:  # type: ignore[no-un
     assert merge.mark_not_duplicate(ctx, "D2", "D1") is True
     assert merge.mark_not_duplicate(ctx, "D1", "D2") is False
     assert dedupe.probable_duplicates(ctx) == []
-    from tricrm_tui.cli.main import build_app
-    from tricrm_tui.cli.state import STATE
-
-    STATE._ctx = None
-    r = CliRunner().invoke(build_app(), ["--db", db_url, "customers", "duplicates", "-f", "json"])
+    r = invoke(db_url, "customers", "duplicates", "-f", "json")
     assert r.exit_code == 0 and json.loads(r.stdout) == []
 
 
@@ -116,18 +112,11 @@ def test_blocking_cap_splits_a_common_name(ctx, monkeypatch) -> None:  # type: i
 
 
 def test_cli_duplicates_json_shape(ctx, db_url) -> None:  # type: ignore[no-untyped-def]
-    from tricrm_tui.cli.main import build_app
-    from tricrm_tui.cli.state import STATE
-
     add_customer(ctx, "J1", "李娜", email="lina@example.com")
     add_customer(ctx, "J2", "李娜", email="lina@example.com")
-    STATE._ctx = None
-    r = CliRunner().invoke(
-        build_app(), ["--db", db_url, "customers", "duplicates", "--min-score", "0.5", "-f", "json"]
-    )
+    r = invoke(db_url, "customers", "duplicates", "--min-score", "0.5", "-f", "json")
     data = json.loads(r.stdout)
     assert data == [{"codes": ["J1", "J2"], "score": 1.0, "reasons": data[0]["reasons"]}]
     assert "email: same (lina@example.com)" in data[0]["reasons"]
-    STATE._ctx = None
-    r = CliRunner().invoke(build_app(), ["--db", db_url, "customers", "duplicates"])
+    r = invoke(db_url, "customers", "duplicates")
     assert r.exit_code == 0 and "J1 J2" in r.stdout

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
+from tests.cli_runner import invoke
 from tests.factories import add_customer, add_orders
 from tricrm_tui.models import (
     Campaign,
@@ -261,12 +261,8 @@ def test_merge_refusals(family) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_cli_merge_unmerge_not_duplicate(family, db_url) -> None:  # type: ignore[no-untyped-def]
-    from tricrm_tui.cli.main import build_app
-    from tricrm_tui.cli.state import STATE
-
     def run(*args: str):  # type: ignore[no-untyped-def]
-        STATE._ctx = None
-        return CliRunner().invoke(build_app(), ["--db", db_url, *args])
+        return invoke(db_url, *args)
 
     r = run("customers", "merge", "K", "M1", "M2", "--prefer", "city=M1", "--format", "json")
     assert r.exit_code == 0, r.output

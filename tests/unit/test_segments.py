@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
+from tests.cli_runner import invoke
 from tests.factories import add_customer, add_orders
 from tricrm_tui.services import audit, customers, segments
 from tricrm_tui.services.errors import InvalidInput, NotFound
@@ -65,12 +65,8 @@ def test_condition_for_combines_where_and_segment(people) -> None:  # type: igno
 
 
 def test_cli_segments_and_list_where(people, db_url) -> None:  # type: ignore[no-untyped-def]
-    from tricrm_tui.cli.main import build_app
-    from tricrm_tui.cli.state import STATE
-
     def run(*args: str):  # type: ignore[no-untyped-def]
-        STATE._ctx = None
-        return CliRunner().invoke(build_app(), ["--db", db_url, *args])
+        return invoke(db_url, *args)
 
     r = run("segments", "save", "gd", "province:广东 orders>=3", "--description", "South")
     assert r.exit_code == 0, r.output
