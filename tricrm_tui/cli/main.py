@@ -24,9 +24,12 @@ GROUPS: list[tuple[str, str]] = [
     ("audit", "tricrm_tui.cli.audit"),
     ("feedback", "tricrm_tui.cli.feedback"),
     ("campaigns", "tricrm_tui.cli.campaigns"),
+    ("segments", "tricrm_tui.cli.segments"),
+    ("report", "tricrm_tui.cli.report"),
 ]
 COMMANDS: list[tuple[str, str, str]] = [
     ("tui", "tricrm_tui.cli.tui", "open_tui"),
+    ("classify", "tricrm_tui.cli.classify", "classify"),
 ]
 
 
