@@ -121,7 +121,7 @@ def test_edit_is_audited_with_before_and_after(ctx) -> None:  # type: ignore[no-
     entry = audit.list_entries(ctx, entity="customer", entity_id="C001").items[0]
     assert entry.action == "update" and entry.actor == "tester"
     assert entry.before == {"city": "北京", "tags": []}
-    assert entry.after == {"city": "上海", "tags": ["a", "b"]}
+    assert entry.after == {"city": "上海", "tags": ["a", "b"], "version": 2}
     assert customers.list_customers(ctx, search="上海").total == 0  # city is not searched
     assert customers.list_customers(ctx, search="张三").total == 1
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_record, emit_rows, info, page_footer
+from tricrm_tui.cli.output import Format, emit_json, emit_record, emit_rows, info, page_footer
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -18,6 +18,17 @@ app = typer.Typer(
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help=_("Rows per page."))]
 OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help=_("Rows to skip."))]
+WhereOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--where",
+        "-w",
+        help=_(
+            "Filter expression, e.g. 'province:广东 orders>=3 last_order<90d' "
+            "(last_order<90d = ordered in the last 90 days; see 'tricrm segments syntax')."
+        ),
+    ),
+]
 
 LIST_COLUMNS = [
     ("code", _("Code")),
@@ -35,7 +46,9 @@ LIST_COLUMNS = [
 @app.command(
     "list",
     help=_("List customers, one page at a time."),
-    epilog=_("Example: tricrm customers list --search 张伟 --sort -spent --limit 20 --format json"),
+    epilog=_(
+        "Example: tricrm customers list --where 'province:广东 tag:vip' --sort -spent --format json"
+    ),
 )
 def list_cmd(
     search: Annotated[
@@ -48,13 +61,21 @@ def list_cmd(
         str,
         typer.Option("--sort", help=_("Sort field; prefix with - for descending (e.g. -spent).")),
     ] = "code",
+    where: WhereOpt = None,
+    segment: Annotated[
+        str | None, typer.Option("--segment", help=_("Only customers in this saved segment."))
+    ] = None,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    from tricrm_tui.services import customers
+    from tricrm_tui.services import customers, segments
 
-    page = customers.list_customers(ctx(), search=search, sort=sort, limit=limit, offset=offset)
+    c = ctx()
+    cond = segments.condition_for(c, where=where, segment=segment)
+    page = customers.list_customers(
+        c, search=search, where=cond, sort=sort, limit=limit, offset=offset
+    )
     emit_rows(
         page.items,
         fmt,
@@ -273,3 +294,192 @@ def delete_cmd(
         raise typer.Exit(1)
     customers.delete_customer(ctx(), code)
     info(_("deleted customer {code}").format(code=code))
+
+
+@app.command(
+    "recommend",
+    help=_("Products this customer has not bought, from what similar buyers bought."),
+    epilog=_("Example: tricrm customers recommend C000123 --top 5 --format json"),
+)
+def recommend_cmd(
+    code: Annotated[str, typer.Argument(help=_("Customer code."))],
+    top: Annotated[int, typer.Option("--top", min=1, max=100, help=_("How many."))] = 5,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    from tricrm_tui.services import recommend
+
+    items = recommend.recommend(ctx(), code, top=top)
+    emit_rows(
+        [r.to_dict() for r in items],
+        fmt,
+        columns=[
+            ("sku", _("SKU")),
+            ("name", _("Product")),
+            ("score", _("Score")),
+            ("reason", _("Reason")),
+        ],
+        footer=None if items else _("no recommendations yet"),
+    )
+
+
+@app.command(
+    "tag",
+    help=_("Add tags to a customer."),
+    epilog=_("Example: tricrm customers tag C9001 vip 重点"),
+)
+def tag_cmd(
+    code: Annotated[str, typer.Argument(help=_("Customer code."))],
+    tags: Annotated[list[str], typer.Argument(help=_("Tags to add."))],
+) -> None:
+    from tricrm_tui.services import classify
+
+    now = classify.tag_customer(ctx(), code, tags)
+    info(_("{code} tags: {tags}").format(code=code, tags=", ".join(now)))
+
+
+@app.command(
+    "untag",
+    help=_("Remove tags from a customer."),
+    epilog=_("Example: tricrm customers untag C9001 vip"),
+)
+def untag_cmd(
+    code: Annotated[str, typer.Argument(help=_("Customer code."))],
+    tags: Annotated[list[str], typer.Argument(help=_("Tags to remove."))],
+) -> None:
+    from tricrm_tui.services import classify
+
+    now = classify.untag_customer(ctx(), code, tags)
+    info(_("{code} tags: {tags}").format(code=code, tags=", ".join(now) or "-"))
+
+
+@app.command(
+    "duplicates",
+    help=_(
+        "Find probable duplicates: same phone or email, or a similar name (pinyin-aware: "
+        "张伟 / 張偉 / Zhang Wei) with a matching birthday, city or industry."
+    ),
+    epilog=_("Example: tricrm customers duplicates --min-score 0.8 --format json"),
+)
+def duplicates_cmd(
+    min_score: Annotated[
+        float,
+        typer.Option("--min-score", min=0.0, max=1.0, help=_("Lowest group score to show (0–1).")),
+    ] = 0.7,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    from tricrm_tui.services import dedupe
+
+    scan = dedupe.scan_duplicates(ctx(), min_score=min_score)
+    groups = scan.groups[offset : offset + limit]
+    if fmt is Format.json:
+        emit_json([g.to_dict() for g in groups])
+        return
+    rows = [
+        {"codes": " ".join(g.codes), "score": f"{g.score:.2f}", "reasons": "; ".join(g.reasons)}
+        for g in groups
+    ]
+    emit_rows(
+        rows,
+        fmt,
+        columns=[("codes", _("Customers")), ("score", _("Score")), ("reasons", _("Reasons"))],
+        footer=page_footer(offset, len(groups), len(scan.groups)),
+    )
+    for note in scan.capped_blocks:
+        info(_("large block limited: {note}").format(note=note))
+
+
+def _prefer(values: list[str] | None) -> dict[str, str]:
+    from tricrm_tui.services.errors import InvalidInput
+
+    out: dict[str, str] = {}
+    for item in values or []:
+        fname, sep, code = item.partition("=")
+        if not sep or not fname.strip() or not code.strip():
+            raise InvalidInput(
+                _("--prefer takes FIELD=CODE, e.g. phone=C002: {value}").format(value=item),
+                field="prefer",
+            )
+        out[fname.strip()] = code.strip()
+    return out
+
+
+@app.command(
+    "merge",
+    help=_(
+        "Merge customers into the one kept: it takes their orders, interactions, follow-ups, "
+        "feedback, points, journey events and tags, and fills its empty fields from theirs."
+    ),
+    epilog=_("Example: tricrm customers merge C001 C002 C003 --prefer phone=C002"),
+)
+def merge_cmd(
+    keep: Annotated[str, typer.Argument(help=_("Code of the customer to keep."))],
+    others: Annotated[list[str], typer.Argument(help=_("Codes of the customers merged into it."))],
+    prefer: Annotated[
+        list[str] | None,
+        typer.Option("--prefer", help=_("FIELD=CODE: take this field from that customer.")),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    from tricrm_tui.services import merge
+
+    result = merge.merge_customers(ctx(), keep, others, _prefer(prefer))
+    if fmt is Format.json:
+        emit_json(result)
+        return
+    info(
+        _("merged {others} into {keep}; moved: {moved}; filled: {filled}").format(
+            others=", ".join(result.merged),
+            keep=result.kept,
+            moved=", ".join(f"{k} {v}" for k, v in result.moved.items()) or "-",
+            filled=", ".join(result.filled) or "-",
+        )
+    )
+
+
+@app.command(
+    "unmerge",
+    help=_("Undo a merge: the customer and everything it brought come back."),
+    epilog=_("Example: tricrm customers unmerge C002"),
+)
+def unmerge_cmd(
+    code: Annotated[str, typer.Argument(help=_("Code of the merged customer."))],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    from tricrm_tui.services import merge
+
+    result = merge.unmerge_customer(ctx(), code)
+    if fmt is Format.json:
+        emit_json(result)
+        return
+    info(
+        _("{code} restored from {kept}; moved back: {moved}").format(
+            code=result.restored,
+            kept=result.kept,
+            moved=", ".join(f"{k} {v}" for k, v in result.moved_back.items()) or "-",
+        )
+    )
+    if result.fields_kept:
+        info(
+            _("fields changed since the merge were left as they are: {fields}").format(
+                fields=", ".join(result.fields_kept)
+            )
+        )
+
+
+@app.command(
+    "not-duplicate",
+    help=_("Record that two customers are different people, so they are not offered again."),
+    epilog=_("Example: tricrm customers not-duplicate C001 C002"),
+)
+def not_duplicate_cmd(
+    first: Annotated[str, typer.Argument(help=_("Customer code."))],
+    second: Annotated[str, typer.Argument(help=_("Customer code."))],
+) -> None:
+    from tricrm_tui.services import merge
+
+    if merge.mark_not_duplicate(ctx(), first, second):
+        info(_("recorded: {a} and {b} are different customers").format(a=first, b=second))
+    else:
+        info(_("already recorded: {a} and {b} are different customers").format(a=first, b=second))

@@ -22,10 +22,15 @@ GROUPS: list[tuple[str, str]] = [
     ("customers", "tricrm_tui.cli.customers"),
     ("db", "tricrm_tui.cli.db"),
     ("audit", "tricrm_tui.cli.audit"),
+    ("feedback", "tricrm_tui.cli.feedback"),
+    ("campaigns", "tricrm_tui.cli.campaigns"),
+    ("segments", "tricrm_tui.cli.segments"),
+    ("report", "tricrm_tui.cli.report"),
 ]
 COMMANDS: list[tuple[str, str, str]] = [
     ("tui", "tricrm_tui.cli.tui", "open_tui"),
     ("demo", "tricrm_tui.cli.demo", "demo"),
+    ("classify", "tricrm_tui.cli.classify", "classify"),
 ]
 
 
@@ -117,9 +122,42 @@ def _preparse_language(argv: list[str]) -> str | None:
     return None
 
 
+GLOBAL_VALUE_OPTIONS = ("--db", "--lang", "--user")
+GLOBAL_FLAGS = ("--debug",)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Let global options stand anywhere: ``tricrm customers list --db x.db`` works too.
+
+    Click only accepts them before the subcommand; operators type them where they think of
+    them, so they are moved to the front (values included) before parsing.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_VALUE_OPTIONS:
+            if "=" in arg:
+                front.append(arg)
+            else:
+                front += args[i : i + 2]
+                i += 1
+        elif arg in GLOBAL_FLAGS:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def run(argv: list[str] | None = None) -> None:
     """Entry point: one clear line on stderr and a documented exit code for every failure."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     set_language(_preparse_language(args))
     debug = "--debug" in args or bool(os.environ.get("TRICRM_DEBUG"))
     try:

@@ -26,7 +26,7 @@ _DIGITS = re.compile(r"\D+")
 
 def is_search_object(name: str | None) -> bool:
     """Objects the migrations make by hand, which autogenerate must not compare."""
-    return bool(name) and (name.startswith(FTS_TABLE) or name == PG_TRGM_INDEX)
+    return name is not None and (name.startswith(FTS_TABLE) or name == PG_TRGM_INDEX)
 
 
 def search_text_for(

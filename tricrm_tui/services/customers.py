@@ -375,12 +375,7 @@ def edit_customer(
     with ctx.transaction() as s:
         row = _load_row(s, code)
         if expected_version is not None and row.version != expected_version:
-            raise Conflict(
-                _(
-                    "customer {code} was changed by someone else since you opened it "
-                    "(version {theirs}, yours {mine}); reload and apply your change again"
-                ).format(code=code, theirs=row.version, mine=expected_version)
-            )
+            raise _stale(s, code, expected_version, row.version)
         old_tags = _tags_for(s, [row.id])[row.id]
         new_tags = _clean_tags(changes["tags"]) if "tags" in changes else old_tags
         before = {k: getattr(row, k) for k in values if getattr(row, k) != values[k]}
@@ -427,8 +422,50 @@ def edit_customer(
                     sa.insert(CustomerTag.__table__),
                     [{"customer_id": row.id, "tag": t} for t in new_tags],
                 )
-        audit.record(s, ctx.actor, "customer", code, "update", _public(before), _public(after))
+        audit.record(
+            s,
+            ctx.actor,
+            "customer",
+            code,
+            "update",
+            _public(before),
+            {**_public(after), "version": row.version + 1},
+        )
     return get_customer(ctx, merged["code"])
+
+
+def _stale(session: Session, code: str, mine: int, theirs: int) -> Conflict:
+    """A Conflict naming what others changed since ``mine``, read from the audit trail."""
+    from tricrm_tui.models import AuditEntry
+
+    A = AuditEntry.__table__.c
+    entries = session.execute(
+        sa.select(A.actor, A.before, A.after)
+        .where(A.entity == "customer", A.entity_id == code, A.action == "update")
+        .order_by(A.id.desc())
+        .limit(50)
+    ).all()
+    changes: dict[str, tuple[object, object]] = {}
+    who: set[str] = set()
+    for actor, before, after in reversed(entries):
+        if not after or int(after.get("version", 0)) <= mine:
+            continue
+        who.add(actor)
+        for key, value in after.items():
+            if key == "version":
+                continue
+            old = changes[key][0] if key in changes else (before or {}).get(key)
+            changes[key] = (old, value)
+    detail = "; ".join(f"{k}: {b!s} → {a!s}" for k, (b, a) in changes.items())
+    message = _(
+        "customer {code} was changed by someone else since you opened it "
+        "(version {theirs}, yours {mine}); reload and apply your change again"
+    ).format(code=code, theirs=theirs, mine=mine)
+    if detail:
+        message += " — " + _("changed by {who}: {detail}").format(
+            who=", ".join(sorted(who)), detail=detail
+        )
+    return Conflict(message, changes)
 
 
 def delete_customer(ctx: ServiceContext, code: str) -> None:

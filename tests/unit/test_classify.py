@@ -1,0 +1,187 @@
+"""Classification rules (regions, size, behaviour), tags and breakdown numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tests.cli_runner import invoke
+from tests.conftest import FIXED_NOW
+from tests.factories import add_customer, add_orders
+from tricrm_tui.models import ProductCategory
+from tricrm_tui.services import audit, classify, customers
+from tricrm_tui.services.breakdown import breakdown
+from tricrm_tui.services.errors import InvalidInput
+from tricrm_tui.services.regions import PROVINCES, canonical_province, region_of
+
+
+@pytest.mark.parametrize(
+    ("form", "short", "region"),
+    [
+        ("广东", "广东", "华南"),
+        ("广东省", "广东", "华南"),
+        ("廣東", "广东", "华南"),
+        ("Guangdong Province", "广东", "华南"),
+        ("内蒙古", "内蒙古", "华北"),
+        ("内蒙古自治区", "内蒙古", "华北"),
+        ("广西壮族自治区", "广西", "华南"),
+        ("新疆维吾尔自治区", "新疆", "西北"),
+        ("北京市", "北京", "华北"),
+        ("香港特别行政区", "香港", "华南"),
+        ("澳門", "澳门", "华南"),
+        ("台湾省", "台湾", "华东"),
+        ("臺灣", "台湾", "华东"),
+        ("黑龙江省", "黑龙江", "东北"),
+        ("重庆", "重庆", "西南"),
+        ("湖北省", "湖北", "华中"),
+        ("shaanxi", "陕西", "西北"),
+    ],
+)
+def test_province_forms_map_to_regions(form: str, short: str, region: str) -> None:
+    assert canonical_province(form) == short
+    assert region_of(form) == region
+
+
+def test_city_without_province() -> None:
+    from tricrm_tui.services.regions import province_of_city
+
+    assert province_of_city("深圳市") == "广东" and province_of_city("北京") == "北京"
+    assert province_of_city("乌鲁木齐") == "新疆" and province_of_city("小镇") is None
+
+
+def test_all_34_divisions_have_a_region() -> None:
+    assert len(PROVINCES) == 34
+    regions = {p[0] for p in PROVINCES.values()}
+    assert regions == {"华北", "东北", "华东", "华中", "华南", "西南", "西北"}
+    assert canonical_province("火星") is None and region_of(None) is None
+
+
+def test_bands_and_user_override(ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    rules = classify.load_rules()
+    assert classify.size_band_for("enterprise", "120人", None, rules) == "small"
+    assert classify.size_band_for("enterprise", None, {"员工人数": "1,500"}, rules) == "large"
+    assert classify.size_band_for("enterprise", "medium", None, rules) == "medium"
+    assert classify.size_band_for("individual", None, {"employees": 5}, rules) is None
+    today = dt.date(2026, 3, 15)
+    assert classify.frequency_band_for(0, None, today, rules) == "no_orders"
+    assert classify.frequency_band_for(1, today, today, rules) == "one_time"
+    # 2 orders over 400 days: 1.8 a year
+    assert (
+        classify.frequency_band_for(2, today - dt.timedelta(days=400), today, rules) == "occasional"
+    )
+    # 3 orders in 10 days: tenure floored at 90 days, 12 a year
+    assert classify.frequency_band_for(3, today - dt.timedelta(days=10), today, rules) == "frequent"
+    assert classify.aov_band_for(2, Decimal("199.98"), rules) == "low"
+    assert classify.aov_band_for(1, Decimal("100"), rules) == "medium"
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    (config / "classify.toml").write_text(
+        '[regions]\n"江西" = "华中"\n[aov]\nbands = [{below = 50, label = "small"}, {label = "big"}]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TRICRM_CONFIG_DIR", str(config))
+    rules = classify.load_rules()
+    assert rules.regions["江西"] == "华中"
+    assert classify.aov_band_for(1, Decimal("60"), rules) == "big"
+    assert classify.size_band_for("enterprise", "15", None, rules) == "micro"  # default kept
+    (config / "classify.toml").write_text("[aov\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="classify.toml"):
+        classify.load_rules()
+
+
+def test_classify_writes_back_behaviour(ctx) -> None:  # type: ignore[no-untyped-def]
+    with ctx.transaction() as s:
+        tea = s.execute(
+            sa.insert(ProductCategory.__table__).values(name="茶叶")
+        ).inserted_primary_key[0]
+        cup = s.execute(
+            sa.insert(ProductCategory.__table__).values(name="茶具")
+        ).inserted_primary_key[0]
+    add_customer(ctx, "K1", "张三", province="廣東省")
+    add_customer(ctx, "K2", "某公司", kind="企业", size="50-99人", city="上海")
+    add_customer(ctx, "K3", "李四")
+    add_orders(
+        ctx, "K1", [("2025-01-01", "100"), ("2025-02-01", "100")], category_id=tea, channel="shop"
+    )
+    add_orders(ctx, "K1", [("2025-03-01", "700")], category_id=cup, channel="tmall")
+    result = classify.classify_customers(ctx)
+    assert result.customers == 3 and result.changed == 3
+    k1, k2, k3 = (customers.get_customer(ctx, c) for c in ("K1", "K2", "K3"))
+    assert k1.region == "华南"
+    assert k1.favourite_category == "茶叶" and k1.preferred_channel == "shop"
+    assert k1.aov_band == "medium"  # 900 / 3
+    assert k1.frequency_band in ("occasional", "regular")
+    assert k2.region == "华东" and k2.size == "small" and k2.frequency_band == "no_orders"
+    assert k3.region is None and k3.aov_band is None
+    again = classify.classify_customers(ctx, [k1.id])
+    assert again.customers == 1 and again.changed == 0
+    assert audit.list_entries(ctx, entity="classification").total == 2
+
+
+def test_tags_are_audited_and_searchable(ctx) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "G1", "张三", tags="old")
+    assert classify.tag_customer(ctx, "G1", ["vip", "重点", "vip"]) == ["old", "vip", "重点"]
+    assert classify.untag_customer(ctx, "G1", ["old"]) == ["vip", "重点"]
+    assert [c.code for c in customers.list_customers(ctx, search="重点").items] == ["G1"]
+    actions = [e.action for e in audit.list_entries(ctx, entity="customer").items]
+    assert actions[:2] == ["untag", "tag"]
+    with pytest.raises(InvalidInput):
+        classify.tag_customer(ctx, "G1", [" "])
+
+
+def test_breakdown_numbers_on_a_hand_made_base(ctx) -> None:  # type: ignore[no-untyped-def]
+    ctx.clock = lambda: FIXED_NOW  # 2026-03-15
+    add_customer(ctx, "B1", "甲", province="广东", kind="企业", size="10", industry="零售")
+    add_customer(ctx, "B2", "乙", province="广东省", industry="零售")
+    add_customer(ctx, "B3", "丙", province="浙江")
+    add_customer(ctx, "B4", "丁")
+    add_orders(ctx, "B1", [("2026-01-01", "300.00")])
+    add_orders(ctx, "B2", [("2026-01-01", "100.00"), ("2026-01-05", "100.00")])
+    add_orders(ctx, "B3", [("2026-01-01", "500.00")])
+    classify.classify_customers(ctx)
+    rows = {r.group: r for r in breakdown(ctx, "region")}
+    assert rows["华南"].customers == 2 and rows["华南"].share == 50.0
+    assert rows["华南"].revenue == Decimal("500.00") and rows["华南"].revenue_share == 50.0
+    assert rows["华南"].orders == 3 and rows["华南"].revenue_per_customer == Decimal("250.00")
+    assert rows["华东"].revenue == Decimal("500.00") and rows["(none)"].customers == 1
+    prov = {r.group: r.customers for r in breakdown(ctx, "province")}
+    assert prov == {"广东": 2, "浙江": 1, "(none)": 1}
+    size = {r.group: r.customers for r in breakdown(ctx, "size")}
+    assert size == {"individual": 3, "micro": 1}
+    behaviour = {r.group: r.customers for r in breakdown(ctx, "behaviour")}
+    # B2: 2 orders 4 days apart, tenure floored at 90 days = 8.1 a year
+    assert behaviour == {"one_time": 2, "frequent": 1, "no_orders": 1}
+    only = breakdown(ctx, "industry", where="region:华南")
+    assert [(r.group, r.customers, r.share) for r in only] == [("零售", 2, 100.0)]
+    with pytest.raises(InvalidInput):
+        breakdown(ctx, "colour")
+
+
+def test_cli_classify_tag_and_breakdown(ctx, db_url) -> None:  # type: ignore[no-untyped-def]
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return invoke(db_url, *args)
+
+    add_customer(ctx, "B1", "甲", province="广东")
+    add_customer(ctx, "B2", "乙", province="湖南")
+    r = run("classify", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["customers"] == 2
+    r = run("classify", "--show-config")
+    assert "classify.toml" in r.stderr and "(built-in defaults)" in r.stderr
+    assert run("customers", "tag", "B1", "vip", "重点").exit_code == 0
+    assert run("customers", "untag", "B1", "重点").exit_code == 0
+    assert customers.get_customer(ctx, "B1").tags == ["vip"]
+    r = run("report", "breakdown", "--by", "region", "--format", "json")
+    data = json.loads(r.stdout)
+    assert {(d["group"], d["customers"], d["share"]) for d in data} == {
+        ("华南", 1, 50.0),
+        ("华中", 1, 50.0),
+    }
+    r = run("report", "breakdown", "--by", "region", "--where", "tag:vip", "--format", "csv")
+    assert r.stdout.splitlines()[0].startswith("group,customers,share")
+    assert r.stdout.splitlines()[1].startswith("华南,1,100.0")
+    assert run("report", "breakdown", "--by", "region").exit_code == 0

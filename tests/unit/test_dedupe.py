@@ -1,0 +1,122 @@
+"""Probable duplicates: phone, email, pinyin (simplified, traditional, Latin) and strangers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cli_runner import invoke
+from tests.factories import add_customer
+from tricrm_tui.services import dedupe, merge
+from tricrm_tui.services.names import name_key
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("张伟", "張偉"),
+        ("张伟", "Zhang Wei"),
+        ("张伟", "WEI ZHANG"),
+        ("张伟", "zhangwei"),
+        ("欧阳娜娜", "Ouyang Nana"),
+        ("单雄信", "Shan Xiongxin"),
+        ("曾国藩", "Zeng Guofan"),
+    ],
+)
+def test_name_keys_meet_across_scripts(a: str, b: str) -> None:
+    assert name_key(a) == name_key(b)
+
+
+def test_company_words_do_not_count() -> None:
+    assert name_key("深圳华强有限公司", True) == name_key("深圳华强集团", True)
+
+
+def _codes(groups) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    return [g.codes for g in groups]
+
+
+def test_phone_email_and_pinyin_matches(ctx) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "P1", "王芳", phone="13800138000")
+    add_customer(ctx, "P2", "王 芳", phone="+86 138-0013-8000")
+    add_customer(ctx, "E1", "李娜", email="lina@example.com")
+    add_customer(ctx, "E2", "Li Na", email="LiNa@Example.com")
+    add_customer(ctx, "N1", "张伟", birthday="1990-05-01", city="深圳")
+    add_customer(ctx, "N2", "張偉", birthday="1990-05-01")
+    add_customer(ctx, "N3", "Zhang Wei", birthday="1990-05-01")
+    add_customer(ctx, "Q1", "赵敏", city="杭州", industry="零售")
+    add_customer(ctx, "Q2", "赵敏", city="杭州", industry="零售")
+    groups = dedupe.probable_duplicates(ctx, min_score=0.7)
+    by_codes = {tuple(g.codes): g for g in groups}
+    assert set(by_codes) == {("P1", "P2"), ("E1", "E2"), ("N1", "N2", "N3"), ("Q1", "Q2")}
+    assert by_codes[("P1", "P2")].score == 1.0
+    assert any(r.startswith("phone: same") for r in by_codes[("P1", "P2")].reasons)
+    assert any(r.startswith("email: same") for r in by_codes[("E1", "E2")].reasons)
+    names = by_codes[("N1", "N2", "N3")]
+    assert any("same pinyin" in r for r in names.reasons)
+    assert any(r.startswith("birthday: same") for r in names.reasons)
+    assert 0.7 <= names.score <= 1.0
+    # a higher bar leaves only the strong ones
+    strong = _codes(dedupe.probable_duplicates(ctx, min_score=0.95))
+    assert ["P1", "P2"] in strong and ["Q1", "Q2"] not in strong
+    # restricted to some customers: only their groups
+    n1 = [g for g in groups if "N1" in g.codes][0]
+    ids = dedupe.scan_duplicates(ctx, customer_ids=[_id(ctx, "E1")]).groups
+    assert _codes(ids) == [["E1", "E2"]] and n1
+
+
+def _id(ctx, code: str) -> int:  # type: ignore[no-untyped-def]
+    from tricrm_tui.services.customers import get_customer
+
+    return get_customer(ctx, code).id
+
+
+def test_same_name_strangers_are_not_flagged(ctx) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "S1", "张伟", phone="13800138000", birthday="1990-05-01", city="北京")
+    add_customer(ctx, "S2", "张伟", phone="13900139000", birthday="1985-02-03", city="北京")
+    add_customer(ctx, "S3", "张伟")  # nothing to support a match
+    add_customer(
+        ctx, "S4", "張偉", phone="13700137000", city="北京"
+    )  # only the city, phones differ
+    assert dedupe.probable_duplicates(ctx, min_score=0.7) == []
+
+
+def test_not_duplicate_is_remembered(ctx, db_url) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "D1", "王芳", phone="13800138000")
+    add_customer(ctx, "D2", "王芳", phone="13800138000")
+    assert len(dedupe.probable_duplicates(ctx)) == 1
+    assert merge.mark_not_duplicate(ctx, "D2", "D1") is True
+    assert merge.mark_not_duplicate(ctx, "D1", "D2") is False
+    assert dedupe.probable_duplicates(ctx) == []
+    r = invoke(db_url, "customers", "duplicates", "-f", "json")
+    assert r.exit_code == 0 and json.loads(r.stdout) == []
+
+
+def test_blocking_cap_splits_a_common_name(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(dedupe, "MAX_NAME_BLOCK", 3)
+    monkeypatch.setattr(dedupe, "MAX_CONTACT_BLOCK", 2)
+    for i in range(5):
+        add_customer(ctx, f"W{i}", "王伟", city=f"城{i}", industry="零售" if i == 0 else None)
+    # W0/W8 meet in the 城0+零售 sub-block, W8/W9 in the birthday sub-block
+    add_customer(ctx, "W8", "王伟", birthday="1990-01-01", city="城0", industry="零售")
+    add_customer(ctx, "W9", "王伟", birthday="1990-01-01")
+    for i in range(3):
+        add_customer(ctx, f"T{i}", "店员" + "甲乙丙"[i], phone="02088888888")
+    scan = dedupe.scan_duplicates(ctx)
+    assert sorted(_codes(scan.groups)) == [["W0", "W8", "W9"]]
+    assert any(c.startswith("name wangwei: 7 customers") for c in scan.capped_blocks)
+    assert any(c.startswith("phone +862088888888: 3 customers") for c in scan.capped_blocks)
+    # inside the cap the same customers are compared in one block
+    monkeypatch.setattr(dedupe, "MAX_NAME_BLOCK", 200)
+    assert dedupe.scan_duplicates(ctx).pairs_compared > scan.pairs_compared
+
+
+def test_cli_duplicates_json_shape(ctx, db_url) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "J1", "李娜", email="lina@example.com")
+    add_customer(ctx, "J2", "李娜", email="lina@example.com")
+    r = invoke(db_url, "customers", "duplicates", "--min-score", "0.5", "-f", "json")
+    data = json.loads(r.stdout)
+    assert data == [{"codes": ["J1", "J2"], "score": 1.0, "reasons": data[0]["reasons"]}]
+    assert "email: same (lina@example.com)" in data[0]["reasons"]
+    r = invoke(db_url, "customers", "duplicates")
+    assert r.exit_code == 0 and "J1 J2" in r.stdout

@@ -1,0 +1,1 @@
+"""Business rules: plain functions over a ServiceContext, returning plain data (no UI imports)."""

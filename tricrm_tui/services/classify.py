@@ -1,0 +1,352 @@
+"""Classification: region, enterprise size band and purchase behaviour for every customer.
+
+Rules come from ``tricrm_tui/config/classify.toml`` (the shipped defaults), overridden key by
+key by ``classify.toml`` in the user's config folder. The results are written to the
+customers table (``region``, ``size_band``, ``frequency_band``, ``favourite_category``,
+``preferred_channel``, ``aov_band``) so lists, filters and breakdowns read them without
+joining the order history.
+
+Work goes in chunks of customers by id: the per-customer order aggregates (favourite
+category and preferred channel: the most frequent, ties broken by spend) are GROUP BY
+queries over the chunk's id range, and the new values go back in one executemany per chunk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tricrm_tui.i18n import _
+from tricrm_tui.models import Customer, CustomerTag, Order, Product, ProductCategory
+from tricrm_tui.services import audit
+from tricrm_tui.services.context import ServiceContext
+from tricrm_tui.services.errors import InvalidInput
+from tricrm_tui.services.regions import canonical_province, province_of_city, region_of
+
+C = Customer.__table__.c
+O = Order.__table__.c  # noqa: E741
+P = Product.__table__.c
+K = ProductCategory.__table__.c
+
+CHUNK = 5000
+CLASS_COLUMNS = (
+    "region",
+    "size_band",
+    "frequency_band",
+    "favourite_category",
+    "preferred_channel",
+    "aov_band",
+)
+
+
+@dataclass(frozen=True)
+class Band:
+    label: str
+    below: Decimal | None
+
+
+@dataclass
+class ClassifyRules:
+    regions: dict[str, str] = field(default_factory=dict)
+    size_bands: list[Band] = field(default_factory=list)
+    size_custom_fields: list[str] = field(default_factory=list)
+    frequency_bands: list[Band] = field(default_factory=list)
+    min_tenure_days: int = 90
+    aov_bands: list[Band] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+
+    @property
+    def size_labels(self) -> set[str]:
+        return {b.label for b in self.size_bands}
+
+
+def user_config_path() -> Path:
+    from tricrm_tui.locations import config_dir
+
+    return config_dir() / "classify.toml"
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _bands(raw: list[dict[str, Any]], where: str) -> list[Band]:
+    bands = []
+    for item in raw:
+        if "label" not in item:
+            raise InvalidInput(_("{where}: every band needs a label").format(where=where))
+        below = item.get("below")
+        bands.append(Band(str(item["label"]), None if below is None else Decimal(str(below))))
+    return bands
+
+
+def load_rules(path: Path | None = None) -> ClassifyRules:
+    """The shipped defaults, overridden by the user's file (or ``path``) when present."""
+    text = resources.files("tricrm_tui.config").joinpath("classify.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    sources = ["(built-in defaults)"]
+    user = path or user_config_path()
+    if user.is_file():
+        try:
+            data = _merge(data, tomllib.loads(user.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(
+                _("cannot read {path}: {error}").format(path=user, error=exc), field="config"
+            ) from exc
+        sources.append(str(user))
+    regions = {}
+    for prov, region in (data.get("regions") or {}).items():
+        regions[canonical_province(prov) or prov] = str(region)
+    return ClassifyRules(
+        regions=regions,
+        size_bands=_bands(data["size"]["bands"], "size"),
+        size_custom_fields=list(data["size"].get("custom_fields", [])),
+        frequency_bands=_bands(data["frequency"]["bands"], "frequency"),
+        min_tenure_days=int(data["frequency"].get("min_tenure_days", 90)),
+        aov_bands=_bands(data["aov"]["bands"], "aov"),
+        source=sources,
+    )
+
+
+def band_for(value: Decimal | int | float, bands: list[Band]) -> str | None:
+    v = Decimal(str(value))
+    for band in bands:
+        if band.below is None or v < band.below:
+            return band.label
+    return None
+
+
+_FIRST_NUMBER = re.compile(r"\d[\d,]*")
+
+
+def size_band_for(
+    kind: str, size_text: str | None, custom: dict[str, Any] | None, rules: ClassifyRules
+) -> str | None:
+    """Enterprises: the band for their employee count; a band label already set is kept;
+    text without a number is left as it is. Individuals: unchanged (None)."""
+    if kind != "enterprise":
+        return size_text
+    if size_text and size_text in rules.size_labels:
+        return size_text
+    candidates = [size_text] + [str((custom or {}).get(k) or "") for k in rules.size_custom_fields]
+    for text in candidates:
+        m = _FIRST_NUMBER.search(text or "")
+        if m:
+            return band_for(int(m.group(0).replace(",", "")), rules.size_bands)
+    return size_text
+
+
+def frequency_band_for(
+    order_count: int, first_order: dt.date | None, today: dt.date, rules: ClassifyRules
+) -> str:
+    if order_count <= 0:
+        return "no_orders"
+    if order_count == 1:
+        return "one_time"
+    days = max((today - first_order).days if first_order else 0, rules.min_tenure_days)
+    per_year = Decimal(order_count) * Decimal(365) / Decimal(days)
+    return band_for(per_year, rules.frequency_bands) or "frequent"
+
+
+def aov_band_for(order_count: int, total: Decimal, rules: ClassifyRules) -> str | None:
+    if order_count <= 0:
+        return None
+    return band_for(Decimal(total) / order_count, rules.aov_bands)
+
+
+def _top(rows: Iterable[tuple[int, Any, int, Any]]) -> dict[int, Any]:
+    """customer → the key with most orders (then most spend, then the smallest key)."""
+    best: dict[int, tuple[int, Decimal, str, Any]] = {}
+    for cid, key, n, total in rows:
+        if key is None:
+            continue
+        cand = (n, Decimal(total or 0), str(key), key)
+        cur = best.get(cid)
+        if (
+            cur is None
+            or (cand[0], cand[1]) > (cur[0], cur[1])
+            or ((cand[0], cand[1]) == (cur[0], cur[1]) and cand[2] < cur[2])
+        ):
+            best[cid] = cand
+    return {cid: v[3] for cid, v in best.items()}
+
+
+def _classify_chunk(
+    session: Session, rows: Sequence[Any], today: dt.date, rules: ClassifyRules
+) -> list[dict[str, Any]]:
+    ids = [r.id for r in rows]
+    span = sa.and_(O.customer_id >= ids[0], O.customer_id <= ids[-1], O.status != "cancelled")
+    cat = sa.func.coalesce(O.category_id, P.category_id)
+    cat_rows = session.execute(
+        sa.select(O.customer_id, K.name, sa.func.count(), sa.func.sum(O.amount))
+        .select_from(
+            Order.__table__.outerjoin(Product.__table__, P.id == O.product_id).join(
+                ProductCategory.__table__, K.id == cat
+            )
+        )
+        .where(span)
+        .group_by(O.customer_id, K.name)
+    )
+    categories = _top(cat_rows)
+    channels = _top(
+        session.execute(
+            sa.select(O.customer_id, O.channel, sa.func.count(), sa.func.sum(O.amount))
+            .where(span, O.channel.is_not(None))
+            .group_by(O.customer_id, O.channel)
+        )
+    )
+    out = []
+    for r in rows:
+        values = {
+            "region": region_of(r.province or province_of_city(r.city), rules.regions),
+            "size_band": size_band_for(r.kind, r.size_band, r.custom_fields, rules),
+            "frequency_band": frequency_band_for(r.order_count, r.first_order_on, today, rules),
+            "favourite_category": categories.get(r.id),
+            "preferred_channel": channels.get(r.id),
+            "aov_band": aov_band_for(r.order_count, Decimal(r.total_spent or 0), rules),
+        }
+        if any(getattr(r, k) != v for k, v in values.items()):
+            out.append({"b_id": r.id, **values})
+    return out
+
+
+@dataclass(frozen=True)
+class ClassifyResult:
+    customers: int
+    changed: int
+    rules: list[str]
+
+
+def _chunks(
+    session: Session, query: sa.Select, wanted: list[int] | None
+) -> Iterable[Sequence[Any]]:
+    """Rows of ``query`` in id order, CHUNK at a time (keyset paging, or the wanted ids)."""
+    if wanted is not None:
+        for i in range(0, len(wanted), CHUNK):
+            rows = session.execute(
+                query.where(C.id.in_(wanted[i : i + CHUNK])).order_by(C.id)
+            ).all()
+            if rows:
+                yield rows
+        return
+    last = 0
+    while True:
+        rows = session.execute(query.where(C.id > last).order_by(C.id).limit(CHUNK)).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+def classify_session(
+    session: Session,
+    today: dt.date,
+    customer_ids: Iterable[int] | None = None,
+    rules: ClassifyRules | None = None,
+) -> tuple[int, int]:
+    """Classify inside the caller's transaction (imports use this); (seen, changed)."""
+    rules = rules or load_rules()
+    wanted = None if customer_ids is None else sorted(set(customer_ids))
+    cols = [C.id, C.kind, C.province, C.city, C.size_band, C.custom_fields, C.order_count]
+    cols += [C.total_spent, C.first_order_on] + [C[k] for k in CLASS_COLUMNS if k != "size_band"]
+    update = (
+        sa.update(Customer.__table__)
+        .where(C.id == sa.bindparam("b_id"))
+        .values({k: sa.bindparam(k) for k in CLASS_COLUMNS})
+    )
+    seen = changed = 0
+    for rows in _chunks(session, sa.select(*cols).where(C.deleted_at.is_(None)), wanted):
+        updates = _classify_chunk(session, rows, today, rules)
+        if updates:
+            session.execute(update, updates)
+        seen += len(rows)
+        changed += len(updates)
+    return seen, changed
+
+
+def classify_customers(
+    ctx: ServiceContext, customer_ids: Iterable[int] | None = None
+) -> ClassifyResult:
+    """Refresh the classification of the given customers (all when None); audited once."""
+    rules = load_rules()
+    ids = None if customer_ids is None else list(customer_ids)
+    with ctx.transaction() as s:
+        seen, changed = classify_session(s, ctx.today(), ids, rules)
+        audit.record(
+            s,
+            ctx.actor,
+            "classification",
+            "all" if ids is None else f"{len(ids)} customers",
+            "refresh",
+            None,
+            {"customers": seen, "changed": changed, "rules": rules.source},
+        )
+    return ClassifyResult(customers=seen, changed=changed, rules=rules.source)
+
+
+# --- tags ------------------------------------------------------------------------------
+
+
+def _tag_change(ctx: ServiceContext, code: str, tags: list[str], add: bool) -> list[str]:
+    from tricrm_tui.db.search import search_text_for
+    from tricrm_tui.services.customers import _clean_tags, _load_row, _tags_for
+
+    wanted = _clean_tags(tags)
+    if not wanted:
+        raise InvalidInput(_("give at least one tag"), field="tags")
+    for tag in wanted:
+        if len(tag) > 64:
+            raise InvalidInput(_("a tag is at most 64 characters: {tag}").format(tag=tag))
+    T = CustomerTag.__table__
+    with ctx.transaction() as s:
+        row = _load_row(s, code)
+        old = _tags_for(s, [row.id])[row.id]
+        new = sorted(set(old) | set(wanted)) if add else [t for t in old if t not in wanted]
+        if new == old:
+            return old
+        if add:
+            s.execute(
+                sa.insert(T), [{"customer_id": row.id, "tag": t} for t in new if t not in old]
+            )
+        else:
+            s.execute(sa.delete(T).where(T.c.customer_id == row.id, T.c.tag.in_(wanted)))
+        s.execute(
+            sa.update(Customer.__table__)
+            .where(C.id == row.id)
+            .values(
+                search_text=search_text_for(
+                    row.code, row.name, row.phone, row.email, new, row.notes
+                ),
+                updated_at=ctx.now(),
+                version=row.version + 1,
+            )
+        )
+        audit.record(
+            s, ctx.actor, "customer", code, "tag" if add else "untag", {"tags": old}, {"tags": new}
+        )
+    return new
+
+
+def tag_customer(ctx: ServiceContext, code: str, tags: list[str]) -> list[str]:
+    """Add tags (kept sorted, no repeats); returns the customer's tags."""
+    return _tag_change(ctx, code, tags, add=True)
+
+
+def untag_customer(ctx: ServiceContext, code: str, tags: list[str]) -> list[str]:
+    return _tag_change(ctx, code, tags, add=False)

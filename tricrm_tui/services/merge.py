@@ -1,0 +1,397 @@
+"""Merging duplicate customers, exactly reversibly, and remembering "not duplicates".
+
+The kept customer takes the others' history: orders, interactions, follow-ups, feedback,
+loyalty ledger entries, journey stage events and campaign sends, plus their tags. Value
+snapshots and level changes stay with the customer they were computed for (they are
+history of that record, recomputed for the kept one by the value service). A campaign send
+moves only if the kept customer has none for that campaign (one send per campaign and
+customer); otherwise it stays on the merged record and the merge record says so.
+
+Empty fields of the kept customer are filled from the others (first non-empty, in the order
+given), or per field from the customer named in ``prefer``. The others are marked
+``merged_into_id`` and never deleted. Each merged customer gets a ``merge_records`` row
+listing the ids moved per table and each filled field's value before and after, so
+:func:`unmerge_customer` puts back exactly what moved, and restores a filled field only if
+nobody has changed it since (a later edit wins and is reported).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tricrm_tui.db.search import search_text_for
+from tricrm_tui.i18n import _
+from tricrm_tui.models import (
+    CampaignSend,
+    Customer,
+    CustomerTag,
+    Feedback,
+    FollowUp,
+    Interaction,
+    LoyaltyEntry,
+    MergeRecord,
+    NotDuplicate,
+    Order,
+    StageEvent,
+)
+from tricrm_tui.services import audit
+from tricrm_tui.services.context import ServiceContext
+from tricrm_tui.services.customers import FIELD_COLUMNS, _tags_for, active_condition
+from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
+from tricrm_tui.services.orders import refresh_customer_aggregates
+
+C = Customer.__table__.c
+T = CustomerTag.__table__
+M = MergeRecord.__table__
+
+MOVED_TABLES = {
+    "orders": Order.__table__,
+    "interactions": Interaction.__table__,
+    "followups": FollowUp.__table__,
+    "feedback": Feedback.__table__,
+    "loyalty_ledger": LoyaltyEntry.__table__,
+    "stage_events": StageEvent.__table__,
+    "campaign_sends": CampaignSend.__table__,
+}
+FILLABLE = {k: v for k, v in FIELD_COLUMNS.items() if k != "code"}
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    kept: str
+    merged: list[str]
+    moved: dict[str, int]
+    filled: dict[str, Any]
+    sends_left: int = 0
+
+
+@dataclass(frozen=True)
+class UnmergeResult:
+    restored: str
+    kept: str
+    moved_back: dict[str, int]
+    fields_restored: list[str]
+    fields_kept: list[str] = field(default_factory=list)
+
+
+def _row(s: Session, code: str, *, active: bool = True) -> Any:
+    row = s.execute(sa.select(Customer.__table__).where(C.code == code)).first()
+    if row is None or row.deleted_at is not None:
+        raise NotFound(_("no customer with code {code}").format(code=code))
+    if active and row.merged_into_id is not None:
+        raise InvalidInput(
+            _("customer {code} is already merged into another customer").format(code=code),
+            field="code",
+        )
+    return row
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _refresh(s: Session, ctx: ServiceContext, ids: list[int]) -> None:
+    from tricrm_tui.services.classify import classify_session
+
+    refresh_customer_aggregates(s, ids)
+    tags = _tags_for(s, ids)
+    for cid in ids:
+        r = s.execute(sa.select(Customer.__table__).where(C.id == cid)).one()
+        s.execute(
+            sa.update(Customer.__table__)
+            .where(C.id == cid)
+            .values(
+                search_text=search_text_for(r.code, r.name, r.phone, r.email, tags[cid], r.notes)
+            )
+        )
+    classify_session(s, ctx.today(), ids)
+
+
+def merge_customers(
+    ctx: ServiceContext,
+    keep_code: str,
+    other_codes: list[str],
+    prefer: dict[str, str] | None = None,
+) -> MergeResult:
+    """Merge ``other_codes`` into ``keep_code`` (see the module docstring)."""
+    others = list(dict.fromkeys(other_codes))
+    if not others:
+        raise InvalidInput(
+            _("name at least one customer to merge into {code}").format(code=keep_code)
+        )
+    if keep_code in others:
+        raise InvalidInput(
+            _("a customer cannot be merged into itself: {code}").format(code=keep_code)
+        )
+    prefer = dict(prefer or {})
+    for fname, code in prefer.items():
+        if fname not in FILLABLE:
+            raise InvalidInput(
+                _("cannot prefer field {field}; choose one of: {choices}").format(
+                    field=fname, choices=", ".join(FILLABLE)
+                ),
+                field="prefer",
+            )
+        if code != keep_code and code not in others:
+            raise InvalidInput(
+                _("--prefer {field}={code}: {code} is not one of the merged customers").format(
+                    field=fname, code=code
+                ),
+                field="prefer",
+            )
+    moved_total: dict[str, int] = dict.fromkeys(MOVED_TABLES, 0)
+    filled_total: dict[str, Any] = {}
+    sends_left = 0
+    with ctx.transaction() as s:
+        keep = _row(s, keep_code)
+        rows = {code: _row(s, code) for code in others}
+        current = {col: getattr(keep, col) for col in FILLABLE.values()}
+        # Which customer supplies each filled field.
+        source: dict[str, str] = {}
+        for fname, col in FILLABLE.items():
+            if fname in prefer:
+                chosen = keep if prefer[fname] == keep_code else rows[prefer[fname]]
+                if chosen is not keep and getattr(chosen, col) != current[col]:
+                    source[col] = chosen.code
+            elif _empty(current[col]):
+                for code in others:
+                    if not _empty(getattr(rows[code], col)):
+                        source[col] = code
+                        break
+        keep_tags = set(_tags_for(s, [keep.id])[keep.id])
+        custom = dict(keep.custom_fields or {})
+        points = keep.points_balance
+        for code in others:
+            other = rows[code]
+            moved: dict[str, list[int]] = {}
+            for name, table in MOVED_TABLES.items():
+                q = sa.select(table.c.id).where(table.c.customer_id == other.id)
+                if name == "campaign_sends":
+                    taken = sa.select(table.c.campaign_id).where(table.c.customer_id == keep.id)
+                    left = s.execute(q.where(table.c.campaign_id.in_(taken))).scalars().all()
+                    if left:
+                        moved["campaign_sends_left"] = sorted(left)
+                        sends_left += len(left)
+                    q = q.where(table.c.campaign_id.not_in(taken))
+                ids = sorted(s.execute(q).scalars().all())
+                if ids:
+                    s.execute(
+                        sa.update(table).where(table.c.id.in_(ids)).values(customer_id=keep.id)
+                    )
+                    moved[name] = ids
+                    moved_total[name] += len(ids)
+            other_tags = _tags_for(s, [other.id])[other.id]
+            added = sorted(set(other_tags) - keep_tags)
+            if added:
+                s.execute(sa.insert(T), [{"customer_id": keep.id, "tag": t} for t in added])
+                keep_tags |= set(added)
+                moved["tags_added"] = added  # type: ignore[assignment]
+            filled: dict[str, Any] = {}
+            values: dict[str, Any] = {}
+            for col, src in source.items():
+                if src == code:
+                    filled[col] = {
+                        "before": audit.jsonable(current[col]),
+                        "after": audit.jsonable(getattr(other, col)),
+                    }
+                    values[col] = getattr(other, col)
+            new_custom = {k: v for k, v in (other.custom_fields or {}).items() if k not in custom}
+            if new_custom:
+                filled["custom_fields"] = {"before": dict(custom), "added": new_custom}
+                custom.update(new_custom)
+                values["custom_fields"] = dict(custom)
+            if other.points_balance:
+                moved["points"] = other.points_balance  # type: ignore[assignment]
+                points += other.points_balance
+                values["points_balance"] = points
+            if values:
+                s.execute(sa.update(Customer.__table__).where(C.id == keep.id).values(**values))
+            s.execute(
+                sa.update(Customer.__table__)
+                .where(C.id == other.id)
+                .values(
+                    merged_into_id=keep.id,
+                    points_balance=0,
+                    updated_at=ctx.now(),
+                    version=other.version + 1,
+                )
+            )
+            s.execute(
+                sa.insert(M).values(
+                    kept_id=keep.id,
+                    merged_id=other.id,
+                    moved=moved,
+                    filled=filled,
+                    actor=ctx.actor.username,
+                    merged_at=ctx.now(),
+                )
+            )
+            filled_total.update({k: v.get("after", v.get("added")) for k, v in filled.items()})
+            audit.record(
+                s,
+                ctx.actor,
+                "customer",
+                code,
+                "merge",
+                {"merged_into": None},
+                {
+                    "merged_into": keep_code,
+                    "moved": {k: len(v) if isinstance(v, list) else v for k, v in moved.items()},
+                    "filled": sorted(filled),
+                },
+            )
+        s.execute(
+            sa.update(Customer.__table__)
+            .where(C.id == keep.id)
+            .values(updated_at=ctx.now(), version=keep.version + 1)
+        )
+        _refresh(s, ctx, [keep.id, *[r.id for r in rows.values()]])
+        audit.record(
+            s,
+            ctx.actor,
+            "customer",
+            keep_code,
+            "merge_keep",
+            None,
+            {"merged": others, "filled": filled_total},
+        )
+    public = {v: k for k, v in FIELD_COLUMNS.items()}
+    return MergeResult(
+        kept=keep_code,
+        merged=others,
+        moved={k: v for k, v in moved_total.items() if v},
+        filled={public.get(k, k): v for k, v in filled_total.items()},
+        sends_left=sends_left,
+    )
+
+
+def _restore_value(col: str, text: Any) -> Any:
+    if text is None:
+        return None
+    if col in ("birthday", "registered_on") and isinstance(text, str):
+        return dt.date.fromisoformat(text)
+    return text
+
+
+def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
+    """Undo the latest merge of ``merged_code``: its records move back, its tags leave the
+    kept customer, fields it filled are emptied again (unless edited since), and it is
+    active again."""
+    with ctx.transaction() as s:
+        other = _row(s, merged_code, active=False)
+        if other.merged_into_id is None:
+            raise InvalidInput(
+                _("customer {code} is not merged into another customer").format(code=merged_code),
+                field="code",
+            )
+        rec = s.execute(
+            sa.select(M)
+            .where(M.c.merged_id == other.id, M.c.undone_at.is_(None))
+            .order_by(M.c.id.desc())
+            .limit(1)
+        ).first()
+        if rec is None:
+            raise Conflict(
+                _("no merge record for {code}; it cannot be unmerged").format(code=merged_code)
+            )
+        keep = s.execute(sa.select(Customer.__table__).where(C.id == rec.kept_id)).one()
+        moved = dict(rec.moved or {})
+        back: dict[str, int] = {}
+        for name, table in MOVED_TABLES.items():
+            ids = moved.get(name) or []
+            if ids:
+                s.execute(sa.update(table).where(table.c.id.in_(ids)).values(customer_id=other.id))
+                back[name] = len(ids)
+        added = moved.get("tags_added") or []
+        if added:
+            s.execute(sa.delete(T).where(T.c.customer_id == keep.id, T.c.tag.in_(added)))
+        values: dict[str, Any] = {}
+        restored, kept_changes = [], []
+        for col, change in (rec.filled or {}).items():
+            if col == "custom_fields":
+                now_custom = dict(keep.custom_fields or {})
+                for k, v in change["added"].items():
+                    if now_custom.get(k) == v:
+                        now_custom.pop(k)
+                values["custom_fields"] = now_custom
+                restored.append(col)
+                continue
+            if audit.jsonable(getattr(keep, col)) == change["after"]:
+                values[col] = _restore_value(col, change["before"])
+                restored.append(col)
+            else:
+                kept_changes.append(col)
+        points = int(moved.get("points") or 0)
+        if points:
+            values["points_balance"] = keep.points_balance - points
+        values.update(updated_at=ctx.now(), version=keep.version + 1)
+        s.execute(sa.update(Customer.__table__).where(C.id == keep.id).values(**values))
+        s.execute(
+            sa.update(Customer.__table__)
+            .where(C.id == other.id)
+            .values(
+                merged_into_id=None,
+                points_balance=other.points_balance + points,
+                updated_at=ctx.now(),
+                version=other.version + 1,
+            )
+        )
+        s.execute(sa.update(M).where(M.c.id == rec.id).values(undone_at=ctx.now()))
+        _refresh(s, ctx, [keep.id, other.id])
+        audit.record(
+            s,
+            ctx.actor,
+            "customer",
+            merged_code,
+            "unmerge",
+            {"merged_into": keep.code},
+            {"merged_into": None, "moved_back": back, "restored": restored, "kept": kept_changes},
+        )
+    public = {v: k for k, v in FIELD_COLUMNS.items()}
+    return UnmergeResult(
+        restored=merged_code,
+        kept=keep.code,
+        moved_back=back,
+        fields_restored=[public.get(c, c) for c in restored],
+        fields_kept=[public.get(c, c) for c in kept_changes],
+    )
+
+
+def mark_not_duplicate(ctx: ServiceContext, code_a: str, code_b: str) -> bool:
+    """Record that two customers are different people; False if already recorded."""
+    if code_a == code_b:
+        raise InvalidInput(_("give two different customers"), field="code")
+    N = NotDuplicate.__table__
+    with ctx.transaction() as s:
+        a, b = _row(s, code_a, active=False), _row(s, code_b, active=False)
+        lo, hi = sorted((a.id, b.id))
+        exists = s.execute(
+            sa.select(N.c.id).where(N.c.customer_a_id == lo, N.c.customer_b_id == hi)
+        ).first()
+        if exists is not None:
+            return False
+        s.execute(
+            sa.insert(N).values(
+                customer_a_id=lo,
+                customer_b_id=hi,
+                decided_by=ctx.actor.username,
+                decided_at=ctx.now(),
+            )
+        )
+        audit.record(
+            s, ctx.actor, "customer", code_a, "not_duplicate", None, {"different_from": code_b}
+        )
+    return True
+
+
+def active_codes(ctx: ServiceContext, codes: list[str]) -> list[str]:
+    """The codes among ``codes`` that are active customers (for the review screen)."""
+    with ctx.session() as s:
+        return list(
+            s.execute(sa.select(C.code).where(C.code.in_(codes), active_condition())).scalars()
+        )

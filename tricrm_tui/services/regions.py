@@ -1,0 +1,191 @@
+"""China's 34 provincial divisions: their short and long forms and the region each lies in.
+
+Customer files spell a province every way there is (广东, 广东省, 廣東, Guangdong, guangdong
+province), so filters (``province:广东``), classification and breakdowns go through
+:func:`canonical_province`, which maps every known form to the short simplified name.
+
+Regions follow the seven traditional geographic divisions (七大地理分区) used in Chinese
+statistics and sales territories; 台湾 is placed in 华东 and 香港/澳门 in 华南, as those tables
+usually do. Classification reads the province→region table from the TOML config, so a
+company with its own territories can override it (see :mod:`tricrm_tui.services.classify`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# short name → (region, long official name, other spellings)
+PROVINCES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "北京": ("华北", "北京市", ("Beijing", "Peking")),
+    "天津": ("华北", "天津市", ("Tianjin",)),
+    "河北": ("华北", "河北省", ("Hebei",)),
+    "山西": ("华北", "山西省", ("Shanxi",)),
+    "内蒙古": ("华北", "内蒙古自治区", ("Inner Mongolia", "Nei Mongol", "Neimenggu", "內蒙古")),
+    "辽宁": ("东北", "辽宁省", ("Liaoning", "遼寧")),
+    "吉林": ("东北", "吉林省", ("Jilin",)),
+    "黑龙江": ("东北", "黑龙江省", ("Heilongjiang", "黑龍江")),
+    "上海": ("华东", "上海市", ("Shanghai",)),
+    "江苏": ("华东", "江苏省", ("Jiangsu", "江蘇")),
+    "浙江": ("华东", "浙江省", ("Zhejiang",)),
+    "安徽": ("华东", "安徽省", ("Anhui",)),
+    "福建": ("华东", "福建省", ("Fujian",)),
+    "江西": ("华东", "江西省", ("Jiangxi",)),
+    "山东": ("华东", "山东省", ("Shandong", "山東")),
+    "台湾": ("华东", "台湾省", ("Taiwan", "臺灣", "台灣", "臺灣省", "台灣省")),
+    "河南": ("华中", "河南省", ("Henan",)),
+    "湖北": ("华中", "湖北省", ("Hubei",)),
+    "湖南": ("华中", "湖南省", ("Hunan",)),
+    "广东": ("华南", "广东省", ("Guangdong", "Canton", "廣東", "廣東省")),
+    "广西": ("华南", "广西壮族自治区", ("Guangxi", "廣西", "广西自治区")),
+    "海南": ("华南", "海南省", ("Hainan",)),
+    "香港": ("华南", "香港特别行政区", ("Hong Kong", "HK", "HKSAR", "香港特別行政區")),
+    "澳门": ("华南", "澳门特别行政区", ("Macau", "Macao", "澳門", "澳門特別行政區")),
+    "重庆": ("西南", "重庆市", ("Chongqing", "重慶")),
+    "四川": ("西南", "四川省", ("Sichuan",)),
+    "贵州": ("西南", "贵州省", ("Guizhou", "貴州")),
+    "云南": ("西南", "云南省", ("Yunnan", "雲南")),
+    "西藏": ("西南", "西藏自治区", ("Tibet", "Xizang")),
+    "陕西": ("西北", "陕西省", ("Shaanxi", "陝西")),
+    "甘肃": ("西北", "甘肃省", ("Gansu", "甘肅")),
+    "青海": ("西北", "青海省", ("Qinghai",)),
+    "宁夏": ("西北", "宁夏回族自治区", ("Ningxia", "寧夏")),
+    "新疆": ("西北", "新疆维吾尔自治区", ("Xinjiang", "新疆維吾爾自治區")),
+}
+
+REGIONS = ("华北", "东北", "华东", "华中", "华南", "西南", "西北")
+
+# Provincial capitals and other large cities, for customers whose file has a city but no
+# province (shop tills often record only the city).
+CITY_PROVINCES = {
+    "石家庄": "河北",
+    "唐山": "河北",
+    "保定": "河北",
+    "太原": "山西",
+    "大同": "山西",
+    "呼和浩特": "内蒙古",
+    "包头": "内蒙古",
+    "沈阳": "辽宁",
+    "大连": "辽宁",
+    "长春": "吉林",
+    "哈尔滨": "黑龙江",
+    "大庆": "黑龙江",
+    "南京": "江苏",
+    "苏州": "江苏",
+    "无锡": "江苏",
+    "常州": "江苏",
+    "南通": "江苏",
+    "徐州": "江苏",
+    "杭州": "浙江",
+    "宁波": "浙江",
+    "温州": "浙江",
+    "绍兴": "浙江",
+    "嘉兴": "浙江",
+    "金华": "浙江",
+    "义乌": "浙江",
+    "合肥": "安徽",
+    "芜湖": "安徽",
+    "福州": "福建",
+    "厦门": "福建",
+    "泉州": "福建",
+    "南昌": "江西",
+    "赣州": "江西",
+    "济南": "山东",
+    "青岛": "山东",
+    "烟台": "山东",
+    "潍坊": "山东",
+    "临沂": "山东",
+    "台北": "台湾",
+    "高雄": "台湾",
+    "郑州": "河南",
+    "洛阳": "河南",
+    "武汉": "湖北",
+    "宜昌": "湖北",
+    "襄阳": "湖北",
+    "长沙": "湖南",
+    "株洲": "湖南",
+    "广州": "广东",
+    "深圳": "广东",
+    "东莞": "广东",
+    "佛山": "广东",
+    "珠海": "广东",
+    "中山": "广东",
+    "惠州": "广东",
+    "汕头": "广东",
+    "南宁": "广西",
+    "桂林": "广西",
+    "柳州": "广西",
+    "海口": "海南",
+    "三亚": "海南",
+    "成都": "四川",
+    "绵阳": "四川",
+    "贵阳": "贵州",
+    "遵义": "贵州",
+    "昆明": "云南",
+    "大理": "云南",
+    "拉萨": "西藏",
+    "西安": "陕西",
+    "咸阳": "陕西",
+    "兰州": "甘肃",
+    "西宁": "青海",
+    "银川": "宁夏",
+    "乌鲁木齐": "新疆",
+}
+
+_SUFFIXES = re.compile(r"(省|市|特别行政区|特別行政區|(壮族|回族|维吾尔|維吾爾)?自治区|自治區)$")
+_LATIN_SUFFIX = re.compile(r"\s+(province|municipality|sar|autonomous region)$")
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip()).lower()
+
+
+@lru_cache(maxsize=1)
+def _forms() -> dict[str, str]:
+    forms: dict[str, str] = {}
+    for short, (_region, long, others) in PROVINCES.items():
+        for form in (short, long, *others):
+            forms[_key(form)] = short
+    return forms
+
+
+def canonical_province(value: str | None) -> str | None:
+    """The short simplified name for any known form (广东省, 廣東, Guangdong), else None."""
+    if not value:
+        return None
+    key = _key(value)
+    forms = _forms()
+    if key in forms:
+        return forms[key]
+    stripped = _LATIN_SUFFIX.sub("", _SUFFIXES.sub("", key))
+    return forms.get(stripped)
+
+
+def province_forms(value: str) -> list[str]:
+    """Every spelling of the province ``value`` names (for matching stored text), or [value]."""
+    short = canonical_province(value)
+    if short is None:
+        return [value]
+    _region, long, others = PROVINCES[short]
+    return sorted({short, long, *others})
+
+
+def province_of_city(city: str | None) -> str | None:
+    """The province of a large city (深圳, 深圳市) or a municipality (北京市), else None."""
+    if not city:
+        return None
+    name = re.sub(r"\s+", "", city).removesuffix("市")
+    if name in CITY_PROVINCES:
+        return CITY_PROVINCES[name]
+    short = canonical_province(name)
+    return short if short in ("北京", "天津", "上海", "重庆", "香港", "澳门") else None
+
+
+def region_of(province: str | None, table: dict[str, str] | None = None) -> str | None:
+    """The region of a province in any form; ``table`` (short name → region) overrides."""
+    short = canonical_province(province)
+    if short is None:
+        return None
+    if table and short in table:
+        return table[short]
+    return PROVINCES[short][0]

@@ -1,0 +1,1 @@
+"""The terminal face: a Textual app over the services; database work runs in thread workers."""
