@@ -235,3 +235,10 @@ def test_cli_demo_help_shows_options_and_example() -> None:
     assert result.exit_code == 0
     for text in ("--customers", "--seed", "--no-open", "--replace", "Example: tricrm"):
         assert text in result.output
+
+
+def test_demo_segments_are_valid_filters() -> None:
+    from tricrm_tui.services.filters import parse_filter
+
+    for _name, expression, _description in demo_data.SEGMENTS:
+        parse_filter(expression)  # raises InvalidInput on a bad expression
