@@ -25,7 +25,7 @@ from tricrm_tui.models import (
     OrderLine,
     StageEvent,
 )
-from tricrm_tui.services import demo_data
+from tricrm_tui.services import demo, demo_data
 from tricrm_tui.services.demo import DEMO_TABLES, build_demo
 from tricrm_tui.services.errors import Conflict
 from tricrm_tui.services.normalize import normalise_email
@@ -72,7 +72,8 @@ def test_small_build_fills_every_table_in_range(ctx) -> None:  # type: ignore[no
     assert demo_entries[0].after["orders"] == counts.orders
 
 
-def test_same_seed_same_content_and_replace(ctx) -> None:  # type: ignore[no-untyped-def]
+def test_same_seed_same_content_and_replace(ctx, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(demo, "ORDER_BLOCK", 50)
     build_demo(ctx, customers=150, seed=7, as_of=AS_OF)
     first = content_digest(ctx)
     build_demo(ctx, customers=150, seed=7, as_of=AS_OF, replace=True)
@@ -92,7 +93,9 @@ def test_refuses_a_database_with_customers(ctx) -> None:  # type: ignore[no-unty
     assert "K1" not in codes and len(codes) == 50
 
 
-def test_references_and_aggregates_hold(ctx) -> None:  # type: ignore[no-untyped-def]
+def test_references_and_aggregates_hold(ctx, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    # Orders are drawn per block of customers: make several blocks here.
+    monkeypatch.setattr(demo, "ORDER_BLOCK", 64)
     build_demo(ctx, customers=200, seed=3, as_of=AS_OF)
     L = OrderLine.__table__.c
     E = LoyaltyEntry.__table__.c
@@ -140,6 +143,21 @@ def test_references_and_aggregates_hold(ctx) -> None:  # type: ignore[no-untyped
             )
         ).scalar_one()
         assert mismatched == 0
+        # Every earn entry names a completed order of the same customer.
+        bad_earn = s.execute(
+            sa.select(sa.func.count())
+            .select_from(LoyaltyEntry.__table__)
+            .outerjoin(
+                Order.__table__,
+                sa.and_(
+                    E.source_key == sa.literal("order:") + sa.cast(O.id, sa.String),
+                    O.customer_id == E.customer_id,
+                    O.status == "completed",
+                ),
+            )
+            .where(E.kind == "earn", O.id.is_(None))
+        ).scalar_one()
+        assert bad_earn == 0
         # Points balances are the ledger's sums, and every balance is non-negative.
         ledger = dict(
             s.execute(sa.select(E.customer_id, sa.func.sum(E.points)).group_by(E.customer_id)).all()

@@ -99,6 +99,8 @@ DEMO_TABLES = [
 # What ``replace`` keeps: the audit trail and import log (history), operators and roles.
 KEPT_TABLES = {"audit_log", "import_batches", "operators", "roles"}
 
+ORDER_BLOCK = 20_000  # customers whose orders are drawn and written together
+
 ProgressFn = Callable[[str, int, int], None]
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
@@ -206,8 +208,12 @@ class _Writer:
         n: int,
         columns: dict[str, Column],
         batch: Callable[[int, int], dict[str, list[Any]]] | None = None,
+        *,
+        done: int = 0,
+        total: int | None = None,
     ) -> None:
-        """Insert ``n`` rows; ``batch(a, b)`` may add columns composed per batch."""
+        """Insert ``n`` rows; ``batch(a, b)`` may add columns composed per batch.
+        ``done``/``total`` place a block of a larger table in the progress report."""
         for start in range(0, n, BATCH):
             stop = min(n, start + BATCH)
             extra = batch(start, stop) if batch else {}
@@ -223,7 +229,7 @@ class _Writer:
                     values.append(col[start:stop])
             self._write(table, keys, zip(*values, strict=True))
             if self.progress:
-                self.progress(table.name, stop, n)
+                self.progress(table.name, done + stop, total if total is not None else n)
         self.counts[table.name] = self.counts.get(table.name, 0) + n
 
 
@@ -332,7 +338,7 @@ def build_demo(
         if existing:
             replaced = _empty_tables(session)
         writer = _Writer(session, progress)
-        _Generator(np.random.default_rng(seed), anchor, customers, ctx, writer).run()
+        _Generator(seed, anchor, customers, ctx, writer).run()
         if progress:
             progress("aggregates", 0, 1)
         refresh_customer_aggregates(session)
@@ -371,18 +377,42 @@ def build_demo(
     return DemoCounts(**{**counts.to_dict(), "seconds": seconds})
 
 
+@dataclass
+class _OrderBlock:
+    """The orders (and their lines) of one block of customers, as numpy columns."""
+
+    cust: np.ndarray
+    day: np.ndarray
+    seconds: np.ndarray
+    amount: np.ndarray
+    qty: np.ndarray
+    product: np.ndarray
+    cancelled: np.ndarray
+    channel: np.ndarray
+    line_order: np.ndarray
+    line_product: np.ndarray
+    line_qty: np.ndarray
+    line_unit: np.ndarray
+    line_amount: np.ndarray
+
+    @property
+    def m(self) -> int:
+        return len(self.cust)
+
+
 class _Generator:
     """Draws the whole customer base with numpy, then writes it table by table."""
 
     def __init__(
         self,
-        rng: np.random.Generator,
+        seed: int,
         anchor: dt.date,
         n: int,
         ctx: ServiceContext,
         writer: _Writer,
     ) -> None:
-        self.rng = rng
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
         self.anchor = anchor.toordinal()
         self.n = n
         self.ctx = ctx
@@ -736,6 +766,8 @@ class _Generator:
     # -- orders ------------------------------------------------------------------------
 
     def draw_orders(self) -> None:
+        """How many orders each customer places and when (per customer), then a first pass
+        over the orders, block by block, keeping only per-customer summaries."""
         rng, n = self.rng, self.n
         seg = self.segment
         counts = np.select(
@@ -747,117 +779,178 @@ class _Generator:
         length = self.anchor - start
         churned = (counts >= 2) & (rng.random(n) < 0.2)
         length = np.where(churned, (length * rng.uniform(0.2, 0.6, n)).astype(int), length)
-        self.order_counts = counts
-        cust = np.repeat(np.arange(n, dtype=np.int32), counts)
+        self.order_counts, self.o_start, self.o_length = counts, start, length
+        self.preferred = _pick(rng, [c[1] for c in D.ORDER_CHANNELS], n).astype(np.int8)
+        self.spend_cents = np.zeros(n, dtype=np.int64)
+        self.points_all = np.zeros(n, dtype=np.int64)
+        self.valid_counts = np.zeros(n, dtype=np.int64)
+        self.first_id = np.full(n, -1, dtype=np.int64)
+        self.second_id = np.full(n, -1, dtype=np.int64)
+        self.first_day = np.zeros(n, dtype=np.int64)
+        self.second_day = np.zeros(n, dtype=np.int64)
+        self.first_seconds = np.zeros(n, dtype=np.int64)
+        self.block_base: list[tuple[int, int]] = []
+        order_base = line_base = 1
+        for index, (a, b) in enumerate(self.blocks()):
+            blk = self._block(index, a, b)
+            self.block_base.append((order_base, line_base))
+            valid = ~blk.cancelled
+            local = blk.cust - a
+            size = b - a
+            self.spend_cents[a:b] = np.bincount(
+                local[valid], weights=blk.amount[valid], minlength=size
+            )
+            self.points_all[a:b] = np.bincount(
+                local[valid], weights=blk.amount[valid] // 100, minlength=size
+            )
+            # Each customer's first and second completed order, for journeys and surveys.
+            by = np.lexsort((blk.day, local))
+            by = by[valid[by]]
+            n_valid = np.bincount(local[by], minlength=size)
+            self.valid_counts[a:b] = n_valid
+            if len(by):
+                firsts = np.searchsorted(local[by], np.arange(size))
+                i1 = by[np.minimum(firsts, len(by) - 1)]
+                i2 = by[np.minimum(firsts + 1, len(by) - 1)]
+                one, two = n_valid >= 1, n_valid >= 2
+                self.first_id[a:b] = np.where(one, order_base + i1, -1)
+                self.second_id[a:b] = np.where(two, order_base + i2, -1)
+                self.first_day[a:b] = np.where(one, blk.day[i1], 0)
+                self.second_day[a:b] = np.where(two, blk.day[i2], 0)
+                self.first_seconds[a:b] = np.where(one, blk.seconds[i1], 0)
+            order_base += blk.m
+            line_base += len(blk.line_order)
+        self.m, self.k = order_base - 1, line_base - 1
+
+    def blocks(self) -> list[tuple[int, int]]:
+        return [(a, min(self.n, a + ORDER_BLOCK)) for a in range(0, self.n, ORDER_BLOCK)]
+
+    def _block(self, index: int, a: int, b: int) -> _OrderBlock:
+        """The orders and lines of customers a..b. Each block has its own random stream
+        (seed, block), so the second pass regenerates exactly what the first one saw and
+        memory holds one block, not a million orders."""
+        rng = np.random.default_rng([self.seed, index])
+        cust = np.repeat(np.arange(a, b, dtype=np.int32), self.order_counts[a:b])
         m = len(cust)
-        day = start[cust] + (rng.random(m) * (length[cust] + 1)).astype(np.int64)
+        day = self.o_start[cust] + (rng.random(m) * (self.o_length[cust] + 1)).astype(np.int64)
         day = np.minimum(day, self.anchor)
-        # Orders in time order get ascending ids and numbers, as a real shop's would.
+        # Orders in time order (within the block) get ascending ids, as a shop's would.
         order = np.lexsort((cust, day))
-        self.o_cust, self.o_day = cust[order], day[order].astype(np.int32)
-        del cust, day, order
-        self.m = m
+        cust, day = cust[order], day[order]
         # Lines: mostly one, some baskets of two or three.
         n_lines = _pick(rng, [0.8, 0.15, 0.05], m) + 1
         line_order = np.repeat(np.arange(m, dtype=np.int32), n_lines)
         k = len(line_order)
         product = rng.choice(len(self.product_p), size=k, p=self.product_p).astype(np.int16)
         qty = _pick(rng, [0.75, 0.17, 0.04, 0.02, 0.02], k) + 1
-        bulk = self.enterprise[self.o_cust[line_order]]
-        qty = np.where(bulk, qty * rng.integers(1, 11, k), qty).astype(np.int32)
-        del bulk
+        bulk = self.enterprise[cust[line_order]]
+        qty = np.where(bulk, qty * rng.integers(1, 11, k), qty)
         discount = np.array([100, 90, 80])[_pick(rng, [0.7, 0.2, 0.1], k)]
-        unit = (self.product_cents[product] * discount // 100).astype(np.int32)
-        amount = unit * qty  # int32 cents: at most ¥9,998 × 2 × 50 per line
-        first_line = np.concatenate(([0], np.cumsum(n_lines)[:-1]))
-        self.l_order, self.l_product, self.l_qty = line_order, product, qty
-        self.l_unit, self.l_amount = unit, amount
-        self.o_amount = np.add.reduceat(amount.astype(np.int64), first_line)
-        self.o_qty = np.add.reduceat(qty, first_line)
-        self.o_product = product[first_line]
-        self.o_cancelled = rng.random(m) < 0.03
-        preferred = _pick(rng, [c[1] for c in D.ORDER_CHANNELS], n)
+        unit = self.product_cents[product] * discount // 100
+        amount = unit * qty
+        first_line = np.concatenate(([0], np.cumsum(n_lines)[:-1])).astype(np.int64)
+        has = m > 0
         other = _pick(rng, [c[1] for c in D.ORDER_CHANNELS], m)
-        self.o_channel = np.where(rng.random(m) < 0.7, preferred[self.o_cust], other).astype(
-            np.int8
+        return _OrderBlock(
+            cust=cust,
+            day=day,
+            seconds=_seconds(day, rng),
+            amount=np.add.reduceat(amount, first_line) if has else amount[:0],
+            qty=np.add.reduceat(qty, first_line) if has else qty[:0],
+            product=product[first_line] if has else product[:0],
+            cancelled=rng.random(m) < 0.03,
+            channel=np.where(rng.random(m) < 0.7, self.preferred[cust], other),
+            line_order=line_order,
+            line_product=product,
+            line_qty=qty,
+            line_unit=unit,
+            line_amount=amount,
         )
-        del other
-        self.o_seconds = _seconds(self.o_day, rng)
-        valid = ~self.o_cancelled
-        self.spend_cents = np.bincount(
-            self.o_cust[valid], weights=self.o_amount[valid], minlength=n
-        ).astype(np.int64)
-        # Per customer: first and second valid order (index into orders), for the journey.
-        by_cust = np.lexsort((self.o_day, self.o_cust))
-        by_cust = by_cust[valid[by_cust]]
-        c_sorted = self.o_cust[by_cust]
-        firsts = np.searchsorted(c_sorted, np.arange(n))
-        n_valid = np.bincount(c_sorted, minlength=n)
-        self.first_order = np.where(n_valid >= 1, by_cust[np.minimum(firsts, len(by_cust) - 1)], -1)
-        self.second_order = np.where(
-            n_valid >= 2, by_cust[np.minimum(firsts + 1, len(by_cust) - 1)], -1
-        )
-        self.valid_counts = n_valid
 
     def write_orders(self) -> None:
-        m, k = self.m, len(self.l_order)
-        ids = np.arange(1, m + 1)
-        seconds = self.o_seconds
+        """Second pass: orders, their lines and the points they earned, block by block."""
+        ledger_id = 1
+        earn_total = int(self.valid_counts[self.member].sum())
+        channels = [c[0] for c in D.ORDER_CHANNELS]
+        for index, (a, b) in enumerate(self.blocks()):
+            blk = self._block(index, a, b)
+            order_base, line_base = self.block_base[index]
+            ids = np.arange(order_base, order_base + blk.m)
 
-        def order_no(a: int, b: int) -> list[str]:
-            days = self.o_day[a:b].tolist()
-            return [
-                f"SO{dt.date.fromordinal(d):%Y%m%d}{i:07d}"
-                for d, i in zip(days, ids[a:b].tolist(), strict=True)
-            ]
+            def order_no(lo: int, hi: int, ids: np.ndarray = ids, blk: _OrderBlock = blk) -> list:
+                return [
+                    f"SO{dt.date.fromordinal(d):%Y%m%d}{i:07d}"
+                    for d, i in zip(blk.day[lo:hi].tolist(), ids[lo:hi].tolist(), strict=True)
+                ]
 
-        self.w.insert(
-            Order.__table__,
-            m,
-            {
-                "id": ids,
-                "order_no": order_no,
-                "customer_id": self.o_cust + 1,
-                "order_date": _mapped(self.o_day, _dates),
-                "amount": _mapped(self.o_amount, _money),
-                "currency": _constant("CNY"),
-                "quantity": self.o_qty,
-                "channel": _labels(self.o_channel, [c[0] for c in D.ORDER_CHANNELS]),
-                "status": lambda a, b: [
-                    "cancelled" if c else "completed" for c in self.o_cancelled[a:b].tolist()
-                ],
-                "product_id": self.o_product + 1,
-                "category_id": self.product_cat[self.o_product],
-                "created_at": _mapped(seconds, _datetimes),
-                "updated_at": _mapped(seconds, _datetimes),
-            },
-        )
-        self.w.insert(
-            OrderLine.__table__,
-            k,
-            {
-                "id": np.arange(1, k + 1),
-                "order_id": self.l_order + 1,
-                "product_id": self.l_product + 1,
-                "quantity": self.l_qty,
-                "unit_price": _mapped(self.l_unit, _money),
-                "amount": _mapped(self.l_amount, _money),
-            },
-        )
-        del self.l_order, self.l_product, self.l_qty, self.l_unit, self.l_amount
+            self.w.insert(
+                Order.__table__,
+                blk.m,
+                {
+                    "id": ids,
+                    "order_no": order_no,
+                    "customer_id": blk.cust + 1,
+                    "order_date": _mapped(blk.day, _dates),
+                    "amount": _mapped(blk.amount, _money),
+                    "currency": _constant("CNY"),
+                    "quantity": blk.qty,
+                    "channel": _labels(blk.channel, channels),
+                    "status": _labels(blk.cancelled.astype(int), ["completed", "cancelled"]),
+                    "product_id": blk.product + 1,
+                    "category_id": self.product_cat[blk.product],
+                    "created_at": _mapped(blk.seconds, _datetimes),
+                    "updated_at": _mapped(blk.seconds, _datetimes),
+                },
+                done=order_base - 1,
+                total=self.m,
+            )
+            k = len(blk.line_order)
+            self.w.insert(
+                OrderLine.__table__,
+                k,
+                {
+                    "id": np.arange(line_base, line_base + k),
+                    "order_id": blk.line_order + order_base,
+                    "product_id": blk.line_product + 1,
+                    "quantity": blk.line_qty,
+                    "unit_price": _mapped(blk.line_unit, _money),
+                    "amount": _mapped(blk.line_amount, _money),
+                },
+                done=line_base - 1,
+                total=self.k,
+            )
+            # One point per yuan on every completed order of an enrolled member.
+            earn = np.flatnonzero(~blk.cancelled & self.member[blk.cust])
+            e = len(earn)
+            self.w.insert(
+                LoyaltyEntry.__table__,
+                e,
+                {
+                    "id": np.arange(ledger_id, ledger_id + e),
+                    "customer_id": blk.cust[earn] + 1,
+                    "at": _mapped(blk.seconds[earn], _datetimes),
+                    "kind": _constant("earn"),
+                    "points": blk.amount[earn] // 100,
+                    "source_key": _mapped(
+                        ids[earn], lambda arr: [f"order:{i}" for i in arr.tolist()]
+                    ),
+                    "reason": _constant("order"),
+                    "expires_on": _mapped(blk.day[earn] + 730, _dates),
+                    "actor": _constant("demo"),
+                },
+                done=ledger_id - 1,
+                total=earn_total,
+            )
+            ledger_id += e
+        self.next_ledger_id = ledger_id
 
     # -- loyalty -----------------------------------------------------------------------
 
     def draw_loyalty(self) -> None:
-        """One point per yuan on every completed order of an enrolled member."""
+        """Who is an enrolled member, their points, level and the odd redemption."""
         rng, n = self.rng, self.n
         self.member = (self.valid_counts > 0) & (rng.random(n) < 0.75)
-        earn = (~self.o_cancelled) & self.member[self.o_cust]
-        self.earn_idx = np.flatnonzero(earn)
-        self.earn_points = self.o_amount[self.earn_idx] // 100
-        earned = np.bincount(
-            self.o_cust[self.earn_idx], weights=self.earn_points, minlength=n
-        ).astype(np.int64)
+        earned = np.where(self.member, self.points_all, 0)
         thresholds = np.array([lv[2] for lv in D.MEMBER_LEVELS])
         self.level = np.where(
             self.member, np.searchsorted(thresholds, earned, side="right") - 1, -1
@@ -867,30 +960,12 @@ class _Generator:
         self.redeem_cust = np.flatnonzero(redeem)
         self.redeem_points = amount[self.redeem_cust]
         self.balance = earned - np.where(redeem, amount, 0)
-        self.earned = earned
 
     def write_loyalty(self) -> None:
         rng = self.rng
-        idx = self.earn_idx
-        e = len(idx)
-        order_ids = idx + 1
-        self.w.insert(
-            LoyaltyEntry.__table__,
-            e,
-            {
-                "id": np.arange(1, e + 1),
-                "customer_id": self.o_cust[idx] + 1,
-                "at": _mapped(self.o_seconds[idx], _datetimes),
-                "kind": _constant("earn"),
-                "points": self.earn_points,
-                "source_key": _mapped(order_ids, lambda a: [f"order:{i}" for i in a.tolist()]),
-                "reason": _constant("order"),
-                "expires_on": _mapped(self.o_day[idx] + 730, _dates),
-                "actor": _constant("demo"),
-            },
-        )
+        e = self.next_ledger_id - 1
         r = len(self.redeem_cust)
-        first = self.o_day[self.first_order[self.redeem_cust]]
+        first = self.first_day[self.redeem_cust]
         when = first + ((self.anchor - first) * rng.random(r)).astype(np.int64)
         self.w.insert(
             LoyaltyEntry.__table__,
@@ -911,7 +986,7 @@ class _Generator:
         )
         up = np.flatnonzero(self.level > 0)
         names = [lv[0] for lv in D.MEMBER_LEVELS]
-        reached = self.o_seconds[np.maximum(self.first_order[up], 0)] + 86400 * 30
+        reached = self.first_seconds[up] + 86400 * 30
         self.w.insert(
             LevelChange.__table__,
             len(up),
@@ -1026,10 +1101,12 @@ class _Generator:
             },
         )
 
-    def _order_of(self, cust: np.ndarray) -> np.ndarray:
-        """A valid order of each customer (the first, or the second when they have one)."""
-        use_second = (self.second_order[cust] >= 0) & (self.rng.random(len(cust)) < 0.5)
-        return np.where(use_second, self.second_order[cust], self.first_order[cust])
+    def _order_of(self, cust: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A completed order of each customer (the first, or the second when there is one):
+        its id and its day."""
+        second = (self.second_id[cust] >= 0) & (self.rng.random(len(cust)) < 0.5)
+        ids = np.where(second, self.second_id[cust], self.first_id[cust])
+        return ids, np.where(second, self.second_day[cust], self.first_day[cust])
 
     def write_feedback(self) -> None:
         rng, n = self.rng, self.n
@@ -1042,8 +1119,8 @@ class _Generator:
             [np.zeros(len(complaint), int), np.ones(len(csat), int), np.full(len(nps), 2)]
         )
         k = len(cust)
-        order_idx = self._order_of(cust)
-        day = np.minimum(self.o_day[order_idx] + rng.integers(1, 11, k), self.anchor)
+        order_ids, order_days = self._order_of(cust)
+        day = np.minimum(order_days + rng.integers(1, 11, k), self.anchor)
         created = _seconds(day, rng)
         is_c = kind == 0
         category = np.where(is_c, rng.integers(0, len(D.COMPLAINT_CATEGORIES), k), -1)
@@ -1101,7 +1178,7 @@ class _Generator:
                 "resolution": _labels(np.where(status >= 2, 0, -1), ["已与客户沟通并处理"]),
                 "sla_due_at": optional_dt(np.where(is_c, created + sla_days * 86400, -1)),
                 "touchpoint_id": _labels(np.where(is_c, -1, 0), [survey_tp]),
-                "order_id": order_idx + 1,
+                "order_id": order_ids,
                 "extra": _constant({}),
                 "created_at": _mapped(created, _datetimes),
                 "resolved_at": optional_dt(resolved),
@@ -1116,15 +1193,15 @@ class _Generator:
         retention at the second, advocacy for the loyal head and NPS promoters."""
         rng, n = self.rng, self.n
         all_c = np.arange(n)
-        bought = np.flatnonzero(self.first_order >= 0)
-        repeat = np.flatnonzero(self.second_order >= 0)
-        advocate = np.flatnonzero((self.second_order >= 0) & ((self.segment == 4) | self.promoter))
+        bought = np.flatnonzero(self.first_id >= 0)
+        repeat = np.flatnonzero(self.second_id >= 0)
+        advocate = np.flatnonzero((self.second_id >= 0) & ((self.segment == 4) | self.promoter))
         parts = [
             (all_c, 0, self.registered - rng.integers(0, 30, n)),
             (all_c, 1, self.registered),
-            (bought, 2, self.o_day[self.first_order[bought]]),
-            (repeat, 3, self.o_day[self.second_order[repeat]]),
-            (advocate, 4, np.minimum(self.o_day[self.second_order[advocate]] + 30, self.anchor)),
+            (bought, 2, self.first_day[bought]),
+            (repeat, 3, self.second_day[repeat]),
+            (advocate, 4, np.minimum(self.second_day[advocate] + 30, self.anchor)),
         ]
         cust = np.concatenate([p[0] for p in parts])
         stage = np.concatenate([np.full(len(p[0]), p[1]) for p in parts])
