@@ -72,29 +72,26 @@ HISTORY_DAYS = 730  # orders span the two years before the anchor date
 REGISTRATION_DAYS = 1095  # customers registered over the three years before it
 
 # Tables the demo fills; it refuses to write into a database where any of them has rows.
-DEMO_TABLES = [
-    t.__table__
-    for t in (
-        ProductCategory,
-        Product,
-        MemberLevel,
-        Journey,
-        JourneyStage,
-        Touchpoint,
-        Customer,
-        CustomerTag,
-        Order,
-        OrderLine,
-        Interaction,
-        FollowUp,
-        Feedback,
-        StageEvent,
-        LoyaltyEntry,
-        LevelChange,
-        Segment,
-        CommunicationPlan,
-        CareRule,
-    )
+DEMO_TABLES: list[sa.Table] = [
+    ProductCategory.__table__,
+    Product.__table__,
+    MemberLevel.__table__,
+    Journey.__table__,
+    JourneyStage.__table__,
+    Touchpoint.__table__,
+    Customer.__table__,
+    CustomerTag.__table__,
+    Order.__table__,
+    OrderLine.__table__,
+    Interaction.__table__,
+    FollowUp.__table__,
+    Feedback.__table__,
+    StageEvent.__table__,
+    LoyaltyEntry.__table__,
+    LevelChange.__table__,
+    Segment.__table__,
+    CommunicationPlan.__table__,
+    CareRule.__table__,
 ]
 # What ``replace`` keeps: the audit trail and import log (history), operators and roles.
 KEPT_TABLES = {"audit_log", "import_batches", "operators", "roles"}
@@ -438,7 +435,10 @@ class _Generator:
         rng, w = self.rng, self.w
         cat_names: list[str] = []
         cat_parent: list[int | None] = []
-        prod_sku, prod_name, prod_cat, prod_cents = [], [], [], []
+        prod_sku: list[str] = []
+        prod_name: list[str] = []
+        prod_cat: list[int] = []
+        prod_cents: list[int] = []
         for parent, children in D.CATEGORIES:
             cat_names.append(parent)
             cat_parent.append(None)
@@ -676,8 +676,8 @@ class _Generator:
         }
         out["search_text"] = []
         for i in range(a, b):
-            name, email = self._name_email(i)
-            email = email if d["has_email"][i] else None
+            name, address_email = self._name_email(i)
+            email = address_email if d["has_email"][i] else None
             phone = (
                 f"+86{D.MOBILE_PREFIXES[d['prefix'][i]]}{d['subscriber'][i]:08d}"
                 if d["has_phone"][i]
