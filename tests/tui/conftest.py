@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -69,4 +68,6 @@ async def settle(pilot, wait: float = 0.0) -> None:  # type: ignore[no-untyped-d
     await pilot.pause()
 
 
-os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+def screen_text(app) -> str:  # type: ignore[no-untyped-def]
+    """What the terminal shows right now, as plain text lines."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

@@ -317,9 +317,7 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         """Esc leaves the search box; a second Esc clears the search; then it goes back."""
         if self.search_input.has_focus:
             self.table.focus()
-            if not self.search_input.value:
-                return
-        if self.search_input.value:
+        elif self.search_input.value:
             self.search_input.value = ""
             self._search_now()
         elif self.where is not None:

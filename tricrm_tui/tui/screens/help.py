@@ -26,23 +26,30 @@ def key_rows(screen: Screen) -> list[tuple[str, str, str]]:
     """
     app = screen.app
     rows: dict[tuple[str, str], list[str]] = {}
-    for active in screen.active_bindings.values():
-        binding: Binding = active.binding
-        if binding.system and not binding.description:
-            continue
-        node = active.node
-        if node is app:
-            where = _("everywhere")
-        elif node is screen:
-            where = _("this screen")
-        else:
-            where = _("focused widget")
-        what = _(binding.description) if binding.description else binding.action
-        ident = (what, where)
-        rows.setdefault(ident, []).append(app.get_key_display(binding))
+    # Every node from the focused widget up to the app, each with all its bindings: unlike
+    # ``active_bindings`` this keeps a screen's Enter even where the focused table has one.
+    for node, bindings in screen._modal_binding_chain:
+        for _key, binding in bindings:
+            if binding.system and not binding.description:
+                continue
+            _add(rows, app, screen, node, binding)
     order = {_("this screen"): 0, _("everywhere"): 1}
     ranked = sorted(rows.items(), key=lambda item: order.get(item[0][1], 2))
     return [(" / ".join(keys), what, where) for (what, where), keys in ranked]
+
+
+def _add(rows: dict[tuple[str, str], list[str]], app, screen, node, binding: Binding) -> None:  # type: ignore[no-untyped-def]
+    if node is app:
+        where = _("everywhere")
+    elif node is screen:
+        where = _("this screen")
+    else:
+        where = _("focused widget")
+    what = _(binding.description) if binding.description else binding.action
+    keys = rows.setdefault((what, where), [])
+    display = app.get_key_display(binding)
+    if display not in keys:
+        keys.append(display)
 
 
 class HelpScreen(ModalScreen[None]):
