@@ -8,7 +8,7 @@ from textual.widgets import Input
 from tests.tui.conftest import screen_text, settle
 from tests.tui.data import UNIQUE_CODE, UNIQUE_NAME, seed_customers
 from tricrm_tui.models import Customer
-from tricrm_tui.services import customers
+from tricrm_tui.services import customer_rows, customers
 from tricrm_tui.services.errors import DatabaseUnavailable
 from tricrm_tui.services.paging import Page
 from tricrm_tui.tui.app import TricrmApp
@@ -235,7 +235,7 @@ async def test_a_database_error_is_a_notification_not_a_crash(tui_ctx, monkeypat
     )
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        monkeypatch.setattr(customers, "list_customers", unavailable)
+        monkeypatch.setattr(customer_rows, "list_customer_rows", unavailable)
         await pilot.press("r")
         await settle(pilot)
         assert notes == [("cannot use database tricrm.db: disk I/O error", "error")]

@@ -9,9 +9,7 @@ worker, so a slow tab never holds up the others.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -24,7 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Header, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from tricrm_tui.i18n import _, format_date, format_datetime, format_money, format_number
+from tricrm_tui.i18n import _, format_number, format_value
 from tricrm_tui.labels import N_, field_label, value_label
 from tricrm_tui.services import customers
 from tricrm_tui.services.customers import CustomerRecord
@@ -55,25 +53,13 @@ def display_value(key: str, value: Any) -> str:
         return value_label(value)
     if key == "version":
         return str(value)
-    if isinstance(value, Decimal):
-        return format_money(value)
-    if isinstance(value, dt.datetime):
-        return format_datetime(value.astimezone())
-    if isinstance(value, dt.date):
-        return format_date(value)
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return format_number(value)
     if key == "consent":
         return "  ".join(
             f"{_(CHANNEL_LABELS.get(ch, ch))} {'✓' if ok else '✗'}" for ch, ok in value.items()
         )
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {v}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+    return format_value(value)
 
 
 def field_table(record: CustomerRecord) -> Table:

@@ -28,13 +28,13 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import get_current_worker
 
-from tricrm_tui.i18n import _, format_date, format_money, format_number
+from tricrm_tui.i18n import _, format_date, format_money
 from tricrm_tui.labels import N_
-from tricrm_tui.services import customers
-from tricrm_tui.services.customers import CustomerRecord
+from tricrm_tui.services import customer_rows
+from tricrm_tui.services.customer_rows import CustomerRow
 from tricrm_tui.services.paging import Page
 from tricrm_tui.tui.widgets.footer import TranslatedFooter
-from tricrm_tui.tui.widgets.paged_table import PagedTable
+from tricrm_tui.tui.widgets.paged_table import PagedTable, page_span
 from tricrm_tui.tui.workers import ReportsWorkerErrors
 
 PAGE_SIZE = 50
@@ -56,7 +56,7 @@ class Column:
     key: str
     label: str
     width: Callable[[], int]
-    render: Callable[[CustomerRecord], str | Text]
+    render: Callable[[CustomerRow], str | Text]
     sort: str | None = None
 
 
@@ -151,12 +151,13 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         self.where = where
         self.list_title = title
         self.query_state = ListQuery()
-        self.page: Page[CustomerRecord] | None = None
+        self.page: Page[CustomerRow] | None = None
         self.layout_columns: dict[str, int] = {}
         self._generation = 0
         self._debounce: Timer | None = None
         self._loading = False
         self._header_sort: tuple[str, bool] | None = None
+        self._page_search = ""
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -207,18 +208,27 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
 
     # --- loading ----------------------------------------------------------------------------
 
-    def _request(self, query: ListQuery, cursor: Literal["first", "last", "same"]) -> None:
+    def _request(
+        self, query: ListQuery, cursor: Literal["first", "last", "same"], *, recount: bool = False
+    ) -> None:
+        # Paging or re-sorting one search keeps its total: no need to count 100k rows again.
+        same_matches = self.page is not None and query.search == self._page_search
+        known_total = self.page.total if same_matches and not recount else None  # type: ignore[union-attr]
         self.query_state = query
         self._generation += 1
         self._loading = True
         self._show_status()
-        self._fetch(self._generation, query, cursor)
+        self._fetch(self._generation, query, cursor, known_total)
 
     @work(thread=True, exclusive=True, group="customer-list", exit_on_error=False)
     def _fetch(
-        self, generation: int, query: ListQuery, cursor: Literal["first", "last", "same"]
+        self,
+        generation: int,
+        query: ListQuery,
+        cursor: Literal["first", "last", "same"],
+        known_total: int | None,
     ) -> None:
-        page = customers.list_customers(
+        page = customer_rows.list_customer_rows(
             self.app.ctx,  # type: ignore[attr-defined]
             search=query.search or None,
             where=self.where,
@@ -226,12 +236,13 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
             descending=query.descending,
             limit=PAGE_SIZE,
             offset=query.offset,
+            total=known_total,
         )
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_page, generation, page, cursor)
 
     def _show_page(
-        self, generation: int, page: Page[CustomerRecord], cursor: Literal["first", "last", "same"]
+        self, generation: int, page: Page[CustomerRow], cursor: Literal["first", "last", "same"]
     ) -> None:
         if generation != self._generation:
             return  # an older answer arriving after a newer question
@@ -239,9 +250,10 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         if page.total and page.offset >= page.total:
             # The list shrank under us (a narrower search, a delete elsewhere): last page.
             last = (page.total - 1) // PAGE_SIZE * PAGE_SIZE
-            self._request(replace(self.query_state, offset=last), "last")
+            self._request(replace(self.query_state, offset=last), "last", recount=True)
             return
         self.page = page
+        self._page_search = self.query_state.search
         table = self.table
         table.has_next = page.has_more
         table.has_previous = page.offset > 0
@@ -271,13 +283,7 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         elif page.total == 0:
             parts.append(_("no customers match") if self.query_state.search else _("no customers"))
         else:
-            parts.append(
-                _("rows {first}–{last} of {total}").format(
-                    first=format_number(page.offset + 1),
-                    last=format_number(page.offset + len(page.items)),
-                    total=format_number(page.total),
-                )
-            )
+            parts.append(page_span(_("rows {first}–{last} of {total}"), page))
         sort_col = next(c for c in COLUMNS.values() if c.sort == self.query_state.sort)
         parts.append(
             _("sorted by {field}").format(field=_(sort_col.label))
@@ -358,7 +364,7 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
             self._request(replace(self.query_state, sort=sort, descending=False, offset=0), "first")
 
     def action_reload(self) -> None:
-        self._request(self.query_state, "same")
+        self._request(self.query_state, "same", recount=True)
 
     # --- opening ----------------------------------------------------------------------------
 

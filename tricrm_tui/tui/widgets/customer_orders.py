@@ -12,10 +12,10 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from tricrm_tui.i18n import _, format_date, format_money, format_number
+from tricrm_tui.i18n import _, format_date, format_money
 from tricrm_tui.services.orders import OrderRecord, list_orders
 from tricrm_tui.services.paging import Page
-from tricrm_tui.tui.widgets.paged_table import PagedTable
+from tricrm_tui.tui.widgets.paged_table import PagedTable, page_span
 from tricrm_tui.tui.workers import ReportsWorkerErrors
 
 ORDERS_PAGE_SIZE = 50
@@ -86,13 +86,7 @@ class CustomerOrders(ReportsWorkerErrors, Vertical):
         if page.total == 0:
             status.update(_("no orders"))
         else:
-            status.update(
-                _("orders {first}–{last} of {total}").format(
-                    first=format_number(page.offset + 1),
-                    last=format_number(page.offset + len(page.items)),
-                    total=format_number(page.total),
-                )
-            )
+            status.update(page_span(_("orders {first}–{last} of {total}"), page))
 
     @on(PagedTable.PageRequested)
     def _page_requested(self, event: PagedTable.PageRequested) -> None:

@@ -8,13 +8,15 @@ database.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
+from tricrm_tui.i18n import format_number
 from tricrm_tui.labels import N_
+from tricrm_tui.services.paging import Page
 
 
 class PagedTable(DataTable):
@@ -68,3 +70,12 @@ class PagedTable(DataTable):
             self.post_message(self.PageRequested(self, -1, "last"))
         else:
             super().action_cursor_up()
+
+
+def page_span(template: str, page: Page[Any]) -> str:
+    """``template`` (translated, with {first} {last} {total}) filled in for ``page``."""
+    return template.format(
+        first=format_number(page.offset + 1),
+        last=format_number(page.offset + len(page.items)),
+        total=format_number(page.total),
+    )
