@@ -82,6 +82,7 @@ class CustomerDetailScreen(ReportsWorkerErrors, Screen):
         Binding("backspace", "back", N_("Back"), show=False, id="detail.back_alt"),
         Binding("right_square_bracket", "next_tab", N_("Next tab"), id="detail.next_tab"),
         Binding("left_square_bracket", "previous_tab", N_("Previous tab"), id="detail.prev_tab"),
+        Binding("e", "edit", N_("Edit"), id="detail.edit"),
     ]
 
     def __init__(self, code: str) -> None:
@@ -114,6 +115,19 @@ class CustomerDetailScreen(ReportsWorkerErrors, Screen):
         self.record = record
         self.sub_title = f"{record.name} ({record.code})"
         self.query_one("#fields", Static).update(field_table(record))
+
+    def action_edit(self) -> None:
+        from tricrm_tui.tui.screens.customer_edit import CustomerEditScreen
+
+        if self.record is not None:
+            self.app.push_screen(CustomerEditScreen(self.record), callback=self._edited)
+
+    def _edited(self, saved: CustomerRecord | None) -> None:
+        if saved is None:
+            self._load()  # cancelled, perhaps after a conflict: show what is stored now
+        else:
+            self._show(saved)
+            self.notify(_("Saved {code}").format(code=saved.code))
 
     def action_back(self) -> None:
         self.app.pop_screen()
