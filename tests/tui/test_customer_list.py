@@ -137,11 +137,13 @@ async def test_enter_opens_the_detail_and_escape_comes_back(tui_ctx) -> None:
         assert detail.code == "C0052"
         text = screen_text(app)
         assert "C0052" in text and "+8613800000052" in text and "c52@example.com" in text
+        customers.edit_customer(tui_ctx, "C0052", {"name": "改名客户"})  # saved meanwhile
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, CustomerListScreen)
         assert app.screen.table.cursor_row == 1
         assert "rows 51–100 of 200" in status(app.screen)
+        assert "改名客户" in screen_text(app)  # the page was refreshed on return
 
 
 async def test_sort_keys_change_the_order(tui_ctx) -> None:

@@ -182,6 +182,11 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         self.table.focus()
         self._request(self.query_state, "first")
 
+    def on_screen_resume(self) -> None:
+        """Back from a customer (perhaps edited): refresh the page in place."""
+        if self.page is not None:
+            self._request(self.query_state, "same")
+
     def on_resize(self) -> None:
         self._relayout()
 

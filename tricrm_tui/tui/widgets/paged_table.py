@@ -21,8 +21,11 @@ from tricrm_tui.services.paging import Page
 
 class PagedTable(DataTable):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("pagedown", "next_page", N_("Next page"), id="table.next_page"),
-        Binding("pageup", "previous_page", N_("Previous page"), id="table.previous_page"),
+        # Not in the footer (it has no room at 80 columns for them and ? help); ? lists them.
+        Binding("pagedown", "next_page", N_("Next page"), show=False, id="table.next_page"),
+        Binding(
+            "pageup", "previous_page", N_("Previous page"), show=False, id="table.previous_page"
+        ),
     ]
 
     class PageRequested(Message):
