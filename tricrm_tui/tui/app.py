@@ -1,6 +1,7 @@
 """The tricrm terminal UI: the app shell, its keys and its command palette.
 
-Keys are data: every binding has an ``id`` (so a keymap can rebind it) and a description
+Keys are data: every binding has an ``id`` (so ``keys.toml`` can rebind it, see
+:mod:`tricrm_tui.tui.keymap`) and a description
 (so the footer, the ``?`` help screen and the palette can list it). No binding uses a chord
 that tmux or common terminals swallow (``ctrl+b``, ``ctrl+s``, ``ctrl+q``, ``ctrl+j``).
 
@@ -23,6 +24,7 @@ from textual.screen import Screen
 from tricrm_tui.i18n import _
 from tricrm_tui.labels import N_
 from tricrm_tui.services.context import ServiceContext
+from tricrm_tui.tui.keymap import load_keymap
 from tricrm_tui.tui.screens.customer_list import CustomerListScreen
 from tricrm_tui.tui.screens.help import HelpScreen, key_rows
 
@@ -85,6 +87,13 @@ class TricrmApp(App[None]):
         self.ctx = ctx
         # Screens set their own sub-title; the title always says which data, and who.
         self.title = f"tricrm · {database_label(ctx)} · {ctx.actor.username}"
+
+    def on_mount(self) -> None:
+        keymap, problem = load_keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        if problem:
+            self.notify(problem, severity="warning", timeout=10)
 
     def get_default_screen(self) -> Screen:
         return CustomerListScreen()
