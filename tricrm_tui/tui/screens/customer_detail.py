@@ -112,6 +112,8 @@ class CustomerDetailScreen(ReportsWorkerErrors, Screen):
             self.app.call_from_thread(self._show, record)
 
     def _show(self, record: CustomerRecord) -> None:
+        if not self.is_attached:
+            return  # closed before the answer came
         self.record = record
         self.sub_title = f"{record.name} ({record.code})"
         self.query_one("#fields", Static).update(field_table(record))

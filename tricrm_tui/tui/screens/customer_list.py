@@ -249,8 +249,8 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
     def _show_page(
         self, generation: int, page: Page[CustomerRow], cursor: Literal["first", "last", "same"]
     ) -> None:
-        if generation != self._generation:
-            return  # an older answer arriving after a newer question
+        if generation != self._generation or not self.is_attached:
+            return  # an older answer arriving after a newer question, or a closed screen
         self._loading = False
         if page.total and page.offset >= page.total:
             # The list shrank under us (a narrower search, a delete elsewhere): last page.

@@ -61,7 +61,7 @@ class CustomerOrders(ReportsWorkerErrors, Vertical):
             self.app.call_from_thread(self._show, generation, page, cursor)
 
     def _show(self, generation: int, page: Page[OrderRecord], cursor: str) -> None:
-        if generation != self._generation:
+        if generation != self._generation or not self.is_attached:
             return
         self.page = page
         self._offset = page.offset
