@@ -67,3 +67,12 @@ def test_detail_in_chinese_80x24(snap_compare, tui_ctx, chinese) -> None:
     assert snap_compare(
         TricrmApp(tui_ctx), terminal_size=(80, 24), run_before=_open_second_customer
     )
+
+
+def test_help_80x24(snap_compare, tui_ctx) -> None:
+    async def help_screen(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settled(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(TricrmApp(tui_ctx), terminal_size=(80, 24), run_before=help_screen)

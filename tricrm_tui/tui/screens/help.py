@@ -26,19 +26,24 @@ def key_rows(screen: Screen) -> list[tuple[str, str, str]]:
     """
     app = screen.app
     rows: dict[tuple[str, str], list[str]] = {}
+    ours: set[tuple[str, str]] = set()  # rows with a tricrm binding id: listed before Textual's
     # Every node from the focused widget up to the app, each with all its bindings: unlike
     # ``active_bindings`` this keeps a screen's Enter even where the focused table has one.
     for node, bindings in screen._modal_binding_chain:
         for _key, binding in bindings:
             if binding.system and not binding.description:
                 continue
-            _add(rows, app, screen, node, binding)
+            row = _add(rows, app, screen, node, binding)
+            if binding.id:
+                ours.add(row)
     order = {_("this screen"): 0, _("everywhere"): 1}
-    ranked = sorted(rows.items(), key=lambda item: order.get(item[0][1], 2))
+    ranked = sorted(rows.items(), key=lambda item: (order.get(item[0][1], 2), item[0] not in ours))
     return [(" / ".join(keys), what, where) for (what, where), keys in ranked]
 
 
-def _add(rows: dict[tuple[str, str], list[str]], app, screen, node, binding: Binding) -> None:  # type: ignore[no-untyped-def]
+def _add(
+    rows: dict[tuple[str, str], list[str]], app, screen, node, binding: Binding
+) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     if node is app:
         where = _("everywhere")
     elif node is screen:
@@ -50,6 +55,7 @@ def _add(rows: dict[tuple[str, str], list[str]], app, screen, node, binding: Bin
     display = app.get_key_display(binding)
     if display not in keys:
         keys.append(display)
+    return what, where
 
 
 class HelpScreen(ModalScreen[None]):
