@@ -205,11 +205,9 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
 
     def _header(self, key: str) -> Text:
         label = _(COLUMNS[key].label)
-        if key == "spent":
-            label = label.rjust(column_width(COLUMNS[key]) - 2)
         if COLUMNS[key].sort == self.query_state.sort:
             label += " ▼" if self.query_state.descending else " ▲"
-        return Text(label)
+        return Text(label, justify="right" if key == "spent" else "left")
 
     # --- loading ----------------------------------------------------------------------------
 
