@@ -302,3 +302,20 @@ async def test_search_on_each_backend(ctx, query: str) -> None:
         await pilot.press("slash", *query)
         await settle(pilot, 0.3)
         assert row_codes(app.screen) == [UNIQUE_CODE]
+
+
+async def test_brackets_in_names_and_searches_are_text_not_markup(tui_ctx) -> None:
+    from tests.factories import add_customer
+
+    add_customer(tui_ctx, "Z0001", "ACME [HK] [bold]Trading[/bold]", notes="see [red]")
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(140, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"[hk]", "enter")
+        await settle(pilot, 0.3)
+        assert row_codes(app.screen) == ["Z0001"]
+        assert "ACME [HK] [bold]Trading[/bold]" in screen_text(app)
+        assert "search: [hk]" in status(app.screen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "see [red]" in screen_text(app)

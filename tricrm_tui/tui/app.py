@@ -93,7 +93,7 @@ class TricrmApp(App[None]):
         if keymap:
             self.set_keymap(keymap)
         if problem:
-            self.notify(problem, severity="warning", timeout=10)
+            self.notify(problem, severity="warning", timeout=10, markup=False)
 
     def get_default_screen(self) -> Screen:
         return CustomerListScreen()

@@ -30,4 +30,5 @@ class ReportsWorkerErrors:
                 title=_("Database"),
                 severity="error",
                 timeout=8,
+                markup=False,  # messages quote paths and user input
             )

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -70,7 +71,7 @@ def field_table(record: CustomerRecord) -> Table:
     for f in dataclasses.fields(record):
         if f.name == "id":
             continue
-        grid.add_row(field_label(f.name), display_value(f.name, getattr(record, f.name)))
+        grid.add_row(field_label(f.name), Text(display_value(f.name, getattr(record, f.name))))
     return grid
 
 

@@ -51,11 +51,12 @@ class CustomerEditScreen(ReportsWorkerErrors, ModalScreen[CustomerRecord | None]
             yield Static(
                 _("Edit {name} ({code})").format(name=self.record.name, code=self.record.code),
                 id="edit-title",
+                markup=False,
             )
             for key in EDIT_FIELDS:
                 yield Label(field_label(key), classes="edit-label")
                 yield Input(form_value(self.record, key), id=f"edit-{key}", classes="edit-input")
-            yield Static("", id="edit-error")
+            yield Static("", id="edit-error", markup=False)
             with Horizontal(id="edit-buttons"):
                 yield Button(_("Save"), variant="primary", id="edit-save")
                 yield Button(_("Cancel"), id="edit-cancel")

@@ -56,7 +56,7 @@ class Column:
     key: str
     label: str
     width: Callable[[], int]
-    render: Callable[[CustomerRow], str | Text]
+    render: Callable[[CustomerRow], Text]
     sort: str | None = None
 
 
@@ -68,6 +68,11 @@ def _date_width() -> int:
     return cell_len(format_date(dt.date(2026, 12, 31)))
 
 
+def _plain(text: str | None) -> Text:
+    """Cell text taken literally: a name like "ACME [HK]" is not Rich markup."""
+    return Text(text or "")
+
+
 def _right(text: str) -> Text:
     return Text(text, justify="right")
 
@@ -75,11 +80,11 @@ def _right(text: str) -> Text:
 COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        Column("code", N_("Code"), _fixed(10), lambda r: r.code, sort="code"),
-        Column("name", N_("Name"), _fixed(NAME_MIN_WIDTH), lambda r: r.name, sort="name"),
-        Column("city", N_("City"), _fixed(8), lambda r: r.city or "", sort="city"),
-        Column("phone", N_("Phone"), _fixed(14), lambda r: r.phone or ""),
-        Column("tier", N_("Tier"), _fixed(6), lambda r: r.value_tier or "", sort="tier"),
+        Column("code", N_("Code"), _fixed(10), lambda r: _plain(r.code), sort="code"),
+        Column("name", N_("Name"), _fixed(NAME_MIN_WIDTH), lambda r: _plain(r.name), sort="name"),
+        Column("city", N_("City"), _fixed(8), lambda r: _plain(r.city), sort="city"),
+        Column("phone", N_("Phone"), _fixed(14), lambda r: _plain(r.phone)),
+        Column("tier", N_("Tier"), _fixed(6), lambda r: _plain(r.value_tier), sort="tier"),
         Column(
             "spent",
             N_("Spent"),
@@ -91,7 +96,7 @@ COLUMNS: dict[str, Column] = {
             "last_order",
             N_("Last order"),
             _date_width,
-            lambda r: format_date(r.last_order),
+            lambda r: _plain(format_date(r.last_order)),
             sort="last_order",
         ),
     )
@@ -165,7 +170,7 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         yield Header(show_clock=False)
         yield Input(placeholder=_("/ search: code, name, phone, email, tag"), id="search")
         yield PagedTable(id="customers")
-        yield Static("", id="status")
+        yield Static("", id="status", markup=False)
         yield TranslatedFooter()
 
     @property

@@ -33,7 +33,7 @@ class CustomerOrders(ReportsWorkerErrors, Vertical):
 
     def compose(self) -> ComposeResult:
         yield PagedTable(classes="orders-table")
-        yield Static(_("loading…"), classes="status")
+        yield Static(_("loading…"), classes="status", markup=False)
 
     def on_mount(self) -> None:
         table = self.query_one(PagedTable)
@@ -73,10 +73,10 @@ class CustomerOrders(ReportsWorkerErrors, Vertical):
         for order in page.items:
             table.add_row(
                 format_date(order.date),
-                order.order_no,
+                Text(order.order_no),
                 Text(format_money(order.amount, order.currency), justify="right"),
-                order.product or order.category or "",
-                order.status,
+                Text(order.product or order.category or ""),
+                Text(order.status),
                 key=order.order_no,
             )
         row = {"first": 0, "last": table.row_count - 1}.get(cursor, keep)
