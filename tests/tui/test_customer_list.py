@@ -87,6 +87,9 @@ async def test_search_finds_part_of_a_chinese_name_and_escape_clears_it(tui_ctx)
         assert row_codes(screen) == [UNIQUE_CODE]
         assert UNIQUE_NAME in screen_text(app)
         assert "rows 1–1 of 1" in status(screen)
+        await pilot.press("down")  # from the search box down into the results
+        assert app.focused is screen.table
+        await pilot.press("slash")
 
         await pilot.press("escape")  # leaves the search box, keeps the result
         assert app.focused is screen.table

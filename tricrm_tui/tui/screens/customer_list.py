@@ -149,6 +149,8 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         Binding("S", "flip_sort", N_("Reverse"), id="customers.reverse"),
         Binding("r", "reload", N_("Reload"), show=False, id="customers.reload"),
         Binding("escape", "escape", N_("Clear search / back"), show=False, id="customers.escape"),
+        # Only reached from the search box: the table answers ↓ itself.
+        Binding("down", "to_results", N_("Go to the results"), show=False, id="customers.results"),
     ]
 
     def __init__(self, *, where: Any = None, title: str | None = None) -> None:
@@ -323,6 +325,9 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         text = self.search_input.value.strip()
         if text != self.query_state.search:
             self._request(replace(self.query_state, search=text, offset=0), "first")
+
+    def action_to_results(self) -> None:
+        self.table.focus()
 
     def action_focus_search(self) -> None:
         self.search_input.focus()
