@@ -295,16 +295,22 @@ async def test_command_palette_offers_search_and_registered_commands(tui_ctx, mo
 
 
 @pytest.mark.parametrize("query", ["阳明", "欧阳明"])
-async def test_search_on_each_backend(ctx, query: str) -> None:
+async def test_page_search_and_open_on_each_backend(ctx, query: str) -> None:
     """Two characters take the substring path, three the trigram index: both find her."""
     seed_customers(ctx)
     app = TricrmApp(ctx)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert "of 200" in status(app.screen)
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert "rows 51–100 of 200" in status(app.screen)
         await pilot.press("slash", *query)
         await settle(pilot, 0.3)
         assert row_codes(app.screen) == [UNIQUE_CODE]
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerDetailScreen)
+        assert UNIQUE_NAME in screen_text(app)
 
 
 async def test_brackets_in_names_and_searches_are_text_not_markup(tui_ctx) -> None:
