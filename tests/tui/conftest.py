@@ -71,3 +71,12 @@ async def settle(pilot, wait: float = 0.0) -> None:  # type: ignore[no-untyped-d
 def screen_text(app) -> str:  # type: ignore[no-untyped-def]
     """What the terminal shows right now, as plain text lines."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def capture_notifications(app, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(message, severity) of every notification ``app`` shows from now on."""
+    notes: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        app, "notify", lambda message, **kw: notes.append((message, kw.get("severity", "")))
+    )
+    return notes

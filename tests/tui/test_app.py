@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.tui.conftest import settle
+from tests.tui.conftest import capture_notifications, settle
 from tricrm_tui.tui.app import TricrmApp
 from tricrm_tui.tui.keymap import load_keymap
 
@@ -33,10 +33,7 @@ async def test_keys_toml_rebinds_a_key(tui_ctx) -> None:
 async def test_a_broken_keymap_warns_and_the_app_runs(tui_ctx, monkeypatch) -> None:
     _write_keys("[keys\n")
     app = TricrmApp(tui_ctx)
-    notes: list[tuple[str, str]] = []
-    monkeypatch.setattr(
-        app, "notify", lambda message, **kw: notes.append((message, kw["severity"]))
-    )
+    notes = capture_notifications(app, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert len(notes) == 1 and notes[0][1] == "warning" and "keys.toml" in notes[0][0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import DataTable, Static, TabbedContent
 
-from tests.tui.conftest import screen_text, settle
+from tests.tui.conftest import capture_notifications, screen_text, settle
 from tricrm_tui.i18n import format_date, format_money, set_language
 from tricrm_tui.services import customers
 from tricrm_tui.tui.screens import customer_detail
@@ -86,10 +86,7 @@ async def test_backspace_and_escape_go_back(tui_ctx) -> None:
 
 async def test_an_unknown_code_is_a_notification(tui_ctx, monkeypatch) -> None:
     app = Host(tui_ctx, "NOPE")
-    notes: list[tuple[str, str]] = []
-    monkeypatch.setattr(
-        app, "notify", lambda message, **kw: notes.append((message, kw["severity"]))
-    )
+    notes = capture_notifications(app, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert ("no customer with code NOPE", "error") in notes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from tests.tui.conftest import screen_text, settle
+from tests.tui.conftest import capture_notifications, screen_text, settle
 from tests.tui.data import UNIQUE_CODE, UNIQUE_NAME, seed_customers
 from tricrm_tui.models import Customer
 from tricrm_tui.services import customer_rows, customers
@@ -230,26 +230,29 @@ async def test_q_quits(tui_ctx) -> None:
 
 
 async def test_a_database_error_is_a_notification_not_a_crash(tui_ctx, monkeypatch) -> None:
-    def unavailable(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise DatabaseUnavailable("cannot use database tricrm.db: disk I/O error")
+    real = customer_rows.list_customer_rows
+    down = False
 
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if down:
+            raise DatabaseUnavailable("cannot use database tricrm.db: disk I/O error")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(customer_rows, "list_customer_rows", flaky)
     app = TricrmApp(tui_ctx)
-    notes: list[tuple[str, str]] = []
-    monkeypatch.setattr(
-        app, "notify", lambda message, **kw: notes.append((message, kw["severity"]))
-    )
+    notes = capture_notifications(app, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        monkeypatch.setattr(customer_rows, "list_customer_rows", unavailable)
+        down = True
         await pilot.press("r")
         await settle(pilot)
         assert notes == [("cannot use database tricrm.db: disk I/O error", "error")]
         assert app.is_running
-        monkeypatch.undo()
-        monkeypatch.setattr(app, "notify", lambda message, **kw: notes.append((message, "")))
+        down = False  # the database is back: the same key works again
         await pilot.press("r")
         await settle(pilot)
         assert "rows 1–50 of 200" in status(app.screen)
+        assert len(notes) == 1
 
 
 async def test_a_list_of_these_customers_from_a_service_condition(tui_ctx) -> None:
