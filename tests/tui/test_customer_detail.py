@@ -64,7 +64,8 @@ async def test_later_work_adds_tabs_through_the_registry(tui_ctx, monkeypatch) -
     app = Host(tui_ctx, "C0002")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("right_square_bracket", "right_square_bracket")
+        # Details, then every registered tab: the new one is last.
+        await pilot.press(*["right_square_bracket"] * len(customer_detail.DETAIL_TABS))
         await settle(pilot)
         text = screen_text(app)
         assert "Timeline" in text and "timeline of C0002" in text

@@ -25,6 +25,7 @@ from tricrm_tui.i18n import _
 from tricrm_tui.labels import N_
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.tui.keymap import load_keymap
+from tricrm_tui.tui.navigation import navigation_bindings, register, screen_factory
 from tricrm_tui.tui.screens.customer_list import CustomerListScreen
 from tricrm_tui.tui.screens.help import HelpScreen, key_rows
 
@@ -79,11 +80,13 @@ class TricrmApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", N_("Quit"), id="app.quit"),
         Binding("question_mark", "help", N_("Help"), id="app.help"),
+        *navigation_bindings(),
     ]
     COMMANDS = App.COMMANDS | {TricrmCommands}
 
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__()
+        register()
         self.ctx = ctx
         # Screens set their own sub-title; the title always says which data, and who.
         self.title = f"tricrm · {database_label(ctx)} · {ctx.actor.username}"
@@ -103,6 +106,20 @@ class TricrmApp(App[None]):
         for command in super().get_system_commands(screen):
             if command.title == "Theme":
                 yield command
+
+    async def action_open_screen(self, binding_id: str) -> None:
+        """Open a top-level screen (number keys, palette): on top of the root screen."""
+        if binding_id == "nav.customers":
+            await self.action_show_customers()
+            return
+        await self.action_show_customers()
+        await self.push_screen(screen_factory(binding_id)())
+
+    def open_customer(self, code: str) -> None:
+        """Open a customer's detail from any screen (Today, Value, Duplicates…)."""
+        from tricrm_tui.tui.screens.customer_detail import CustomerDetailScreen
+
+        self.push_screen(CustomerDetailScreen(code))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -33,6 +33,7 @@ from tricrm_tui.labels import N_
 from tricrm_tui.services import customer_rows
 from tricrm_tui.services.customer_rows import CustomerRow
 from tricrm_tui.services.paging import Page
+from tricrm_tui.tui.widgets.filter_bar import FilterBar
 from tricrm_tui.tui.widgets.footer import TranslatedFooter
 from tricrm_tui.tui.widgets.paged_table import PagedTable, page_span
 from tricrm_tui.tui.workers import ReportsWorkerErrors
@@ -147,6 +148,7 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         Binding("enter", "open_customer", N_("Open"), id="customers.open"),
         Binding("s", "cycle_sort", N_("Sort"), id="customers.sort"),
         Binding("S", "flip_sort", N_("Reverse"), id="customers.reverse"),
+        Binding("f", "filter", N_("Filter"), id="customers.filter"),
         Binding("r", "reload", N_("Reload"), show=False, id="customers.reload"),
         Binding("escape", "escape", N_("Clear search / back"), show=False, id="customers.escape"),
         # Only reached from the search box: the table answers ↓ itself.
@@ -156,6 +158,8 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
     def __init__(self, *, where: Any = None, title: str | None = None) -> None:
         super().__init__()
         self.where = where
+        self.base_where = where
+        self.filter_active = False
         self.list_title = title
         self.query_state = ListQuery()
         self.page: Page[CustomerRow] | None = None
@@ -171,6 +175,7 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         yield Input(placeholder=_("/ search: code, name, phone, email, tag"), id="search")
+        yield FilterBar(id="filter")
         yield PagedTable(id="customers")
         yield Static("", id="status", markup=False)
         yield TranslatedFooter()
@@ -333,14 +338,42 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         self.search_input.focus()
 
     def action_escape(self) -> None:
-        """Esc leaves the search box; a second Esc clears the search; then it goes back."""
-        if self.search_input.has_focus:
+        """Esc leaves the search box; a second Esc clears the search, then the filter; then back."""
+        if self.search_input.has_focus or self.focused in self.query(FilterBar).first().query("*"):
             self.table.focus()
         elif self.search_input.value:
             self.search_input.value = ""
             self._search_now()
-        elif self.where is not None:
+        elif self.filter_active:
+            self._set_filter(None, None)
+        elif self.base_where is not None:
             self.app.pop_screen()  # a "these customers" list opened from another screen
+
+    # --- filter (the filter language, validated and compiled by the services) ---------------
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.display = True
+        bar.query_one(Input).focus()
+
+    @on(FilterBar.Applied)
+    def _filter_applied(self, event: FilterBar.Applied) -> None:
+        event.stop()
+        self._set_filter(event.condition, event.meaning)
+        self.table.focus()
+
+    @on(FilterBar.Cleared)
+    def _filter_cleared(self, event: FilterBar.Cleared) -> None:
+        event.stop()
+        self._set_filter(None, None)
+
+    def _set_filter(self, condition: Any, meaning: str | None) -> None:
+        self.filter_active = condition is not None
+        self.where = condition if condition is not None else self.base_where
+        bar = self.query_one(FilterBar)
+        bar.display = self.filter_active
+        self.sub_title = meaning or self.list_title or _("Customers")
+        self._request(replace(self.query_state, offset=0), "first", recount=True)
 
     # --- paging and sorting -----------------------------------------------------------------
 
