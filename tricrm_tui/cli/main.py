@@ -22,6 +22,9 @@ GROUPS: list[tuple[str, str]] = [
     ("customers", "tricrm_tui.cli.customers"),
     ("db", "tricrm_tui.cli.db"),
     ("audit", "tricrm_tui.cli.audit"),
+    ("import", "tricrm_tui.cli.importing"),
+    ("export", "tricrm_tui.cli.export"),
+    ("orders", "tricrm_tui.cli.orders"),
 ]
 COMMANDS: list[tuple[str, str, str]] = [
     ("tui", "tricrm_tui.cli.tui", "open_tui"),

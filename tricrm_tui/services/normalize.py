@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from decimal import Decimal
 
 from tricrm_tui.i18n import _
 from tricrm_tui.services.errors import InvalidInput
@@ -149,3 +150,109 @@ def normalise_code(value: object) -> str:
             field="code",
         )
     return code
+
+
+# Money: an optional currency sign (¥ or full-width ￥), thousands separators, an optional 元
+# suffix. Exact Decimal throughout: a float never enters, so ¥0.10 stays 0.10.
+_MONEY = re.compile(
+    r"^(?P<sign>[-+]?)\s*(?:[¥￥$]|rmb|cny)?\s*(?P<num>\d[\d,]*(?:\.\d+)?|\.\d+)\s*(?:元|rmb|cny)?$"
+)
+_MONEY_GROUPS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+CENT = Decimal("0.01")
+
+
+def parse_money(value: object, field: str = "amount", *, allow_negative: bool = False) -> Decimal:
+    """``￥1,234.50``, ``¥1234.5``, ``1,234.50``, ``1234.5元`` → ``Decimal('1234.50')``.
+
+    Floats are refused (binary fractions are not money; readers hand over text); thousands
+    separators must sit every three digits (``1,23`` is a typo, not 123); more than two
+    decimals are refused rather than rounded, because rounding an imported amount silently
+    changes what was paid. Refunds may be negative only where the caller allows it.
+    """
+    if isinstance(value, float):
+        raise InvalidInput(
+            _("amount must be exact text, not a float: {value}").format(value=value), field=field
+        )
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        raw = str(value)
+    else:
+        raw = fold_width(clean_text(value)).lower().replace(" ", "")
+    if not raw:
+        raise InvalidInput(_("amount is empty"), field=field, code="missing_required")
+    m = _MONEY.match(raw)
+    num = m.group("num") if m else ""
+    if not m or ("," in num and not _MONEY_GROUPS.match(num)):
+        raise InvalidInput(_("not an amount: {value}").format(value=value), field=field)
+    amount = Decimal(num.replace(",", ""))
+    if m.group("sign") == "-":
+        amount = -amount
+    if amount != amount.quantize(CENT):
+        raise InvalidInput(
+            _("more than two decimals in amount: {value}").format(value=value), field=field
+        )
+    if amount < 0 and not allow_negative:
+        raise InvalidInput(
+            _("amount must not be negative: {value}").format(value=value), field=field
+        )
+    if abs(amount) >= Decimal("1e12"):
+        raise InvalidInput(_("amount too large: {value}").format(value=value), field=field)
+    return amount.quantize(CENT)
+
+
+_INT = re.compile(r"^[-+]?\d+(?:\.0+)?$")
+
+
+def parse_int(
+    value: object, field: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Whole numbers, full-width digits folded; ``3.0`` (Excel's way of writing 3) accepted."""
+    raw = fold_width(clean_text(value)).replace(",", "")
+    if not _INT.match(raw):
+        raise InvalidInput(_("not a whole number: {value}").format(value=value), field=field)
+    number = int(Decimal(raw))
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise InvalidInput(_("out of range: {value}").format(value=value), field=field)
+    return number
+
+
+_TIME_TAIL = re.compile(
+    r"^(?P<date>.+?)[ T](?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?:\.\d+)?(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def parse_datetime(value: object, field: str = "occurred_at") -> dt.datetime:
+    """A moment, stored as aware UTC. Dates alone mean local midnight; naive times are local
+    (what an operator typed into a till), explicit offsets are honoured."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        raw = fold_width(clean_text(value))
+        m = _TIME_TAIL.match(raw)
+        if m:
+            day = parse_date(m.group("date"), field)
+            try:
+                moment = dt.datetime(
+                    day.year,
+                    day.month,
+                    day.day,
+                    int(m.group("h")),
+                    int(m.group("m")),
+                    int(m.group("s") or 0),
+                )
+            except ValueError as exc:
+                raise InvalidInput(
+                    _("not a time: {value}").format(value=value), field=field
+                ) from exc
+            tz = m.group("tz")
+            if tz:
+                moment = moment.replace(
+                    tzinfo=dt.UTC
+                    if tz == "Z"
+                    else dt.datetime.strptime(tz.replace(":", ""), "%z").tzinfo
+                )
+        else:
+            day = parse_date(raw, field)
+            moment = dt.datetime(day.year, day.month, day.day)
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.astimezone(dt.UTC)
