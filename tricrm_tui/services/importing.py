@@ -57,6 +57,7 @@ from tricrm_tui.services.customers import FIELD_COLUMNS, validate_fields
 from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
 from tricrm_tui.services.mapping import (
     KEY_FIELD,
+    REJECT_COLUMNS,
     ColumnMapping,
     build_mapping,
     check_kind,
@@ -682,7 +683,7 @@ class _RejectsWriter:
         self.fh = path.open("w", encoding=enc, errors="replace", newline="")
         self.headers = headers
         self.writer = csv.writer(self.fh)
-        self.writer.writerow([*headers, "error_line", "error_code", "error_field", "error_reason"])
+        self.writer.writerow([*headers, *REJECT_COLUMNS])
 
     def write(self, line: int, raw: dict[str, Any], err: _RowError) -> None:
         values = ["" if raw.get(h) is None else _cell(raw.get(h)) for h in self.headers]
@@ -830,12 +831,20 @@ def import_file(
     )
     crash_after = int(os.environ.get(CRASH_ENV, "0") or 0)
 
+    pending: list[tuple[int, dict[str, Any], str | None, _RowError]] = []
+
     def reject(line: int, raw: dict[str, Any], key: str | None, err: _RowError) -> None:
         result.rejected_count += 1
-        if len(result.rejected) < MAX_REPORTED_REJECTS:
-            result.rejected.append(Reject(line, key, err.field, err.code, err.reason))
-        if rejects:
-            rejects.write(line, raw, err)
+        pending.append((line, raw, key, err))
+
+    def flush_rejects() -> None:
+        # In line order, whichever stage (cleaning or writing) found the fault.
+        for line, raw, key, err in sorted(pending, key=lambda p: p[0]):
+            if len(result.rejected) < MAX_REPORTED_REJECTS:
+                result.rejected.append(Reject(line, key, err.field, err.code, err.reason))
+            if rejects:
+                rejects.write(line, raw, err)
+        pending.clear()
 
     try:
         last_line = 0
@@ -873,6 +882,7 @@ def import_file(
                 importer.seen[hash(item.key)] = digest
                 items[item.key] = item
             _run_batch(ctx, importer, list(items.values()), result, reject, dry_run)
+            flush_rejects()
             result.batches += 1
             if progress:
                 progress(last_line, total_lines)
@@ -881,7 +891,6 @@ def import_file(
     finally:
         if rejects:
             rejects.close()
-    result.rejected.sort(key=lambda r: r.line)
     if import_id is not None:
         with ctx.transaction() as s:
             s.execute(

@@ -152,6 +152,8 @@ REQUIRED = {
     "orders": ("order_no", "customer_code", "date", "amount"),
     "interactions": ("external_key", "customer_code", "channel", "occurred_at"),
 }
+REJECT_COLUMNS = ("error_line", "error_code", "error_field", "error_reason")
+"""Columns a rejects file adds; ignored when the fixed file is imported again."""
 KEY_FIELD = {"customers": "code", "orders": "order_no", "interactions": "external_key"}
 
 HOW_SYNONYM = N_("recognised header")
@@ -262,6 +264,9 @@ def build_mapping(
     out: list[ColumnTarget] = []
     for column in headers:
         key = header_key(column)
+        if column in REJECT_COLUMNS:
+            out.append(ColumnTarget(column, None, HOW_IGNORED))
+            continue
         if column in overrides or key in by_key:
             target = overrides.get(column, by_key.get(key))
             if target and not target.startswith(CUSTOM_PREFIX) and target not in valid:

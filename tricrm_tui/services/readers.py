@@ -6,10 +6,10 @@ in an editor (CSV: the physical line where the record starts) or in Excel (the r
 
 Encodings: legacy Chinese exports are usually GBK, Taiwanese ones Big5, Excel's "Unicode
 text" is UTF-16. Detection order, and why: a BOM is proof; strict UTF-8 over the whole file
-almost never passes by accident; strict GB18030 (a superset of GBK) next, because
+almost never passes by accident; strict GB18030 (a superset of GBK) and Big5 next, because
 charset-normalizer misreads short GBK text as cp949 or Big5 (jawah/charset_normalizer #365,
-#587); only then charset-normalizer on the file (it finds Big5 and the rest); ``--encoding``
-overrides it all.
+#587) — when both decode, the reading made of common characters wins; only then
+charset-normalizer on the file (for the other encodings); ``--encoding`` overrides it all.
 """
 
 from __future__ import annotations
@@ -65,6 +65,36 @@ def _decodes_strictly(path: Path, encoding: str) -> bool:
     return True
 
 
+def _common_share(text: str, encoding: str, lead_from: int, lead_to: int) -> float:
+    """Share of the Han characters that are among the encoding's most common ones (GB2312
+    level 1 sits at lead bytes B0–D7, Big5's frequent characters at A4–C6). Real text is
+    made mostly of common characters; bytes read in the wrong one of the two encodings
+    scatter over rare ones."""
+    han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
+    if not han:
+        return 0.0
+    common = 0
+    for ch in han:
+        try:
+            lead = ch.encode(encoding)[0]
+        except UnicodeEncodeError:
+            continue
+        common += lead_from <= lead <= lead_to
+    return common / len(han)
+
+
+def _gb_or_big5(path: Path) -> str:
+    """Bytes valid in both GB18030 and Big5 (double-byte ranges overlap): read a sample in
+    each and keep the reading made of common characters."""
+    with path.open("rb") as fh:
+        sample = fh.read(256 * 1024)
+    as_gb = sample.decode("gb18030", errors="ignore")
+    as_big5 = sample.decode("big5", errors="ignore")
+    gb_score = _common_share(as_gb, "gb2312", 0xB0, 0xD7)
+    big5_score = _common_share(as_big5, "big5", 0xA4, 0xC6)
+    return "big5" if big5_score > gb_score else "gb18030"
+
+
 def detect_encoding(path: Path) -> str:
     """The codec name to read ``path`` with (see the module docstring for the order)."""
     with path.open("rb") as fh:
@@ -74,8 +104,12 @@ def detect_encoding(path: Path) -> str:
             return name
     if _decodes_strictly(path, "utf-8"):
         return "utf-8"
-    if _decodes_strictly(path, "gb18030"):
-        return "gb18030"
+    gb = _decodes_strictly(path, "gb18030")
+    big5 = _decodes_strictly(path, "big5")
+    if gb and big5:
+        return _gb_or_big5(path)
+    if gb or big5:
+        return "gb18030" if gb else "big5"
     from charset_normalizer import from_path  # the well-kept detector, for Big5 and the rest
 
     best = from_path(path).best()
