@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -197,6 +198,20 @@ def _key(value: Any, field_name: str) -> str:
     return key
 
 
+def _json_object(value: Any) -> dict[str, Any]:
+    """An exported ``custom_fields`` cell (a JSON object) back to its fields."""
+    text = clean_text(value)
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise _RowError("invalid_value", "custom_fields", _("not a JSON object")) from exc
+    if not isinstance(data, dict):
+        raise _RowError("invalid_value", "custom_fields", _("not a JSON object"))
+    return data
+
+
 def _present(raw: dict[str, Any]) -> dict[str, Any]:
     """Fields with a value in this row (blank cells leave stored values alone)."""
     return {k: v for k, v in raw.items() if v is not None and (not isinstance(v, str) or v.strip())}
@@ -362,10 +377,11 @@ class _Importer:
         by_field = {f: raw.get(col) for f, col in self.fields.items()}
         key = _key(by_field.get(key_field), key_field)
         if self.kind == "customers":
+            custom = {name: raw.get(col) for name, col in self.custom.items() if name != "*"}
+            if "*" in self.custom:
+                custom = {**_json_object(raw.get(self.custom["*"])), **custom}
             values = _clean_customer(
-                {f: v for f, v in by_field.items() if f != "code"},
-                {name: raw.get(col) for name, col in self.custom.items()},
-                self.region,
+                {f: v for f, v in by_field.items() if f != "code"}, custom, self.region
             )
         elif self.kind == "orders":
             values = _clean_order(by_field, self.region)

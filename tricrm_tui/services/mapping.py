@@ -152,8 +152,7 @@ REQUIRED = {
     "orders": ("order_no", "customer_code", "date", "amount"),
     "interactions": ("external_key", "customer_code", "channel", "occurred_at"),
 }
-REJECT_COLUMNS = ("error_line", "error_code", "error_field", "error_reason")
-"""Columns a rejects file adds; ignored when the fixed file is imported again."""
+
 KEY_FIELD = {"customers": "code", "orders": "order_no", "interactions": "external_key"}
 
 HOW_SYNONYM = N_("recognised header")
@@ -168,6 +167,20 @@ _FOLD = re.compile(r"[\s_\-.·:：（）()]+")
 def header_key(header: str) -> str:
     return _FOLD.sub("", unicodedata.normalize("NFKC", header).casefold())
 
+
+REJECT_COLUMNS = ("error_line", "error_code", "error_field", "error_reason")
+"""Columns a rejects file adds; ignored when the fixed file is imported again."""
+DERIVED_COLUMNS = frozenset(
+    header_key(h)
+    for h in (
+        "region", "order_count", "total_spent", "first_order", "last_order", "rfm_segment",
+        "value_tier", "tags",
+    )
+)  # fmt: skip
+"""Columns tricrm's own export writes that tricrm computes: ignored on import, so an
+exported file imports back unchanged."""
+CUSTOM_JSON = CUSTOM_PREFIX + "*"
+"""Target of an exported ``custom_fields`` column: a JSON object merged into custom fields."""
 
 _LOOKUP = {
     kind: {header_key(s): f for f, syns in fields.items() for s in (f, *syns)}
@@ -264,8 +277,11 @@ def build_mapping(
     out: list[ColumnTarget] = []
     for column in headers:
         key = header_key(column)
-        if column in REJECT_COLUMNS:
+        if column in REJECT_COLUMNS or (kind == "customers" and key in DERIVED_COLUMNS):
             out.append(ColumnTarget(column, None, HOW_IGNORED))
+            continue
+        if kind == "customers" and key == "customfields":
+            out.append(ColumnTarget(column, CUSTOM_JSON, HOW_SYNONYM))
             continue
         if column in overrides or key in by_key:
             target = overrides.get(column, by_key.get(key))
