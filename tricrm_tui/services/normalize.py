@@ -48,12 +48,18 @@ def clean_text(value: object) -> str:
     """NFC-normalised, trimmed, inner whitespace runs folded to one space."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value))
-    return re.sub(r"\s+", " ", text).strip()
+    text = value if isinstance(value, str) else str(value)
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    # str.split() splits on runs of any Unicode whitespace and drops the ends, in C: an
+    # import calls this for every cell, so it must not cost a regex each time.
+    return " ".join(text.split())
 
 
 def fold_width(text: str) -> str:
     """Full-width ASCII letters, digits and punctuation (１３８, ＡＢＣ) to their ASCII forms."""
+    if text.isascii():
+        return text
     return unicodedata.normalize("NFKC", text)
 
 
@@ -108,6 +114,11 @@ def parse_date(value: object, field: str = "date") -> dt.date:
     raw = fold_width(clean_text(value))
     if not raw:
         raise InvalidInput(_("date is empty"), field=field)
+    if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
+        try:
+            return dt.date.fromisoformat(raw)  # the common case, without a regex
+        except ValueError:
+            pass
     for pattern in _DATE_PATTERNS:
         m = pattern.match(raw)
         if m:
