@@ -376,6 +376,10 @@ class _Importer:
         self.table = TABLE[kind]
         self.key_col = KEY_COLUMN[kind]
         self.fields = mapping.field_columns()
+        # Timestamps are never compared, and reading them back costs a conversion per row.
+        self.compare_columns = [
+            c for c in self.table.c if c.name not in ("created_at", "updated_at")
+        ]
         self.custom = mapping.custom_columns()
         # Committed lookups only: a rolled-back batch must not leave ids behind here.
         self.products: dict[str, int] = {}
@@ -456,7 +460,9 @@ class _Importer:
         key_col = self.table.c[self.key_col]
         existing = {
             r._mapping[self.key_col]: r._mapping
-            for r in s.execute(sa.select(self.table).where(key_col.in_([it.key for it in items])))
+            for r in s.execute(
+                sa.select(*self.compare_columns).where(key_col.in_([it.key for it in items]))
+            )
         }
         if self.kind != "customers":
             ids = self._customer_ids(s, [it.values["customer_code"] for it in items])
