@@ -282,3 +282,30 @@ def test_after_import_hooks_are_called(
     monkeypatch.setattr(importing, "after_import_hooks", [hook])
     result = importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
     assert seen == [result.import_id] and result.to_json()["new_duplicates"] == 0
+
+
+def test_xlsx_and_utf16_tsv_imports(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "说明"
+    ws = wb.create_sheet("客户")
+    ws.append(["客户编号", "姓名", "生日", "注册日期", "手机"])
+    ws.append(["X1", "张三", dt.datetime(1990, 5, 1), 45047, 13812345678])
+    ws.append(["X2", "李四", "1985/12/31", dt.date(2023, 5, 2), "+86 139 1234 5678"])
+    path = tmp_path / "c.xlsx"
+    wb.save(path)
+    result = importing.import_file(ctx, "customers", path, sheet="客户")
+    assert (result.inserted, result.encoding) == (2, "xlsx")
+    x1 = customers.get_customer(ctx, "X1")
+    assert (x1.birthday, x1.registered, x1.phone) == (
+        dt.date(1990, 5, 1),
+        dt.date(2023, 5, 1),
+        "+8613812345678",
+    )
+    assert customers.get_customer(ctx, "X2").registered == dt.date(2023, 5, 2)
+
+    tsv = write(tmp_path, "c.tsv", "客户编号\t姓名\t城市\nX3\t王五\t成都\n", "utf-16")
+    result = importing.import_file(ctx, "customers", tsv)
+    assert (result.inserted, result.encoding) == (1, "utf-16")
+    assert customers.get_customer(ctx, "X3").city == "成都"

@@ -200,7 +200,7 @@ def _make(kind: str) -> None:
         ] = None,
         batch_size: Annotated[
             int, typer.Option("--batch-size", min=1, help=_("Rows per transaction."))
-        ] = 2000,
+        ] = 5000,
         fmt: FormatOpt = Format.table,
     ) -> None:
         _run(

@@ -78,7 +78,7 @@ from tricrm_tui.services.paging import Page, clamp_limit
 from tricrm_tui.services.readers import Source, open_source
 
 MODES = ("update", "skip", "insert-only")
-DEFAULT_BATCH = 2000
+DEFAULT_BATCH = 5000
 MAX_REPORTED_REJECTS = 10_000
 """Rejects kept in the result (all of them go to the rejects file; the count is exact)."""
 CRASH_ENV = "TRICRM_TEST_CRASH_AFTER_BATCHES"
