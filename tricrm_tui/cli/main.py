@@ -26,6 +26,9 @@ GROUPS: list[tuple[str, str]] = [
     ("campaigns", "tricrm_tui.cli.campaigns"),
     ("segments", "tricrm_tui.cli.segments"),
     ("report", "tricrm_tui.cli.report"),
+    ("import", "tricrm_tui.cli.importing"),
+    ("export", "tricrm_tui.cli.export"),
+    ("orders", "tricrm_tui.cli.orders"),
 ]
 COMMANDS: list[tuple[str, str, str]] = [
     ("tui", "tricrm_tui.cli.tui", "open_tui"),
