@@ -1354,3 +1354,13 @@ def _refresh_search_text(s: Session, code: str) -> None:
         row["code"], row["name"], row["phone"], row["email"], list(tags), row["notes"]
     )
     s.execute(sa.update(CT).where(CT.c.id == row["id"]).values(search_text=text))
+
+
+def _register_default_hooks() -> None:
+    """Classification refresh and the new-duplicates count follow every import."""
+    from tricrm_tui.services import import_hooks
+
+    import_hooks.register()
+
+
+_register_default_hooks()
