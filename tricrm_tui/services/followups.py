@@ -335,3 +335,40 @@ def overdue_complaints(
     )
     with ctx.session() as s:
         return [OverdueComplaint(**r._mapping) for r in s.execute(q)]
+
+
+@dataclass(frozen=True)
+class GeneratedTask:
+    """A task a plan or care rule created (what ``plans run``/``care run`` report)."""
+
+    id: int
+    rule: str
+    customer_code: str
+    customer_name: str
+    due: dt.datetime
+    reason: str
+
+
+def insert_generated(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert generated tasks, skipping any whose ``source_key`` exists; returns the new
+    tasks as ``source_key`` → id.
+
+    ``ON CONFLICT DO NOTHING`` on the unique key makes two runs at once (the Today screen and
+    a script) safe: each task is created exactly once.
+    """
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = (
+        insert(FollowUp.__table__)
+        .on_conflict_do_nothing(index_elements=["source_key"])
+        .returning(F.source_key, F.id)
+    )
+    created: dict[str, int] = {}
+    for i in range(0, len(rows), 5000):
+        created.update(session.execute(stmt, rows[i : i + 5000]).tuples().all())
+    return created

@@ -1,0 +1,281 @@
+"""Communication plans: how often each kind of customer should hear from us, and how often
+at most.
+
+A plan targets a tier, segment, lifecycle stage or filter expression and sets a cadence
+("call high-value customers every 30 days"), the channel, quiet hours and a contact cap.
+:func:`run_plans` turns the plans into follow-ups for one date:
+
+* a customer is due when their last contact is older than the cadence and no task from the
+  same plan is still open;
+* the task falls due at the start of the working day, moved to the end of the plan's quiet
+  hours if it lands inside them;
+* a customer who already has ``cap`` contacts in the cap window (logged interactions in the
+  window before the due time, plus open plan/care tasks due within the window either side)
+  is skipped and reported as capped, so nobody is over-contacted;
+* each task's ``source_key`` is ``plan:{plan_id}:{customer_id}:{date}``, so running the
+  same date twice creates nothing new.
+
+Candidates come from one SELECT per plan (correlated subqueries on the per-customer indexes)
+and the tasks go in with one executemany: no per-customer round trips at 100k customers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tricrm_tui.i18n import _
+from tricrm_tui.models import CONSENT_CHANNELS, CommunicationPlan, Customer, FollowUp, Interaction
+from tricrm_tui.services import audit
+from tricrm_tui.services.context import ServiceContext
+from tricrm_tui.services.errors import InvalidInput, NotFound
+from tricrm_tui.services.followups import ACTIVE, GeneratedTask, insert_generated
+from tricrm_tui.services.interactions import normalise_channel
+from tricrm_tui.services.normalize import clean_text
+from tricrm_tui.services.targets import check_target, join_target, target_condition
+from tricrm_tui.services.timespec import (
+    local_datetime,
+    outside_quiet_hours,
+    parse_cap,
+    parse_days,
+    parse_quiet_hours,
+)
+
+P = CommunicationPlan.__table__.c
+C = Customer.__table__.c
+F = FollowUp.__table__.c
+I = Interaction.__table__.c  # noqa: E741
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    id: int
+    name: str
+    target: str
+    every_days: int
+    channel: str
+    quiet: str | None
+    cap: str | None
+    active: bool
+
+
+DEFAULT_PLANS: list[dict[str, Any]] = [
+    # High value: a personal call every month, never more than 4 contacts a month.
+    {"name": "high-value-call", "target": "tier:high", "every": "30d", "channel": "phone",
+     "cap": "4/30d", "quiet": "21:00-09:00"},
+    # Medium value: an email every two months.
+    {"name": "medium-value-email", "target": "tier:medium", "every": "60d", "channel": "email",
+     "cap": "2/30d", "quiet": None},
+    # At risk: call within a week to win them back.
+    {"name": "at-risk-call", "target": "segment:at_risk", "every": "7d", "channel": "phone",
+     "cap": "3/30d", "quiet": "21:00-09:00"},
+]  # fmt: skip
+"""Shipped plans, written by :func:`seed_default_plans` (``tricrm plans set --defaults``)."""
+
+
+def _fmt_time(t: dt.time) -> str:
+    return t.strftime("%H:%M")
+
+
+def _record(r: Any) -> PlanRecord:
+    quiet = (
+        f"{_fmt_time(r.quiet_start)}-{_fmt_time(r.quiet_end)}"
+        if r.quiet_start is not None and r.quiet_end is not None
+        else None
+    )
+    cap = f"{r.cap_count}/{r.cap_period_days}d" if r.cap_count else None
+    return PlanRecord(
+        id=r.id,
+        name=r.name,
+        target=join_target(r.target_kind, r.target_value),
+        every_days=r.cadence_days,
+        channel=r.channel,
+        quiet=quiet,
+        cap=cap,
+        active=bool(r.active),
+    )
+
+
+def list_plans(ctx: ServiceContext) -> list[PlanRecord]:
+    """Every plan (a handful: no paging needed), by name."""
+    with ctx.session() as s:
+        return [
+            _record(r) for r in s.execute(sa.select(CommunicationPlan.__table__).order_by(P.name))
+        ]
+
+
+def set_plan(
+    ctx: ServiceContext,
+    name: str,
+    *,
+    target: str,
+    every: str,
+    channel: str = "phone",
+    cap: str | None = None,
+    quiet: str | None = None,
+    active: bool = True,
+) -> PlanRecord:
+    """Create or replace the plan called ``name``."""
+    name = clean_text(name)
+    if not name or len(name) > 100:
+        raise InvalidInput(_("a plan needs a name of at most 100 characters"), field="name")
+    kind, value = check_target(target, today=ctx.today())
+    quiet_hours = parse_quiet_hours(quiet)
+    caps = parse_cap(cap)
+    values = {
+        "name": name,
+        "target_kind": kind,
+        "target_value": value,
+        "cadence_days": parse_days(every),
+        "channel": normalise_channel(channel),
+        "quiet_start": quiet_hours[0] if quiet_hours else None,
+        "quiet_end": quiet_hours[1] if quiet_hours else None,
+        "cap_count": caps[0] if caps else None,
+        "cap_period_days": caps[1] if caps else None,
+        "active": active,
+    }
+    table = CommunicationPlan.__table__
+    with ctx.transaction() as s:
+        old = s.execute(sa.select(table).where(P.name == name)).first()
+        if old is None:
+            s.execute(sa.insert(table).values(**values))
+            audit.record(s, ctx.actor, "plan", name, "create", None, values)
+        else:
+            s.execute(sa.update(table).where(P.id == old.id).values(**values))
+            before = {k: getattr(old, k) for k in values if getattr(old, k) != values[k]}
+            audit.record(
+                s, ctx.actor, "plan", name, "update", before, {k: values[k] for k in before}
+            )
+        row = s.execute(sa.select(table).where(P.name == name)).one()
+    return _record(row)
+
+
+def seed_default_plans(ctx: ServiceContext) -> list[PlanRecord]:
+    """Write the shipped plans that do not exist yet (existing ones are left as edited)."""
+    existing = {p.name for p in list_plans(ctx)}
+    for plan in DEFAULT_PLANS:
+        if plan["name"] not in existing:
+            set_plan(ctx, plan["name"], **{k: v for k, v in plan.items() if k != "name"})
+    return list_plans(ctx)
+
+
+def remove_plan(ctx: ServiceContext, name: str) -> None:
+    """Delete a plan. Tasks it created stay (their reason names the plan)."""
+    table = CommunicationPlan.__table__
+    with ctx.transaction() as s:
+        old = s.execute(sa.select(table).where(P.name == name)).first()
+        if old is None:
+            raise NotFound(_("no plan called {name}").format(name=name))
+        s.execute(sa.delete(table).where(P.id == old.id))
+        audit.record(s, ctx.actor, "plan", name, "delete", _record(old).__dict__, None)
+
+
+@dataclass
+class RunReport:
+    """What a plans or care run did for one date."""
+
+    date: dt.date
+    created: list[GeneratedTask] = field(default_factory=list)
+    capped: list[tuple[str, str]] = field(default_factory=list)  # (rule, customer code)
+
+
+def contacts_in_window(
+    customer_id: Any, start: dt.datetime, end: dt.datetime
+) -> sa.ColumnElement[int]:
+    """Contacts counted against a cap: interactions logged in [start, end) plus open generated
+    tasks due in [start, end + (end - start)) — a task is a contact that is about to happen."""
+    logged = (
+        sa.select(sa.func.count())
+        .select_from(Interaction.__table__)
+        .where(I.customer_id == customer_id, I.occurred_at >= start, I.occurred_at < end)
+        .scalar_subquery()
+    )
+    planned = (
+        sa.select(sa.func.count())
+        .select_from(FollowUp.__table__)
+        .where(
+            F.customer_id == customer_id,
+            F.source.in_(("plan", "care")),
+            F.status.in_(ACTIVE),
+            F.due_at >= start,
+            F.due_at < end + (end - start),
+        )
+        .scalar_subquery()
+    )
+    return logged + planned
+
+
+def _run_plan(
+    session: Session, ctx: ServiceContext, plan: Any, day: dt.date, report: RunReport
+) -> None:
+    quiet = (plan.quiet_start, plan.quiet_end) if plan.quiet_start and plan.quiet_end else None
+    due_at = outside_quiet_hours(local_datetime(day), quiet)
+    cutoff = due_at - dt.timedelta(days=plan.cadence_days)
+    prefix = f"plan:{plan.id}:"
+    last = sa.select(sa.func.max(I.occurred_at)).where(I.customer_id == C.id).scalar_subquery()
+    open_task = sa.exists().where(
+        F.customer_id == C.id, F.status.in_(ACTIVE), F.source_key.like(prefix + "%")
+    )
+    conds = [
+        target_condition(plan.target_kind, plan.target_value, today=day),
+        sa.or_(last.is_(None), last < cutoff),
+        ~open_task,
+    ]
+    if plan.channel in CONSENT_CHANNELS:
+        conds.append(C[f"consent_{plan.channel}"].is_(True))
+    cols = [C.id, C.code, C.name, C.owner]
+    if plan.cap_count:
+        start = due_at - dt.timedelta(days=plan.cap_period_days or 30)
+        cols.append(contacts_in_window(C.id, start, due_at).label("contacts"))
+    reason = _("Plan {name}: {channel} every {days} days").format(
+        name=plan.name, channel=_(plan.channel), days=plan.cadence_days
+    )
+    rows, names = [], {}
+    for r in session.execute(sa.select(*cols).where(*conds).order_by(C.id)):
+        if plan.cap_count and r.contacts >= plan.cap_count:
+            report.capped.append((plan.name, r.code))
+            continue
+        names[r.id] = (r.code, r.name)
+        rows.append(
+            {
+                "customer_id": r.id,
+                "due_at": due_at,
+                "owner": r.owner or ctx.actor.username,
+                "priority": 2,
+                "status": "open",
+                "reason": reason[:400],
+                "source": "plan",
+                "source_key": f"{prefix}{r.id}:{day.isoformat()}",
+                "created_at": ctx.now(),
+            }
+        )
+    created = insert_generated(session, rows)
+    for row in rows:
+        fid = created.get(row["source_key"])
+        if fid is not None:
+            code, name = names[row["customer_id"]]
+            report.created.append(GeneratedTask(fid, plan.name, code, name, due_at, reason))
+    capped = sum(1 for p, _c in report.capped if p == plan.name)
+    if created or capped:
+        audit.record(
+            session, ctx.actor, "plan", plan.name, "run", None,
+            {"date": day, "created": len(created), "capped": capped},
+        )  # fmt: skip
+
+
+def run_plans(ctx: ServiceContext, day: dt.date | None = None) -> RunReport:
+    """Create the follow-ups the active plans call for on ``day`` (default today)."""
+    day = day or ctx.today()
+    report = RunReport(date=day)
+    with ctx.transaction() as s:
+        plans = s.execute(
+            sa.select(CommunicationPlan.__table__).where(P.active.is_(True)).order_by(P.id)
+        ).all()
+        for plan in plans:
+            _run_plan(s, ctx, plan, day, report)
+    report.created.sort(key=lambda t: (t.rule, t.customer_code))
+    return report
