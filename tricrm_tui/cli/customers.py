@@ -273,3 +273,32 @@ def delete_cmd(
         raise typer.Exit(1)
     customers.delete_customer(ctx(), code)
     info(_("deleted customer {code}").format(code=code))
+
+
+TIMELINE_COLUMNS = [
+    ("at", _("When")),
+    ("kind", _("Kind")),
+    ("summary", _("Summary")),
+]
+
+
+@app.command(
+    "timeline",
+    help=_("Everything that happened with a customer, newest first."),
+    epilog=_("Example: tricrm customers timeline C000123 --limit 20 --format json"),
+)
+def timeline_cmd(
+    code: Annotated[str, typer.Argument(help=_("Customer code."))],
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    from tricrm_tui.services.timeline import customer_timeline
+
+    page = customer_timeline(ctx(), code, limit=limit, offset=offset)
+    emit_rows(
+        page.items,
+        fmt,
+        columns=TIMELINE_COLUMNS,
+        footer=page_footer(page.offset, len(page.items), page.total),
+    )

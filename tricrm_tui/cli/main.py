@@ -22,6 +22,10 @@ GROUPS: list[tuple[str, str]] = [
     ("customers", "tricrm_tui.cli.customers"),
     ("db", "tricrm_tui.cli.db"),
     ("audit", "tricrm_tui.cli.audit"),
+    ("interact", "tricrm_tui.cli.interact"),
+    ("followups", "tricrm_tui.cli.followups"),
+    ("plans", "tricrm_tui.cli.plans"),
+    ("care", "tricrm_tui.cli.care"),
 ]
 COMMANDS: list[tuple[str, str, str]] = [
     ("tui", "tricrm_tui.cli.tui", "open_tui"),
