@@ -1,0 +1,1 @@
+"""One screen per module; each reads the service context from ``self.app.ctx``."""
