@@ -370,5 +370,5 @@ def insert_generated(session: Session, rows: list[dict[str, Any]]) -> dict[str, 
     )
     created: dict[str, int] = {}
     for i in range(0, len(rows), 5000):
-        created.update(session.execute(stmt, rows[i : i + 5000]).tuples().all())
+        created.update((key, fid) for key, fid in session.execute(stmt, rows[i : i + 5000]))
     return created
