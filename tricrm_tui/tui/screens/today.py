@@ -197,9 +197,9 @@ class TodayScreen(Screen):
         tasks: DataTable[Any] = DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
         tasks.add_column("", width=1, key="flag")
         tasks.add_column(_("Due"), width=11, key="due")
-        tasks.add_column(_("Customer"), width=12, key="customer")
+        tasks.add_column(_("Customer"), width=10, key="customer")
         tasks.add_column(_("Tier"), width=6, key="tier")
-        tasks.add_column(_("Last contact"), width=10, key="last")
+        tasks.add_column(_("Last contact"), width=12, key="last")
         tasks.add_column(_("Reason"), key="reason")
         yield tasks
         yield Static("", id="complaints-title")

@@ -38,13 +38,13 @@ class TimelineView(Vertical):
         super().__init__(**kwargs)
         self.code = code
         self.page_size = page_size
-        self.offset = 0
-        self.total = 0
+        self.page_offset = 0
+        self.row_total = 0
 
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
         table.add_column(_("When"), width=16, key="at")
-        table.add_column(_("Kind"), width=10, key="kind")
+        table.add_column(_("Kind"), width=11, key="kind")
         table.add_column(_("Summary"), key="summary")
         yield table
         yield Static(_("loading…"), classes="timeline-status")
@@ -58,13 +58,13 @@ class TimelineView(Vertical):
             self.app.ctx,  # type: ignore[attr-defined]
             self.code,
             limit=self.page_size,
-            offset=self.offset,
+            offset=self.page_offset,
         )
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, page)
 
     def _show(self, page: Page[TimelineEntry]) -> None:
-        self.total = page.total
+        self.row_total = page.total
         table = self.query_one(DataTable)
         table.clear()
         for entry in page.items:
@@ -85,13 +85,13 @@ class TimelineView(Vertical):
             )
 
     def action_next_page(self) -> None:
-        if self.offset + self.page_size < self.total:
-            self.offset += self.page_size
+        if self.page_offset + self.page_size < self.row_total:
+            self.page_offset += self.page_size
             self.load()
 
     def action_previous_page(self) -> None:
-        if self.offset > 0:
-            self.offset = max(0, self.offset - self.page_size)
+        if self.page_offset > 0:
+            self.page_offset = max(0, self.page_offset - self.page_size)
             self.load()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
