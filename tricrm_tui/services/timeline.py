@@ -48,6 +48,17 @@ KINDS = {
     "change": N_("change"),
 }
 
+CODED_WORDS = (
+    N_("inbound"), N_("outbound"),
+    N_("phone"), N_("email"), N_("wechat"), N_("sms"), N_("chat"), N_("visit"), N_("social"),
+    N_("other"),
+    N_("open"), N_("done"), N_("snoozed"), N_("cancelled"), N_("in_progress"), N_("resolved"),
+    N_("closed"), N_("sent"), N_("failed"), N_("exported"), N_("skipped_consent"),
+    N_("skipped_cap"),
+    N_("earn"), N_("redeem"), N_("adjust"), N_("expire"),
+)  # fmt: skip
+"""Coded values the summaries show, marked so the catalogs translate them."""
+
 
 @dataclass(frozen=True)
 class TimelineEntry:
@@ -191,7 +202,7 @@ def _summary(
         return _("{survey} score {score}").format(survey=(a or "").upper(), score=c or "")
     if kind == "campaign":
         return _("Campaign {name} by {channel}: {status}").format(
-            name=a, channel=_(b or ""), status=c
+            name=a, channel=_(b or ""), status=_(c or "")
         )
     if kind == "stage":
         return _("Entered stage {stage} of {journey}").format(stage=a, journey=b)
