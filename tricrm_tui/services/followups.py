@@ -357,12 +357,11 @@ def insert_generated(session: Session, rows: list[dict[str, Any]]) -> dict[str, 
     a script) safe: each task is created exactly once.
     """
     if not rows:
-        return set()
+        return {}
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
         insert(FollowUp.__table__)
         .on_conflict_do_nothing(index_elements=["source_key"])

@@ -183,30 +183,31 @@ class RunReport:
     capped: list[tuple[str, str]] = field(default_factory=list)  # (rule, customer code)
 
 
-def contacts_in_window(
-    customer_id: Any, start: dt.datetime, end: dt.datetime
-) -> sa.ColumnElement[int]:
-    """Contacts counted against a cap: interactions logged in [start, end) plus open generated
-    tasks due in [start, end + (end - start)) — a task is a contact that is about to happen."""
+def contacts_in_window(start: dt.datetime, end: dt.datetime) -> sa.Subquery:
+    """Per customer, the contacts counted against a cap: interactions logged in [start, end)
+    plus open plan/care tasks due in [start, end + (end - start)) — a task is a contact about
+    to happen. One grouped pass over each table (not a subquery per customer)."""
     logged = (
-        sa.select(sa.func.count())
-        .select_from(Interaction.__table__)
-        .where(I.customer_id == customer_id, I.occurred_at >= start, I.occurred_at < end)
-        .scalar_subquery()
+        sa.select(I.customer_id.label("cid"), sa.func.count().label("n"))
+        .where(I.occurred_at >= start, I.occurred_at < end)
+        .group_by(I.customer_id)
     )
     planned = (
-        sa.select(sa.func.count())
-        .select_from(FollowUp.__table__)
+        sa.select(F.customer_id.label("cid"), sa.func.count().label("n"))
         .where(
-            F.customer_id == customer_id,
             F.source.in_(("plan", "care")),
             F.status.in_(ACTIVE),
             F.due_at >= start,
             F.due_at < end + (end - start),
         )
-        .scalar_subquery()
+        .group_by(F.customer_id)
     )
-    return logged + planned
+    both = sa.union_all(logged, planned).subquery("contacts")
+    return (
+        sa.select(both.c.cid, sa.func.sum(both.c.n).label("n"))
+        .group_by(both.c.cid)
+        .subquery("contact_counts")
+    )
 
 
 def _run_plan(
@@ -216,26 +217,41 @@ def _run_plan(
     due_at = outside_quiet_hours(local_datetime(day), quiet)
     cutoff = due_at - dt.timedelta(days=plan.cadence_days)
     prefix = f"plan:{plan.id}:"
-    last = sa.select(sa.func.max(I.occurred_at)).where(I.customer_id == C.id).scalar_subquery()
-    open_task = sa.exists().where(
-        F.customer_id == C.id, F.status.in_(ACTIVE), F.source_key.like(prefix + "%")
+    # Set-based: the customers contacted since the cutoff, and those with an open task from
+    # this plan, are each one grouped subquery, anti-joined to the targeted customers.
+    recent = (
+        sa.select(I.customer_id.label("cid"))
+        .where(I.occurred_at >= cutoff)
+        .group_by(I.customer_id)
+        .subquery("recent")
+    )
+    pending = (
+        sa.select(F.customer_id.label("cid"))
+        .where(F.source == "plan", F.status.in_(ACTIVE), F.source_key.like(prefix + "%"))
+        .group_by(F.customer_id)
+        .subquery("pending")
+    )
+    source = Customer.__table__.outerjoin(recent, recent.c.cid == C.id).outerjoin(
+        pending, pending.c.cid == C.id
     )
     conds = [
         target_condition(plan.target_kind, plan.target_value, today=day),
-        sa.or_(last.is_(None), last < cutoff),
-        ~open_task,
+        recent.c.cid.is_(None),
+        pending.c.cid.is_(None),
     ]
     if plan.channel in CONSENT_CHANNELS:
         conds.append(C[f"consent_{plan.channel}"].is_(True))
-    cols = [C.id, C.code, C.name, C.owner]
+    cols: list[Any] = [C.id, C.code, C.name, C.owner]
     if plan.cap_count:
         start = due_at - dt.timedelta(days=plan.cap_period_days or 30)
-        cols.append(contacts_in_window(C.id, start, due_at).label("contacts"))
+        counts = contacts_in_window(start, due_at)
+        source = source.outerjoin(counts, counts.c.cid == C.id)
+        cols.append(sa.func.coalesce(counts.c.n, 0).label("contacts"))
     reason = _("Plan {name}: {channel} every {days} days").format(
         name=plan.name, channel=_(plan.channel), days=plan.cadence_days
     )
     rows, names = [], {}
-    for r in session.execute(sa.select(*cols).where(*conds).order_by(C.id)):
+    for r in session.execute(sa.select(*cols).select_from(source).where(*conds).order_by(C.id)):
         if plan.cap_count and r.contacts >= plan.cap_count:
             report.capped.append((plan.name, r.code))
             continue
