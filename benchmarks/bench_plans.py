@@ -93,7 +93,7 @@ def main() -> None:
     r = timed("run_care (same date again)", lambda: care.run_care(ctx, day))
     print(f"  created {len(r.created):,}")
     page = timed(
-        "list_followups(overdue) first page of 200",
+        "list_followups(due today) first page of 200",
         lambda: followups.list_followups(ctx, due="today", limit=200),
     )
     print(f"  total {page.total:,}")

@@ -126,3 +126,24 @@ def test_plan_set_validates_and_defaults_seed(ctx, clock) -> None:  # noqa: F811
     plans.remove_plan(ctx, "x")
     with pytest.raises(NotFound):
         plans.remove_plan(ctx, "x")
+
+
+def test_filter_expression_targets(ctx, clock) -> None:  # noqa: F811
+    """A target that is not ``kind:value`` is a customer filter expression, when the filter
+    language is installed; without it the plan is refused at once, not at run time."""
+    from tests.factories import add_orders
+
+    add_customer(ctx, "F1")
+    add_customer(ctx, "F2")
+    add_orders(ctx, "F1", [("2026-01-01", 10), ("2026-01-02", 10), ("2026-01-03", 10)])
+    add_orders(ctx, "F2", [("2026-01-01", 10)])
+    try:
+        import tricrm_tui.services.filters  # noqa: F401
+    except ImportError:
+        with pytest.raises(InvalidInput):
+            plans.set_plan(ctx, "loyal", target="orders>=3", every="30d")
+        return
+    assert plans.set_plan(ctx, "loyal", target="orders>=3", every="30d").target == "orders>=3"
+    assert _codes(plans.run_plans(ctx, D("2026-03-15"))) == ["F1"]
+    with pytest.raises(InvalidInput):
+        plans.set_plan(ctx, "long", target="orders>=3 " + "x" * 100, every="30d")
