@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -30,6 +30,11 @@ from tricrm_tui.labels import N_
 from tricrm_tui.models import CHANNELS
 from tricrm_tui.services import care, followups, plans
 from tricrm_tui.services.followups import FollowUpRow, OverdueComplaint
+
+try:  # the app's footer translates binding descriptions; plain Footer where it is absent
+    from tricrm_tui.tui.widgets.footer import TranslatedFooter as Footer
+except ImportError:  # pragma: no cover
+    from textual.widgets import Footer
 
 PAGE = 200
 CHANNEL_NAMES = {
@@ -248,10 +253,10 @@ class TodayScreen(Screen):
             due = task.due.astimezone()
             table.add_row(
                 Text("!" if late else "·", style=style),
-                Text(format_datetime(due)[5:] if late else due.strftime("%H:%M"), style=style),
+                Text(due.strftime("%m-%d %H:%M") if late else due.strftime("%H:%M"), style=style),
                 task.customer_name,
                 task.tier or "—",
-                format_date(task.last_contact.astimezone().date()) if task.last_contact else "—",
+                task.last_contact.astimezone().strftime("%Y-%m-%d") if task.last_contact else "—",
                 task.reason,
                 key=key,
             )
@@ -271,7 +276,7 @@ class TodayScreen(Screen):
         for c in data.complaints:
             self.complaint_codes[f"complaint-{c.id}"] = c.customer_code
             complaints.add_row(
-                format_datetime(c.sla_due_at.astimezone())[5:],
+                c.sla_due_at.astimezone().strftime("%m-%d %H:%M"),
                 c.customer_name,
                 c.severity or "—",
                 c.category or "—",
