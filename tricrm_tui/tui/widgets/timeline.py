@@ -20,6 +20,9 @@ from tricrm_tui.labels import N_
 from tricrm_tui.services.paging import Page
 from tricrm_tui.services.timeline import KINDS, TimelineEntry, customer_timeline
 
+TAB_TITLE = N_("Timeline")
+"""Title of the customer detail tab: ``DETAIL_TABS.append((TAB_TITLE, TimelineView))``."""
+
 
 class TimelineView(Vertical):
     """Everything that happened with customer ``code``, newest first."""
