@@ -190,3 +190,19 @@ def test_timeline_snapshot(sqlite_ctx, snap_compare) -> None:  # type: ignore[no
 
     app = Host(ctx, TimelineScreen)
     assert snap_compare(app, terminal_size=(80, 24), run_before=next_page)
+
+
+@pytest.mark.asyncio
+async def test_m_shows_only_my_tasks(sqlite_ctx) -> None:  # type: ignore[no-untyped-def]
+    _seed(sqlite_ctx)
+    followups.add_followup(sqlite_ctx, "C2", due="2026-03-15 12:00", reason="同事的", owner="amy")
+    app = Host(sqlite_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        assert len(app.screen.tasks) == 4
+        await pilot.press("m")
+        await _settle(pilot)
+        assert [t.owner for t in app.screen.tasks.values()] == ["tester"] * 3
+        await pilot.press("m")
+        await _settle(pilot)
+        assert len(app.screen.tasks) == 4
