@@ -29,6 +29,10 @@ GROUPS: list[tuple[str, str]] = [
     ("import", "tricrm_tui.cli.importing"),
     ("export", "tricrm_tui.cli.export"),
     ("orders", "tricrm_tui.cli.orders"),
+    ("interact", "tricrm_tui.cli.interact"),
+    ("followups", "tricrm_tui.cli.followups"),
+    ("plans", "tricrm_tui.cli.plans"),
+    ("care", "tricrm_tui.cli.care"),
 ]
 COMMANDS: list[tuple[str, str, str]] = [
     ("tui", "tricrm_tui.cli.tui", "open_tui"),
