@@ -80,18 +80,23 @@ class TricrmApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", N_("Quit"), id="app.quit"),
         Binding("question_mark", "help", N_("Help"), id="app.help"),
+        Binding("slash", "search_customers", N_("Search customers"), show=False, id="app.search"),
         *navigation_bindings(),
     ]
     COMMANDS = App.COMMANDS | {TricrmCommands}
 
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, *, start: str = "customers") -> None:
         super().__init__()
         register()
         self.ctx = ctx
+        self.start = start
         # Screens set their own sub-title; the title always says which data, and who.
         self.title = f"tricrm · {database_label(ctx)} · {ctx.actor.username}"
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        if self.start != "customers":
+            # The customer list stays at the root, so "back" from any screen lands there.
+            await self.push_screen(screen_factory(f"nav.{self.start}")())
         keymap, problem = load_keymap()
         if keymap:
             self.set_keymap(keymap)

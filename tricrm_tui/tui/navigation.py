@@ -26,6 +26,18 @@ def _customers() -> Screen[Any]:
     return CustomerListScreen()
 
 
+def _today() -> Screen[Any]:
+    from tricrm_tui.tui.screens.today import TodayScreen
+
+    return TodayScreen()
+
+
+def _import() -> Screen[Any]:
+    from tricrm_tui.tui.screens.import_screen import ImportScreen
+
+    return ImportScreen()
+
+
 def _duplicates() -> Screen[Any]:
     from tricrm_tui.tui.screens.duplicates import DuplicatesScreen
 
@@ -47,10 +59,18 @@ def _complaints() -> Screen[Any]:
 # (key, binding id, title msgid, help msgid, factory); the order is the order on the keys.
 SCREENS: list[tuple[str, str, str, str, ScreenFactory]] = [
     ("1", "nav.customers", N_("Customers"), N_("Open the customer list"), _customers),
+    ("2", "nav.today", N_("Today"), N_("Follow-ups and complaints due"), _today),
     ("4", "nav.duplicates", N_("Duplicates"), N_("Review probable duplicates"), _duplicates),
+    ("5", "nav.import", N_("Import"), N_("Import customers, orders or interactions"), _import),
     ("6", "nav.campaigns", N_("Campaigns"), N_("Preview, send and report campaigns"), _campaigns),
     ("7", "nav.complaints", N_("Complaints"), N_("Complaint tickets and their SLA"), _complaints),
 ]
+
+
+def _timeline_tab(code: str) -> Widget:
+    from tricrm_tui.tui.widgets.timeline import TimelineView
+
+    return TimelineView(code)
 
 
 def _recommendations_tab(code: str) -> Widget:
@@ -60,6 +80,7 @@ def _recommendations_tab(code: str) -> Widget:
 
 
 DETAIL_TABS: list[tuple[str, Callable[[str], Widget]]] = [
+    (N_("Timeline"), _timeline_tab),
     (N_("Recommendations"), _recommendations_tab),
 ]
 
