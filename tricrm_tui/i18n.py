@@ -150,3 +150,22 @@ def format_datetime(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return f"{format_date(value.date())} {value:%H:%M}"
+
+
+def format_value(value: object) -> str:
+    """Any stored value as a person reads it: ¥ amounts, local times, yes/no, joined lists."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format_money(value)
+    if isinstance(value, dt.datetime):
+        return format_datetime(value.astimezone())
+    if isinstance(value, dt.date):
+        return format_date(value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={format_value(v)}" for k, v in value.items())
+    return str(value)

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 
 from tricrm_tui.db.engine import create_db_engine, open_database
 from tricrm_tui.db.errors import SchemaTooNew
-from tricrm_tui.db.migrate import current_revision, head_revision
+from tricrm_tui.db.migrate import SCHEMA_HEAD, current_revision, head_revision
 from tricrm_tui.db.search import is_search_object
 from tricrm_tui.models import metadata
 
@@ -49,3 +49,7 @@ def test_sqlite_opens_with_wal_foreign_keys_and_busy_timeout(sqlite_ctx) -> None
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_the_fast_path_constant_is_the_newest_migration() -> None:
+    assert head_revision() == SCHEMA_HEAD

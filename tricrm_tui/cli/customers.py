@@ -483,3 +483,32 @@ def not_duplicate_cmd(
         info(_("recorded: {a} and {b} are different customers").format(a=first, b=second))
     else:
         info(_("already recorded: {a} and {b} are different customers").format(a=first, b=second))
+
+
+TIMELINE_COLUMNS = [
+    ("at", _("When")),
+    ("kind", _("Kind")),
+    ("summary", _("Summary")),
+]
+
+
+@app.command(
+    "timeline",
+    help=_("Everything that happened with a customer, newest first."),
+    epilog=_("Example: tricrm customers timeline C000123 --limit 20 --format json"),
+)
+def timeline_cmd(
+    code: Annotated[str, typer.Argument(help=_("Customer code."))],
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    from tricrm_tui.services.timeline import customer_timeline
+
+    page = customer_timeline(ctx(), code, limit=limit, offset=offset)
+    emit_rows(
+        page.items,
+        fmt,
+        columns=TIMELINE_COLUMNS,
+        footer=page_footer(page.offset, len(page.items), page.total),
+    )

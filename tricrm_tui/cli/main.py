@@ -26,6 +26,13 @@ GROUPS: list[tuple[str, str]] = [
     ("campaigns", "tricrm_tui.cli.campaigns"),
     ("segments", "tricrm_tui.cli.segments"),
     ("report", "tricrm_tui.cli.report"),
+    ("import", "tricrm_tui.cli.importing"),
+    ("export", "tricrm_tui.cli.export"),
+    ("orders", "tricrm_tui.cli.orders"),
+    ("interact", "tricrm_tui.cli.interact"),
+    ("followups", "tricrm_tui.cli.followups"),
+    ("plans", "tricrm_tui.cli.plans"),
+    ("care", "tricrm_tui.cli.care"),
 ]
 COMMANDS: list[tuple[str, str, str]] = [
     ("tui", "tricrm_tui.cli.tui", "open_tui"),

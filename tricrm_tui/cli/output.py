@@ -44,23 +44,9 @@ def plain(value: Any) -> Any:
 
 
 def cell(value: Any) -> str:
-    from tricrm_tui.i18n import format_date, format_datetime, format_money
+    from tricrm_tui.i18n import format_value
 
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return format_money(value)
-    if isinstance(value, dt.datetime):
-        return format_datetime(value.astimezone())
-    if isinstance(value, dt.date):
-        return format_date(value)
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, list | tuple):
-        return ", ".join(cell(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={cell(v)}" for k, v in value.items())
-    return str(value)
+    return format_value(value)
 
 
 def emit_json(data: Any) -> None:

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from tricrm_tui.cli.state import STATE
 from tricrm_tui.i18n import _
 
+START_SCREENS = ("today", "customers")
 
-def launch() -> None:
+
+def launch(start: str | None = None) -> None:
+    """Open the TUI; ``start`` (or ``TRICRM_START``) picks the first screen (default: Today)."""
+    import os
+
     from tricrm_tui.services.context import Actor, open_context
+    from tricrm_tui.services.errors import InvalidInput
+
+    start = start or os.environ.get("TRICRM_START") or "today"
+    if start not in START_SCREENS:
+        raise InvalidInput(
+            _("unknown start screen: {name} (today or customers)").format(name=start),
+            field="start",
+        )
 
     actor = Actor.from_environment()
     if STATE.user:
@@ -15,11 +32,16 @@ def launch() -> None:
     context = open_context(STATE.db, actor)
     from tricrm_tui.tui.app import TricrmApp
 
-    TricrmApp(context).run()
+    TricrmApp(context, start=start).run()
 
 
-def open_tui() -> None:
-    launch()
+def open_tui(
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help=_("First screen: today (default) or customers.")),
+    ] = None,
+) -> None:
+    launch(start)
 
 
 open_tui.__tricrm_help__ = _("Open the terminal UI (the same as running tricrm alone).")  # type: ignore[attr-defined]

@@ -14,6 +14,11 @@ import sqlalchemy as sa
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
+SCHEMA_HEAD = "0001"
+"""The newest shipped revision. Opening an up-to-date database compares against this
+constant, so the common case skips loading Alembic and parsing every migration script
+(0.2–0.4 s of start-up). ``tests/unit/test_migrations.py`` keeps it equal to the scripts' head."""
+
 
 def alembic_config(engine: sa.Engine | None = None):  # type: ignore[no-untyped-def]
     from alembic.config import Config
@@ -49,10 +54,25 @@ def current_revision(engine: sa.Engine) -> str | None:
         return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def _quick_revision(engine: sa.Engine) -> str | None:
+    """The stored revision in one query; None when there is no version table yet."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    except sa.exc.ProgrammingError:  # PostgreSQL: no such table
+        return None
+    except sa.exc.OperationalError as exc:  # SQLite says "no such table"; others are real
+        if "no such table" in str(exc):
+            return None
+        raise
+
+
 def ensure_schema(engine: sa.Engine) -> None:
     from tricrm_tui.db.errors import SchemaTooNew
 
-    current = current_revision(engine)
+    current = _quick_revision(engine)
+    if current == SCHEMA_HEAD:
+        return
     head = head_revision()
     if current == head:
         return

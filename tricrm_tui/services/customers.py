@@ -186,6 +186,38 @@ def active_condition() -> sa.ColumnElement[bool]:
     return sa.and_(C.deleted_at.is_(None), C.merged_into_id.is_(None))
 
 
+def list_order(sort: str, descending: bool = False) -> list[sa.ColumnElement[Any]]:
+    """ORDER BY for a public sort name (``-name`` = descending), ``id`` breaking ties."""
+    key = sort.lstrip("-")
+    if sort.startswith("-"):
+        descending = True
+    col = SORT_COLUMNS.get(key)
+    if col is None:
+        raise InvalidInput(
+            _("cannot sort by {field}; choose one of: {choices}").format(
+                field=key, choices=", ".join(SORT_COLUMNS)
+            ),
+            field="sort",
+        )
+    return [col.desc() if descending else col.asc(), C.id.desc() if descending else C.id.asc()]
+
+
+def list_conditions(
+    ctx: ServiceContext,
+    *,
+    search: str | None = None,
+    where: sa.ColumnElement[bool] | None = None,
+    include_merged: bool = False,
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE of a customer list: active customers, the search, the caller's condition."""
+    conds: list[sa.ColumnElement[bool]] = [] if include_merged else [active_condition()]
+    if search:
+        conds.append(customer_match(ctx.db.backend, search, C.id, C.search_text))
+    if where is not None:
+        conds.append(where)
+    return conds
+
+
 def list_customers(
     ctx: ServiceContext,
     *,
@@ -198,24 +230,9 @@ def list_customers(
     include_merged: bool = False,
 ) -> Page[CustomerRecord]:
     """One page of customers matching ``search`` (code, name, phone digits, email, tags, notes)."""
-    key = sort.lstrip("-")
-    if sort.startswith("-"):
-        descending = True
-    col = SORT_COLUMNS.get(key)
-    if col is None:
-        raise InvalidInput(
-            _("cannot sort by {field}; choose one of: {choices}").format(
-                field=key, choices=", ".join(SORT_COLUMNS)
-            ),
-            field="sort",
-        )
+    order = list_order(sort, descending)
+    conds = list_conditions(ctx, search=search, where=where, include_merged=include_merged)
     limit = clamp_limit(limit)
-    conds: list[sa.ColumnElement[bool]] = [] if include_merged else [active_condition()]
-    if search:
-        conds.append(customer_match(ctx.db.backend, search, C.id, C.search_text))
-    if where is not None:
-        conds.append(where)
-    order = [col.desc() if descending else col.asc(), C.id.desc() if descending else C.id.asc()]
     with ctx.session() as s:
         total = s.execute(
             sa.select(sa.func.count()).select_from(Customer.__table__).where(*conds)

@@ -1,0 +1,333 @@
+"""The customer list, driven by keys on a real 200-customer SQLite file (and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from tests.tui.conftest import capture_notifications, screen_text, settle
+from tests.tui.data import UNIQUE_CODE, UNIQUE_NAME, seed_customers
+from tricrm_tui.models import Customer
+from tricrm_tui.services import customer_rows, customers
+from tricrm_tui.services.errors import DatabaseUnavailable
+from tricrm_tui.services.paging import Page
+from tricrm_tui.tui.app import TricrmApp
+from tricrm_tui.tui.screens.customer_detail import CustomerDetailScreen
+from tricrm_tui.tui.screens.customer_list import PAGE_SIZE, CustomerListScreen
+from tricrm_tui.tui.screens.help import HelpScreen
+
+
+def row_codes(screen: CustomerListScreen) -> list[str]:
+    table = screen.table
+    return [str(table.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(table.row_count)]
+
+
+def status(screen: CustomerListScreen) -> str:
+    return str(screen.query_one("#status").render())
+
+
+async def test_opens_on_the_first_page_only(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerListScreen)
+        codes = row_codes(screen)
+        assert len(codes) == PAGE_SIZE
+        assert codes[0] == "C0001" and codes[-1] == "C0050"
+        assert "rows 1–50 of 200" in status(screen)
+        assert "tricrm.db" in app.title and "tester" in app.title
+
+
+async def test_page_keys_and_moving_past_the_edges_fetch_pages(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert row_codes(screen)[0] == "C0051"
+        assert "rows 51–100 of 200" in status(screen)
+        assert screen.table.row_count == PAGE_SIZE  # still one page, never the whole list
+
+        screen.table.move_cursor(row=PAGE_SIZE - 1)
+        await pilot.press("down")
+        await settle(pilot)
+        assert row_codes(screen)[0] == "C0101"
+        assert screen.table.cursor_row == 0
+
+        await pilot.press("up")
+        await settle(pilot)
+        assert row_codes(screen)[0] == "C0051"
+        assert screen.table.cursor_row == PAGE_SIZE - 1
+
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert "rows 1–50 of 200" in status(screen)
+
+        for _ in range(4):
+            await pilot.press("pagedown")
+            await settle(pilot)
+        assert "rows 151–200 of 200" in status(screen)
+        await pilot.press("pagedown")  # past the end: the cursor goes to the last row
+        await settle(pilot)
+        assert "rows 151–200 of 200" in status(screen)
+        assert screen.table.cursor_row == PAGE_SIZE - 1
+
+
+async def test_search_finds_part_of_a_chinese_name_and_escape_clears_it(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"阳明")
+        await settle(pilot, 0.3)
+        assert row_codes(screen) == [UNIQUE_CODE]
+        assert UNIQUE_NAME in screen_text(app)
+        assert "rows 1–1 of 1" in status(screen)
+        await pilot.press("down")  # from the search box down into the results
+        assert app.focused is screen.table
+        await pilot.press("slash")
+
+        await pilot.press("escape")  # leaves the search box, keeps the result
+        assert app.focused is screen.table
+        assert row_codes(screen) == [UNIQUE_CODE]
+        await pilot.press("escape")  # clears the search
+        await settle(pilot, 0.3)
+        assert "rows 1–50 of 200" in status(screen)
+        assert screen.search_input.value == ""
+
+
+async def test_phone_digits_and_no_match(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("slash", *"13800000199", "enter")
+        await settle(pilot, 0.3)
+        assert row_codes(screen) == ["C0199"]
+        assert app.focused is screen.table  # Enter in the search box goes to the results
+        screen.search_input.value = "zzzz-nobody"
+        await settle(pilot, 0.3)
+        assert row_codes(screen) == []
+        assert "no customers match" in status(screen)
+
+
+async def test_an_older_answer_never_overwrites_a_newer_one(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        stale = Page(items=[], total=0, limit=PAGE_SIZE, offset=0)
+        screen._show_page(screen._generation - 1, stale, "first")
+        await pilot.pause()
+        assert len(row_codes(screen)) == PAGE_SIZE
+        assert "rows 1–50 of 200" in status(screen)
+
+
+async def test_enter_opens_the_detail_and_escape_comes_back(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("pagedown")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, CustomerDetailScreen)
+        assert detail.code == "C0052"
+        text = screen_text(app)
+        assert "C0052" in text and "+8613800000052" in text and "c52@example.com" in text
+        customers.edit_customer(tui_ctx, "C0052", {"name": "改名客户"})  # saved meanwhile
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerListScreen)
+        assert app.screen.table.cursor_row == 1
+        assert "rows 51–100 of 200" in status(app.screen)
+        assert "改名客户" in screen_text(app)  # the page was refreshed on return
+
+
+async def test_sort_keys_change_the_order(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("s")
+        await settle(pilot)
+        assert screen.query_state.sort == "name"
+        first = customers.list_customers(tui_ctx, sort="name", limit=PAGE_SIZE)
+        assert row_codes(screen) == [r.code for r in first.items]
+        assert "sorted by Name ▲" in status(screen)
+
+        await pilot.press("S")
+        await settle(pilot)
+        last = customers.list_customers(tui_ctx, sort="name", descending=True, limit=PAGE_SIZE)
+        assert row_codes(screen) == [r.code for r in last.items]
+        assert row_codes(screen) != [r.code for r in first.items]
+        assert "sorted by Name ▼" in status(screen)
+        assert "Name ▼" in screen_text(app)  # the header shows the sort too
+
+
+async def test_clicking_a_header_sorts_by_it(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        widths = screen.layout_columns
+        x = widths["code"] + 2 + widths["name"] + 2 + 2  # inside the City header
+        await pilot.click("#customers", offset=(x, 0))
+        await settle(pilot)
+        assert screen.query_state.sort == "city"
+        await pilot.click("#customers", offset=(x, 0))
+        await settle(pilot)
+        assert screen.query_state.descending
+
+
+async def test_columns_follow_the_terminal_width(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        narrow = list(screen.layout_columns)
+        assert narrow[:2] == ["code", "name"] and "last_order" not in narrow
+        await pilot.resize_terminal(140, 40)
+        await settle(pilot)
+        wide = list(screen.layout_columns)
+        assert wide == ["code", "name", "city", "phone", "tier", "spent", "last_order"]
+        assert screen.table.row_count == PAGE_SIZE
+        assert "2026-02-28" in screen_text(app)  # C0001's last order, in the new column
+
+
+async def test_help_lists_every_key_of_the_screen_and_the_app(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        list_screen = app.screen
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        described = {what for _keys, what, _where in help_screen.rows}
+        for binding in [*CustomerListScreen.BINDINGS, *TricrmApp.BINDINGS]:
+            assert binding.description in described, binding.description  # type: ignore[union-attr]
+        assert ("/", "Search", "this screen") in help_screen.rows
+        assert any(keys.endswith("q") and what == "Quit" for keys, what, _ in help_screen.rows)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is list_screen
+
+
+async def test_q_quits(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app._exit
+    assert app.return_code == 0
+
+
+async def test_a_database_error_is_a_notification_not_a_crash(tui_ctx, monkeypatch) -> None:
+    real = customer_rows.list_customer_rows
+    down = False
+
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if down:
+            raise DatabaseUnavailable("cannot use database tricrm.db: disk I/O error")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(customer_rows, "list_customer_rows", flaky)
+    app = TricrmApp(tui_ctx)
+    notes = capture_notifications(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        down = True
+        await pilot.press("r")
+        await settle(pilot)
+        assert notes == [("cannot use database tricrm.db: disk I/O error", "error")]
+        assert app.is_running
+        down = False  # the database is back: the same key works again
+        await pilot.press("r")
+        await settle(pilot)
+        assert "rows 1–50 of 200" in status(app.screen)
+        assert len(notes) == 1
+
+
+async def test_a_list_of_these_customers_from_a_service_condition(tui_ctx) -> None:
+    beijing = Customer.__table__.c.city == "北京"  # what a filter service would hand over
+    expected = customers.list_customers(tui_ctx, where=beijing, limit=PAGE_SIZE)
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.push_screen(CustomerListScreen(where=beijing, title="北京的客户"))
+        await settle(pilot)
+        screen = app.screen
+        assert row_codes(screen) == [r.code for r in expected.items]
+        assert f"of {expected.total}" in status(screen)
+        assert "北京的客户" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.where is None  # back on the full list
+
+
+async def test_command_palette_offers_search_and_registered_commands(tui_ctx, monkeypatch) -> None:
+    from tricrm_tui.tui import app as app_module
+
+    opened: list[str] = []
+    monkeypatch.setattr(
+        app_module,
+        "SCREEN_COMMANDS",
+        [("Frobnicate", "A command a later screen registers", lambda a: opened.append("yes"))],
+    )
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"frobn")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert opened == ["yes"]
+
+        await pilot.press("ctrl+p", *"search cust")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.focused, Input) and app.focused.id == "search"
+
+
+@pytest.mark.parametrize("query", ["阳明", "欧阳明"])
+async def test_page_search_and_open_on_each_backend(ctx, query: str) -> None:
+    """Two characters take the substring path, three the trigram index: both find her."""
+    seed_customers(ctx)
+    app = TricrmApp(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert "rows 51–100 of 200" in status(app.screen)
+        await pilot.press("slash", *query)
+        await settle(pilot, 0.3)
+        assert row_codes(app.screen) == [UNIQUE_CODE]
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerDetailScreen)
+        assert UNIQUE_NAME in screen_text(app)
+
+
+async def test_brackets_in_names_and_searches_are_text_not_markup(tui_ctx) -> None:
+    from tests.factories import add_customer
+
+    add_customer(tui_ctx, "Z0001", "ACME [HK] [bold]Trading[/bold]", notes="see [red]")
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(140, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"[hk]", "enter")
+        await settle(pilot, 0.3)
+        assert row_codes(app.screen) == ["Z0001"]
+        assert "ACME [HK] [bold]Trading[/bold]" in screen_text(app)
+        assert "search: [hk]" in status(app.screen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "see [red]" in screen_text(app)

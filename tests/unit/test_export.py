@@ -1,0 +1,122 @@
+"""Exports: CSV with a BOM or in GBK, XLSX, JSON Lines; formulas neutralised, numbers kept."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.factories import add_customer, add_orders
+from tricrm_tui.services import exporting, importing
+from tricrm_tui.services.errors import InvalidInput
+
+EVIL = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def _seed(ctx) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "C1", "张三", city="深圳", notes=EVIL[0], province="广东")
+    add_customer(ctx, "C2", EVIL[1], notes=EVIL[2], industry=EVIL[3])
+    add_customer(ctx, "C3", "王五")
+    add_orders(ctx, "C1", [("2024-01-02", "12.50"), ("2024-02-03", "-5.00")])
+
+
+def test_csv_has_bom_and_neutralises_formulas(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _seed(ctx)
+    out = tmp_path / "c.csv"
+    result = exporting.export_file(ctx, "customers", out)
+    assert result.rows == 3 and result.encoding == "utf-8-sig"
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    by_code = {r["code"]: r for r in rows}
+    assert by_code["C1"]["notes"] == "'" + EVIL[0]
+    assert by_code["C2"]["name"] == "'+1+1"
+    assert by_code["C2"]["notes"] == "'-2+3"
+    assert by_code["C2"]["industry"] == "'@SUM(A1)"
+    assert by_code["C1"]["total_spent"] == "7.50"
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_tab_and_carriage_return_are_neutralised_too() -> None:
+    assert exporting.neutralise("\tTAB") == "'\tTAB"
+    assert exporting.neutralise("\rCR") == "'\rCR"
+    assert exporting.neutralise("张三") == "张三"
+    assert exporting.neutralise(Decimal("-5.00")) == Decimal("-5.00")
+
+
+def test_orders_keep_negative_numbers_as_numbers(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _seed(ctx)
+    out = tmp_path / "o.csv"
+    exporting.export_file(ctx, "orders", out)
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"), newline="")))
+    assert sorted(r["amount"] for r in rows) == ["-5.00", "12.50"]
+
+    from openpyxl import load_workbook
+
+    xlsx = tmp_path / "o.xlsx"
+    assert exporting.export_file(ctx, "orders", xlsx).rows == 2
+    ws = load_workbook(xlsx).active
+    header = [c.value for c in ws[1]]
+    amounts = sorted(
+        row[header.index("amount")] for row in ws.iter_rows(min_row=2, values_only=True)
+    )
+    assert amounts == [-5, 12.5]
+
+
+def test_xlsx_neutralises_formulas(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _seed(ctx)
+    out = tmp_path / "c.xlsx"
+    exporting.export_file(ctx, "customers", out)
+    from openpyxl import load_workbook
+
+    ws = load_workbook(out).active
+    header = [c.value for c in ws[1]]
+    cells = {row[header.index("code")]: row for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert cells["C1"][header.index("notes")] == "'" + EVIL[0]
+    assert cells["C2"][header.index("name")] == "'+1+1"
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            assert c.data_type != "f"
+
+
+def test_gbk_and_jsonl_and_round_trip(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "C1", "张三", phone="13812345678", city="深圳", custom_fields={"卡": "V1"})
+    gbk = tmp_path / "c_gbk.csv"
+    assert exporting.export_file(ctx, "customers", gbk, encoding="gbk").encoding == "gbk"
+    assert "张三" in gbk.read_bytes().decode("gbk")
+    jl = tmp_path / "c.jsonl"
+    exporting.export_file(ctx, "customers", jl)
+    row = json.loads(jl.read_text("utf-8").splitlines()[0])
+    assert (row["code"], row["phone"], row["total_spent"]) == ("C1", "+8613812345678", "0.00")
+    add_customer(ctx, "C2", "𠀀")  # outside GBK
+    with pytest.raises(InvalidInput, match="gbk"):
+        exporting.export_file(ctx, "customers", tmp_path / "bad.csv", encoding="gbk")
+    # What was exported imports back unchanged.
+    again = importing.import_file(ctx, "customers", gbk)
+    assert again.inserted == again.updated == 0 and again.unchanged == 1
+
+
+def test_where_and_segment_need_the_filter_language(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _seed(ctx)
+    try:
+        import tricrm_tui.services.filters  # noqa: F401
+    except ImportError:
+        with pytest.raises(InvalidInput):
+            exporting.export_file(ctx, "customers", tmp_path / "w.csv", where="city:深圳")
+        return
+    result = exporting.export_file(ctx, "customers", tmp_path / "w.csv", where="city:深圳")
+    assert result.rows == 1
+
+
+def test_amounts_are_exact_decimals(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "C1", "张三")
+    add_orders(ctx, "C1", [("2024-01-02", Decimal("0.10")), ("2024-01-03", Decimal("0.20"))])
+    out = tmp_path / "c.jsonl"
+    exporting.export_file(ctx, "customers", out)
+    assert json.loads(out.read_text("utf-8"))["total_spent"] == "0.30"

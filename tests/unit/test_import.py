@@ -1,0 +1,311 @@
+"""The import service on SQLite and PostgreSQL: upsert, rejects, modes, dry run, undo."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tricrm_tui.models import AuditEntry, Customer, ImportBatch, Order, Product, ProductCategory
+from tricrm_tui.services import customers, importing
+from tricrm_tui.services.errors import Conflict, InvalidInput
+from tricrm_tui.services.orders import list_orders
+
+CUSTOMERS = """客户编号,客户名称,客户类型,所属行业,省份,城市,手机号码,电子邮箱,生日,注册日期,备注,会员卡
+C001,张三,个人,零售,广东,深圳,138 1234 5678, Zhang@Example.COM ,1990年5月1日,20230501,老客户,VIP1
+C002,李四贸易公司,企业,制造,浙江,杭州,+86 138-1234-5679,li@x.com,,45047,,
+C003,,个人,,,,,,,,,
+C004,王五,个人,,,,12345,,,,,
+C005,赵六,个人,,,,,bad@@x.com,,,,
+C006,钱七,外星人,,,,,,,,,
+C007,孙八,个人,,,,,,2023-02-30,,,
+C001,张三,个人,零售,广东,深圳,138 1234 5678, Zhang@Example.COM ,1990年5月1日,20230501,老客户,VIP1
+C002,李四贸易公司X,企业,制造,浙江,杭州,+86 138-1234-5679,li@x.com,,45047,,
+ＣＯ０８,周九,个人,,,,１３８１２３４５６７０,,,,,
+"""
+
+ORDERS = """订单编号,客户编号,下单日期,订单金额,数量,商品名称,商品类别,渠道
+O1,C001,2023-05-01,"￥1,234.50",1,手机,数码,天猫
+O2,C002,2023.5.2,1234.5元,2,电脑,数码,京东
+O3,C001,2023/5/3,¥99,1,耳机,,门店
+O4,C999,2023-05-04,10,1,手机,数码,天猫
+O5,C001,2023-05-05,-5,1,手机,数码,天猫
+O6,C001,,10,1,手机,数码,天猫
+O7,C001,2023-05-07,abc,1,手机,数码,天猫
+"""
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def dump(ctx, *tables: sa.Table) -> list[Any]:  # type: ignore[no-untyped-def]
+    """Every row of the domain tables, in key order: two equal dumps mean equal databases."""
+    tables = tables or (
+        Customer.__table__,
+        Order.__table__,
+        Product.__table__,
+        ProductCategory.__table__,
+    )
+    out = []
+    with ctx.session() as s:
+        for t in tables:
+            out.append([tuple(r) for r in s.execute(sa.select(t).order_by(t.c.id))])
+    return out
+
+
+def test_customers_import_normalises_and_rejects(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "客户.csv", CUSTOMERS, "gbk")
+    rejects = tmp_path / "rejects.csv"
+    result = importing.import_file(ctx, "customers", path, rejects_path=rejects)
+    assert result.encoding == "gb18030"
+    assert (result.rows, result.inserted, result.updated, result.duplicates) == (10, 3, 0, 1)
+    got = {(r.line, r.key, r.field, r.code) for r in result.rejected}
+    assert got == {
+        (4, "C003", "name", "missing_required"),
+        (5, "C004", "phone", "invalid_value"),
+        (6, "C005", "email", "invalid_value"),
+        (7, "C006", "kind", "invalid_value"),
+        (8, "C007", "birthday", "invalid_value"),
+        (10, "C002", "code", "duplicate_key"),
+    }
+    assert all(r.reason for r in result.rejected)
+    c1 = customers.get_customer(ctx, "C001")
+    assert (c1.phone, c1.email, c1.birthday, c1.registered) == (
+        "+8613812345678",
+        "zhang@example.com",
+        dt.date(1990, 5, 1),
+        dt.date(2023, 5, 1),
+    )
+    assert (c1.kind, c1.province, c1.notes, c1.custom_fields) == (
+        "individual",
+        "广东",
+        "老客户",
+        {"会员卡": "VIP1"},
+    )
+    c2 = customers.get_customer(ctx, "C002")
+    assert (c2.kind, c2.registered, c2.name) == ("enterprise", dt.date(2023, 5, 1), "李四贸易公司")
+    c8 = customers.get_customer(ctx, "CO08")
+    assert c8.phone == "+8613812345670"
+    assert customers.list_customers(ctx, search="8123456").total >= 1
+
+    # The rejects file: original columns plus the error, in the source's encoding, and
+    # re-importable once fixed.
+    text = rejects.read_bytes().decode("gb18030")
+    lines = list(csv.reader(text.splitlines()))
+    assert lines[0][:3] == ["客户编号", "客户名称", "客户类型"]
+    assert lines[0][-4:] == ["error_line", "error_code", "error_field", "error_reason"]
+    assert [row[0] for row in lines[1:]] == ["C003", "C004", "C005", "C006", "C007", "C002"]
+    fixed = text.replace("C003,,", "C003,吴十,").replace(",12345,", ",13912345678,")
+    rejects.write_bytes(fixed.encode("gb18030"))
+    again = importing.import_file(ctx, "customers", rejects)
+    assert again.inserted == 2  # C003 and C004 now pass; the rest still fail
+    assert customers.get_customer(ctx, "C003").name == "吴十"
+    assert customers.get_customer(ctx, "C001").custom_fields == {"会员卡": "VIP1"}
+
+
+def test_same_file_twice_changes_nothing(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cpath = write(tmp_path, "c.csv", CUSTOMERS, "utf-8-sig")
+    opath = write(tmp_path, "o.csv", ORDERS)
+    importing.import_file(ctx, "customers", cpath)
+    first = importing.import_file(ctx, "orders", opath)
+    assert (first.inserted, first.rejected_count) == (3, 4)
+    before = dump(ctx)
+    again_c = importing.import_file(ctx, "customers", cpath)
+    again_o = importing.import_file(ctx, "orders", opath)
+    assert again_c.inserted == again_c.updated == 0 and again_c.unchanged == 3
+    assert again_o.inserted == again_o.updated == 0 and again_o.unchanged == 3
+    assert dump(ctx) == before
+    codes = {(r.line, r.code) for r in first.rejected}
+    assert codes == {
+        (5, "unknown_customer"),
+        (6, "invalid_value"),
+        (7, "missing_required"),
+        (8, "invalid_value"),
+    }
+    c1 = customers.get_customer(ctx, "C001")
+    assert (c1.order_count, c1.total_spent, c1.last_order) == (
+        2,
+        Decimal("1333.50"),
+        dt.date(2023, 5, 3),
+    )
+    page = list_orders(ctx, customer_code="C002")
+    assert [
+        (o.order_no, o.amount, o.quantity, o.product, o.category, o.channel) for o in page.items
+    ] == [("O2", Decimal("1234.50"), 2, "电脑", "数码", "京东")]
+
+
+def test_changed_rows_update_with_audit_and_undo_restores(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = importing.import_file(ctx, "customers", write(tmp_path, "a.csv", CUSTOMERS))
+    changed = CUSTOMERS.replace("老客户", "大客户").replace("VIP1", "VIP2")
+    second = importing.import_file(ctx, "customers", write(tmp_path, "b.csv", changed))
+    assert (second.updated, second.unchanged) == (1, 2)
+    c1 = customers.get_customer(ctx, "C001")
+    assert (c1.notes, c1.custom_fields, c1.version) == ("大客户", {"会员卡": "VIP2"}, 2)
+    with ctx.session() as s:
+        entry = s.execute(
+            sa.select(AuditEntry.__table__).where(AuditEntry.__table__.c.action == "import_update")
+        ).one()
+    assert entry.import_id == second.import_id and entry.entity_id == "C001"
+    assert entry.before["notes"] == "老客户" and entry.after["notes"] == "大客户"
+
+    # The first import cannot be undone while the second one's change stands.
+    with pytest.raises(Conflict, match="C001"):
+        importing.undo_import(ctx, first.import_id)
+    undone = importing.undo_import(ctx, second.import_id)
+    assert (undone.removed, undone.restored) == (0, 1)
+    c1 = customers.get_customer(ctx, "C001")
+    assert (c1.notes, c1.custom_fields) == ("老客户", {"会员卡": "VIP1"})
+    assert customers.list_customers(ctx, search="老客户").total == 1
+    with pytest.raises(Conflict):
+        importing.undo_import(ctx, second.import_id)
+    importing.undo_import(ctx, first.import_id)
+    assert customers.list_customers(ctx).total == 0
+
+
+def test_undo_refused_when_later_orders_hang_on_imported_customers(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    orders = importing.import_file(ctx, "orders", write(tmp_path, "o.csv", ORDERS))
+    with pytest.raises(Conflict, match="C001 now has 2"):
+        importing.undo_import(ctx, first.import_id)
+    # Undoing the orders import removes its orders and refreshes the aggregates.
+    assert importing.undo_import(ctx, orders.import_id).removed == 3
+    assert customers.get_customer(ctx, "C001").order_count == 0
+    importing.undo_import(ctx, first.import_id)
+    statuses = [r.status for r in importing.list_imports(ctx).items]
+    assert statuses == ["undone", "undone"]
+
+
+def test_order_update_moves_aggregates_and_undo_restores_them(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    importing.import_file(ctx, "orders", write(tmp_path, "o.csv", ORDERS))
+    moved = ORDERS.replace("O3,C001,2023/5/3,¥99", "O3,C002,2023/5/3,¥100")
+    second = importing.import_file(ctx, "orders", write(tmp_path, "o2.csv", moved))
+    assert second.updated == 1
+    c2 = customers.get_customer(ctx, "C002")
+    assert (c2.order_count, c2.total_spent) == (2, Decimal("1334.50"))
+    assert customers.get_customer(ctx, "C001").order_count == 1
+    importing.undo_import(ctx, second.import_id)
+    assert customers.get_customer(ctx, "C001").total_spent == Decimal("1333.50")
+    assert customers.get_customer(ctx, "C002").order_count == 1
+
+
+def test_dry_run_writes_nothing(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "c.csv", CUSTOMERS)
+    before = dump(ctx, Customer.__table__, AuditEntry.__table__, ImportBatch.__table__)
+    result = importing.import_file(ctx, "customers", path, dry_run=True)
+    assert result.import_id is None
+    assert (result.inserted, result.rejected_count, result.duplicates) == (3, 6, 1)
+    assert dump(ctx, Customer.__table__, AuditEntry.__table__, ImportBatch.__table__) == before
+    orders = importing.import_file(ctx, "orders", write(tmp_path, "o.csv", ORDERS), dry_run=True)
+    assert orders.inserted == 0 and {r.code for r in orders.rejected} >= {"unknown_customer"}
+    assert dump(ctx, Product.__table__, Order.__table__) == [[], []]
+
+
+def test_modes_skip_and_insert_only(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    importing.import_file(ctx, "customers", write(tmp_path, "a.csv", CUSTOMERS))
+    changed = CUSTOMERS.replace("老客户", "大客户") + "C010,新客户,个人,,,,,,,,,\n"
+    path = write(tmp_path, "b.csv", changed)
+    skip = importing.import_file(ctx, "customers", path, mode="skip")
+    assert (skip.inserted, skip.updated, skip.skipped) == (1, 0, 3)
+    assert customers.get_customer(ctx, "C001").notes == "老客户"
+    path2 = write(tmp_path, "c.csv", changed + "C011,又一个,个人,,,,,,,,,\n")
+    only = importing.import_file(ctx, "customers", path2, mode="insert-only")
+    assert only.inserted == 1 and only.updated == 0
+    assert {r.key for r in only.rejected if r.code == "already_exists"} == {
+        "C001",
+        "C002",
+        "CO08",
+        "C010",
+    }
+    with pytest.raises(InvalidInput):
+        importing.import_file(ctx, "customers", path, mode="bogus")
+
+
+def test_batches_are_independent_and_small_batches_give_the_same_result(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    lines = ["code,name,phone"] + [f"K{i:03d},客户{i},1381234{i:04d}" for i in range(25)]
+    lines.insert(5, "K002,客户2,13812340002")  # an identical repeat across batches
+    lines.insert(9, "K003,别人,13812340003")  # a conflicting repeat across batches
+    result = importing.import_file(
+        ctx, "customers", write(tmp_path, "k.csv", "\n".join(lines) + "\n"), batch_size=4
+    )
+    assert (result.inserted, result.duplicates, result.batches) == (25, 1, 7)
+    assert [(r.line, r.code) for r in result.rejected] == [(10, "duplicate_key")]
+    with ctx.session() as s:
+        row = s.execute(sa.select(ImportBatch.__table__)).one()
+    assert (row.rows, row.inserted, row.rejected, row.status) == (27, 25, 1, "done")
+
+
+def test_missing_required_column_is_refused_before_writing(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidInput, match="order_no"):
+        importing.import_file(ctx, "orders", write(tmp_path, "o.csv", "客户编号,金额\nC1,1\n"))
+    assert importing.list_imports(ctx).total == 0
+
+
+def test_interactions_import(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    text = (
+        '{"id": "I1", "客户编号": "C001", "渠道": "电话", "时间": "2023-05-01 10:30+08:00", "满意度": 5}\n'
+        '{"id": "I2", "客户编号": "C002", "渠道": "微信", "时间": "2023-05-02"}\n'
+        '{"id": "I3", "客户编号": "C002", "渠道": "信鸽", "时间": "2023-05-02"}\n'
+        '{"id": "I4", "客户编号": "C404", "渠道": "email", "时间": "2023-05-02"}\n'
+    )
+    path = write(tmp_path, "i.jsonl", text)
+    result = importing.import_file(ctx, "interactions", path)
+    assert result.inserted == 2
+    assert {(r.line, r.code) for r in result.rejected} == {
+        (3, "invalid_value"),
+        (4, "unknown_customer"),
+    }
+    again = importing.import_file(ctx, "interactions", path)
+    assert again.unchanged == 2 and again.inserted == again.updated == 0
+
+
+def test_after_import_hooks_are_called(
+    ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    seen = []
+
+    def hook(context, result):  # type: ignore[no-untyped-def]
+        seen.append(result.import_id)
+        return {"new_duplicates": 0}
+
+    monkeypatch.setattr(importing, "after_import_hooks", [hook])
+    result = importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    assert seen == [result.import_id] and result.to_json()["new_duplicates"] == 0
+
+
+def test_xlsx_and_utf16_tsv_imports(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "说明"
+    ws = wb.create_sheet("客户")
+    ws.append(["客户编号", "姓名", "生日", "注册日期", "手机"])
+    ws.append(["X1", "张三", dt.datetime(1990, 5, 1), 45047, 13812345678])
+    ws.append(["X2", "李四", "1985/12/31", dt.date(2023, 5, 2), "+86 139 1234 5678"])
+    path = tmp_path / "c.xlsx"
+    wb.save(path)
+    result = importing.import_file(ctx, "customers", path, sheet="客户")
+    assert (result.inserted, result.encoding) == (2, "xlsx")
+    x1 = customers.get_customer(ctx, "X1")
+    assert (x1.birthday, x1.registered, x1.phone) == (
+        dt.date(1990, 5, 1),
+        dt.date(2023, 5, 1),
+        "+8613812345678",
+    )
+    assert customers.get_customer(ctx, "X2").registered == dt.date(2023, 5, 2)
+
+    tsv = write(tmp_path, "c.tsv", "客户编号\t姓名\t城市\nX3\t王五\t成都\n", "utf-16")
+    result = importing.import_file(ctx, "customers", tsv)
+    assert (result.inserted, result.encoding) == (1, "utf-16")
+    assert customers.get_customer(ctx, "X3").city == "成都"

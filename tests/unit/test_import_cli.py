@@ -1,0 +1,194 @@
+"""``tricrm import``, ``tricrm orders list``: the JSON contract, and an import killed half-way
+through then run again, compared with a clean import."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from tricrm_tui.cli.main import build_app
+from tricrm_tui.models import Customer, Order, Product, ProductCategory
+from tricrm_tui.services import importing
+from tricrm_tui.services.context import Actor, open_context
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cli_state():  # type: ignore[no-untyped-def]
+    """The CLI caches its service context per process; each test names its own database."""
+    from tricrm_tui.cli.state import STATE
+
+    STATE._ctx = None
+    yield
+    if STATE._ctx is not None:
+        STATE._ctx.db.dispose()
+    STATE._ctx = None
+
+
+def _customers_file(path: Path, n: int) -> Path:
+    lines = ["客户编号,姓名,手机,城市"] + [f"C{i:05d},客户{i},139{i:08d},深圳" for i in range(n)]
+    path.write_text("\n".join(lines) + "\n", encoding="gbk")
+    return path
+
+
+def _orders_file(path: Path, n: int, customers: int) -> Path:
+    lines = ["订单编号,客户编号,下单日期,金额,商品名称,商品类别"] + [
+        f"O{i:06d},C{i % customers:05d},2024-{1 + i % 12:02d}-{1 + i % 28:02d},"
+        f'"¥{i % 997},{i % 1000:03d}.{i % 100:02d}",商品{i % 7},类别{i % 3}'
+        for i in range(n)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _cli(db: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tricrm_tui", "--db", db, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        timeout=300,
+    )
+
+
+def _content(url: str) -> list:
+    """The domain tables without ids and timestamps, customers referred to by code."""
+    ctx = open_context(url, Actor("tester"))
+    C, O = Customer.__table__.c, Order.__table__.c  # noqa: E741
+    P, K = Product.__table__.c, ProductCategory.__table__.c
+    skip = {"id", "created_at", "updated_at"}
+    with ctx.session() as s:
+        cust = [
+            tuple(v for k, v in r._mapping.items() if k not in skip)
+            for r in s.execute(sa.select(Customer.__table__).order_by(C.code))
+        ]
+        orders = s.execute(
+            sa.select(O.order_no, C.code, O.order_date, O.amount, P.name, K.name)
+            .select_from(
+                Order.__table__.join(Customer.__table__, C.id == O.customer_id)
+                .outerjoin(Product.__table__, P.id == O.product_id)
+                .outerjoin(ProductCategory.__table__, K.id == O.category_id)
+            )
+            .order_by(O.order_no)
+        ).all()
+    ctx.db.dispose()
+    return [cust, [tuple(r) for r in orders]]
+
+
+def test_killed_import_leaves_whole_batches_and_rerun_completes(
+    db_url: str, tmp_path: Path, sqlite_template: Path
+) -> None:
+    cfile = _customers_file(tmp_path / "c.csv", 300)
+    ofile = _orders_file(tmp_path / "o.csv", 1000, 300)
+    assert _cli(db_url, "import", "customers", str(cfile), "--format", "json").returncode == 0
+    killed = _cli(
+        db_url,
+        "import",
+        "orders",
+        str(ofile),
+        "--batch-size",
+        "150",
+        "--format",
+        "json",
+        env={importing.CRASH_ENV: "3"},
+    )
+    assert killed.returncode == 17 and killed.stdout == ""
+    ctx = open_context(db_url, Actor("tester"))
+    with ctx.session() as s:
+        n = s.execute(sa.select(sa.func.count()).select_from(Order.__table__)).scalar_one()
+        spent = s.execute(sa.select(sa.func.sum(Customer.__table__.c.order_count))).scalar_one()
+    ctx.db.dispose()
+    assert n == 450 and spent == 450  # three whole batches, aggregates with them
+    rerun = _cli(db_url, "import", "orders", str(ofile), "--batch-size", "150", "--format", "json")
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads(rerun.stdout)
+    assert (summary["inserted"], summary["unchanged"], summary["rejected"]) == (550, 450, [])
+
+    clean = tmp_path / "clean.db"
+    clean.write_bytes(sqlite_template.read_bytes())
+    assert _cli(str(clean), "import", "customers", str(cfile)).returncode == 0
+    assert _cli(str(clean), "import", "orders", str(ofile)).returncode == 0
+    assert _content(db_url) == _content(str(clean))
+
+
+def test_import_json_is_one_object_and_show_mapping(tmp_path: Path, sqlite_template: Path) -> None:
+    db = tmp_path / "t.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    cfile = tmp_path / "c.csv"
+    cfile.write_text("客户编号,姓名,手机\nA1,张三,13812345678\nA2,,x\n", encoding="utf-8-sig")
+    runner = CliRunner()
+    app = build_app()
+    res = runner.invoke(
+        app, ["--db", str(db), "import", "customers", str(cfile), "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert {"import_id", "file", "encoding", "rows", "inserted", "updated", "unchanged"} <= set(
+        data
+    )
+    assert data["encoding"] == "utf-8-sig" and data["inserted"] == 1
+    assert data["rejected"] == [
+        {
+            "line": 3,
+            "key": "A2",
+            "field": "phone",
+            "code": "invalid_value",
+            "reason": "not a phone number: x",
+        }
+    ]
+    res = runner.invoke(
+        app,
+        ["--db", str(db), "import", "customers", str(cfile), "--show-mapping", "-f", "json"],
+    )
+    mapping = json.loads(res.stdout)
+    assert [c["field"] for c in mapping["columns"]] == ["code", "name", "phone"]
+    listed = json.loads(
+        runner.invoke(app, ["--db", str(db), "import", "list", "-f", "json"]).stdout
+    )
+    assert listed[0]["inserted"] == 1 and listed[0]["file_hash"]
+    res = runner.invoke(app, ["--db", str(db), "import", "undo", str(data["import_id"])])
+    assert res.exit_code == 0
+    res = runner.invoke(app, ["--db", str(db), "import", "undo", str(data["import_id"])])
+    assert type(res.exception).__name__ == "Conflict"
+    assert res.exception.exit_code == 5
+
+
+def test_orders_list_json(tmp_path: Path, sqlite_template: Path) -> None:
+    db = tmp_path / "t.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    ctx = open_context(str(db), Actor("tester"))
+    importing.import_file(ctx, "customers", _customers_file(tmp_path / "c.csv", 5))
+    importing.import_file(ctx, "orders", _orders_file(tmp_path / "o.csv", 40, 5))
+    ctx.db.dispose()
+    app = build_app()
+    res = CliRunner().invoke(
+        app,
+        [
+            "--db", str(db), "orders", "list", "--customer", "C00001", "--from", "2024-03-01",
+            "--to", "2024-10-31", "--limit", "3", "--format", "json",
+        ],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert len(rows) == 3
+    assert set(rows[0]) == {
+        "order_no",
+        "customer_code",
+        "date",
+        "amount",
+        "quantity",
+        "product",
+        "category",
+        "channel",
+    }
+    assert all(r["customer_code"] == "C00001" for r in rows)
+    assert all("2024-03-01" <= r["date"] <= "2024-10-31" for r in rows)
+    assert rows == sorted(rows, key=lambda r: r["date"], reverse=True)

@@ -1,0 +1,284 @@
+"""Reading real files in real encodings and layouts, mapping their headers, cleaning values.
+
+Every file here is written by the test in the encoding it names (GBK via Python's codec,
+Big5, UTF-16 with BOM...), so a failure means the reader, not a fixture, is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tricrm_tui.services.errors import InvalidInput
+from tricrm_tui.services.mapping import build_mapping, read_mapping_file
+from tricrm_tui.services.normalize import (
+    normalise_email,
+    normalise_kind,
+    normalise_phone,
+    parse_date,
+    parse_datetime,
+    parse_money,
+)
+from tricrm_tui.services.readers import detect_encoding, open_source
+
+SHORT_GBK = "客户编号,姓名,地址\nC1,张三,北京市朝阳区\n"
+LONG_CN = "客户编号,客户名称,城市,备注\n" + "".join(
+    f"C{i:04d},客户{i}号,深圳市南山区,这是一位来自广东省的长期合作客户，偏好线上渠道购买\n"
+    for i in range(300)
+)
+
+
+def _write(tmp_path: Path, name: str, text: str, encoding: str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _rows(path: Path, **kw) -> list[tuple[int, dict]]:  # type: ignore[no-untyped-def]
+    return list(open_source(path, **kw).rows())
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "expected"),
+    [
+        (SHORT_GBK, "gbk", "gb18030"),
+        ("编号,名\nA,张伟\n", "gbk", "gb18030"),
+        (LONG_CN, "gbk", "gb18030"),
+        (LONG_CN, "utf-8-sig", "utf-8-sig"),
+        (LONG_CN, "utf-8", "utf-8"),
+        (LONG_CN, "utf-16", "utf-16"),
+    ],
+)
+def test_encodings_are_detected(tmp_path: Path, text: str, encoding: str, expected: str) -> None:
+    path = _write(tmp_path, "f.csv", text, encoding)
+    assert detect_encoding(path) == expected
+    rows = _rows(path)
+    first_header = text.split(",")[0]
+    assert first_header in rows[0][1]
+    assert rows[0][0] == 2
+
+
+def test_big5_is_found_by_the_detector(tmp_path: Path) -> None:
+    text = "客戶編號,姓名,地址,備註\n" + "".join(
+        f"T{i:03d},陳大文,臺北市信義區市府路,這是一位來自臺灣的長期客戶，喜歡在網路上購買商品\n"
+        for i in range(100)
+    )
+    path = _write(tmp_path, "big5.csv", text, "big5")
+    enc = detect_encoding(path)
+    assert "big5" in enc
+    rows = _rows(path)
+    assert rows[0][1]["姓名"] == "陳大文"
+    assert rows[-1][1]["客戶編號"] == "T099"
+
+
+def test_encoding_override_and_unknown_encoding(tmp_path: Path) -> None:
+    path = _write(tmp_path, "f.csv", SHORT_GBK, "gbk")
+    assert open_source(path, encoding="gbk").encoding == "gbk"
+    with pytest.raises(InvalidInput):
+        open_source(path, encoding="no-such-codec")
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ("code\tname\tcity\nC1\t张三\t深圳\nC2\t李四\t杭州\n", "\t"),
+        ("code;name;city\nC1;张三;深圳\nC2;李四;杭州\n", ";"),
+        ("code|name|city\nC1|张三|深圳\nC2|李四|杭州\n", "|"),
+        ('code,name,city\nC1,"张, 三",深圳\nC2,李四,"杭""州"\n', ","),
+        ("code   name   city\nC1     张三   深圳\nC2     李四   杭州\n", " "),
+    ],
+)
+def test_delimiters_are_sniffed(tmp_path: Path, text: str, delimiter: str) -> None:
+    path = _write(tmp_path, "f.txt", text, "utf-8")
+    src = open_source(path)
+    assert src.info.delimiter == delimiter
+    rows = list(src.rows())
+    assert [r[1]["code"] for r in rows] == ["C1", "C2"]
+    assert rows[0][1]["city"] == "深圳"
+    if delimiter == ",":
+        assert rows[0][1]["name"] == "张, 三"
+        assert rows[1][1]["city"] == '杭"州'
+
+
+def test_csv_line_numbers_count_physical_lines(tmp_path: Path) -> None:
+    text = 'code,notes\nC1,"two\nlines"\n\nC2,x\n'
+    rows = _rows(_write(tmp_path, "f.csv", text, "utf-8"))
+    assert [(line, r["code"]) for line, r in rows] == [(2, "C1"), (5, "C2")]
+
+
+def test_xlsx_dates_as_serials_and_as_dates(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户"
+    ws.append(["客户编号", "生日", "注册日期", "金额"])
+    ws.append(["C1", dt.datetime(1990, 5, 1), 45047, 1234.5])
+    ws.append(["C2", dt.date(1985, 12, 31), "2023/5/1", 10])
+    other = wb.create_sheet("订单")
+    other.append(["订单编号"])
+    other.append(["O1"])
+    path = tmp_path / "c.xlsx"
+    wb.save(path)
+    rows = _rows(path)
+    assert rows[0][0] == 2
+    c1, c2 = rows[0][1], rows[1][1]
+    assert parse_date(c1["生日"]) == dt.date(1990, 5, 1)
+    assert parse_date(c1["注册日期"]) == dt.date(2023, 5, 1)
+    assert parse_money(c1["金额"]) == Decimal("1234.50")
+    assert parse_date(c2["生日"]) == dt.date(1985, 12, 31)
+    assert _rows(path, sheet="订单")[0][1] == {"订单编号": "O1"}
+    with pytest.raises(InvalidInput):
+        open_source(path, sheet="nope")
+
+
+def test_json_lines_keep_numbers_exact(tmp_path: Path) -> None:
+    text = '{"code": "C1", "amount": 0.1, "n": 3}\n\n{"code": "C2", "amount": "¥2"}\nnot json\n'
+    rows = _rows(_write(tmp_path, "f.jsonl", text, "utf-8"))
+    assert rows[0] == (1, {"code": "C1", "amount": "0.1", "n": "3"})
+    assert rows[1][0] == 3
+    assert rows[2][0] == 4 and "__invalid__" in rows[2][1]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("￥1,234.50", "1234.50"),
+        ("¥1234.5", "1234.50"),
+        ("1,234.50", "1234.50"),
+        ("1234.5元", "1234.50"),
+        ("１２３４.５", "1234.50"),
+        ("0.1", "0.10"),
+        (" 12 ", "12.00"),
+        ("RMB 99", "99.00"),
+    ],
+)
+def test_money_is_exact(raw: str, expected: str) -> None:
+    assert parse_money(raw) == Decimal(expected)
+    assert str(parse_money(raw)) == expected
+
+
+@pytest.mark.parametrize("raw", ["abc", "1,23", "12.345", "1.2.3", "¥", "--5", "1e5"])
+def test_money_garbage_is_refused(raw: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_money(raw)
+
+
+def test_money_refuses_floats_and_negatives_unless_allowed() -> None:
+    with pytest.raises(InvalidInput):
+        parse_money(1234.5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        parse_money("-5")
+    assert parse_money("-5", allow_negative=True) == Decimal("-5.00")
+    with pytest.raises(InvalidInput) as err:
+        parse_money("")
+    assert err.value.code == "missing_required"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "13812345678",
+        "138 1234 5678",
+        "+86 138-1234-5678",
+        "１３８１２３４５６７８",
+        "0086 13812345678",
+    ],
+)
+def test_phones_to_e164(raw: str) -> None:
+    assert normalise_phone(raw) == "+8613812345678"
+
+
+def test_phone_region_is_configurable() -> None:
+    assert normalise_phone("(415) 555-2671", "US") == "+14155552671"
+    with pytest.raises(InvalidInput):
+        normalise_phone("12345678901")
+
+
+def test_emails_and_kinds() -> None:
+    assert normalise_email("  Zhang.San@Example.COM ") == "zhang.san@example.com"
+    assert normalise_email("ｚｈａｎｇ@ｅｘａｍｐｌｅ.com") == "zhang@example.com"
+    for bad in ("bad@@x.com", "a@b", "plain"):
+        with pytest.raises(InvalidInput):
+            normalise_email(bad)
+    assert normalise_kind("个人") == "individual"
+    assert normalise_kind("企业") == "enterprise"
+    assert normalise_kind("公司") == "enterprise"
+    assert normalise_kind("B2B") == "enterprise"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["2023-05-01", "2023/5/1", "2023.5.1", "2023年5月1日", "20230501", "45047", "２０２３-５-１"],
+)
+def test_dates(raw: str) -> None:
+    assert parse_date(raw) == dt.date(2023, 5, 1)
+
+
+def test_ambiguous_and_impossible_dates_are_refused() -> None:
+    for bad in ("01/05/2023", "2023-02-30", "May 1", "5月1日"):
+        with pytest.raises(InvalidInput):
+            parse_date(bad)
+
+
+def test_datetimes_are_utc() -> None:
+    moment = parse_datetime("2023-05-01 10:30+08:00")
+    assert moment == dt.datetime(2023, 5, 1, 2, 30, tzinfo=dt.UTC)
+    assert parse_datetime("2023-05-01T10:30:00Z").hour == 10
+
+
+def test_headers_map_in_both_languages_and_unknown_columns_stay() -> None:
+    headers = [
+        "客户编号", "客户名称", "客户类型", "所属行业", "省份", "城市", "地址", "手机号码",
+        "电子邮箱", "出生日期", "注册日期", "备注", "会员卡号",
+    ]  # fmt: skip
+    m = build_mapping("customers", headers)
+    assert m.field_columns() == {
+        "code": "客户编号", "name": "客户名称", "kind": "客户类型", "industry": "所属行业",
+        "province": "省份", "city": "城市", "address": "地址", "phone": "手机号码",
+        "email": "电子邮箱", "birthday": "出生日期", "registered": "注册日期", "notes": "备注",
+    }  # fmt: skip
+    assert m.custom_columns() == {"会员卡号": "会员卡号"}
+    english = build_mapping("customers", ["Customer Code", "Full Name", "Mobile", "E-mail", "DOB"])
+    assert set(english.field_columns()) == {"code", "name", "phone", "email", "birthday"}
+    for alias in ("姓名", "手机", "电话", "邮箱", "生日", "行业"):
+        assert build_mapping("customers", [alias]).columns[0].how == "recognised header"
+    orders = build_mapping(
+        "orders",
+        [
+            "订单编号",
+            "客户编号",
+            "下单日期",
+            "订单金额",
+            "数量",
+            "商品名称",
+            "商品类别",
+            "渠道",
+            "x",
+        ],
+    )
+    assert orders.field_columns()["customer_code"] == "客户编号"
+    assert orders.field_columns()["date"] == "下单日期"
+    assert orders.columns[-1].target is None and orders.missing_required() == []
+    assert build_mapping("orders", ["订单日期", "金额"]).field_columns() == {
+        "date": "订单日期",
+        "amount": "金额",
+    }
+
+
+def test_mapping_file_overrides(tmp_path: Path) -> None:
+    toml = tmp_path / "map.toml"
+    toml.write_text(
+        '[columns]\n"会员号码" = "code"\n"杂项" = "ignore"\n"等级" = "custom:level"\n', "utf-8"
+    )
+    m = build_mapping("customers", ["会员号码", "名字", "杂项", "等级"], read_mapping_file(toml))
+    assert m.field_columns()["code"] == "会员号码"
+    assert m.custom_columns() == {"名字": "名字", "level": "等级"}
+    assert [c.target for c in m.columns if c.column == "杂项"] == [None]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('"会员号码" = "nonsense"\n', "utf-8")
+    with pytest.raises(InvalidInput):
+        build_mapping("customers", ["会员号码"], read_mapping_file(bad))

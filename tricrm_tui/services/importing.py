@@ -1,0 +1,1366 @@
+"""Importing customers, orders and interactions from messy files, safely and repeatably.
+
+The rules an operator can rely on:
+
+* **Idempotent upsert by external key** (``customers.code``, ``orders.order_no``,
+  ``interactions.external_key``): an identical row changes nothing, a changed row updates the
+  record with an audit entry holding the values before and after, so importing one file
+  twice leaves the database as after once. An empty cell leaves the stored value alone (a
+  partial export must not erase what is known).
+* **Bad rows never stop good ones and are never half-written**: each row is cleaned in full
+  before anything is written; a rejected row carries its line, key, field, an error code and
+  a reason, and ``--rejects`` writes it back out in its own columns, ready to fix.
+* **Batches**: each batch is one transaction holding its rows, their audit entries and the
+  updated counts of its ``import_batches`` row. A killed import leaves whole batches only,
+  and running it again completes it (the rows already in are simply "unchanged").
+* **Undo** restores the before values from the audit entries carrying the import's id and
+  removes the rows it inserted, unless something later depends on them.
+
+Speed: per batch, one ``IN`` query finds the existing keys, inserts and updates go out as
+Core executemany, and no ORM object is built per row; the file is streamed, so memory stays
+flat whatever its size.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tricrm_tui.db.search import search_text_for
+from tricrm_tui.i18n import _
+from tricrm_tui.models import (
+    AuditEntry,
+    Customer,
+    CustomerTag,
+    FollowUp,
+    ImportBatch,
+    Interaction,
+    Order,
+    Product,
+    ProductCategory,
+)
+from tricrm_tui.models.interactions import CHANNELS
+from tricrm_tui.services.audit import jsonable
+from tricrm_tui.services.context import ServiceContext
+from tricrm_tui.services.customers import FIELD_COLUMNS, validate_fields
+from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
+from tricrm_tui.services.mapping import (
+    KEY_FIELD,
+    REJECT_COLUMNS,
+    ColumnMapping,
+    build_mapping,
+    check_kind,
+    read_mapping_file,
+)
+from tricrm_tui.services.normalize import (
+    DEFAULT_REGION,
+    clean_text,
+    fold_width,
+    parse_date,
+    parse_datetime,
+    parse_int,
+    parse_money,
+)
+from tricrm_tui.services.orders import refresh_customer_aggregates
+from tricrm_tui.services.paging import Page, clamp_limit
+from tricrm_tui.services.readers import Source, open_source
+
+MODES = ("update", "skip", "insert-only")
+DEFAULT_BATCH = 5000
+MAX_REPORTED_REJECTS = 10_000
+"""Rejects kept in the result (all of them go to the rejects file; the count is exact)."""
+CRASH_ENV = "TRICRM_TEST_CRASH_AFTER_BATCHES"
+"""Tests set this to kill the process after N committed batches, to prove resumability."""
+
+CT = Customer.__table__
+OT = Order.__table__
+IT = Interaction.__table__
+PT = Product.__table__
+KT = ProductCategory.__table__
+AT = AuditEntry.__table__
+BT = ImportBatch.__table__
+
+ENTITY = {"customers": "customer", "orders": "order", "interactions": "interaction"}
+TABLE = {"customers": CT, "orders": OT, "interactions": IT}
+KEY_COLUMN = {"customers": "code", "orders": "order_no", "interactions": "external_key"}
+
+CHANNEL_SYNONYMS = {
+    "电话": "phone", "手机": "phone", "tel": "phone", "call": "phone",
+    "邮件": "email", "电子邮件": "email", "e-mail": "email", "mail": "email",
+    "微信": "wechat", "weixin": "wechat", "短信": "sms", "text": "sms",
+    "在线": "chat", "聊天": "chat", "在线客服": "chat", "拜访": "visit", "上门": "visit",
+    "面谈": "visit", "社交媒体": "social", "微博": "social", "其他": "other",
+}  # fmt: skip
+DIRECTION_SYNONYMS = {
+    "in": "inbound", "inbound": "inbound", "呼入": "inbound", "来电": "inbound",
+    "out": "outbound", "outbound": "outbound", "呼出": "outbound", "去电": "outbound",
+}  # fmt: skip
+_KEY_OK = re.compile(r"^\S{1,64}$")
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    key: str | None
+    field: str | None
+    code: str
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    import_id: int | None
+    kind: str
+    file: str
+    encoding: str | None
+    mode: str
+    dry_run: bool
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    rejected_count: int = 0
+    rejected: list[Reject] = field(default_factory=list)
+    batches: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The one JSON object ``tricrm import --format json`` prints."""
+        return {
+            "import_id": self.import_id,
+            "file": self.file,
+            "encoding": self.encoding,
+            "kind": self.kind,
+            "mode": self.mode,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "duplicates": self.duplicates,
+            "rejected_count": self.rejected_count,
+            "rejected": [r.__dict__ for r in self.rejected],
+            **self.extra,
+        }
+
+
+Progress = Callable[[int, int | None], None]
+"""Called after each batch with (lines read so far, total lines or None)."""
+
+after_import_hooks: list[Callable[[ServiceContext, ImportResult], dict[str, Any]]] = []
+"""Run after every real (not dry-run) import that wrote something; each returns facts merged
+into the result (e.g. ``{"new_duplicates": 3}``), such as the duplicate finder and the
+classification refresh."""
+
+
+class _RowError(Exception):
+    def __init__(self, code: str, field_name: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.field, self.reason = code, field_name, reason
+
+
+def _reject_from(exc: InvalidInput, default_field: str | None = None) -> _RowError:
+    return _RowError(exc.code, exc.field or default_field, str(exc))
+
+
+# ----------------------------------------------------------------------------- row cleaning
+
+
+def _key(value: Any, field_name: str) -> str:
+    key = fold_width(clean_text(value))
+    if not key:
+        raise _RowError(
+            "missing_required", field_name, _("{field} is required").format(field=field_name)
+        )
+    if not _KEY_OK.match(key):
+        raise _RowError(
+            "invalid_value",
+            field_name,
+            _("{field} must be at most 64 characters with no spaces: {value}").format(
+                field=field_name, value=value
+            ),
+        )
+    return key
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    """An exported ``custom_fields`` cell (a JSON object) back to its fields."""
+    text = clean_text(value)
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise _RowError("invalid_value", "custom_fields", _("not a JSON object")) from exc
+    if not isinstance(data, dict):
+        raise _RowError("invalid_value", "custom_fields", _("not a JSON object"))
+    return data
+
+
+def _present(raw: dict[str, Any]) -> dict[str, Any]:
+    """Fields with a value in this row (blank cells leave stored values alone)."""
+    return {k: v for k, v in raw.items() if v is not None and (not isinstance(v, str) or v.strip())}
+
+
+def _clean_customer(raw: dict[str, Any], custom: dict[str, Any], region: str) -> dict[str, Any]:
+    data = _present(raw)
+    try:
+        values = validate_fields(data, region=region)
+    except InvalidInput as exc:
+        raise _reject_from(exc) from exc
+    cf = {k: clean_text(v) for k, v in custom.items() if clean_text(v)}
+    if cf:
+        values["custom_fields"] = cf
+    return values
+
+
+def _clean_order(raw: dict[str, Any], region: str) -> dict[str, Any]:
+    data = _present(raw)
+    values: dict[str, Any] = {"customer_code": _key(data.get("customer_code"), "customer_code")}
+    try:
+        if "date" not in data:
+            raise InvalidInput(_("date is required"), field="date", code="missing_required")
+        values["order_date"] = parse_date(data["date"], field="date")
+        if "amount" not in data:
+            raise InvalidInput(_("amount is required"), field="amount", code="missing_required")
+        values["amount"] = parse_money(data["amount"], field="amount")
+        if "quantity" in data:
+            values["quantity"] = parse_int(data["quantity"], "quantity", minimum=1, maximum=10**6)
+        for name in ("product", "category", "channel", "status"):
+            if name in data:
+                values[name] = clean_text(data[name])
+        if "currency" in data:
+            cur = fold_width(clean_text(data["currency"])).upper()
+            cur = {"RMB": "CNY", "人民币": "CNY", "元": "CNY"}.get(cur, cur)
+            if not re.fullmatch(r"[A-Z]{3}", cur):
+                raise InvalidInput(
+                    _("not a currency code: {value}").format(value=data["currency"]),
+                    field="currency",
+                )
+            values["currency"] = cur
+    except InvalidInput as exc:
+        raise _reject_from(exc) from exc
+    return values
+
+
+def _clean_interaction(raw: dict[str, Any], region: str) -> dict[str, Any]:
+    data = _present(raw)
+    values: dict[str, Any] = {"customer_code": _key(data.get("customer_code"), "customer_code")}
+    try:
+        channel = clean_text(data.get("channel")).lower()
+        channel = CHANNEL_SYNONYMS.get(channel, channel)
+        if not channel:
+            raise InvalidInput(_("channel is required"), field="channel", code="missing_required")
+        if channel not in CHANNELS:
+            raise InvalidInput(
+                _("unknown channel: {value}").format(value=data.get("channel")), field="channel"
+            )
+        values["channel"] = channel
+        if "occurred_at" not in data:
+            raise InvalidInput(_("time is required"), field="occurred_at", code="missing_required")
+        values["occurred_at"] = parse_datetime(data["occurred_at"], field="occurred_at")
+        if "direction" in data:
+            d = clean_text(data["direction"]).lower()
+            if d not in DIRECTION_SYNONYMS:
+                raise InvalidInput(
+                    _("unknown direction: {value}").format(value=data["direction"]),
+                    field="direction",
+                )
+            values["direction"] = DIRECTION_SYNONYMS[d]
+        if "satisfaction" in data:
+            values["satisfaction"] = parse_int(
+                data["satisfaction"], "satisfaction", minimum=1, maximum=5
+            )
+        for name in ("operator", "subject", "notes", "outcome"):
+            if name in data:
+                values[name] = clean_text(data[name])
+    except InvalidInput as exc:
+        raise _reject_from(exc) from exc
+    return values
+
+
+def _max_lengths(table: sa.Table) -> dict[str, int]:
+    return {
+        c.name: c.type.length
+        for c in table.columns
+        if getattr(c.type, "length", None) and c.name != "search_text"
+    }
+
+
+MAX_LEN = {kind: _max_lengths(t) for kind, t in TABLE.items()}
+PUBLIC_NAME = {v: k for k, v in FIELD_COLUMNS.items()}
+
+
+def _check_lengths(kind: str, values: dict[str, Any]) -> None:
+    limits = MAX_LEN[kind]
+    for col, v in values.items():
+        limit = limits.get(col)
+        if limit and isinstance(v, str) and len(v) > limit:
+            raise _RowError(
+                "invalid_value",
+                PUBLIC_NAME.get(col, col),
+                _("{field} is longer than {n} characters").format(
+                    field=PUBLIC_NAME.get(col, col), n=limit
+                ),
+            )
+
+
+# ----------------------------------------------------------------------------- the pipeline
+
+
+@dataclass
+class _Item:
+    line: int
+    raw: dict[str, Any]
+    key: str
+    values: dict[str, Any]
+    repeat: bool = False  # the key came earlier in the file, in a batch already written
+
+
+@dataclass
+class _Plan:
+    """What one batch will write; built fully before the first statement runs."""
+
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    insert_keys: list[str] = field(default_factory=list)
+    updates: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    rejects: list[tuple[_Item, _RowError]] = field(default_factory=list)
+    touched_customers: set[int] = field(default_factory=set)
+    new_totals: dict[int, list[Any]] = field(default_factory=dict)
+    new_names: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add_order(self, row: dict[str, Any]) -> None:
+        """Fold a new order into its customer's increments (cancelled orders do not count,
+        as in :func:`refresh_customer_aggregates`)."""
+        if row["status"] == "cancelled":
+            return
+        day = row["order_date"]
+        t = self.new_totals.setdefault(row["customer_id"], [0, Decimal(0), day, day])
+        t[0] += 1
+        t[1] += row["amount"]
+        t[2] = min(t[2], day)
+        t[3] = max(t[3], day)
+
+
+class _Importer:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        kind: str,
+        mapping: ColumnMapping,
+        *,
+        mode: str,
+        region: str,
+        import_id: int | None,
+    ) -> None:
+        self.ctx, self.kind, self.mode, self.region = ctx, kind, mode, region
+        self.import_id = import_id
+        self.table = TABLE[kind]
+        self.key_col = KEY_COLUMN[kind]
+        self.fields = mapping.field_columns()
+        # Timestamps are never compared, and reading them back costs a conversion per row.
+        self.compare_columns = [
+            c for c in self.table.c if c.name not in ("created_at", "updated_at")
+        ]
+        self.custom = mapping.custom_columns()
+        # Committed lookups only: a rolled-back batch must not leave ids behind here.
+        self.products: dict[str, int] = {}
+        self.categories: dict[str, int] = {}
+        # Keys met so far (as hashes, 8 bytes of information each): a repeated key is checked
+        # against what its first line wrote. A dry run writes nothing, so there the hash of
+        # the first line's values is kept instead.
+        self.seen: set[int] = set()
+        self.digests: dict[int, int] = {}
+
+    # -- cleaning
+
+    def clean(self, line: int, raw: dict[str, Any]) -> _Item:
+        key_field = KEY_FIELD[self.kind]
+        if "__invalid__" in raw:
+            raise _RowError("invalid_value", None, _("not a JSON object"))
+        by_field = {f: raw.get(col) for f, col in self.fields.items()}
+        key = _key(by_field.get(key_field), key_field)
+        if self.kind == "customers":
+            custom = {name: raw.get(col) for name, col in self.custom.items() if name != "*"}
+            if "*" in self.custom:
+                custom = {**_json_object(raw.get(self.custom["*"])), **custom}
+            values = _clean_customer(
+                {f: v for f, v in by_field.items() if f != "code"}, custom, self.region
+            )
+        elif self.kind == "orders":
+            values = _clean_order(by_field, self.region)
+        else:
+            values = _clean_interaction(by_field, self.region)
+        _check_lengths(self.kind, values)
+        return _Item(line, raw, key, values)
+
+    # -- lookups
+
+    def _customer_ids(self, s: Session, codes: Iterable[str]) -> dict[str, int]:
+        """Code → id; a customer merged into another resolves to the one it was merged into."""
+        codes = list(set(codes))
+        if not codes:
+            return {}
+        q = sa.select(CT.c.code, sa.func.coalesce(CT.c.merged_into_id, CT.c.id)).where(
+            CT.c.code.in_(codes), CT.c.deleted_at.is_(None)
+        )
+        return dict(s.execute(q).all())
+
+    def _name_ids(self, s: Session, plan: _Plan, table: sa.Table, names: set[str]) -> None:
+        cache = self.products if table is PT else self.categories
+        wanted = {n for n in names if n and n not in cache}
+        if not wanted:
+            return
+        kind = "product" if table is PT else "category"
+        found = dict(
+            s.execute(sa.select(table.c.name, table.c.id).where(table.c.name.in_(wanted))).all()
+        )
+        for name in sorted(wanted - set(found)):
+            values: dict[str, Any] = {"name": name[:200]}
+            if table is PT:
+                values["sku"] = name[:64]
+                taken = s.execute(sa.select(PT.c.id).where(PT.c.sku == values["sku"])).first()
+                if taken:
+                    values["sku"] = hashlib.sha1(name.encode()).hexdigest()[:16]
+            found[name] = s.execute(sa.insert(table).values(**values)).inserted_primary_key[0]
+            self._audit(s, [(kind, name, "create", None, values)])
+        for name, pid in found.items():
+            plan.new_names[(kind, name)] = pid
+
+    def _name_id(self, plan: _Plan, kind: str, name: str | None) -> int | None:
+        if not name:
+            return None
+        cache = self.products if kind == "product" else self.categories
+        return cache.get(name) or plan.new_names.get((kind, name))
+
+    # -- planning
+
+    def plan(self, s: Session, items: list[_Item]) -> _Plan:
+        # Work on copies: a batch the database refuses is retried row by row from the originals.
+        items = [_Item(it.line, it.raw, it.key, dict(it.values), it.repeat) for it in items]
+        plan = _Plan()
+        key_col = self.table.c[self.key_col]
+        existing = {
+            r._mapping[self.key_col]: r._mapping
+            for r in s.execute(
+                sa.select(*self.compare_columns).where(key_col.in_([it.key for it in items]))
+            )
+        }
+        if self.kind != "customers":
+            ids = self._customer_ids(s, [it.values["customer_code"] for it in items])
+            kept = []
+            for it in items:
+                cid = ids.get(it.values.pop("customer_code"))
+                if cid is None:
+                    plan.rejects.append(
+                        (
+                            it,
+                            _RowError(
+                                "unknown_customer",
+                                "customer_code",
+                                _("no customer with code {code}").format(
+                                    code=by_field_value(it, self.fields, "customer_code")
+                                ),
+                            ),
+                        )
+                    )
+                    continue
+                it.values["customer_id"] = cid
+                kept.append(it)
+            items = kept
+        if self.kind == "orders":
+            self._name_ids(s, plan, KT, {it.values.get("category") or "" for it in items})
+            self._resolve_products(s, plan, items)
+        tags: dict[int, list[str]] = {}
+        if self.kind == "customers":
+            ids = [existing[it.key]["id"] for it in items if it.key in existing]
+            if ids and self.mode == "update":
+                for cid, tag in s.execute(
+                    sa.select(CustomerTag.__table__.c.customer_id, CustomerTag.__table__.c.tag)
+                    .where(CustomerTag.__table__.c.customer_id.in_(ids))
+                    .order_by(CustomerTag.__table__.c.tag)
+                ):
+                    tags.setdefault(cid, []).append(tag)
+        now = self.ctx.now()
+        for it in items:
+            row = existing.get(it.key)
+            if row is None:
+                try:
+                    plan.inserts.append(self._insert_values(it, now))
+                except _RowError as err:
+                    plan.rejects.append((it, err))
+                    continue
+                plan.insert_keys.append(it.key)
+                if self.kind == "orders":
+                    plan.add_order(plan.inserts[-1])
+            elif it.repeat:
+                # Written from an earlier line of this file: the same values count once,
+                # other values are a conflict the operator must settle.
+                if self._diff(row, it.values, tags.get(row["id"], []))[1]:
+                    plan.rejects.append((it, _duplicate_key(self.kind, it.key)))
+                else:
+                    plan.duplicates += 1
+            elif self.mode == "skip":
+                plan.skipped += 1
+            elif self.mode == "insert-only":
+                plan.rejects.append(
+                    (
+                        it,
+                        _RowError(
+                            "already_exists",
+                            KEY_FIELD[self.kind],
+                            _("{key} already exists (insert-only mode)").format(key=it.key),
+                        ),
+                    )
+                )
+            else:
+                before, after = self._diff(row, it.values, tags.get(row["id"], []))
+                if not after:
+                    plan.unchanged += 1
+                    continue
+                after["updated_at"] = now
+                if self.kind == "customers":
+                    after["version"] = row["version"] + 1
+                plan.updates.append((row["id"], it.key, before, after))
+                if self.kind != "customers":
+                    plan.touched_customers.update({row["customer_id"], it.values["customer_id"]})
+        return plan
+
+    def _resolve_products(self, s: Session, plan: _Plan, items: list[_Item]) -> None:
+        names = {it.values.get("product") or "" for it in items}
+        self._name_ids(s, plan, PT, names)
+        # A product created here belongs to the category of its first order.
+        first_category: dict[int, int | None] = {}
+        for it in items:
+            product, category = it.values.get("product"), it.values.get("category")
+            if product and category and ("product", product) in plan.new_names:
+                pid = plan.new_names[("product", product)]
+                first_category.setdefault(pid, self._name_id(plan, "category", category))
+        for pid, cid in first_category.items():
+            s.execute(
+                sa.update(PT)
+                .where(PT.c.id == pid, PT.c.category_id.is_(None))
+                .values(category_id=cid)
+            )
+        for it in items:
+            v = it.values
+            product, category = v.pop("product", None), v.pop("category", None)
+            if product is not None:
+                v["product_id"] = self._name_id(plan, "product", product)
+            if category is not None:
+                v["category_id"] = self._name_id(plan, "category", category)
+
+    def _insert_values(self, it: _Item, now: dt.datetime) -> dict[str, Any]:
+        v = dict(it.values)
+        if self.kind == "customers":
+            if not v.get("name"):
+                raise _RowError("missing_required", "name", _("name is required"))
+            row = {c: None for c in FIELD_COLUMNS.values()}
+            row.update(kind="individual", custom_fields={})
+            row.update(v)
+            row.update(
+                code=it.key,
+                created_at=now,
+                updated_at=now,
+                version=1,
+                search_text=search_text_for(
+                    it.key, row["name"], row["phone"], row["email"], (), row["notes"]
+                ),
+            )
+            return row
+        if self.kind == "orders":
+            row = {
+                "quantity": 1,
+                "currency": "CNY",
+                "channel": None,
+                "status": "completed",
+                "product_id": None,
+                "category_id": None,
+            }
+            row.update(v)
+            row.update(order_no=it.key, created_at=now, updated_at=now)
+            return row
+        row = {
+            "direction": "outbound",
+            "operator": None,
+            "subject": "",
+            "notes": None,
+            "outcome": None,
+            "satisfaction": None,
+        }
+        row.update(v)
+        row.update(external_key=it.key, created_at=now)
+        return row
+
+    def _diff(
+        self, row: Any, values: dict[str, Any], tags: list[str]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        for col, new in values.items():
+            old = row[col]
+            if col == "custom_fields":
+                merged = {**(old or {}), **new}
+                if merged != (old or {}):
+                    before[col], after[col] = old or {}, merged
+            elif not _same(old, new):
+                before[col], after[col] = old, new
+        if self.kind == "customers" and set(after) & {"name", "phone", "email", "notes"}:
+            merged_row = {**dict(row), **after}
+            text = search_text_for(
+                row["code"],
+                merged_row["name"],
+                merged_row["phone"],
+                merged_row["email"],
+                tags,
+                merged_row["notes"],
+            )
+            if text != row["search_text"]:
+                before["search_text"], after["search_text"] = row["search_text"], text
+        return before, after
+
+    # -- writing
+
+    def write(self, s: Session, plan: _Plan) -> None:
+        if plan.inserts:
+            driver_executemany(s, sa.insert(self.table), plan.inserts)
+            self._audit(
+                s, [(ENTITY[self.kind], f"import:{self.import_id}", "import_insert", None,
+                     {"keys": plan.insert_keys})]
+            )  # fmt: skip
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row_id, _key_value, _before, after in plan.updates:
+            cols = tuple(sorted(after))
+            by_columns.setdefault(cols, []).append({"b_id": row_id, **after})
+        for cols, rows in by_columns.items():
+            stmt = (
+                sa.update(self.table)
+                .where(self.table.c.id == sa.bindparam("b_id"))
+                .values({c: sa.bindparam(c) for c in cols})
+            )
+            s.execute(stmt, rows)
+        self._audit(
+            s,
+            [
+                (ENTITY[self.kind], key, "import_update", before, after)
+                for _id, key, before, after in plan.updates
+            ],
+        )
+        if self.kind == "orders":
+            _add_order_totals(s, plan.new_totals, skip=plan.touched_customers)
+            if plan.touched_customers:
+                refresh_customer_aggregates(s, plan.touched_customers)
+
+    def _audit(self, s: Session, entries: list[tuple[str, str, str, Any, Any]]) -> None:
+        """Audit rows in one executemany (the import's volume rules out one ORM object each)."""
+        if not entries:
+            return
+        now = self.ctx.now()
+        actor = self.ctx.actor
+        driver_executemany(
+            s,
+            sa.insert(AT),
+            [
+                {
+                    "at": now,
+                    "actor": actor.username,
+                    "role": actor.role,
+                    "entity": entity,
+                    "entity_id": str(key)[:64],
+                    "action": action,
+                    "before": jsonable(before),
+                    "after": jsonable(
+                        {k: v for k, v in after.items() if k != "search_text"}
+                        if isinstance(after, dict)
+                        else after
+                    ),
+                    "import_id": self.import_id,
+                }
+                for entity, key, action, before, after in entries
+            ],
+        )
+
+    def commit_lookups(self, plan: _Plan) -> None:
+        for (kind, name), pid in plan.new_names.items():
+            (self.products if kind == "product" else self.categories)[name] = pid
+
+
+def _add_order_totals(s: Session, totals: dict[int, list[Any]], *, skip: set[int]) -> None:
+    """New orders added onto the customers' aggregates in one executemany: the same result as
+    :func:`refresh_customer_aggregates` for pure inserts, without re-reading every order of
+    every touched customer in each batch. Customers with changed orders get the full refresh."""
+    rows = [
+        {"b_id": cid, "n": n, "total": total, "first": first, "last": last}
+        for cid, (n, total, first, last) in totals.items()
+        if cid not in skip
+    ]
+    if not rows:
+        return
+    C = CT.c
+    first, last = sa.bindparam("first", type_=sa.Date), sa.bindparam("last", type_=sa.Date)
+    driver_executemany(
+        s,
+        sa.update(CT)
+        .where(C.id == sa.bindparam("b_id"))
+        .values(
+            order_count=C.order_count + sa.bindparam("n"),
+            total_spent=C.total_spent + sa.bindparam("total", type_=C.total_spent.type),
+            first_order_on=sa.case(
+                (sa.or_(C.first_order_on.is_(None), C.first_order_on > first), first),
+                else_=C.first_order_on,
+            ),
+            last_order_on=sa.case(
+                (sa.or_(C.last_order_on.is_(None), C.last_order_on < last), last),
+                else_=C.last_order_on,
+            ),
+        ),
+        rows,
+    )
+
+
+def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """Run a Core statement for many rows through the driver's own ``executemany``.
+
+    SQLAlchemy's executemany processes every parameter of every row in Python, which costs
+    more than the insert itself at a million rows. Here the statement is compiled once,
+    each column's bind processor (the same ones SQLAlchemy would apply: Decimal, dates, JSON,
+    the personal-field cipher) is looked up once, and values that repeat (dates, the batch's
+    timestamp) are processed once."""
+    if not rows:
+        return
+    conn = s.connection()
+    dialect = conn.dialect
+    compiled = stmt.compile(dialect=dialect, column_keys=list(rows[0]))
+    names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+    procs: dict[str, Any] = {}
+    for name in set(names):
+        proc = compiled.binds[name].type._cached_bind_processor(dialect)
+        if proc is not None:
+            procs[name] = proc
+    # Columns the rows leave out take their column default, worked out once per call.
+    table = getattr(stmt, "table", None)
+    defaults: dict[str, Any] = {}
+    for name in set(names) - set(rows[0]):
+        default = table.c[name].default if table is not None and name in table.c else None
+        if default is None:
+            defaults[name] = None
+        elif default.is_scalar:
+            defaults[name] = default.arg
+        elif default.is_callable:
+            defaults[name] = default.arg(None)
+        else:
+            raise ValueError(f"no client-side default for {name}")
+    if defaults:
+        rows = [{**defaults, **row} for row in rows]
+    columns: dict[str, list[Any]] = {}
+    for name in dict.fromkeys(names):
+        values = [row[name] for row in rows]
+        proc = procs.get(name)
+        if proc is not None:
+            memo: dict[Any, Any] = {}
+            out = []
+            for v in values:
+                if v is None:
+                    out.append(None)
+                elif isinstance(v, dt.date):  # dates and timestamps repeat: process once
+                    if v not in memo:
+                        memo[v] = proc(v)
+                    out.append(memo[v])
+                else:
+                    out.append(proc(v))
+            values = out
+        columns[name] = values
+    if compiled.positional:
+        params: list[Any] = list(zip(*(columns[n] for n in names), strict=True))
+    else:
+        keys = list(columns)
+        params = [
+            dict(zip(keys, vals, strict=True)) for vals in zip(*columns.values(), strict=True)
+        ]
+    conn.exec_driver_sql(compiled.string, params)
+
+
+def by_field_value(it: _Item, fields: dict[str, str], name: str) -> Any:
+    col = fields.get(name)
+    return it.raw.get(col) if col else None
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, dt.datetime) and isinstance(new, dt.datetime):
+        return _utc(old) == _utc(new)
+    if isinstance(new, Decimal) and old is not None:
+        return Decimal(str(old)) == new
+    return old == new
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _content_hash(values: dict[str, Any]) -> int:
+    try:
+        return hash(tuple(sorted(values.items())))
+    except TypeError:  # a dict value (custom fields)
+        return hash(tuple(sorted((k, repr(v)) for k, v in values.items())))
+
+
+class _RejectsWriter:
+    """Rejected rows in their original columns plus the error, in the source's encoding, so
+    the file can be fixed and imported again (the error columns are ignored on re-import)."""
+
+    def __init__(self, path: Path, headers: list[str], encoding: str | None) -> None:
+        enc = encoding or "utf-8-sig"
+        self.fh = path.open("w", encoding=enc, errors="replace", newline="")
+        self.headers = headers
+        self.writer = csv.writer(self.fh)
+        self.writer.writerow([*headers, *REJECT_COLUMNS])
+
+    def write(self, line: int, raw: dict[str, Any], err: _RowError) -> None:
+        values = ["" if raw.get(h) is None else _cell(raw.get(h)) for h in self.headers]
+        self.writer.writerow([*values, line, err.code, err.field or "", err.reason])
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def count_lines(path: Path) -> int | None:
+    """Lines in a text file (one fast pass over bytes), for the progress bar's total."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return None
+    n = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            n += chunk.count(b"\n")
+    return n
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the import screen and ``--show-mapping`` show before anything is written."""
+
+    format: str
+    encoding: str | None
+    headers: list[str]
+    mapping: ColumnMapping
+    rows: list[tuple[int, dict[str, Any]]]
+    missing_required: list[str]
+
+
+def preview_file(
+    path: Path | str,
+    kind: str,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    mapping: dict[str, str | None] | Path | str | None = None,
+    limit: int = 10,
+) -> Preview:
+    source = open_source(path, encoding=encoding, sheet=sheet)
+    cm = _mapping_for(kind, source, mapping)
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for line, raw in source.rows():
+        rows.append((line, raw))
+        if len(rows) >= limit:
+            break
+    return Preview(
+        source.info.format, source.encoding, source.headers, cm, rows, cm.missing_required()
+    )
+
+
+def _mapping_for(
+    kind: str, source: Source, mapping: dict[str, str | None] | ColumnMapping | Path | str | None
+) -> ColumnMapping:
+    if isinstance(mapping, ColumnMapping):
+        return mapping
+    overrides = read_mapping_file(mapping) if isinstance(mapping, Path | str) else mapping
+    return build_mapping(kind, source.headers, overrides)
+
+
+def _batches(rows: Iterator[tuple[int, dict[str, Any]]], size: int) -> Iterator[list]:
+    batch: list[tuple[int, dict[str, Any]]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def import_file(
+    ctx: ServiceContext,
+    kind: str,
+    path: Path | str,
+    *,
+    mode: str = "update",
+    dry_run: bool = False,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    mapping: dict[str, str | None] | ColumnMapping | Path | str | None = None,
+    region: str = DEFAULT_REGION,
+    batch_size: int = DEFAULT_BATCH,
+    rejects_path: Path | str | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import ``path`` as ``kind`` (customers, orders or interactions); see the module doc."""
+    check_kind(kind)
+    if mode not in MODES:
+        raise InvalidInput(
+            _("unknown mode: {mode} (update, skip or insert-only)").format(mode=mode),
+            field="mode",
+        )
+    path = Path(path)
+    source = open_source(path, encoding=encoding, sheet=sheet)
+    cm = _mapping_for(kind, source, mapping)
+    missing = cm.missing_required()
+    if missing:
+        raise InvalidInput(
+            _("no column for required field(s): {fields}; name them with --map").format(
+                fields=", ".join(missing)
+            ),
+            field=missing[0],
+            code="missing_required",
+        )
+    total_lines = count_lines(path)
+    import_id: int | None = None
+    if not dry_run:
+        with ctx.transaction() as s:
+            import_id = s.execute(
+                sa.insert(BT).values(
+                    kind=kind,
+                    file=str(path.resolve())[:500],
+                    file_hash=file_sha256(path),
+                    encoding=source.encoding or source.info.format,
+                    actor=ctx.actor.username,
+                    started_at=ctx.now(),
+                    status="running",
+                )
+            ).inserted_primary_key[0]
+    result = ImportResult(
+        import_id, kind, str(path), source.encoding or source.info.format, mode, dry_run
+    )
+    importer = _Importer(ctx, kind, cm, mode=mode, region=region, import_id=import_id)
+    rejects = (
+        _RejectsWriter(Path(rejects_path), source.headers, source.encoding)
+        if rejects_path
+        else None
+    )
+    crash_after = int(os.environ.get(CRASH_ENV, "0") or 0)
+
+    pending: list[tuple[int, dict[str, Any], str | None, _RowError]] = []
+
+    def reject(line: int, raw: dict[str, Any], key: str | None, err: _RowError) -> None:
+        result.rejected_count += 1
+        pending.append((line, raw, key, err))
+
+    def flush_rejects() -> None:
+        # In line order, whichever stage (cleaning or writing) found the fault.
+        for line, raw, key, err in sorted(pending, key=lambda p: p[0]):
+            if len(result.rejected) < MAX_REPORTED_REJECTS:
+                result.rejected.append(Reject(line, key, err.field, err.code, err.reason))
+            if rejects:
+                rejects.write(line, raw, err)
+        pending.clear()
+
+    try:
+        last_line = 0
+        for batch in _batches(source.rows(), max(1, batch_size)):
+            items: dict[str, _Item] = {}
+            for line, raw in batch:
+                result.rows += 1
+                last_line = line
+                try:
+                    item = importer.clean(line, raw)
+                except _RowError as err:
+                    key_col = cm.field_columns().get(KEY_FIELD[kind])
+                    key = clean_text(raw.get(key_col)) if key_col else None
+                    reject(line, raw, key or None, err)
+                    continue
+                h = hash(item.key)
+                earlier = items.get(item.key)
+                if earlier is not None or (dry_run and h in importer.digests):
+                    first = _content_hash(earlier.values) if earlier else importer.digests[h]
+                    if first == _content_hash(item.values):
+                        result.duplicates += 1
+                    else:
+                        reject(line, raw, item.key, _duplicate_key(kind, item.key))
+                    continue
+                if dry_run:
+                    importer.digests[h] = _content_hash(item.values)
+                elif h in importer.seen:
+                    item.repeat = True
+                importer.seen.add(h)
+                items[item.key] = item
+            _run_batch(ctx, importer, list(items.values()), result, reject, dry_run)
+            flush_rejects()
+            result.batches += 1
+            if progress:
+                progress(last_line, total_lines)
+            if crash_after and result.batches >= crash_after:
+                os._exit(17)
+    finally:
+        if rejects:
+            rejects.close()
+    if import_id is not None:
+        with ctx.transaction() as s:
+            s.execute(
+                sa.update(BT)
+                .where(BT.c.id == import_id)
+                .values(status="done", finished_at=ctx.now(), **_counts(result))
+            )
+        if result.inserted or result.updated:
+            for hook in after_import_hooks:
+                result.extra.update(hook(ctx, result) or {})
+    return result
+
+
+def _duplicate_key(kind: str, key: str) -> _RowError:
+    return _RowError(
+        "duplicate_key",
+        KEY_FIELD[kind],
+        _("{key} appears earlier in the file with other values").format(key=key),
+    )
+
+
+def _counts(result: ImportResult) -> dict[str, int]:
+    return {
+        "rows": result.rows,
+        "inserted": result.inserted,
+        "updated": result.updated,
+        "unchanged": result.unchanged + result.skipped + result.duplicates,
+        "rejected": result.rejected_count,
+    }
+
+
+def _run_batch(
+    ctx: ServiceContext,
+    importer: _Importer,
+    items: list[_Item],
+    result: ImportResult,
+    reject: Callable[[int, dict[str, Any], str | None, _RowError], None],
+    dry_run: bool,
+) -> None:
+    """One transaction: plan, write, count. Should the database refuse the batch (a
+    constraint no row check foresaw), each row is retried alone so only the bad one fails."""
+    try:
+        plan = _write_batch(ctx, importer, items, result, dry_run)
+    except sa.exc.SQLAlchemyError:
+        if len(items) == 1:
+            reject(
+                items[0].line,
+                items[0].raw,
+                items[0].key,
+                _RowError("database_error", None, _("the database refused this row")),
+            )
+            return
+        for it in items:
+            _run_batch(ctx, importer, [it], result, reject, dry_run)
+        return
+    for it, err in plan.rejects:
+        reject(it.line, it.raw, it.key, err)
+
+
+def _write_batch(
+    ctx: ServiceContext,
+    importer: _Importer,
+    items: list[_Item],
+    result: ImportResult,
+    dry_run: bool,
+) -> _Plan:
+    manager = ctx.session() if dry_run else ctx.transaction()
+    with manager as s:
+        plan = importer.plan(s, items) if items else _Plan()
+        importer.write(s, plan)
+        inserted, updated = len(plan.inserts), len(plan.updates)
+        if importer.import_id is not None:
+            counts = _counts(result)
+            counts["inserted"] += inserted
+            counts["updated"] += updated
+            counts["unchanged"] += plan.unchanged + plan.skipped + plan.duplicates
+            counts["rejected"] += len(plan.rejects)
+            s.execute(sa.update(BT).where(BT.c.id == importer.import_id).values(**counts))
+        if dry_run:
+            s.rollback()
+    if not dry_run:
+        importer.commit_lookups(plan)
+    result.inserted += inserted
+    result.updated += updated
+    result.unchanged += plan.unchanged
+    result.skipped += plan.skipped
+    result.duplicates += plan.duplicates
+    return plan
+
+
+# ----------------------------------------------------------------------------- history, undo
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    id: int
+    kind: str
+    file: str
+    file_hash: str
+    encoding: str | None
+    actor: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    status: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    undone_at: dt.datetime | None
+
+
+def list_imports(ctx: ServiceContext, *, limit: int = 50, offset: int = 0) -> Page[ImportRecord]:
+    with ctx.session() as s:
+        total = s.execute(sa.select(sa.func.count()).select_from(BT)).scalar_one()
+        rows = s.execute(
+            sa.select(BT).order_by(BT.c.id.desc()).limit(clamp_limit(limit)).offset(offset)
+        ).mappings()
+        items = [ImportRecord(**{k: r[k] for k in ImportRecord.__dataclass_fields__}) for r in rows]
+    return Page(items=items, total=total, limit=clamp_limit(limit), offset=offset)
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    import_id: int
+    removed: int
+    restored: int
+
+
+_CHUNK = 1000
+
+
+def _chunks(values: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _from_json(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
+    """Audit JSON back to column values (ISO text → dates, strings → Decimal)."""
+    out: dict[str, Any] = {}
+    for col, v in values.items():
+        if col not in table.c:
+            continue
+        t = table.c[col].type
+        if v is not None and isinstance(v, str):
+            if isinstance(t, sa.DateTime) or "DateTime" in type(t).__name__:
+                v = dt.datetime.fromisoformat(v)
+            elif isinstance(t, sa.Date) or "Date" in type(t).__name__:
+                v = dt.date.fromisoformat(v)
+            elif isinstance(t, sa.Numeric):
+                v = Decimal(v)
+        out[col] = v
+    return out
+
+
+def undo_import(ctx: ServiceContext, import_id: int) -> UndoResult:
+    """Revert an import: remove what it inserted, put back what it changed.
+
+    Refused (with the records named) when later work depends on it: another change to a
+    record it touched, or orders, interactions or follow-ups hanging on a customer it added.
+    """
+    try:
+        return _undo(ctx, import_id)
+    except sa.exc.IntegrityError as exc:
+        raise Conflict(
+            _("import {id} cannot be undone: other records still refer to rows it added").format(
+                id=import_id
+            )
+        ) from exc
+
+
+def _undo(ctx: ServiceContext, import_id: int) -> UndoResult:
+    with ctx.transaction() as s:
+        batch = s.execute(sa.select(BT).where(BT.c.id == import_id)).mappings().first()
+        if batch is None:
+            raise NotFound(_("no import {id}").format(id=import_id))
+        if batch["status"] == "undone":
+            raise Conflict(_("import {id} was already undone").format(id=import_id))
+        kind = batch["kind"]
+        table = TABLE[kind]
+        key_col = table.c[KEY_COLUMN[kind]]
+        entity = ENTITY[kind]
+        entries = s.execute(
+            sa.select(AT.c.id, AT.c.entity, AT.c.entity_id, AT.c.action, AT.c.before, AT.c.after)
+            .where(AT.c.import_id == import_id)
+            .order_by(AT.c.id)
+        ).all()
+        inserted: list[str] = []
+        updates: list[Any] = []
+        for e in entries:
+            if e.entity != entity:
+                continue
+            if e.action == "import_insert":
+                inserted += list((e.after or {}).get("keys", []))
+            elif e.action == "import_update":
+                updates.append(e)
+        first_entry = entries[0].id if entries else None
+        blockers = _later_changes(
+            s, entity, inserted + [u.entity_id for u in updates], import_id, first_entry
+        )
+        if kind == "customers" and inserted:
+            blockers += _dependants(s, inserted)
+        if blockers:
+            raise Conflict(
+                _("import {id} cannot be undone: later changes depend on it: {what}").format(
+                    id=import_id, what="; ".join(blockers[:10])
+                )
+            )
+        touched: set[int] = set()
+        now = ctx.now()
+        for e in reversed(updates):
+            values = _from_json(table, e.before or {})
+            if kind == "orders":
+                touched.update(
+                    v for v in (values.get("customer_id"), (e.after or {}).get("customer_id")) if v
+                )
+            if kind == "customers":
+                values["version"] = table.c.version + 1
+            if "updated_at" in table.c:
+                values["updated_at"] = now
+            s.execute(sa.update(table).where(key_col == e.entity_id).values(**values))
+            if kind == "customers":
+                _refresh_search_text(s, e.entity_id)
+            if kind == "orders":
+                touched.update(
+                    s.execute(sa.select(OT.c.customer_id).where(key_col == e.entity_id)).scalars()
+                )
+        removed = 0
+        for chunk in _chunks(inserted):
+            if kind == "orders":
+                touched.update(
+                    s.execute(sa.select(OT.c.customer_id).where(key_col.in_(chunk))).scalars()
+                )
+            removed += s.execute(sa.delete(table).where(key_col.in_(chunk))).rowcount or 0
+        if touched:
+            refresh_customer_aggregates(s, touched)
+        s.execute(sa.update(BT).where(BT.c.id == import_id).values(status="undone", undone_at=now))
+        s.execute(
+            sa.insert(AT).values(
+                at=now,
+                actor=ctx.actor.username,
+                role=ctx.actor.role,
+                entity="import",
+                entity_id=str(import_id),
+                action="undo",
+                before={"status": batch["status"]},
+                after={"removed": removed, "restored": len(updates)},
+            )
+        )
+    return UndoResult(import_id, removed, len(updates))
+
+
+def _later_changes(
+    s: Session, entity: str, keys: list[str], import_id: int, first_entry: int | None
+) -> list[str]:
+    if first_entry is None:
+        return []
+    found: list[str] = []
+    undone = sa.select(BT.c.id).where(BT.c.status == "undone")
+    for chunk in _chunks(sorted(set(keys))):
+        q = (
+            sa.select(AT.c.entity_id, AT.c.action, AT.c.import_id)
+            .where(
+                AT.c.entity == entity,
+                AT.c.entity_id.in_(chunk),
+                AT.c.id > first_entry,
+                # Changes by imports since undone no longer stand in the way.
+                sa.or_(
+                    AT.c.import_id.is_(None),
+                    sa.and_(AT.c.import_id != import_id, AT.c.import_id.not_in(undone)),
+                ),
+            )
+            .limit(10)
+        )
+        for key, action, other in s.execute(q):
+            found.append(
+                _("{entity} {key} changed later ({action}{by})").format(
+                    entity=entity,
+                    key=key,
+                    action=action,
+                    by=_(", by import {id}").format(id=other) if other else "",
+                )
+            )
+        if len(found) >= 10:
+            break
+    return found
+
+
+def _dependants(s: Session, codes: list[str]) -> list[str]:
+    """Records that point at customers the import added (they would be orphaned)."""
+    found: list[str] = []
+    FT = FollowUp.__table__
+    for chunk in _chunks(codes):
+        for label, table in ((_("orders"), OT), (_("interactions"), IT), (_("follow-ups"), FT)):
+            q = (
+                sa.select(CT.c.code, sa.func.count())
+                .select_from(table.join(CT, CT.c.id == table.c.customer_id))
+                .where(CT.c.code.in_(chunk))
+                .group_by(CT.c.code)
+                .limit(10)
+            )
+            for code, n in s.execute(q):
+                found.append(
+                    _("customer {code} now has {n} {what}").format(code=code, n=n, what=label)
+                )
+    return found
+
+
+def _refresh_search_text(s: Session, code: str) -> None:
+    row = s.execute(sa.select(CT).where(CT.c.code == code)).mappings().first()
+    if row is None:
+        return
+    tags = s.execute(
+        sa.select(CustomerTag.__table__.c.tag)
+        .where(CustomerTag.__table__.c.customer_id == row["id"])
+        .order_by(CustomerTag.__table__.c.tag)
+    ).scalars()
+    text = search_text_for(
+        row["code"], row["name"], row["phone"], row["email"], list(tags), row["notes"]
+    )
+    s.execute(sa.update(CT).where(CT.c.id == row["id"]).values(search_text=text))
+
+
+def _register_default_hooks() -> None:
+    """Classification refresh and the new-duplicates count follow every import."""
+    from tricrm_tui.services import import_hooks
+
+    import_hooks.register()
+
+
+_register_default_hooks()

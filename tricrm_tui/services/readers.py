@@ -1,0 +1,348 @@
+"""Reading rows out of whatever file an operator was handed, one row at a time.
+
+Every reader yields ``(line_number, {header: raw value})`` and never holds the whole file,
+so a million-row export costs the memory of one row. Line numbers are the ones a person sees
+in an editor (CSV: the physical line where the record starts) or in Excel (the row number).
+
+Encodings: legacy Chinese exports are usually GBK, Taiwanese ones Big5, Excel's "Unicode
+text" is UTF-16. Detection order, and why: a BOM is proof; strict UTF-8 over the whole file
+almost never passes by accident; strict GB18030 (a superset of GBK) and Big5 next, because
+charset-normalizer misreads short GBK text as cp949 or Big5 (jawah/charset_normalizer #365,
+#587) — when both decode, the reading made of common characters wins; only then
+charset-normalizer on the file (for the other encodings); ``--encoding`` overrides it all.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tricrm_tui.i18n import _
+from tricrm_tui.services.errors import InvalidInput
+
+Row = dict[str, Any]
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_CHUNK = 1 << 20
+SNIFF_BYTES = 64 * 1024
+# Names charset-normalizer reports, mapped to the codec we decode with: GB2312/GBK text is
+# always valid GB18030, and Big5-HKSCS is a superset of Big5.
+_DETECTED = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs"}
+
+
+def file_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    return "csv"
+
+
+def _decodes_strictly(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _common_share(text: str, encoding: str, lead_from: int, lead_to: int) -> float:
+    """Share of the Han characters that are among the encoding's most common ones (GB2312
+    level 1 sits at lead bytes B0–D7, Big5's frequent characters at A4–C6). Real text is
+    made mostly of common characters; bytes read in the wrong one of the two encodings
+    scatter over rare ones."""
+    han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
+    if not han:
+        return 0.0
+    common = 0
+    for ch in han:
+        try:
+            lead = ch.encode(encoding)[0]
+        except UnicodeEncodeError:
+            continue
+        common += lead_from <= lead <= lead_to
+    return common / len(han)
+
+
+def _gb_or_big5(path: Path) -> str:
+    """Bytes valid in both GB18030 and Big5 (double-byte ranges overlap): read a sample in
+    each and keep the reading made of common characters."""
+    with path.open("rb") as fh:
+        sample = fh.read(256 * 1024)
+    as_gb = sample.decode("gb18030", errors="ignore")
+    as_big5 = sample.decode("big5", errors="ignore")
+    gb_score = _common_share(as_gb, "gb2312", 0xB0, 0xD7)
+    big5_score = _common_share(as_big5, "big5", 0xA4, 0xC6)
+    return "big5" if big5_score > gb_score else "gb18030"
+
+
+def detect_encoding(path: Path) -> str:
+    """The codec name to read ``path`` with (see the module docstring for the order)."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    if _decodes_strictly(path, "utf-8"):
+        return "utf-8"
+    gb = _decodes_strictly(path, "gb18030")
+    big5 = _decodes_strictly(path, "big5")
+    if gb and big5:
+        return _gb_or_big5(path)
+    if gb or big5:
+        return "gb18030" if gb else "big5"
+    from charset_normalizer import from_path  # the well-kept detector, for Big5 and the rest
+
+    best = from_path(path).best()
+    if best is None:
+        raise InvalidInput(
+            _("cannot tell the encoding of {file}; give it with --encoding").format(file=path),
+            field="encoding",
+        )
+    name = best.encoding.lower().replace("-", "_")
+    return _DETECTED.get(name, best.encoding)
+
+
+def check_encoding(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError as exc:
+        raise InvalidInput(
+            _("unknown encoding: {name}").format(name=name), field="encoding"
+        ) from exc
+
+
+@dataclass
+class SourceInfo:
+    """What was learnt about a file before reading it: shown to the operator and recorded."""
+
+    path: Path
+    format: str
+    encoding: str | None
+    headers: list[str] = field(default_factory=list)
+    delimiter: str | None = None
+    sheet: str | None = None
+
+
+def _text_encoding(path: Path, encoding: str | None) -> str:
+    return check_encoding(encoding) if encoding else detect_encoding(path)
+
+
+def _sniff_dialect(sample: str) -> tuple[type[csv.Dialect] | csv.Dialect, bool]:
+    """(dialect, whitespace-delimited?). ``csv.Sniffer`` on a sample, limited to the usual
+    delimiters so a colon in a time is not taken for one; runs of spaces as a last resort."""
+    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
+    body = "\n".join(lines)
+    try:
+        return csv.Sniffer().sniff(body, delimiters=",;\t|"), False
+    except csv.Error:
+        pass
+    if lines and all(len(ln.split()) == len(lines[0].split()) > 1 for ln in lines):
+        return _Whitespace, True
+    return csv.excel, False
+
+
+class _Whitespace(csv.Dialect):
+    delimiter = " "
+    quotechar = '"'
+    doublequote = True
+    skipinitialspace = True
+    lineterminator = "\n"
+    quoting = csv.QUOTE_MINIMAL
+
+
+def _unique_headers(raw: list[Any]) -> list[str]:
+    """Headers trimmed; blanks named ``column_N``; repeats suffixed so no value is lost."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(raw, start=1):
+        name = str(h).strip().lstrip("\ufeff") if h is not None else ""
+        name = name or f"column_{i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+class CsvSource:
+    """Delimited text with any delimiter and quoting; opened lazily, read once."""
+
+    def __init__(self, path: Path, encoding: str | None = None) -> None:
+        self.encoding = _text_encoding(path, encoding)
+        self.path = path
+        with path.open("r", encoding=self.encoding, newline="") as fh:
+            sample = fh.read(SNIFF_BYTES)
+        self.dialect, self.whitespace = _sniff_dialect(sample)
+        first = next(csv.reader(io.StringIO(sample), self.dialect), [])
+        self.headers = _unique_headers(first)
+        self.info = SourceInfo(
+            path, "csv", self.encoding, self.headers, delimiter=self.dialect.delimiter
+        )
+
+    def rows(self) -> Iterator[tuple[int, Row]]:
+        with self.path.open("r", encoding=self.encoding, newline="") as fh:
+            reader = csv.reader(fh, self.dialect)
+            next(reader, None)
+            headers = self.headers
+            width = len(headers)
+            start = reader.line_num + 1
+            for values in reader:
+                line = start
+                start = reader.line_num + 1
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) > width:
+                    # Extra cells keep their place under generated names, never silently lost.
+                    extra = [f"column_{i}" for i in range(width + 1, len(values) + 1)]
+                    yield line, dict(zip(headers + extra, values, strict=True))
+                else:
+                    yield line, dict(zip(headers, values, strict=False))
+
+
+def excel_value(value: Any) -> Any:
+    """A cell as text, except dates: Excel numbers come as floats, and ``repr`` of a float is
+    the shortest text that reads back the same, so ``1234.5`` stays exactly 1234.5."""
+    if value is None or isinstance(value, str | dt.date | dt.datetime):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+class XlsxSource:
+    """The first sheet (or ``sheet``) of a workbook, through openpyxl's read-only mode, which
+    streams the sheet XML instead of building every cell in memory."""
+
+    def __init__(self, path: Path, sheet: str | None = None) -> None:
+        import openpyxl
+
+        self.path = path
+        self.encoding = None
+        self._wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        if sheet:
+            if sheet not in self._wb.sheetnames:
+                raise InvalidInput(
+                    _("no sheet {sheet} in {file} (sheets: {names})").format(
+                        sheet=sheet, file=path.name, names=", ".join(self._wb.sheetnames)
+                    ),
+                    field="sheet",
+                )
+            self._ws = self._wb[sheet]
+        else:
+            self._ws = self._wb.worksheets[0]
+        self.header_row = 0
+        self.headers = []
+        for i, values in enumerate(self._ws.iter_rows(values_only=True), start=1):
+            if any(v not in (None, "") for v in values):
+                self.header_row = i
+                self.headers = _unique_headers(list(values))
+                break
+        self.info = SourceInfo(path, "xlsx", None, self.headers, sheet=self._ws.title)
+
+    def rows(self) -> Iterator[tuple[int, Row]]:
+        headers = self.headers
+        try:
+            rows = self._ws.iter_rows(min_row=self.header_row + 1, values_only=True)
+            for line, values in enumerate(rows, start=self.header_row + 1):
+                if not any(v not in (None, "") for v in values):
+                    continue
+                yield (
+                    line,
+                    {h: excel_value(v) for h, v in zip(headers, values, strict=False)},
+                )
+        finally:
+            self._wb.close()
+
+
+class JsonLinesSource:
+    """One JSON object per line; numbers parsed as Decimal so no float ever appears."""
+
+    def __init__(self, path: Path, encoding: str | None = None) -> None:
+        self.path = path
+        self.encoding = _text_encoding(path, encoding)
+        headers: list[str] = []
+        with path.open("r", encoding=self.encoding) as fh:
+            for n, text in enumerate(fh):
+                if n >= 200:
+                    break
+                obj = self._parse(text)
+                if isinstance(obj, dict):
+                    headers += [k for k in obj if k not in headers]
+        self.headers = headers
+        self.info = SourceInfo(path, "jsonl", self.encoding, headers)
+
+    @staticmethod
+    def _parse(text: str) -> Any:
+        text = text.strip().lstrip("\ufeff")
+        if not text:
+            return None
+        try:
+            return json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError:
+            return ...
+
+    def rows(self) -> Iterator[tuple[int, Row]]:
+        with self.path.open("r", encoding=self.encoding) as fh:
+            for line, text in enumerate(fh, start=1):
+                obj = self._parse(text)
+                if obj is None:
+                    continue
+                if not isinstance(obj, dict):
+                    # A broken line still becomes a row, so it is rejected with its number.
+                    yield line, {"__invalid__": text.rstrip("\r\n")}
+                    continue
+                yield line, {k: _json_value(v) for k, v in obj.items()}
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+Source = CsvSource | XlsxSource | JsonLinesSource
+
+
+def open_source(
+    path: Path | str, *, encoding: str | None = None, sheet: str | None = None
+) -> Source:
+    """The right reader for ``path``, chosen by its extension (.xlsx, .jsonl, else delimited)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput(_("no such file: {file}").format(file=path), field="path")
+    kind = file_format(path)
+    if kind == "xlsx":
+        return XlsxSource(path, sheet)
+    if kind == "jsonl":
+        return JsonLinesSource(path, encoding)
+    return CsvSource(path, encoding)

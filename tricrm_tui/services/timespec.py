@@ -1,0 +1,126 @@
+"""Reading the times people type: ``3d``, ``2w``, ``4h``, a date, a date and time, quiet hours.
+
+A bare date means that day at :data:`DEFAULT_DUE_TIME` local time: a follow-up "on
+2026-12-01" is a task for the working day, not for midnight. Everything returned is an aware
+UTC datetime, as stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from tricrm_tui.i18n import _
+from tricrm_tui.services.errors import InvalidInput
+from tricrm_tui.services.normalize import clean_text, fold_width, parse_date
+
+DEFAULT_DUE_TIME = dt.time(9, 0)
+"""When a task given only a date falls due (local time): the start of the working day."""
+
+_OFFSET = re.compile(r"^(\d{1,4})\s*([hdw])$")
+_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+_DATETIME = re.compile(r"^(.+?)[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def parse_offset(value: str, *, field: str = "when") -> dt.timedelta:
+    """``4h``, ``3d``, ``2w`` (hours, days, weeks) as a timedelta."""
+    m = _OFFSET.match(fold_width(clean_text(value)).lower())
+    if not m:
+        raise InvalidInput(
+            _("not a period: {value} (use e.g. 4h, 3d or 2w)").format(value=value), field=field
+        )
+    return dt.timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+
+
+def local_datetime(day: dt.date, time: dt.time = DEFAULT_DUE_TIME) -> dt.datetime:
+    """``day`` at ``time`` in the local time zone, as aware UTC."""
+    return dt.datetime.combine(day, time).astimezone().astimezone(dt.UTC)
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The local day as a half-open UTC range [start, end)."""
+    return local_datetime(day, dt.time(0)), local_datetime(day + dt.timedelta(days=1), dt.time(0))
+
+
+def parse_moment(value: object, *, field: str = "at") -> dt.datetime:
+    """A date (→ :data:`DEFAULT_DUE_TIME`), ``YYYY-MM-DD HH:MM[:SS]`` or an aware datetime."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.astimezone()
+    if isinstance(value, dt.date):
+        return local_datetime(value)
+    raw = fold_width(clean_text(value))
+    m = _DATETIME.match(raw)
+    if m:
+        day = parse_date(m.group(1), field=field)
+        hour, minute, second = int(m.group(2)), int(m.group(3)), int(m.group(4) or 0)
+        try:
+            return local_datetime(day, dt.time(hour, minute, second))
+        except ValueError as exc:
+            raise InvalidInput(_("not a time: {value}").format(value=value), field=field) from exc
+    return local_datetime(parse_date(raw, field=field))
+
+
+def parse_due(value: object, base: dt.datetime, *, field: str = "due") -> dt.datetime:
+    """A period after ``base`` (``3d``) or a moment (``2026-12-01``, ``2026-12-01 14:30``)."""
+    if isinstance(value, str) and _OFFSET.match(fold_width(clean_text(value)).lower()):
+        return base + parse_offset(value, field=field)
+    return parse_moment(value, field=field)
+
+
+def parse_quiet_hours(value: str | None) -> tuple[dt.time, dt.time] | None:
+    """``21:00-09:00`` → (start, end); the range may wrap past midnight. Empty → None."""
+    raw = fold_width(clean_text(value)) if value else ""
+    if not raw:
+        return None
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})\s*[-–~]\s*(\d{1,2}):(\d{2})", raw)
+    try:
+        if not m:
+            raise ValueError(raw)
+        a, b, c, d = (int(g) for g in m.groups())
+        return dt.time(a, b), dt.time(c, d)
+    except ValueError as exc:
+        raise InvalidInput(
+            _("not quiet hours: {value} (use e.g. 21:00-09:00)").format(value=value),
+            field="quiet",
+        ) from exc
+
+
+def parse_cap(value: str | None) -> tuple[int, int] | None:
+    """``4/30d`` → at most 4 contacts in any 30 days. Empty → None (no cap)."""
+    raw = fold_width(clean_text(value)) if value else ""
+    if not raw:
+        return None
+    m = re.fullmatch(r"(\d{1,4})\s*/\s*(\d{1,4})\s*d?", raw.lower())
+    if not m or int(m.group(1)) < 1 or int(m.group(2)) < 1:
+        raise InvalidInput(
+            _("not a contact cap: {value} (use e.g. 4/30d)").format(value=value), field="cap"
+        )
+    return int(m.group(1)), int(m.group(2))
+
+
+def parse_days(value: str, *, field: str = "every") -> int:
+    """``30d``, ``30`` or ``4w`` as a whole number of days (at least one)."""
+    raw = fold_width(clean_text(value)).lower()
+    days = int(raw) if raw.isdigit() else parse_offset(raw, field=field).days
+    if days < 1:
+        raise InvalidInput(_("a period must be at least one day"), field=field)
+    return days
+
+
+def outside_quiet_hours(moment: dt.datetime, quiet: tuple[dt.time, dt.time] | None) -> dt.datetime:
+    """Move a moment that falls inside the (local) quiet hours to their end.
+
+    Quiet hours are half-open [start, end): a task due exactly at the end is not moved. A
+    range such as 21:00–09:00 wraps midnight, so 23:00 moves to 09:00 the next morning.
+    """
+    if quiet is None or quiet[0] == quiet[1]:
+        return moment
+    start, end = quiet
+    local = moment.astimezone()
+    t = local.time().replace(tzinfo=None)
+    wraps = start > end
+    inside = (t >= start or t < end) if wraps else (start <= t < end)
+    if not inside:
+        return moment
+    day = local.date() + dt.timedelta(days=1) if wraps and t >= start else local.date()
+    return local_datetime(day, end)

@@ -1,0 +1,142 @@
+"""The tricrm terminal UI: the app shell, its keys and its command palette.
+
+Keys are data: every binding has an ``id`` (so ``keys.toml`` can rebind it, see
+:mod:`tricrm_tui.tui.keymap`) and a description
+(so the footer, the ``?`` help screen and the palette can list it). No binding uses a chord
+that tmux or common terminals swallow (``ctrl+b``, ``ctrl+s``, ``ctrl+q``, ``ctrl+j``).
+
+The command palette (``ctrl+p``) offers every action: the app's own and any screen that
+registers itself in :data:`SCREEN_COMMANDS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+
+from tricrm_tui.i18n import _
+from tricrm_tui.labels import N_
+from tricrm_tui.services.context import ServiceContext
+from tricrm_tui.tui.keymap import load_keymap
+from tricrm_tui.tui.navigation import navigation_bindings, register, screen_factory
+from tricrm_tui.tui.screens.customer_list import CustomerListScreen
+from tricrm_tui.tui.screens.help import HelpScreen, key_rows
+
+ScreenCommand = tuple[str, str, Callable[["TricrmApp"], Any]]
+
+SCREEN_COMMANDS: list[ScreenCommand] = []
+"""Palette entries other screens add: (title msgid, help msgid, callable(app)).
+
+For example ``SCREEN_COMMANDS.append((N_("Today"), N_("Follow-ups due today"),
+lambda app: app.push_screen(TodayScreen())))``.
+"""
+
+
+def database_label(ctx: ServiceContext) -> str:
+    """The file name for SQLite (the folder is noise in a title bar); the URL otherwise."""
+    if ctx.db.backend == "sqlite":
+        return Path(ctx.db.engine.url.database or ":memory:").name
+    return ctx.db.display_url
+
+
+class TricrmCommands(Provider):
+    """The palette's tricrm entries: the app's actions, then every registered screen command."""
+
+    def _commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+        app = self.app
+        assert isinstance(app, TricrmApp)
+        yield _("Customers"), _("Open the customer list"), app.action_show_customers
+        yield (
+            _("Search customers"),
+            _("Find customers by code, name, phone or email"),
+            (app.action_search_customers),
+        )
+        yield _("Help: keys"), _("List every key of this screen"), app.action_help
+        yield _("Quit"), _("Leave tricrm"), app.action_quit
+        for title, help_text, run in SCREEN_COMMANDS:
+            yield _(title), _(help_text), partial(run, app)
+
+    async def discover(self) -> Hits:
+        for title, help_text, run in self._commands():
+            yield DiscoveryHit(title, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, run in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), run, help=help_text)
+
+
+class TricrmApp(App[None]):
+    CSS_PATH = "app.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", N_("Quit"), id="app.quit"),
+        Binding("question_mark", "help", N_("Help"), id="app.help"),
+        Binding("slash", "search_customers", N_("Search customers"), show=False, id="app.search"),
+        *navigation_bindings(),
+    ]
+    COMMANDS = App.COMMANDS | {TricrmCommands}
+
+    def __init__(self, ctx: ServiceContext, *, start: str = "customers") -> None:
+        super().__init__()
+        register()
+        self.ctx = ctx
+        self.start = start
+        # Screens set their own sub-title; the title always says which data, and who.
+        self.title = f"tricrm · {database_label(ctx)} · {ctx.actor.username}"
+
+    async def on_mount(self) -> None:
+        if self.start != "customers":
+            # The customer list stays at the root, so "back" from any screen lands there.
+            await self.push_screen(screen_factory(f"nav.{self.start}")())
+        keymap, problem = load_keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        if problem:
+            self.notify(problem, severity="warning", timeout=10, markup=False)
+
+    def get_default_screen(self) -> Screen:
+        return CustomerListScreen()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # Quit and help are ours (translated); keep Textual's theme switcher.
+        for command in super().get_system_commands(screen):
+            if command.title == "Theme":
+                yield command
+
+    async def action_open_screen(self, binding_id: str) -> None:
+        """Open a top-level screen (number keys, palette): on top of the root screen."""
+        if binding_id == "nav.customers":
+            await self.action_show_customers()
+            return
+        await self.action_show_customers()
+        await self.push_screen(screen_factory(binding_id)())
+
+    def open_customer(self, code: str) -> None:
+        """Open a customer's detail from any screen (Today, Value, Duplicates…)."""
+        from tricrm_tui.tui.screens.customer_detail import CustomerDetailScreen
+
+        self.push_screen(CustomerDetailScreen(code))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(key_rows(self.screen)))
+
+    async def action_show_customers(self) -> None:
+        """Back to the customer list at the bottom of the stack."""
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+
+    async def action_search_customers(self) -> None:
+        await self.action_show_customers()
+        screen = self.screen
+        if isinstance(screen, CustomerListScreen):
+            screen.action_focus_search()
