@@ -541,15 +541,43 @@ def render(rows: list[tuple[Measurement, Figure, Figure]], facts: dict[str, str]
     return "\n".join([fact_line, "", *lines, "", *notes])
 
 
-def save(text: str, backend: str) -> None:
+def _merge(old: str, new: str) -> str:
+    """A partial run (``--only``/``--skip-build``) updates its own rows and keeps the rest;
+    its facts line is added under the full run's, so each figure keeps its context."""
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+
+    def key(line: str) -> str | None:
+        if line.startswith("| ") and not line.startswith("| measurement"):
+            return "row:" + line.split(" | ")[0]
+        if line.startswith("- **"):
+            return "note:" + line.split("**")[1]
+        return None
+
+    fresh = {k: line for line in new_lines if (k := key(line))}
+    merged = [fresh.pop(k, line) if (k := key(line)) else line for line in old_lines]
+    for k, line in fresh.items():  # rows the full run did not have
+        at = max(
+            (i for i, x in enumerate(merged) if (key(x) or "").startswith(k[:4])),
+            default=len(merged) - 1,
+        )
+        merged.insert(at + 1, line)
+    facts = [x for x in old_lines if x.startswith("date:") or x.startswith("re-measured")]
+    names = ", ".join(k[5:] for k in (key(x) for x in new_lines) if k and k.startswith("note:"))
+    extra = f"re-measured ({names}): " + new_lines[0]
+    return "\n".join([*facts, extra, *merged[len(facts) :]])
+
+
+def save(text: str, backend: str, partial: bool = False) -> None:
     path = ROOT / "docs" / "PERFORMANCE.md"
     start, end = f"<!-- results:{backend} -->", f"<!-- /results:{backend} -->"
-    block = f"{start}\n{text}\n{end}"
     doc = path.read_text(encoding="utf-8") if path.exists() else ""
     if start in doc and end in doc:
-        doc = doc[: doc.index(start)] + block + doc[doc.index(end) + len(end) :]
+        old = doc[doc.index(start) + len(start) : doc.index(end)].strip("\n")
+        if partial and old:
+            text = _merge(old, text)
+        doc = doc[: doc.index(start)] + f"{start}\n{text}\n{end}" + doc[doc.index(end) + len(end) :]
     else:
-        doc = doc.rstrip() + f"\n\n## Results: {backend}\n\n{block}\n"
+        doc = doc.rstrip() + f"\n\n## Results: {backend}\n\n{start}\n{text}\n{end}\n"
     path.write_text(doc, encoding="utf-8")
 
 
@@ -590,7 +618,7 @@ def main(argv: list[str] | None = None) -> None:
     text = render(rows, machine_facts(args))
     print(text)
     if args.save:
-        save(text, args.backend)
+        save(text, args.backend, partial=bool(args.only or args.skip_build))
 
 
 if __name__ == "__main__":
