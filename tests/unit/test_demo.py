@@ -260,3 +260,15 @@ def test_demo_segments_are_valid_filters() -> None:
 
     for _name, expression, _description in demo_data.SEGMENTS:
         parse_filter(expression)  # raises InvalidInput on a bad expression
+
+
+def test_demo_plans_and_care_rules_are_valid_targets() -> None:
+    from tricrm_tui.services.targets import check_target, join_target
+
+    for plan in demo_data.COMMUNICATION_PLANS:
+        check_target(join_target(plan[1], plan[2]), today=AS_OF)
+    from tricrm_tui.services.care import KINDS, LUNAR_FESTIVALS
+
+    for _name, kind, occasion, *_rest in demo_data.CARE_RULES:
+        assert kind in KINDS
+        assert kind != "lunar" or occasion in LUNAR_FESTIVALS

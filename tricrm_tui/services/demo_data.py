@@ -231,14 +231,16 @@ SEGMENTS: list[tuple[str, str, str]] = [
     ("VIP", "tag:VIP", "打了 VIP 标签的客户"),
 ]
 COMMUNICATION_PLANS: list[tuple[str, str, str, int, str, int | None, int | None]] = [
-    # name, target kind, target value, cadence days, channel, cap count, cap period days
-    ("钻石会员月度关怀", "tier", "A", 30, "phone", 2, 30),
-    ("新客首月回访", "lifecycle", "new", 14, "wechat", 3, 30),
-    ("沉睡客户唤醒", "rfm_segment", "hibernating", 60, "sms", 1, 30),
-    ("企业客户季度拜访", "segment", "企业客户", 90, "visit", None, None),
+    # name, target kind, target value, cadence days, channel, cap count, cap period days.
+    # Kinds as services/targets.py reads them: a customer column (level, tier, segment,
+    # lifecycle) or a filter-language expression; the demo targets what it fills itself.
+    ("钻石会员月度关怀", "level", "钻石", 30, "phone", 2, 30),
+    ("新客首月回访", "filter", "registered<1m", 14, "wechat", 3, 30),
+    ("沉睡客户唤醒", "filter", "orders>=2 last_order>180d", 60, "sms", 1, 30),
+    ("企业客户季度拜访", "filter", "kind:enterprise", 90, "visit", None, None),
 ]
 CARE_RULES: list[tuple[str, str, str | None, int, str, str]] = [
-    ("生日关怀", "birthday", None, 3, "sms", "{name}，生日快乐！送您一张 50 元优惠券。"),
-    ("春节问候", "lunar", "spring_festival", 7, "wechat", "{name}，新春快乐，万事如意！"),
+    ("生日关怀", "birthday", None, 3, "sms", "生日快乐！送您一张 50 元优惠券。"),
+    ("春节问候", "lunar", "spring_festival", 7, "wechat", "新春快乐，万事如意！"),
 ]
 # fmt: on
