@@ -25,3 +25,33 @@ def test_aggregates_follow_the_orders_exactly(ctx) -> None:  # type: ignore[no-u
     assert page.total == 2
     top = customers.list_customers(ctx, sort="-spent", limit=1).items[0]
     assert top.code == "C1"
+
+
+def test_refresh_rewrites_only_customers_whose_figures_changed(ctx) -> None:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+    from sqlalchemy import event
+
+    from tricrm_tui.models import Customer
+
+    for code in ("R1", "R2", "R3"):
+        add_customer(ctx, code)
+        add_orders(ctx, code, [("2025-01-02", "10.10"), ("2025-02-03", "0.20")])
+    C = Customer.__table__.c
+    with ctx.transaction() as s:  # R2's figures go stale behind the service's back
+        s.execute(sa.update(Customer.__table__).where(C.code == "R2").values(order_count=9))
+    written: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("UPDATE CUSTOMERS"):
+            written.append(len(parameters) if executemany else 1)
+
+    event.listen(ctx.db.engine, "before_cursor_execute", count)
+    try:
+        with ctx.transaction() as s:
+            checked = orders.refresh_customer_aggregates(s)
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", count)
+    assert checked == 3
+    assert sum(written) == 1  # R2 only
+    r2 = customers.get_customer(ctx, "R2")
+    assert (r2.order_count, r2.total_spent) == (2, Decimal("10.30"))

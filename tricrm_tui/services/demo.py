@@ -142,6 +142,10 @@ def _dates(ordinals: np.ndarray) -> list[dt.date]:
     return [dt.date.fromordinal(o) for o in ordinals.tolist()]
 
 
+def _optional_dates(ordinals: np.ndarray) -> list[dt.date | None]:
+    return [dt.date.fromordinal(o) if o > 0 else None for o in ordinals.tolist()]
+
+
 def _datetimes(seconds: np.ndarray) -> list[dt.datetime]:
     """Seconds since the Unix epoch → aware UTC datetimes."""
     return [dt.datetime.fromtimestamp(s, dt.UTC) for s in seconds.tolist()]
@@ -728,9 +732,7 @@ class _Generator:
                 "size_band": _labels(
                     np.where(self.enterprise, size, -1), [s[0] for s in D.SIZE_BANDS]
                 ),
-                "birthday": lambda a, b: [
-                    dt.date.fromordinal(o) if o > 0 else None for o in birthday[a:b].tolist()
-                ],
+                "birthday": _mapped(birthday, _optional_dates),
                 "registered_on": _mapped(self.registered, _dates),
                 "source_channel": _labels(
                     _pick(rng, [s[1] for s in D.SOURCE_CHANNELS], n),
@@ -747,8 +749,12 @@ class _Generator:
                 "created_at": _mapped(created, _datetimes),
                 "updated_at": _mapped(created, _datetimes),
                 "version": _constant(1),
-                "order_count": _constant(0),
-                "total_spent": _constant(Decimal("0")),
+                # The order aggregates, known from the first pass; the service's refresh
+                # afterwards then only checks them.
+                "order_count": self.valid_counts,
+                "total_spent": _mapped(self.spend_cents, _money),
+                "first_order_on": _mapped(self.first_day, _optional_dates),
+                "last_order_on": _mapped(self.last_day, _optional_dates),
             },
             batch=self.people_batch,
         )
@@ -789,6 +795,7 @@ class _Generator:
         self.first_day = np.zeros(n, dtype=np.int64)
         self.second_day = np.zeros(n, dtype=np.int64)
         self.first_seconds = np.zeros(n, dtype=np.int64)
+        self.last_day = np.zeros(n, dtype=np.int64)
         self.block_base: list[tuple[int, int]] = []
         order_base = line_base = 1
         for index, (a, b) in enumerate(self.blocks()):
@@ -818,6 +825,8 @@ class _Generator:
                 self.first_day[a:b] = np.where(one, blk.day[i1], 0)
                 self.second_day[a:b] = np.where(two, blk.day[i2], 0)
                 self.first_seconds[a:b] = np.where(one, blk.seconds[i1], 0)
+                i_last = by[np.clip(firsts + n_valid - 1, 0, len(by) - 1)]
+                self.last_day[a:b] = np.where(one, blk.day[i_last], 0)
             order_base += blk.m
             line_base += len(blk.line_order)
         self.m, self.k = order_base - 1, line_base - 1
