@@ -150,7 +150,7 @@ def test_references_and_aggregates_hold(ctx, monkeypatch: pytest.MonkeyPatch) ->
             .outerjoin(
                 Order.__table__,
                 sa.and_(
-                    E.source_key == sa.literal("order:") + sa.cast(O.id, sa.String),
+                    E.source_key == sa.literal("order:") + O.order_no,
                     O.customer_id == E.customer_id,
                     O.status == "completed",
                 ),

@@ -146,6 +146,14 @@ def _optional_dates(ordinals: np.ndarray) -> list[dt.date | None]:
     return [dt.date.fromordinal(o) if o > 0 else None for o in ordinals.tolist()]
 
 
+def _order_numbers(days: np.ndarray, ids: np.ndarray) -> list[str]:
+    """``SO`` + order date + id, e.g. ``SO202405010001234``."""
+    return [
+        f"SO{dt.date.fromordinal(d):%Y%m%d}{i:07d}"
+        for d, i in zip(days.tolist(), ids.tolist(), strict=True)
+    ]
+
+
 def _datetimes(seconds: np.ndarray) -> list[dt.datetime]:
     """Seconds since the Unix epoch → aware UTC datetimes."""
     return [dt.datetime.fromtimestamp(s, dt.UTC) for s in seconds.tolist()]
@@ -887,10 +895,7 @@ class _Generator:
             ids = np.arange(order_base, order_base + blk.m)
 
             def order_no(lo: int, hi: int, ids: np.ndarray = ids, blk: _OrderBlock = blk) -> list:
-                return [
-                    f"SO{dt.date.fromordinal(d):%Y%m%d}{i:07d}"
-                    for d, i in zip(blk.day[lo:hi].tolist(), ids[lo:hi].tolist(), strict=True)
-                ]
+                return _order_numbers(blk.day[lo:hi], ids[lo:hi])
 
             self.w.insert(
                 Order.__table__,
@@ -931,6 +936,14 @@ class _Generator:
             # One point per yuan on every completed order of an enrolled member.
             earn = np.flatnonzero(~blk.cancelled & self.member[blk.cust])
             e = len(earn)
+
+            def earn_keys(
+                lo: int, hi: int, days: np.ndarray = blk.day[earn], nos: np.ndarray = ids[earn]
+            ) -> list[str]:
+                """The loyalty service's key for an order's points (``order:<order no>``),
+                so accruing again later never awards a demo order twice."""
+                return [f"order:{no}" for no in _order_numbers(days[lo:hi], nos[lo:hi])]
+
             self.w.insert(
                 LoyaltyEntry.__table__,
                 e,
@@ -940,9 +953,7 @@ class _Generator:
                     "at": _mapped(blk.seconds[earn], _datetimes),
                     "kind": _constant("earn"),
                     "points": blk.amount[earn] // 100,
-                    "source_key": _mapped(
-                        ids[earn], lambda arr: [f"order:{i}" for i in arr.tolist()]
-                    ),
+                    "source_key": earn_keys,
                     "reason": _constant("order"),
                     "expires_on": _mapped(blk.day[earn] + 730, _dates),
                     "actor": _constant("demo"),
