@@ -1,0 +1,246 @@
+"""Recency, frequency and monetary value per customer, scored 1–5, and the R×F segment.
+
+One grouped query per backend gives every active customer's order summary as of a date (a LEFT
+JOIN from ``customers``, so customers without orders appear as prospects with frequency 0);
+numpy does the rest. Dates come back as day numbers and money as integer cents, so nothing is
+parsed row by row and the sums are exact on SQLite (REAL storage) and PostgreSQL alike.
+
+Scores (``method = "quintile"``): customers who have bought are ranked on each measure, best
+last (most recent, most orders, most spend), and cut into fifths of the base:
+``score = ⌈5·r̄ / n⌉`` where ``r̄`` is the customer's 1-based AVERAGE rank among the ``n``
+buyers. Tied values share one average rank, so ties never split across scores and the result
+does not depend on row order (``qcut`` on raw values fails on tied edges; cutting ``method=
+"first"`` ranks splits equals arbitrarily). With ``method = "fixed"`` the four configured
+thresholds per measure give the score instead: recency ≤ t1 → 5 … > t4 → 1; frequency and
+monetary ≥ t_i adds one to a base of 1. Prospects get no scores and the segment ``Prospect``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tricrm_tui.models import Customer, Order
+from tricrm_tui.services.customers import active_condition
+from tricrm_tui.services.value_config import PROSPECT, RfmSettings
+
+C = Customer.__table__.c
+O = Order.__table__.c  # noqa: E741
+
+EPOCH = dt.date(1970, 1, 1)
+NO_DAY = -(2**31)
+"""Day number of "no such date" (prospects' first and last order)."""
+
+
+def day_number(d: dt.date) -> int:
+    return (d - EPOCH).days
+
+
+def from_day_number(n: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(n))
+
+
+@dataclass
+class OrderSummary:
+    """Per-customer order summary as of a date, one array element per active customer."""
+
+    as_of: dt.date
+    ids: np.ndarray
+    codes: list[str]
+    names: list[str]
+    first_day: np.ndarray
+    last_day: np.ndarray
+    orders: np.ndarray
+    purchase_days: np.ndarray
+    """Distinct days with an order: the papers' transactions (same-day orders merged)."""
+    monetary_cents: np.ndarray
+    repeat_cents: np.ndarray
+    """Spend after the first purchase day (the Gamma-Gamma's repeat transactions)."""
+
+    @property
+    def buyers(self) -> np.ndarray:
+        return self.orders > 0
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+
+def _days(backend: str, expr: sa.ColumnElement) -> sa.ColumnElement[int]:
+    if backend == "sqlite":
+        # julianday('1970-01-01') is 2440587.5; the difference is a whole number of days.
+        return sa.cast(sa.func.julianday(expr) - 2440587.5, sa.Integer)
+    return sa.cast(expr - sa.literal(EPOCH, sa.Date), sa.Integer)
+
+
+def _cents(backend: str, expr: sa.ColumnElement) -> sa.ColumnElement[int]:
+    if backend == "sqlite":
+        # NUMERIC is stored as REAL on SQLite: sum whole cents so the total is exact.
+        return sa.cast(sa.func.round(expr * 100), sa.Integer)
+    return expr  # numeric: summed exactly by PostgreSQL, scaled to cents below
+
+
+def order_summary(
+    session: Session,
+    backend: str,
+    as_of: dt.date,
+    where: sa.ColumnElement[bool] | None = None,
+) -> OrderSummary:
+    """Every active customer's orders up to and including ``as_of`` (cancelled ones excluded).
+
+    The first purchase day's spend (to take off for the repeat spend) uses the maintained
+    ``customers.first_order_on``: a customer's first order on or before ``as_of`` is their
+    first order at all. If that column is stale for someone (it disagrees with the orders), a
+    second, targeted query recomputes those customers, so the answer is right either way.
+    """
+    joined = Customer.__table__.outerjoin(
+        Order.__table__,
+        sa.and_(O.customer_id == C.id, O.order_date <= as_of, O.status != "cancelled"),
+    )
+    cents = _cents(backend, O.amount)
+    first_cents = _cents(backend, sa.case((O.order_date == C.first_order_on, O.amount), else_=0))
+    total = sa.func.coalesce(sa.func.sum(cents), 0)
+    first_total = sa.func.coalesce(sa.func.sum(first_cents), 0)
+    if backend != "sqlite":
+        total = sa.cast(total * 100, sa.BigInteger)
+        first_total = sa.cast(first_total * 100, sa.BigInteger)
+    q = (
+        sa.select(
+            C.id,
+            C.code,
+            C.name,
+            _days(backend, sa.func.min(O.order_date)),
+            _days(backend, sa.func.max(O.order_date)),
+            sa.func.count(O.id),
+            sa.func.count(sa.distinct(O.order_date)),
+            total,
+            first_total,
+            _days(backend, sa.func.min(C.first_order_on)),
+        )
+        .select_from(joined)
+        .where(active_condition())
+        .group_by(C.id)
+        .order_by(C.id)
+    )
+    if where is not None:
+        q = q.where(where)
+    rows = session.execute(q).all()
+    n = len(rows)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 10
+
+    def ints(i: int, missing: int = NO_DAY) -> np.ndarray:
+        return np.fromiter((missing if v is None else int(v) for v in cols[i]), np.int64, n)
+
+    summary = OrderSummary(
+        as_of=as_of,
+        ids=np.fromiter(cols[0], np.int64, n),
+        codes=list(cols[1]),
+        names=list(cols[2]),
+        first_day=ints(3),
+        last_day=ints(4),
+        orders=ints(5, 0),
+        purchase_days=ints(6, 0),
+        monetary_cents=ints(7, 0),
+        repeat_cents=np.zeros(n, np.int64),
+    )
+    first_spend = ints(8, 0)
+    stored_first = ints(9)
+    buyers = summary.orders > 0
+    stale = buyers & (stored_first != summary.first_day)
+    if stale.any():
+        first_spend[stale] = _first_day_cents(session, backend, as_of, summary.ids[stale])
+    summary.repeat_cents = np.where(buyers, summary.monetary_cents - first_spend, 0)
+    return summary
+
+
+def _first_day_cents(session: Session, backend: str, as_of: dt.date, ids: np.ndarray) -> np.ndarray:
+    """Spend on the first purchase day, from the orders themselves, for the given customers."""
+    out: dict[int, int] = {}
+    id_list = [int(i) for i in ids]
+    for start in range(0, len(id_list), 5000):
+        chunk = id_list[start : start + 5000]
+        live = sa.and_(O.order_date <= as_of, O.status != "cancelled")
+        firsts = (
+            sa.select(O.customer_id.label("cid"), sa.func.min(O.order_date).label("first"))
+            .where(live, O.customer_id.in_(chunk))
+            .group_by(O.customer_id)
+            .subquery()
+        )
+        total = sa.func.sum(_cents(backend, O.amount))
+        if backend != "sqlite":
+            total = sa.cast(total * 100, sa.BigInteger)
+        q = (
+            sa.select(O.customer_id, total)
+            .join(firsts, sa.and_(firsts.c.cid == O.customer_id, firsts.c.first == O.order_date))
+            .where(live)
+            .group_by(O.customer_id)
+        )
+        out.update({cid: int(v) for cid, v in session.execute(q)})
+    return np.array([out.get(i, 0) for i in id_list], dtype=np.int64)
+
+
+@dataclass
+class RfmScores:
+    recency_days: np.ndarray
+    """Days since the last order; -1 for prospects."""
+    r: np.ndarray
+    f: np.ndarray
+    m: np.ndarray
+    """Scores 1–5; 0 for prospects."""
+    segment: np.ndarray
+    """Segment name per customer (object array)."""
+
+
+def quintile_scores(values: np.ndarray) -> np.ndarray:
+    """Scores 1–5 from the average rank, higher value = higher score (see module docstring)."""
+    n = values.size
+    if n == 0:
+        return np.zeros(0, np.int64)
+    uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    below = np.cumsum(counts) - counts
+    avg_rank = below + (counts + 1) / 2.0
+    scores = np.ceil(5.0 * avg_rank / n - 1e-9).astype(np.int64)
+    return np.clip(scores, 1, 5)[inverse.ravel()]
+
+
+def fixed_scores(values: np.ndarray, thresholds: tuple[float, ...], *, lower_is_better: bool):
+    """Scores 1–5 against four ascending thresholds."""
+    edges = np.asarray(thresholds, dtype=float)
+    if lower_is_better:
+        # recency ≤ t1 → 5, ≤ t2 → 4, ≤ t3 → 3, ≤ t4 → 2, beyond → 1
+        return 5 - np.searchsorted(edges, values, side="left")
+    return 1 + np.searchsorted(edges, values, side="right")
+
+
+def segment_grid(settings: RfmSettings) -> np.ndarray:
+    """A 6×6 lookup (index 0 unused) from (R, F) to the segment name."""
+    grid = np.full((6, 6), PROSPECT, dtype=object)
+    for name, cells in settings.segments.items():
+        for cell in cells:
+            grid[int(cell[0]), int(cell[1])] = name
+    return grid
+
+
+def score(summary: OrderSummary, settings: RfmSettings) -> RfmScores:
+    n = len(summary)
+    buyers = summary.buyers
+    as_of_day = day_number(summary.as_of)
+    recency = np.where(buyers, as_of_day - summary.last_day, -1)
+    r = np.zeros(n, np.int64)
+    f = np.zeros(n, np.int64)
+    m = np.zeros(n, np.int64)
+    if buyers.any():
+        rec, freq, mon = recency[buyers], summary.orders[buyers], summary.monetary_cents[buyers]
+        if settings.method == "fixed":
+            r[buyers] = fixed_scores(rec, settings.recency_days, lower_is_better=True)
+            f[buyers] = fixed_scores(freq, settings.frequency, lower_is_better=False)
+            m[buyers] = fixed_scores(mon / 100.0, settings.monetary, lower_is_better=False)
+        else:
+            r[buyers] = quintile_scores(-rec)
+            f[buyers] = quintile_scores(freq)
+            m[buyers] = quintile_scores(mon)
+    segment = segment_grid(settings)[r, f]
+    return RfmScores(recency_days=recency, r=r, f=f, m=m, segment=segment)
