@@ -28,7 +28,9 @@ def transactions() -> list[tuple[str, dt.date, int, Decimal]]:
         if not line.strip():
             continue
         _master, sample_id, day, cds, dollars = line.split()
-        out.append((sample_id, dt.datetime.strptime(day, "%Y%m%d").date(), int(cds), Decimal(dollars)))
+        out.append(
+            (sample_id, dt.datetime.strptime(day, "%Y%m%d").date(), int(cds), Decimal(dollars))
+        )
     return out
 
 
@@ -50,7 +52,10 @@ def load_cdnow(ctx) -> int:  # type: ignore[no-untyped-def]
             ],
         )
         id_of = dict(
-            s.execute(sa.select(Customer.__table__.c.code, Customer.__table__.c.id)).tuples().all()
+            [
+                tuple(r)
+                for r in s.execute(sa.select(Customer.__table__.c.code, Customer.__table__.c.id))
+            ]
         )
         seq: dict[str, int] = defaultdict(int)
         orders = []
