@@ -50,21 +50,21 @@ def test_rfm_by_hand(shop) -> None:  # type: ignore[no-untyped-def]
     assert got["C"] == (15, 1, Decimal("200.00"))
     assert got["D"] == (180, 1, Decimal("5.00"))
     assert got["E"] == (29, 4, Decimal("160.00"))
-    # Average ranks among 5 buyers: B and C tie on recency (ranks 3 and 4 → 3.5 → R = 4);
-    # C and D tie on frequency (ranks 1 and 2 → 1.5 → F = 2).
+    # Percent ranks among 5 buyers, p = (rank − 1)/4, score = 1 + ⌊5p⌋: B and C tie on
+    # recency (both rank 3 → p = 0.5 → R = 3); C and D tie on frequency (rank 1 → F = 1).
     scores = {c: (r.r, r.f, r.m) for c, r in rows.items() if r.frequency}
     assert scores == {
         "A": (5, 4, 4),
-        "B": (4, 3, 2),
-        "C": (4, 2, 5),
-        "D": (1, 2, 1),
+        "B": (3, 3, 2),
+        "C": (3, 1, 5),
+        "D": (1, 1, 1),
         "E": (2, 5, 3),
     }
     segments = {c: r.segment for c, r in rows.items()}
     assert segments == {
         "A": "Champions",
-        "B": "Potential Loyalists",
-        "C": "Potential Loyalists",
+        "B": "Need Attention",
+        "C": "About to Sleep",
         "D": "Lost",
         "E": "Can't Lose Them",
         "P": "Prospect",
@@ -91,7 +91,8 @@ def test_quintile_ties_do_not_depend_on_order() -> None:
     perm = np.random.default_rng(1).permutation(values.size)
     assert np.array_equal(quintile_scores(values[perm]), base[perm])
     assert len({int(s) for s in base[values == 5]}) == 1
-    assert quintile_scores(np.full(7, 2)).tolist() == [3] * 7
+    assert quintile_scores(np.full(7, 2)).tolist() == [1] * 7
+    assert quintile_scores(np.arange(10)).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
 
 
 def test_fixed_thresholds() -> None:
@@ -184,10 +185,14 @@ def test_at_risk_ranks_by_value_with_reasons(shop) -> None:  # type: ignore[no-u
 
 def test_selection_condition_reads_the_snapshot(shop) -> None:  # type: ignore[no-untyped-def]
     value.value_refresh(shop, AS_OF)
-    sel = value.Selection(kind="segment", as_of=AS_OF, name="Potential Loyalists")
-    assert sel.expression == 'segment:"Potential Loyalists"'
+    sel = value.Selection(kind="segment", as_of=AS_OF, name="Need Attention")
+    assert sel.expression == 'segment:"Need Attention"'
     page = customers.list_customers(shop, where=value.selection_condition(shop, sel))
-    assert [c.code for c in page.items] == ["B", "C"]
+    assert [c.code for c in page.items] == ["B"]
+    tier = value.Selection(kind="tier", as_of=AS_OF, name="low")
+    page = customers.list_customers(shop, where=value.selection_condition(shop, tier))
+    # By spend: C 200 is high (20% of 555.30), A 170 medium (to 50%), the rest low.
+    assert [c.code for c in page.items] == ["B", "D", "E", "P", "Q", "X"]
     cell = value.Selection(kind="cell", as_of=AS_OF, r=5, f=4)
     page = customers.list_customers(shop, where=value.selection_condition(shop, cell))
     assert [c.code for c in page.items] == ["A"]
@@ -201,10 +206,10 @@ def test_overview_grid_and_segments(shop) -> None:  # type: ignore[no-untyped-de
     ov = value.overview(shop, AS_OF)
     assert len(ov.grid) == 25 and ov.stored is False
     cells = {(c.r, c.f): c for c in ov.grid}
-    assert cells[(4, 2)].customers == 1 and cells[(4, 2)].revenue == Decimal("200.00")
+    assert cells[(3, 1)].customers == 1 and cells[(3, 1)].revenue == Decimal("200.00")
     assert sum(c.customers for c in ov.grid) == 5
     seg = {s.segment: s for s in ov.segments}
-    assert seg["Prospect"].customers == 3 and seg["Potential Loyalists"].customers == 2
+    assert seg["Prospect"].customers == 3 and seg["About to Sleep"].customers == 1
     assert sum(s.share for s in ov.segments) == pytest.approx(1.0, abs=1e-3)
 
 

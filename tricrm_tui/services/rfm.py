@@ -6,13 +6,16 @@ numpy does the rest. Dates come back as day numbers and money as integer cents, 
 parsed row by row and the sums are exact on SQLite (REAL storage) and PostgreSQL alike.
 
 Scores (``method = "quintile"``): customers who have bought are ranked on each measure, best
-last (most recent, most orders, most spend), and cut into fifths of the base:
-``score = ⌈5·r̄ / n⌉`` where ``r̄`` is the customer's 1-based AVERAGE rank among the ``n``
-buyers. Tied values share one average rank, so ties never split across scores and the result
-does not depend on row order (``qcut`` on raw values fails on tied edges; cutting ``method=
-"first"`` ranks splits equals arbitrarily). With ``method = "fixed"`` the four configured
-thresholds per measure give the score instead: recency ≤ t1 → 5 … > t4 → 1; frequency and
-monetary ≥ t_i adds one to a base of 1. Prospects get no scores and the segment ``Prospect``.
+last (most recent, most orders, most spend), and cut into fifths of the base by their percent
+rank, SQL's ``PERCENT_RANK()``: ``p = (rank − 1) / (n − 1)`` with ``rank`` the 1-based rank in
+which tied values share the LOWEST rank of their group, and ``score = min(5, 1 + ⌊5·p⌋)``
+(``p = 1`` when there is a single buyer). So a score says how much of the base is strictly
+below: tied customers always share one score and the result does not depend on row order
+(``qcut`` on raw values fails on tied edges; ``NTILE`` splits equals arbitrarily), and the
+usual majority of one-order customers all get F = 1, so recent first-time buyers read as New
+Customers rather than being lifted into a higher fifth. With ``method = "fixed"`` the four
+configured thresholds per measure give the score instead: recency ≤ t1 → 5 … > t4 → 1;
+frequency and monetary ≥ t_i adds one to a base of 1. Prospects get no scores and the segment ``Prospect``.
 """
 
 from __future__ import annotations
@@ -195,15 +198,15 @@ class RfmScores:
 
 
 def quintile_scores(values: np.ndarray) -> np.ndarray:
-    """Scores 1–5 from the average rank, higher value = higher score (see module docstring)."""
+    """Scores 1–5 by percent rank, higher value = higher score (see module docstring)."""
     n = values.size
     if n == 0:
         return np.zeros(0, np.int64)
-    uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    below = np.cumsum(counts) - counts
-    avg_rank = below + (counts + 1) / 2.0
-    scores = np.ceil(5.0 * avg_rank / n - 1e-9).astype(np.int64)
-    return np.clip(scores, 1, 5)[inverse.ravel()]
+    _uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    below = (np.cumsum(counts) - counts).astype(float)  # rank − 1 of each distinct value
+    pct = below / (n - 1) if n > 1 else np.ones_like(below)
+    scores = np.minimum(5, 1 + np.floor(5.0 * pct + 1e-9)).astype(np.int64)
+    return scores[inverse.ravel()]
 
 
 def fixed_scores(values: np.ndarray, thresholds: tuple[float, ...], *, lower_is_better: bool):
