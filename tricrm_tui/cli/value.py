@@ -174,7 +174,7 @@ def tiers_cmd(as_of: AsOfOpt = None, fmt: FormatOpt = Format.table) -> None:
             ("customers", _("Customers")),
             ("value", _("Value")),
             ("share", _("Share")),
-            ("threshold", _("From")),
+            ("threshold", _("Threshold")),
         ],
         title=_("Value tiers as of {date} by {basis}").format(date=summary.as_of, basis=basis),
     )

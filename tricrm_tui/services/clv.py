@@ -98,29 +98,40 @@ def bgnbd_loglik(
 
 
 def _bgnbd_objective(
-    logp: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray
+    logp: np.ndarray,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    w: np.ndarray,
+    xu: np.ndarray,
+    wu: np.ndarray,
 ) -> tuple[float, np.ndarray]:
-    """Negative log-likelihood and its gradient in log-parameters (chain rule: θ·∂/∂θ)."""
+    """Negative log-likelihood and its gradient in log-parameters (chain rule: θ·∂/∂θ).
+
+    The special functions depend on x alone, so they are evaluated once per distinct x
+    (``xu``, with total weights ``wu``); only logs of α + T and α + t_x run per row.
+    """
     r, alpha, a, b = np.exp(logp)
-    ll, l3, l4, _repeat = _bgnbd_terms(r, alpha, a, b, x, t_x, T)
+    base = gammaln(r + xu) - gammaln(r) + r * np.log(alpha) + betaln(a, b + xu) - betaln(a, b)
+    log_aT = np.log(alpha + T)
+    log_at = np.log(alpha + t_x)
+    l3 = -(r + x) * log_aT
+    repeat = x > 0
+    safe_b = np.where(repeat, b + x - 1, 1.0)
+    l4 = np.where(repeat, np.log(a) - np.log(safe_b) - (r + x) * log_at, -np.inf)
     lse = np.logaddexp(l3, l4)
-    w3 = np.exp(l3 - lse)
-    w4 = np.exp(l4 - lse)  # 0 where x == 0
-    safe_b = np.where(x > 0, b + x - 1, 1.0)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T)
-    d_r -= w4 * np.log(alpha + t_x)
-    d_alpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + t_x)
-    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
-    d_b = digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b) - w4 / safe_b
-    grad = np.array(
-        [
-            r * np.dot(w, d_r),
-            alpha * np.dot(w, d_alpha),
-            a * np.dot(w, d_a),
-            b * np.dot(w, d_b),
-        ]
-    )
-    value = -float(np.dot(w, ll))
+    w3 = w * np.exp(l3 - lse)
+    w4 = w * np.exp(l4 - lse)  # 0 where x == 0
+    psi_abx = digamma(a + b + xu)
+    d_r = np.dot(wu, digamma(r + xu) - digamma(r) + np.log(alpha))
+    d_r -= np.dot(w3, log_aT) + np.dot(w4, log_at)
+    d_alpha = r / alpha * wu.sum() - np.dot(w3, (r + x) / (alpha + T))
+    d_alpha -= np.dot(w4, (r + x) / (alpha + t_x))
+    d_a = np.dot(wu, digamma(a + b) - psi_abx) + w4.sum() / a
+    d_b = np.dot(wu, digamma(b + xu) - psi_abx - digamma(b) + digamma(a + b))
+    d_b -= np.dot(w4, 1.0 / safe_b)
+    grad = np.array([r * d_r, alpha * d_alpha, a * d_a, b * d_b])
+    value = -float(np.dot(wu, base) + np.dot(w, lse))
     if not np.isfinite(value) or not np.all(np.isfinite(grad)):
         return 1e300, np.zeros(4)
     return value, -grad
@@ -149,6 +160,8 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbdParams:
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     _check_summary(x, t_x, T)
     (ux, ut, uT), w = _collapse(x, t_x, T)
+    xu, x_index = np.unique(ux, return_inverse=True)
+    wu = np.bincount(x_index.ravel(), weights=w)
     # Start from a dropout-free fit's moments: λ ≈ purchases per unit of time.
     rate = max(float((x.sum() + 1) / max(T.sum(), 1e-9)), 1e-6)
     start = np.log([1.0, 1.0 / rate, 1.0, 1.0])
@@ -157,7 +170,7 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbdParams:
         res = minimize(
             _bgnbd_objective,
             guess,
-            args=(ux, ut, uT, w),
+            args=(ux, ut, uT, w, xu, wu),
             jac=True,
             method="L-BFGS-B",
             bounds=[(-12.0, 12.0)] * 4,

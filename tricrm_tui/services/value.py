@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from tricrm_tui.i18n import _
+from tricrm_tui.labels import N_
 from tricrm_tui.models import Customer, ValueSnapshot
 from tricrm_tui.services import audit
 from tricrm_tui.services.context import ServiceContext
@@ -803,6 +804,9 @@ def overview(
 # --- selections -------------------------------------------------------------------------
 
 
+SELECTION_KINDS = {"segment": N_("segment"), "tier": N_("tier"), "lifecycle": N_("lifecycle")}
+
+
 @dataclass(frozen=True)
 class Selection:
     """ "Those customers" picked on the value screen: a grid cell, a segment, a tier, a
@@ -830,7 +834,7 @@ class Selection:
         if self.kind == "cell":
             return _("R={r} F={f} as of {date}").format(r=self.r, f=self.f, date=self.as_of)
         return _("{kind} {name} as of {date}").format(
-            kind=_(self.kind), name=self.name, date=self.as_of
+            kind=_(SELECTION_KINDS.get(self.kind, self.kind)), name=self.name, date=self.as_of
         )
 
 

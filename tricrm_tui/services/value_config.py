@@ -39,7 +39,7 @@ from tricrm_tui.i18n import _
 from tricrm_tui.labels import N_
 from tricrm_tui.services.errors import InvalidInput
 
-PROSPECT = "Prospect"
+PROSPECT = N_("Prospect")
 """The segment of customers with no order as of the date (not scored: nothing to score)."""
 
 # The R×F grid (R first): the widely used map of the 5×5 recency × frequency scores to

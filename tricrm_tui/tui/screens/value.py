@@ -113,7 +113,7 @@ class ValueScreen(Screen[None]):
             _("Segment"), _("Customers"), _("Revenue"), _("Share")
         )
         self.query_one("#value-tiers", DataTable).add_columns(
-            _("Tier"), _("Customers"), _("Value"), _("Share"), _("From")
+            _("Tier"), _("Customers"), _("Value"), _("Share"), _("Threshold")
         )
         self.query_one("#value-risk", DataTable).add_columns(
             _("Code"), _("Name"), _("At stake"), _("P(alive)"), _("Reason")
