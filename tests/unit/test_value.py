@@ -222,3 +222,14 @@ def test_where_needs_the_filter_language(shop) -> None:  # type: ignore[no-untyp
     else:
         page = value.value_rows(shop, AS_OF, where="orders>=2")
         assert {r.code for r in page.items} <= {"A", "B", "E"}
+
+
+def test_empty_database_gives_messages_not_errors(ctx) -> None:  # type: ignore[no-untyped-def]
+    result = value.value_refresh(ctx, AS_OF)
+    assert (result.customers, result.buyers, result.basis) == (0, 0, "monetary")
+    assert any("too few customers" in m for m in result.messages)
+    report = value.model_report(ctx, AS_OF)
+    assert report["bgnbd"] is None and report["customers"] == 0
+    ov = value.overview(ctx, AS_OF)
+    assert sum(c.customers for c in ov.grid) == 0 and ov.at_risk.total == 0
+    assert [t.customers for t in value.tiers_summary(ctx, AS_OF).tiers] == [0, 0, 0]

@@ -63,3 +63,20 @@ def test_conditional_expectations_of_the_readme(cdnow_ctx) -> None:  # type: ign
     spend = clv.expected_average_spend(v.gamma_gamma, x[order], m[order])
     published = [24.65, 18.91, 35.17, 35.17, 35.17, 71.46, 18.91, 35.17, 27.28, 35.17]
     assert np.abs(spend - published).max() < 0.01
+
+
+def test_tiers_and_at_risk_use_the_model(cdnow_ctx) -> None:  # type: ignore[no-untyped-def]
+    tiers = value.tiers_summary(cdnow_ctx, CALIBRATION_END)
+    assert tiers.basis == "clv" and not tiers.messages
+    high, medium, low = tiers.tiers
+    # The high tier is the fewest top customers making ≥ 20% of predicted value.
+    assert 0.20 <= high.share < 0.25 and 0.45 <= high.share + medium.share < 0.55
+    assert high.customers + medium.customers + low.customers == 2357
+    assert high.threshold is not None and medium.threshold is not None
+    assert high.threshold >= medium.threshold
+    page = value.at_risk(cdnow_ctx, threshold=0.3, factor=3.0, as_of=CALIBRATION_END, limit=1000)
+    assert page.total > 0
+    assert all(r.p_alive is not None for r in page.items)
+    assert all(("p_alive" in r.reasons) == (r.p_alive < 0.3) for r in page.items)
+    stakes = [r.value_at_stake for r in page.items]
+    assert stakes == sorted(stakes, reverse=True)

@@ -67,8 +67,8 @@ class GammaGammaParams:
         return {"p": self.p, "q": self.q, "gamma": self.gamma, "loglik": self.loglik}
 
 
-def _collapse(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Distinct rows of the given columns and how often each occurs (the fit's weights).
+def _group_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Distinct rows of the given columns, how often each occurs, and each input row's group.
 
     A lexsort and a diff: several times faster than ``np.unique(axis=0)`` on 100k rows.
     """
@@ -79,7 +79,15 @@ def _collapse(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
         change[1:] = np.any([np.diff(c) != 0 for c in cols], axis=0)
     starts = np.flatnonzero(change)
     counts = np.diff(np.append(starts, order.size)).astype(float)
-    return [c[starts] for c in cols], counts
+    group = np.empty(order.size, dtype=np.int64)
+    group[order] = np.cumsum(change) - 1
+    return [c[starts] for c in cols], counts, group
+
+
+def _collapse(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Distinct rows and their counts (the fit's weights)."""
+    uniq, counts, _group = _group_rows(*columns)
+    return uniq, counts
 
 
 def _wsum(w: np.ndarray, v: np.ndarray) -> float:
@@ -428,11 +436,10 @@ def discounted_expected_purchases(
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     if x.size == 0 or periods <= 0:
         return np.zeros_like(x)
-    stacked = np.column_stack([x, t_x, T])
-    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    (ux, ut, uT), _counts, inverse = _group_rows(x, t_x, T)
     steps = (np.arange(periods + 1, dtype=float) * period_length)[:, None]
-    cum = conditional_expected_purchases(params, steps, uniq[:, 0], uniq[:, 1], uniq[:, 2])
+    cum = conditional_expected_purchases(params, steps, ux, ut, uT)
     cum[0] = 0.0
     per_period = np.diff(cum, axis=0)
     factors = (1.0 + discount_rate) ** -np.arange(1, periods + 1, dtype=float)
-    return (factors[:, None] * per_period).sum(axis=0)[inverse.ravel()]
+    return (factors[:, None] * per_period).sum(axis=0)[inverse]
