@@ -186,9 +186,8 @@ def settings_from_mapping(data: dict[str, Any]) -> ValueSettings:
             extra = set(value) - set(known)
             if extra:
                 raise _bad("lifecycle", _("unknown keys {keys}").format(keys=sorted(extra)))
-            life = replace(
-                s.lifecycle, **{k: None if v is None else float(v) for k, v in value.items()}
-            )
+            changes: dict[str, Any] = {k: None if v is None else float(v) for k, v in value.items()}
+            life = replace(s.lifecycle, **changes)
             if life.churn_factor < life.at_risk_factor or life.churn_p_alive > life.at_risk_p_alive:
                 raise _bad("lifecycle", _("churn thresholds must be beyond the at-risk ones"))
             top["lifecycle"] = life
@@ -198,9 +197,12 @@ def settings_from_mapping(data: dict[str, Any]) -> ValueSettings:
                 if value["method"] not in ("quintile", "fixed"):
                     raise _bad("rfm.method", _("quintile or fixed"))
                 rfm = replace(rfm, method=value["method"])
-            for name in ("recency_days", "frequency", "monetary"):
-                if name in value:
-                    rfm = replace(rfm, **{name: _thresholds(f"rfm.{name}", value[name])})
+            cuts: dict[str, Any] = {
+                name: _thresholds(f"rfm.{name}", value[name])
+                for name in ("recency_days", "frequency", "monetary")
+                if name in value
+            }
+            rfm = replace(rfm, **cuts)
             if "segments" in value:
                 rfm = replace(rfm, segments=_segments(value["segments"]))
             top["rfm"] = rfm
