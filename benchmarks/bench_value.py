@@ -9,7 +9,8 @@ Self-contained: builds a synthetic shop in a temporary SQLite file with Core ins
 * the BG/NBD fit against the ``lifetimes`` package's ``BetaGeoFitter`` on the same summary
   (goal: faster).
 
-    PYTHONPATH=. python benchmarks/bench_value.py [--customers 100000] [--orders 1000000] [--db URL]
+    PYTHONPATH=. python benchmarks/bench_value.py [--customers 100000] [--orders 1000000]
+                                                  [--db URL [--build]] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -117,19 +118,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--orders", type=int, default=1_000_000)
-    ap.add_argument("--db", help="use this database instead of building one")
+    ap.add_argument("--db", help="use this database instead of a temporary SQLite file")
+    ap.add_argument("--build", action="store_true", help="build the synthetic shop in --db")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    if args.db:
-        ctx = open_context(args.db, Actor("bench"))
-    else:
-        path = Path(tempfile.mkdtemp()) / "bench.db"
-        ctx = open_context(str(path), Actor("bench"))
+    target = args.db or str(Path(tempfile.mkdtemp()) / "bench.db")
+    ctx = open_context(target, Actor("bench"))
+    if args.build or not args.db:
         t0 = time.perf_counter()
         n_orders = build(ctx, args.customers, args.orders)
         print(
-            f"built {args.customers:,} customers / {n_orders:,} orders in {time.perf_counter() - t0:.1f} s ({path})"
+            f"built {args.customers:,} customers / {n_orders:,} orders in {time.perf_counter() - t0:.1f} s ({ctx.db.display_url})"
         )
     backend = ctx.db.backend
     settings = load_settings()

