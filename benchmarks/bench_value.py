@@ -102,6 +102,10 @@ def build(ctx, customers: int, orders: int, seed: int = 7) -> int:  # type: igno
             )
     with ctx.transaction() as s:
         refresh_customer_aggregates(s)
+    # Planner statistics, as after any bulk load (PostgreSQL's autovacuum would get there
+    # later; without them it plans a 1-row customers table).
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
     return int(cid.size)
 
 
@@ -151,7 +155,7 @@ def main() -> None:
 
     def rfm_part() -> None:
         with ctx.session() as s:
-            summary = rfm.order_summary(s, backend, AS_OF)
+            summary = rfm.order_summary(s, backend, AS_OF, repeat_spend=False)
         rfm.score(summary, settings.rfm)
 
     O = Order.__table__.c  # noqa: E741

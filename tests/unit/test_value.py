@@ -233,3 +233,22 @@ def test_empty_database_gives_messages_not_errors(ctx) -> None:  # type: ignore[
     ov = value.overview(ctx, AS_OF)
     assert sum(c.customers for c in ov.grid) == 0 and ov.at_risk.total == 0
     assert [t.customers for t in value.tiers_summary(ctx, AS_OF).tiers] == [0, 0, 0]
+
+
+def test_repeat_spend_survives_a_stale_first_order_column(ctx) -> None:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    from tricrm_tui.models import Customer
+
+    add_customer(ctx, "S")
+    add_orders(
+        ctx, "S", [("2025-01-01", 10), ("2025-01-01", 5), ("2025-02-01", 40), ("2025-03-01", 60)]
+    )
+    v = value.compute_valuation(ctx, AS_OF)
+    assert v.summary.repeat_cents.tolist() == [10000]  # 40 + 60 after the first day (15)
+    assert v.summary.purchase_days.tolist() == [3]
+    table = Customer.__table__
+    with ctx.transaction() as s:
+        s.execute(sa.update(table).values(first_order_on=dt.date(2025, 2, 1)))
+    stale = value.compute_valuation(ctx, AS_OF)
+    assert stale.summary.repeat_cents.tolist() == [10000]

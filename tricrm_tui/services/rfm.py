@@ -98,20 +98,22 @@ def order_summary(
     backend: str,
     as_of: dt.date,
     where: sa.ColumnElement[bool] | None = None,
+    *,
+    repeat_spend: bool = True,
 ) -> OrderSummary:
-    """Every active customer's orders up to and including ``as_of`` (cancelled ones excluded).
+    """Every active customer's orders up to and including ``as_of`` (cancelled ones excluded):
+    one grouped query, all RFM needs.
 
-    The first purchase day's spend (to take off for the repeat spend) uses the maintained
-    ``customers.first_order_on``: a customer's first order on or before ``as_of`` is their
-    first order at all. If that column is stale for someone (it disagrees with the orders), a
-    second, targeted query recomputes those customers, so the answer is right either way.
+    ``repeat_spend`` adds what the spend model needs: the spend after the first purchase day.
+    The first day's spend comes from a second, index-driven query on ``(customer_id,
+    order_date) = (id, customers.first_order_on)``: a customer's first order on or before
+    ``as_of`` is their first order at all. If that maintained column is stale for someone (it
+    disagrees with the orders), their first day is looked up from the orders instead.
     """
     joined = Customer.__table__.outerjoin(
         Order.__table__,
         sa.and_(O.customer_id == C.id, O.order_date <= as_of, O.status != "cancelled"),
     )
-    total = _cents(backend, O.amount)
-    first_total = _cents(backend, sa.case((O.order_date == C.first_order_on, O.amount)))
     q = (
         sa.select(
             C.id,
@@ -121,9 +123,8 @@ def order_summary(
             _days(backend, sa.func.max(O.order_date)),
             sa.func.count(O.id),
             sa.func.count(sa.distinct(O.order_date)),
-            total,
-            first_total,
-            _days(backend, sa.func.min(C.first_order_on)),
+            _cents(backend, O.amount),
+            _days(backend, C.first_order_on),  # grouped by the key, so one value per group
         )
         .select_from(joined)
         .where(active_condition())
@@ -134,7 +135,7 @@ def order_summary(
         q = q.where(where)
     rows = session.execute(q).all()
     n = len(rows)
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 10
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 9
 
     def ints(i: int, missing: int = NO_DAY) -> np.ndarray:
         return np.fromiter((missing if v is None else int(v) for v in cols[i]), np.int64, n)
@@ -151,14 +152,40 @@ def order_summary(
         monetary_cents=ints(7, 0),
         repeat_cents=np.zeros(n, np.int64),
     )
-    first_spend = ints(8, 0)
-    stored_first = ints(9)
-    buyers = summary.orders > 0
-    stale = buyers & (stored_first != summary.first_day)
-    if stale.any():
-        first_spend[stale] = _first_day_cents(session, backend, as_of, summary.ids[stale])
-    summary.repeat_cents = np.where(buyers, summary.monetary_cents - first_spend, 0)
+    if repeat_spend and n:
+        buyers = summary.orders > 0
+        first_spend = _stored_first_day_cents(session, backend, as_of, summary.ids)
+        stale = buyers & (ints(8) != summary.first_day)
+        if stale.any():
+            first_spend[stale] = _first_day_cents(session, backend, as_of, summary.ids[stale])
+        summary.repeat_cents = np.where(buyers, summary.monetary_cents - first_spend, 0)
     return summary
+
+
+def _stored_first_day_cents(
+    session: Session, backend: str, as_of: dt.date, ids: np.ndarray
+) -> np.ndarray:
+    """Spend on ``customers.first_order_on``, aligned with ``ids`` (sorted)."""
+    q = (
+        sa.select(O.customer_id, _cents(backend, O.amount))
+        .select_from(
+            Customer.__table__.join(
+                Order.__table__,
+                sa.and_(O.customer_id == C.id, O.order_date == C.first_order_on),
+            )
+        )
+        .where(active_condition(), O.order_date <= as_of, O.status != "cancelled")
+        .group_by(O.customer_id)
+    )
+    out = np.zeros(ids.size, np.int64)
+    found = session.execute(q).all()
+    if found:
+        cid = np.fromiter((r[0] for r in found), np.int64, len(found))
+        cents = np.fromiter((int(r[1]) for r in found), np.int64, len(found))
+        pos = np.searchsorted(ids, cid)
+        ok = (pos < ids.size) & (ids[np.minimum(pos, ids.size - 1)] == cid)
+        out[pos[ok]] = cents[ok]
+    return out
 
 
 def _first_day_cents(session: Session, backend: str, as_of: dt.date, ids: np.ndarray) -> np.ndarray:
