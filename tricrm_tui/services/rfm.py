@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -97,7 +98,6 @@ def order_summary(
     session: Session,
     backend: str,
     as_of: dt.date,
-    where: sa.ColumnElement[bool] | None = None,
     *,
     repeat_spend: bool = True,
 ) -> OrderSummary:
@@ -131,14 +131,15 @@ def order_summary(
         .group_by(C.id)
         .order_by(C.id)
     )
-    if where is not None:
-        q = q.where(where)
-    rows = session.execute(q).all()
+    rows = _fetch_rows(session, q)
     n = len(rows)
     cols = list(zip(*rows, strict=True)) if rows else [()] * 9
 
     def ints(i: int, missing: int = NO_DAY) -> np.ndarray:
-        return np.fromiter((missing if v is None else int(v) for v in cols[i]), np.int64, n)
+        # None → NaN in one C-level conversion; the values are whole days and cents, exact
+        # in a double far beyond any real total.
+        values = np.array(cols[i], dtype=float)
+        return np.where(np.isnan(values), missing, values).astype(np.int64)
 
     summary = OrderSummary(
         as_of=as_of,
@@ -160,6 +161,23 @@ def order_summary(
             first_spend[stale] = _first_day_cents(session, backend, as_of, summary.ids[stale])
         summary.repeat_cents = np.where(buyers, summary.monetary_cents - first_spend, 0)
     return summary
+
+
+def _fetch_rows(session: Session, query: sa.Select) -> list[tuple[Any, ...]]:
+    """All rows of an aggregate over the whole base, straight from the driver's cursor.
+
+    At 100k rows, Core's Row objects cost a tenth of the query itself; these columns need no
+    result processing (integers and text). Only dates and constants are bound, rendered as
+    literals by the dialect.
+    """
+    connection = session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _stored_first_day_cents(
