@@ -73,11 +73,24 @@ class OrderSummary:
         return int(self.ids.size)
 
 
-def _days(backend: str, expr: sa.ColumnElement) -> sa.ColumnElement[int]:
+def _days(backend: str, expr: sa.ColumnElement) -> sa.ColumnElement[Any]:
+    """A date as a day number on PostgreSQL (integer arithmetic in the server); on SQLite the
+    ISO text as stored, which numpy parses in one vectorised call (:func:`_day_numbers`) —
+    cheaper than ``julianday()`` per group."""
     if backend == "sqlite":
-        # julianday('1970-01-01') is 2440587.5; the difference is a whole number of days.
-        return sa.cast(sa.func.julianday(expr) - 2440587.5, sa.Integer)
+        return expr
     return sa.cast(expr - sa.literal(EPOCH, sa.Date), sa.Integer)
+
+
+def _day_numbers(values: tuple[Any, ...]) -> np.ndarray:
+    """Day numbers from ISO date text or integers; ``NO_DAY`` where there is none."""
+    if any(isinstance(v, str) for v in values):
+        parsed = np.array([v or "NaT" for v in values], dtype="datetime64[D]")
+        out = parsed.astype(np.int64)
+        out[np.isnat(parsed)] = NO_DAY
+        return out
+    numbers = np.array(values, dtype=float)
+    return np.where(np.isnan(numbers), NO_DAY, numbers).astype(np.int64)
 
 
 def _cents(backend: str, amount: sa.ColumnElement) -> sa.ColumnElement[int]:
@@ -135,7 +148,7 @@ def order_summary(
     n = len(rows)
     cols = list(zip(*rows, strict=True)) if rows else [()] * 9
 
-    def ints(i: int, missing: int = NO_DAY) -> np.ndarray:
+    def ints(i: int, missing: int = 0) -> np.ndarray:
         # None → NaN in one C-level conversion; the values are whole days and cents, exact
         # in a double far beyond any real total.
         values = np.array(cols[i], dtype=float)
@@ -146,17 +159,17 @@ def order_summary(
         ids=np.fromiter(cols[0], np.int64, n),
         codes=list(cols[1]),
         names=list(cols[2]),
-        first_day=ints(3),
-        last_day=ints(4),
-        orders=ints(5, 0),
-        purchase_days=ints(6, 0),
-        monetary_cents=ints(7, 0),
+        first_day=_day_numbers(cols[3]),
+        last_day=_day_numbers(cols[4]),
+        orders=ints(5),
+        purchase_days=ints(6),
+        monetary_cents=ints(7),
         repeat_cents=np.zeros(n, np.int64),
     )
     if repeat_spend and n:
         buyers = summary.orders > 0
         first_spend = _stored_first_day_cents(session, backend, as_of, summary.ids)
-        stale = buyers & (ints(8) != summary.first_day)
+        stale = buyers & (_day_numbers(cols[8]) != summary.first_day)
         if stale.any():
             first_spend[stale] = _first_day_cents(session, backend, as_of, summary.ids[stale])
         summary.repeat_cents = np.where(buyers, summary.monetary_cents - first_spend, 0)
