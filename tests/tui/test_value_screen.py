@@ -117,20 +117,18 @@ async def test_value_tab_shows_scores_and_history(cdnow) -> None:  # type: ignor
         assert table.row_count == 2
 
 
-def test_value_screen_snapshot(cdnow, snap_compare) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("keys", "size"),
+    [((), (80, 24)), (("s",), (80, 24)), (("a",), (120, 30))],
+    ids=["grid", "segments", "at-risk-wide"],
+)
+def test_value_screen_snapshot(cdnow, snap_compare, keys, size) -> None:  # type: ignore[no-untyped-def]
     async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
-
-    assert snap_compare(Host(cdnow, ValueScreen(AS_OF)), terminal_size=(80, 24), run_before=ready)
-
-
-def test_value_screen_segments_snapshot(cdnow, snap_compare) -> None:  # type: ignore[no-untyped-def]
-    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
-        await settle(pilot)
-        await pilot.press("s")
+        await pilot.press(*keys)
         await pilot.pause()
 
-    assert snap_compare(Host(cdnow, ValueScreen(AS_OF)), terminal_size=(80, 24), run_before=ready)
+    assert snap_compare(Host(cdnow, ValueScreen(AS_OF)), terminal_size=size, run_before=ready)
 
 
 def test_value_tab_snapshot(cdnow, snap_compare) -> None:  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 """The value screen: the R×F grid, segments, tiers and the at-risk list, as of a date.
 
-The date is the latest stored snapshot (``tricrm value refresh``), else today; ``r`` stores a
-fresh snapshot as of today. Enter on a grid cell, a segment, a tier or an at-risk customer
+The date is the one given, else the latest stored snapshot (``tricrm value refresh``), else
+today; ``r`` stores a fresh snapshot as of the date given, else as of today. Enter on a grid cell, a segment, a tier or an at-risk customer
 reports "those customers" as a :class:`~tricrm_tui.services.value.Selection` (or a customer
 code): through the ``on_select`` / ``on_customer`` callbacks when given, and always as a
 :class:`ValueScreen.SelectionChosen` / :class:`ValueScreen.CustomerChosen` message, so the app
@@ -86,6 +86,8 @@ class ValueScreen(Screen[None]):
     ) -> None:
         super().__init__()
         self.as_of = as_of
+        self.refresh_date = as_of
+        """What ``r`` recomputes: the date the screen was opened for, else today."""
         self.on_select = on_select
         self.on_customer = on_customer
         self.overview: Overview | None = None
@@ -135,7 +137,7 @@ class ValueScreen(Screen[None]):
         from tricrm_tui.services import value
 
         ctx = self.app.ctx  # type: ignore[attr-defined]
-        result = value.value_refresh(ctx, self.as_of or ctx.today())
+        result = value.value_refresh(ctx, self.refresh_date or ctx.today())
         ov = value.overview(ctx, result.as_of, at_risk_limit=100)
         self.app.call_from_thread(self._show, ov)
         self.app.call_from_thread(
