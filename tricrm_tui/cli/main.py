@@ -22,6 +22,7 @@ GROUPS: list[tuple[str, str]] = [
     ("customers", "tricrm_tui.cli.customers"),
     ("db", "tricrm_tui.cli.db"),
     ("audit", "tricrm_tui.cli.audit"),
+    ("loyalty", "tricrm_tui.cli.loyalty"),
 ]
 COMMANDS: list[tuple[str, str, str]] = [
     ("tui", "tricrm_tui.cli.tui", "open_tui"),
