@@ -154,6 +154,8 @@ def redeem_cmd(
     "adjust",
     help=_("Add (positive) or remove (negative) points; the balance never goes below zero."),
     epilog=_("Example: tricrm loyalty adjust C000123 -200 --reason '重复积分更正'"),
+    # so that a negative amount such as -200 reads as the argument, not as options -2 -0 -0
+    context_settings={"ignore_unknown_options": True},
 )
 def adjust_cmd(
     code: CodeArg,
