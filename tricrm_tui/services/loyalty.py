@@ -622,7 +622,7 @@ class _Run:
                 if held is not None and add_months(_as_date(held), self.config.hold_months) > end:
                     continue
                 word = "downgrade"
-                rule = _("kept {months} months").format(months=self.config.hold_months)
+                rule = f"level held {self.config.hold_months} months"
             else:
                 word = "upgrade"
                 rule = _needs(target)
