@@ -532,14 +532,28 @@ class _Run:
 
     def expire(self, lo: int, hi: int) -> None:
         """The remainder of every lot whose ``expires_on`` is on or before the date."""
+        lot = L.alias("lot")
+        done = L.alias("done")
+        key = (
+            sa.literal("expire:")
+            + sa.cast(lot.c.id, sa.String)
+            + ":"
+            + sa.cast(lot.c.expires_on, sa.String)
+        )
+        # Customers with a lot due and not yet expired (its expire:<id>:<date> key is absent).
         due = (
-            sa.select(L.c.customer_id)
-            .join(Customer.__table__, C.id == L.c.customer_id)
+            sa.select(lot.c.customer_id)
+            .select_from(
+                lot.join(Customer.__table__, C.id == lot.c.customer_id).outerjoin(
+                    done, done.c.source_key == key
+                )
+            )
             .where(
-                L.c.customer_id.between(lo, hi),
-                L.c.expires_on <= self.day,
-                L.c.points > 0,
+                lot.c.customer_id.between(lo, hi),
+                lot.c.expires_on <= self.day,
+                lot.c.points > 0,
                 C.points_balance > 0,
+                done.c.id.is_(None),
             )
             .distinct()
         )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -153,8 +154,12 @@ def load_config(folder: Path | None = None) -> LoyaltyConfig:
     return config_from_mapping(data)
 
 
+@functools.lru_cache(maxsize=8192)
 def add_months(day: dt.date, months: int) -> dt.date:
-    """Calendar months later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    """Calendar months later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb).
+
+    Cached: a run over a million orders asks for the same few hundred dates again and again.
+    """
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
