@@ -251,7 +251,11 @@ def test_balance_never_goes_negative(ctx) -> None:  # type: ignore[no-untyped-de
         loyalty.redeem_points(ctx, "A", 10, "  ")
     with pytest.raises(InvalidInput):
         loyalty.adjust_points(ctx, "A", 0, "x")
-    loyalty.redeem_points(ctx, "A", 50, "兑换")
+    with pytest.raises(InvalidInput) as exc:
+        loyalty.redeem_points(ctx, "A", "1.5", "兑换")  # type: ignore[arg-type]
+    assert exc.value.code == "not_integer"
+    loyalty.redeem_points(ctx, "A", " 10 ", "兑换")  # type: ignore[arg-type]
+    loyalty.redeem_points(ctx, "A", 40, "兑换")
     assert stored_balance(ctx, "A") == (0, 0)
 
 

@@ -377,16 +377,15 @@ def _post(
 
 
 def _whole_points(points: Any) -> int:
-    if isinstance(points, bool) or not isinstance(points, int):
-        try:
-            text = str(points).strip()
-            value = int(text)
-        except ValueError as exc:
-            raise InvalidInput(
-                _("points must be a whole number"), field="points", code="not_integer"
-            ) from exc
-        return value
-    return points
+    """Points as typed by a person or a script ("500", 500); never a fraction or a bool."""
+    if isinstance(points, int) and not isinstance(points, bool):
+        return points
+    try:
+        return int(str(points).strip())
+    except ValueError as exc:
+        raise InvalidInput(
+            _("points must be a whole number"), field="points", code="not_integer"
+        ) from exc
 
 
 def redeem_points(
