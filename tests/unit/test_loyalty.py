@@ -188,6 +188,27 @@ def test_accrual_applies_every_rule_and_never_awards_twice(ctx) -> None:  # type
     assert stored_balance(ctx, "A") == (521, 521)
 
 
+def test_an_order_moved_to_another_customer_is_not_awarded_again(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tricrm_tui.models import Order
+
+    monkeypatch.setattr(loyalty, "CHUNK", 1)  # A and B in different slices of the run
+
+    add_customer(ctx, "A")
+    add_customer(ctx, "B")
+    [order_no] = add_orders(ctx, "A", [("2025-01-05", "300")])
+    add_orders(ctx, "B", [("2025-01-06", "20")])
+    loyalty.run_loyalty(ctx, dt.date(2025, 1, 31))
+    with ctx.transaction() as s:  # as a merge of A into B moves A's orders
+        b_id = s.execute(sa.select(C.c.id).where(C.c.code == "B")).scalar_one()
+        s.execute(
+            sa.update(Order.__table__)
+            .where(Order.__table__.c.order_no == order_no)
+            .values(customer_id=b_id)
+        )
+    assert not loyalty.run_loyalty(ctx, dt.date(2025, 2, 1)).orders_accrued
+    assert stored_balance(ctx, "A") == (300, 300) and stored_balance(ctx, "B") == (20, 20)
+
+
 def test_earned_lot_expires_exactly_on_its_day(ctx) -> None:  # type: ignore[no-untyped-def]
     config = LoyaltyConfig(expiry_months=12)
     add_customer(ctx, "A")
