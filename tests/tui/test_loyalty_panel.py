@@ -142,3 +142,21 @@ async def test_ledger_pages(panel_ctx) -> None:  # type: ignore[no-untyped-def]
 
 def test_snapshot(panel_ctx, snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(Host(panel_ctx), terminal_size=(80, 24), run_before=settle)
+
+
+@pytest.mark.asyncio
+async def test_panel_speaks_chinese(panel_ctx) -> None:  # type: ignore[no-untyped-def]
+    from tricrm_tui.i18n import set_language
+
+    set_language("zh_CN")
+    try:
+        app = Host(panel_ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            text = shown(app)
+            assert "余额 1,735 积分" in text and "下一等级：金卡" in text
+            assert "获得" in text and "第 1–3 条，共 3 条" in text
+            await pilot.press("r")
+            assert "兑换 C0001 的积分" in shown(app) and "原因（必填）" in shown(app)
+    finally:
+        set_language("en")
