@@ -339,6 +339,12 @@ def test_levels_go_up_at_once_and_down_after_the_hold(ctx) -> None:  # type: ign
     assert level_changes(ctx, "A")[-1][:2] == ("银卡", "普通")
     assert level_changes(ctx, "A")[-1][2].startswith("downgrade: 0 points earned")
     assert not loyalty.run_loyalty(ctx, dt.date(2026, 2, 10), config).changed
+    history = loyalty.list_level_changes(ctx, "A")
+    assert history.total == 2
+    assert [(h.to_level, h.at.astimezone(dt.UTC).date()) for h in history.items] == [
+        ("普通", dt.date(2026, 2, 10)),
+        ("银卡", dt.date(2025, 2, 10)),
+    ]
 
 
 def test_upgrade_by_spend_skips_levels_and_the_multiplier_follows(ctx) -> None:  # type: ignore[no-untyped-def]

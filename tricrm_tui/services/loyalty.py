@@ -202,6 +202,34 @@ def list_ledger(
 
 
 @dataclass(frozen=True)
+class LevelChangeRow:
+    at: dt.datetime
+    from_level: str | None
+    to_level: str
+    reason: str
+
+
+def list_level_changes(
+    ctx: ServiceContext, code: str, *, limit: int = 20, offset: int = 0
+) -> Page[LevelChangeRow]:
+    """A customer's level history, newest first (for the value tab's history)."""
+    limit = clamp_limit(limit)
+    with ctx.session() as s:
+        cid = customer_id_for(s, code)
+        total = s.execute(
+            sa.select(sa.func.count()).select_from(LC).where(LC.c.customer_id == cid)
+        ).scalar_one()
+        rows = s.execute(
+            sa.select(LC.c.at, LC.c.from_level, LC.c.to_level, LC.c.reason)
+            .where(LC.c.customer_id == cid)
+            .order_by(LC.c.at.desc(), LC.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).all()
+    return Page([LevelChangeRow(*r) for r in rows], total, limit, offset)
+
+
+@dataclass(frozen=True)
 class LoyaltyStatus:
     code: str
     name: str
