@@ -131,7 +131,7 @@ def check_ledger(ctx, model: Model, last_run: dt.date | None) -> None:  # type: 
                 hit = expired.get(str(lot.id))
                 if hit is not None:
                     # an expiry happens on the lot's own day, never before it
-                    assert hit.at.date() == lot.expires_on
+                    assert hit.at.astimezone(dt.UTC).date() == lot.expires_on
                     assert hit.source_key == f"expire:{lot.id}:{lot.expires_on.isoformat()}"
                     assert last_run is not None and lot.expires_on <= last_run
 
