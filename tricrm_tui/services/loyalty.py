@@ -133,7 +133,7 @@ def list_levels(ctx: ServiceContext, config: LoyaltyConfig | None = None) -> lis
     config = config or load_config()
     with ctx.transaction() as s:
         levels = ensure_levels(s, ctx, config)
-        counts = dict(
+        counts: dict[str | None, int] = dict(
             s.execute(
                 sa.select(C.member_level, sa.func.count())
                 .where(active_condition())
@@ -358,11 +358,12 @@ def _post(
         expires_on = expiry_for(ctx.today(), config or load_config())
     with ctx.transaction() as s:
         cid = customer_id_for(s, code)
-        changed = s.execute(
+        result = s.execute(
             sa.update(Customer.__table__)
             .where(C.id == cid, C.points_balance + points >= 0)
             .values(points_balance=C.points_balance + points)
-        ).rowcount
+        )
+        changed = result.rowcount  # type: ignore[attr-defined]
         if not changed:
             balance = s.execute(sa.select(C.points_balance).where(C.id == cid)).scalar_one()
             raise InvalidInput(
@@ -651,7 +652,7 @@ class _Run:
     def review(self, lo: int, hi: int) -> None:
         """Move each customer to the level the window reaches (downgrades after the hold)."""
         start, end = _window(self.day, self.config)
-        spend = dict(
+        spend: dict[int, Any] = dict(
             self.s.execute(
                 sa.select(O.customer_id, sa.func.sum(O.amount))
                 .where(
@@ -663,7 +664,7 @@ class _Run:
                 .group_by(O.customer_id)
             ).all()
         )
-        earned = dict(
+        earned: dict[int, Any] = dict(
             self.s.execute(
                 sa.select(L.c.customer_id, sa.func.sum(L.c.points))
                 .where(
@@ -675,7 +676,7 @@ class _Run:
                 .group_by(L.c.customer_id)
             ).all()
         )
-        since = dict(
+        since: dict[int, Any] = dict(
             self.s.execute(
                 sa.select(LC.c.customer_id, sa.func.max(LC.c.at))
                 .where(LC.c.customer_id.between(lo, hi))
