@@ -31,9 +31,13 @@ def panel_ctx(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     ctx = open_context(str(target), Actor("tester", "admin"))
     ctx.clock = lambda: NOW
     add_customer(ctx, "C0001", name="王军")
-    add_orders(
-        ctx, "C0001", [("2025-11-02", "1280.00"), ("2026-01-15", "356.50"), ("2026-02-28", "99.90")]
-    )
+    # fixed order numbers: the ledger shows them, and the snapshot must not depend on test order
+    for no, day, amount in [
+        ("SO-1001", "2025-11-02", "1280.00"),
+        ("SO-1002", "2026-01-15", "356.50"),
+        ("SO-1003", "2026-02-28", "99.90"),
+    ]:
+        add_orders(ctx, "C0001", [(day, amount)], order_no=no)
     loyalty.run_loyalty(ctx, NOW.date())
     yield ctx
     ctx.db.dispose()
