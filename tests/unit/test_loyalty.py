@@ -280,6 +280,31 @@ def test_balance_never_goes_negative(ctx) -> None:  # type: ignore[no-untyped-de
     assert stored_balance(ctx, "A") == (0, 0)
 
 
+def test_two_redemptions_at_once_cannot_overdraw(ctx) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    add_customer(ctx, "A")
+    loyalty.adjust_points(ctx, "A", 100, "开卡礼")
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def redeem() -> None:
+        barrier.wait()
+        try:
+            loyalty.redeem_points(ctx, "A", 60, "兑换")
+            outcomes.append("ok")
+        except InvalidInput:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=redeem) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ok", "refused", "refused", "refused"]
+    assert stored_balance(ctx, "A") == (40, 40)
+
+
 def test_every_action_is_audited_once_and_a_quiet_run_not_at_all(ctx) -> None:  # type: ignore[no-untyped-def]
     add_customer(ctx, "A")
     add_orders(ctx, "A", [("2025-01-05", "20")])
