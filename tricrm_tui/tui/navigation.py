@@ -86,6 +86,12 @@ def _value_tab(code: str) -> Widget:
     return ValueTab(code)
 
 
+def _points_tab(code: str) -> Widget:
+    from tricrm_tui.tui.widgets.loyalty_panel import LoyaltyPanel
+
+    return LoyaltyPanel(code)
+
+
 def _recommendations_tab(code: str) -> Widget:
     from tricrm_tui.tui.widgets.recommendations import RecommendationsPanel
 
@@ -95,6 +101,7 @@ def _recommendations_tab(code: str) -> Widget:
 DETAIL_TABS: list[tuple[str, Callable[[str], Widget]]] = [
     (N_("Timeline"), _timeline_tab),
     (N_("Value"), _value_tab),
+    (N_("Points"), _points_tab),
     (N_("Recommendations"), _recommendations_tab),
 ]
 
