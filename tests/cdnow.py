@@ -75,3 +75,36 @@ def load_cdnow(ctx) -> int:  # type: ignore[no-untyped-def]
         s.execute(sa.insert(Order.__table__), orders)
         refresh_customer_aggregates(s)
     return len(orders)
+
+
+def import_cdnow(ctx, folder: Path) -> int:  # type: ignore[no-untyped-def]
+    """The sample through the normal imports: a customers file, then the raw transactions.
+
+    The raw lines become an orders CSV with a header (``order_no`` = customer + sequence);
+    dates stay in the sample's ``19970101`` form and amounts as written, so the import's own
+    date and money parsing is what the model sees.
+    """
+    from tricrm_tui.services.importing import import_file
+
+    rows = transactions()
+    customers_csv = folder / "cdnow_customers.csv"
+    orders_csv = folder / "cdnow_orders.csv"
+    ids = sorted({r[0] for r in rows})
+    customers_csv.write_text(
+        "code,name\n" + "".join(f"CD{sid},CDNOW {sid}\n" for sid in ids), encoding="utf-8"
+    )
+    seq: dict[str, int] = defaultdict(int)
+    lines = ["order_no,customer_code,order_date,quantity,amount"]
+    for (sid, _day, cds, dollars), raw in zip(rows, _raw_lines(), strict=True):
+        seq[sid] += 1
+        lines.append(f"CD{sid}-{seq[sid]:03d},CD{sid},{raw[2]},{cds},{dollars}")
+    orders_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    imported_customers = import_file(ctx, "customers", customers_csv)
+    assert imported_customers.rejected_count == 0, imported_customers.rejected[:3]
+    result = import_file(ctx, "orders", orders_csv)
+    assert result.rejected_count == 0, result.rejected[:3]
+    return result.inserted
+
+
+def _raw_lines() -> list[list[str]]:
+    return [line.split() for line in SAMPLE.read_text().splitlines() if line.strip()]

@@ -1,4 +1,4 @@
-"""The CDNOW sample loaded as raw transactions and valued as of 1997-09-30 in weeks
+"""The CDNOW sample imported as raw transactions through the normal order import and valued as of 1997-09-30 in weeks
 reproduces the published BG/NBD and Gamma-Gamma fits (Fader, Hardie & Lee 2005)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from tests.cdnow import SUMMARY, load_cdnow
+from tests.cdnow import SUMMARY, import_cdnow
 from tricrm_tui.services import clv, value
 
 CALIBRATION_END = dt.date(1997, 9, 30)
@@ -21,7 +21,7 @@ def cdnow_ctx(ctx, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     config.mkdir(exist_ok=True)
     (config / "value.toml").write_text('time_unit = "weeks"\nexpected_days = 273\n')
     monkeypatch.setenv("TRICRM_CONFIG_DIR", str(config))
-    assert load_cdnow(ctx) == 6919
+    assert import_cdnow(ctx, tmp_path) == 6919
     return ctx
 
 
