@@ -25,3 +25,20 @@ def test_import_classifies_and_counts_new_duplicates(ctx, tmp_path: Path) -> Non
     assert customers.get_customer(ctx, "N2").region == "西南"
     again = import_file(ctx, "customers", path)
     assert again.unchanged == 2 and again.inserted == 0
+
+
+def test_an_order_import_refreshes_value(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "C1", "甲")
+    add_customer(ctx, "C2", "乙")
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "订单编号,客户编号,下单日期,订单金额\nO1,C1,2026年1月5日,￥1,234.50\nO2,C1,2026.2.1,99元\n"
+        "O3,C2,20260301,10\n",
+        encoding="utf-8-sig",
+    )
+    result = import_file(ctx, "orders", path)
+    assert result.inserted == 3
+    assert result.extra["value_refreshed"] == 2
+    assert result.extra["classified"] == 2
+    c1 = customers.get_customer(ctx, "C1")
+    assert c1.rfm_segment is not None and c1.value_tier is not None

@@ -33,6 +33,8 @@ GROUPS: list[tuple[str, str]] = [
     ("followups", "tricrm_tui.cli.followups"),
     ("plans", "tricrm_tui.cli.plans"),
     ("care", "tricrm_tui.cli.care"),
+    ("value", "tricrm_tui.cli.value"),
+    ("loyalty", "tricrm_tui.cli.loyalty"),
 ]
 COMMANDS: list[tuple[str, str, str]] = [
     ("tui", "tricrm_tui.cli.tui", "open_tui"),

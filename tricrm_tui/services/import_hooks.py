@@ -1,4 +1,5 @@
-"""What every import triggers once its rows are in: classification and the duplicate check.
+"""What every import triggers once its rows are in: classification, the duplicate check and,
+for orders, today's value snapshot.
 
 The import itself only knows rows; these follow-ups need the customers it touched, which the
 audit trail records (every row an import writes carries its ``import_id``). Registered on
@@ -71,9 +72,19 @@ def duplicates_after_import(ctx: ServiceContext, result: Any) -> dict[str, Any]:
     return {"new_duplicates": len(probable_duplicates(ctx, customer_ids=ids))}
 
 
+def value_after_import(ctx: ServiceContext, result: Any) -> dict[str, Any]:
+    """New orders change recency, frequency and value: refresh today's snapshot."""
+    from tricrm_tui.services.value import value_refresh
+
+    if result.import_id is None or result.kind != "orders":
+        return {}
+    refreshed = value_refresh(ctx)
+    return {"value_refreshed": refreshed.customers}
+
+
 def register() -> None:
     from tricrm_tui.services import importing
 
-    for hook in (classify_after_import, duplicates_after_import):
+    for hook in (classify_after_import, duplicates_after_import, value_after_import):
         if hook not in importing.after_import_hooks:
             importing.after_import_hooks.append(hook)

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -125,6 +126,27 @@ class TricrmApp(App[None]):
         from tricrm_tui.tui.screens.customer_detail import CustomerDetailScreen
 
         self.push_screen(CustomerDetailScreen(code))
+
+    def on_value_screen_selection_chosen(self, message: Any) -> None:
+        """Enter on an R×F cell, a segment or a tier: open those customers."""
+        self._open_selection(message.selection, message.description)
+
+    def on_value_screen_customer_chosen(self, message: Any) -> None:
+        self.open_customer(message.code)
+
+    @work(thread=True, exclusive=True, group="navigation", exit_on_error=False)
+    def _open_selection(self, selection: Any, description: str) -> None:
+        from tricrm_tui.services.errors import TricrmError
+        from tricrm_tui.services.value import selection_condition
+
+        try:
+            condition = selection_condition(self.ctx, selection)
+        except TricrmError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        self.call_from_thread(
+            self.push_screen, CustomerListScreen(where=condition, title=description)
+        )
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -38,6 +38,12 @@ def _import() -> Screen[Any]:
     return ImportScreen()
 
 
+def _value() -> Screen[Any]:
+    from tricrm_tui.tui.screens.value import ValueScreen
+
+    return ValueScreen()
+
+
 def _duplicates() -> Screen[Any]:
     from tricrm_tui.tui.screens.duplicates import DuplicatesScreen
 
@@ -60,6 +66,7 @@ def _complaints() -> Screen[Any]:
 SCREENS: list[tuple[str, str, str, str, ScreenFactory]] = [
     ("1", "nav.customers", N_("Customers"), N_("Open the customer list"), _customers),
     ("2", "nav.today", N_("Today"), N_("Follow-ups and complaints due"), _today),
+    ("3", "nav.value", N_("Value"), N_("RFM grid, segments, tiers and customers at risk"), _value),
     ("4", "nav.duplicates", N_("Duplicates"), N_("Review probable duplicates"), _duplicates),
     ("5", "nav.import", N_("Import"), N_("Import customers, orders or interactions"), _import),
     ("6", "nav.campaigns", N_("Campaigns"), N_("Preview, send and report campaigns"), _campaigns),
@@ -73,6 +80,18 @@ def _timeline_tab(code: str) -> Widget:
     return TimelineView(code)
 
 
+def _value_tab(code: str) -> Widget:
+    from tricrm_tui.tui.widgets.value_tab import ValueTab
+
+    return ValueTab(code)
+
+
+def _points_tab(code: str) -> Widget:
+    from tricrm_tui.tui.widgets.loyalty_panel import LoyaltyPanel
+
+    return LoyaltyPanel(code)
+
+
 def _recommendations_tab(code: str) -> Widget:
     from tricrm_tui.tui.widgets.recommendations import RecommendationsPanel
 
@@ -81,6 +100,8 @@ def _recommendations_tab(code: str) -> Widget:
 
 DETAIL_TABS: list[tuple[str, Callable[[str], Widget]]] = [
     (N_("Timeline"), _timeline_tab),
+    (N_("Value"), _value_tab),
+    (N_("Points"), _points_tab),
     (N_("Recommendations"), _recommendations_tab),
 ]
 
