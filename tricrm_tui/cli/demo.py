@@ -114,6 +114,13 @@ def demo(
             replace=replace,
             progress=progress,
         )
+    from tricrm_tui.services.classify import classify_customers
+    from tricrm_tui.services.value import value_refresh
+
+    # What an import would trigger: classification, and value as of the demo's last day.
+    info(_("Classifying customers and computing their value …"))
+    classify_customers(context)
+    value_refresh(context, anchor or context.today())
     info(
         _(
             "Demo ready in {seconds:.1f} s: {customers} customers, {orders} orders, "

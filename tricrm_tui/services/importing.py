@@ -50,6 +50,7 @@ from tricrm_tui.models import (
     Order,
     Product,
     ProductCategory,
+    ValueSnapshot,
 )
 from tricrm_tui.models.interactions import CHANNELS
 from tricrm_tui.services.audit import jsonable
@@ -1265,6 +1266,16 @@ def _undo(ctx: ServiceContext, import_id: int) -> UndoResult:
             if kind == "orders":
                 touched.update(
                     s.execute(sa.select(OT.c.customer_id).where(key_col.in_(chunk))).scalars()
+                )
+            if kind == "customers":
+                # Value snapshots are derived (recomputed by every refresh), not later work
+                # that depends on the customer: they go with it.
+                s.execute(
+                    sa.delete(ValueSnapshot.__table__).where(
+                        ValueSnapshot.__table__.c.customer_id.in_(
+                            sa.select(table.c.id).where(key_col.in_(chunk))
+                        )
+                    )
                 )
             removed += s.execute(sa.delete(table).where(key_col.in_(chunk))).rowcount or 0
         if touched:
