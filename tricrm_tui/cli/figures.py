@@ -14,5 +14,6 @@ from typing import Any
 
 def as_numbers(record: Any, *, money: Sequence[str] = ()) -> dict[str, Any]:
     """A dataclass as a dict whose Decimals print as plain numbers, except the ``money`` keys."""
-    data = dataclasses.asdict(record) if dataclasses.is_dataclass(record) else dict(record)
+    is_instance = dataclasses.is_dataclass(record) and not isinstance(record, type)
+    data = dataclasses.asdict(record) if is_instance else dict(record)
     return {k: str(v) if isinstance(v, Decimal) and k not in money else v for k, v in data.items()}

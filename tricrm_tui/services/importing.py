@@ -492,11 +492,11 @@ class _Importer:
             self._resolve_products(s, plan, items)
         tags: dict[int, list[str]] = {}
         if self.kind == "customers":
-            ids = [existing[it.key]["id"] for it in items if it.key in existing]
-            if ids and self.mode == "update":
+            customer_ids = [existing[it.key]["id"] for it in items if it.key in existing]
+            if customer_ids and self.mode == "update":
                 for cid, tag in s.execute(
                     sa.select(CustomerTag.__table__.c.customer_id, CustomerTag.__table__.c.tag)
-                    .where(CustomerTag.__table__.c.customer_id.in_(ids))
+                    .where(CustomerTag.__table__.c.customer_id.in_(customer_ids))
                     .order_by(CustomerTag.__table__.c.tag)
                 ):
                     tags.setdefault(cid, []).append(tag)
@@ -574,7 +574,7 @@ class _Importer:
         if self.kind == "customers":
             if not v.get("name"):
                 raise _RowError("missing_required", "name", _("name is required"))
-            row = {c: None for c in FIELD_COLUMNS.values()}
+            row: dict[str, Any] = {c: None for c in FIELD_COLUMNS.values()}
             row.update(kind="individual", custom_fields={})
             row.update(v)
             row.update(
@@ -777,7 +777,7 @@ def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> Non
         proc = procs.get(name)
         if proc is not None:
             memo: dict[Any, Any] = {}
-            out = []
+            out: list[Any] = []
             for v in values:
                 if v is None:
                     out.append(None)

@@ -339,7 +339,10 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
 
     def action_escape(self) -> None:
         """Esc leaves the search box; a second Esc clears the search, then the filter; then back."""
-        if self.search_input.has_focus or self.focused in self.query(FilterBar).first().query("*"):
+        bar = self.query_one(FilterBar)
+        if self.search_input.has_focus or (
+            self.focused is not None and bar in self.focused.ancestors
+        ):
             self.table.focus()
         elif self.search_input.value:
             self.search_input.value = ""

@@ -30,11 +30,7 @@ from tricrm_tui.labels import N_
 from tricrm_tui.models import CHANNELS
 from tricrm_tui.services import care, followups, plans
 from tricrm_tui.services.followups import FollowUpRow, OverdueComplaint
-
-try:  # the app's footer translates binding descriptions; plain Footer where it is absent
-    from tricrm_tui.tui.widgets.footer import TranslatedFooter as Footer
-except ImportError:  # pragma: no cover
-    from textual.widgets import Footer
+from tricrm_tui.tui.widgets.footer import TranslatedFooter as Footer
 
 PAGE = 200
 CHANNEL_NAMES = {
