@@ -59,10 +59,19 @@ class Host(App[None]):
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    """Workers start workers (groups → pair): wait until all are done."""
-    for _ in range(5):
+    """Workers start workers (groups → pair): wait until all are done and, when there are
+    groups, until the pair is on screen (a busy machine may start the second worker late)."""
+    for _ in range(200):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+        screen = pilot.app.screen
+        loaded = getattr(screen, "groups_loaded", True)
+        groups = getattr(screen, "groups", None)
+        busy = any(w.is_running for w in pilot.app.workers)
+        if not busy and loaded and (not groups or getattr(screen, "left", None) is not None):
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
 
 
 def test_review_merge_and_mark_different(dup_ctx) -> None:  # type: ignore[no-untyped-def]

@@ -76,6 +76,8 @@ class DuplicatesScreen(Screen[None]):
         self.group_index = 0
         self.pair_index = 0
         self.left: Any = None
+        self.groups_loaded = False
+        """True once the first scan has answered (tests and the status line wait on it)."""
         self.right: Any = None
         self.choice: dict[str, str] = {}  # field → "left" | "right"
 
@@ -107,6 +109,7 @@ class DuplicatesScreen(Screen[None]):
 
     def _show_groups(self, groups: list[Any]) -> None:
         self.groups = groups
+        self.groups_loaded = True
         table = self.query_one("#groups", DataTable)
         table.clear()
         for i, g in enumerate(groups):
