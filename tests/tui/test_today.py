@@ -146,6 +146,24 @@ async def test_opening_runs_plans_and_shows_overdue_complaints(sqlite_ctx) -> No
         assert app.opened == ["C2"]
 
 
+async def test_most_valuable_at_risk_customers_are_listed_and_open(sqlite_ctx) -> None:  # type: ignore[no-untyped-def]
+    from tests.unit.test_at_risk_snapshot import _snapshot
+
+    _seed(sqlite_ctx)
+    _snapshot(sqlite_ctx, "C2", "2026-03-01", "at_risk", "880")
+    _snapshot(sqlite_ctx, "C1", "2026-03-01", "active", "990")
+    app = Host(sqlite_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        table = app.screen.query_one("#at-risk", DataTable)
+        assert table.display and table.row_count == 1
+        assert "李四" in str(table.get_row_at(0)[0])
+        table.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.opened == ["C2"]
+
+
 def _complaint(ctx, code: str) -> None:  # type: ignore[no-untyped-def]
     import sqlalchemy as sa
 

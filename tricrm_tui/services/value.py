@@ -915,3 +915,56 @@ def lifecycle_label(key: str | None) -> str:
 
 def segment_label(name: str | None) -> str:
     return "" if name is None else _(name)
+
+
+@dataclass(frozen=True)
+class StoredAtRisk:
+    """An at-risk customer as the latest value refresh left them (no model is refitted)."""
+
+    code: str
+    name: str
+    tier: str | None
+    lifecycle: str
+    p_alive: float | None
+    clv: Decimal | None
+    last_order: dt.date | None
+
+
+def at_risk_from_snapshot(ctx: ServiceContext, *, limit: int = 10) -> Page[StoredAtRisk]:
+    """Customers the latest refresh judged at risk, most value first.
+
+    For screens that open often (Today): one indexed query over the stored snapshot, where
+    :func:`at_risk` recomputes the valuation (seconds at 100k customers).
+    """
+    with ctx.session() as s:
+        latest = s.execute(sa.select(sa.func.max(VS.as_of))).scalar()
+        if latest is None:
+            return Page(items=[], total=0, limit=limit, offset=0)
+        cond = sa.and_(
+            VS.as_of == latest,
+            VS.lifecycle == "at_risk",
+            C.deleted_at.is_(None),
+            C.merged_into_id.is_(None),
+        )
+        base = ValueSnapshot.__table__.join(Customer.__table__, C.id == VS.customer_id)
+        total = s.execute(sa.select(sa.func.count()).select_from(base).where(cond)).scalar_one()
+        rows = s.execute(
+            sa.select(C.code, C.name, VS.tier, VS.lifecycle, VS.p_alive, VS.clv, C.last_order_on)
+            .select_from(base)
+            .where(cond)
+            .order_by(VS.clv.desc().nulls_last(), VS.monetary.desc(), C.code)
+            .limit(clamp_limit(limit))
+        ).all()
+    items = [
+        StoredAtRisk(
+            code=r.code,
+            name=r.name,
+            tier=r.tier,
+            lifecycle=r.lifecycle,
+            p_alive=r.p_alive,
+            clv=None if r.clv is None else Decimal(r.clv),
+            last_order=r.last_order_on,
+        )
+        for r in rows
+    ]
+    return Page(items=items, total=total, limit=limit, offset=0)

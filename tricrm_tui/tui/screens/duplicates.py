@@ -90,7 +90,11 @@ class DuplicatesScreen(Screen[None]):
 
     def on_mount(self) -> None:
         groups = self.query_one("#groups", DataTable)
-        groups.add_columns(_("Customers"), _("Score"), _("Reasons"))
+        # Fixed widths: auto-sized columns are measured lazily, so the first frames after
+        # the rows arrive could show a narrow Reasons column.
+        groups.add_column(_("Customers"), width=16)
+        groups.add_column(_("Score"), width=5)
+        groups.add_column(_("Reasons"), width=52)
         self.query_one("#compare", DataTable).add_columns(_("Field"), "", "", _("Keep"))
         self.action_reload()
 

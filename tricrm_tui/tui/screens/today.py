@@ -11,7 +11,7 @@ Keys: ``l`` logs the contact and closes the task, ``z`` snoozes it (1 day, or a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -25,14 +25,15 @@ from textual.widgets import Button, DataTable, Input, Label, OptionList, Select,
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tricrm_tui.i18n import _, format_date, format_datetime
+from tricrm_tui.i18n import _, format_date, format_datetime, format_money
 from tricrm_tui.labels import N_
 from tricrm_tui.models import CHANNELS
-from tricrm_tui.services import care, followups, plans
+from tricrm_tui.services import care, followups, plans, value
 from tricrm_tui.services.followups import FollowUpRow, OverdueComplaint
 from tricrm_tui.tui.widgets.footer import TranslatedFooter as Footer
 
 PAGE = 200
+AT_RISK_SHOWN = 5
 CHANNEL_NAMES = {
     "phone": N_("Phone"),
     "email": N_("Email"),
@@ -58,6 +59,7 @@ class TodayData:
     due_today: list[FollowUpRow]
     complaints: list[OverdueComplaint]
     generated: int
+    at_risk: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,8 @@ class TodayScreen(Screen):
     TodayScreen #tasks { height: 1fr; }
     TodayScreen #complaints-title { height: 1; padding: 0 1; color: $error; }
     TodayScreen #complaints { height: auto; max-height: 6; }
+    TodayScreen #at-risk-title { height: 1; padding: 0 1; color: $warning; display: none; }
+    TodayScreen #at-risk { height: auto; max-height: 6; display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "log", N_("Log & close"), id="today.log"),
@@ -210,6 +214,14 @@ class TodayScreen(Screen):
         complaints.add_column(_("Severity"), width=8, key="severity")
         complaints.add_column(_("Category"), key="category")
         yield complaints
+        yield Static("", id="at-risk-title")
+        at_risk: DataTable[Any] = DataTable(id="at-risk", cursor_type="row")
+        at_risk.add_column(_("Customer"), width=12, key="customer")
+        at_risk.add_column(_("Tier"), width=8, key="tier")
+        at_risk.add_column(_("P(alive)"), width=8, key="p_alive")
+        at_risk.add_column(_("CLV"), width=12, key="clv")
+        at_risk.add_column(_("Last order"), key="last_order")
+        yield at_risk
         yield Footer()
 
     def on_mount(self) -> None:
@@ -234,8 +246,10 @@ class TodayScreen(Screen):
             if t.id not in seen
         ]
         complaints = followups.overdue_complaints(ctx, ctx.now())
+        at_risk = value.at_risk_from_snapshot(ctx, limit=AT_RISK_SHOWN).items
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, TodayData(overdue, today, complaints, generated))
+            data = TodayData(overdue, today, complaints, generated, at_risk)
+            self.app.call_from_thread(self._show, data)
 
     def _show(self, data: TodayData) -> None:
         table = self.query_one("#tasks", DataTable)
@@ -284,6 +298,22 @@ class TodayScreen(Screen):
             if data.complaints
             else _("No overdue complaints")
         )
+        at_risk = self.query_one("#at-risk", DataTable)
+        at_risk.clear()
+        for r in data.at_risk:
+            self.complaint_codes[f"risk-{r.code}"] = r.code
+            at_risk.add_row(
+                r.name,
+                r.tier or "—",
+                "—" if r.p_alive is None else f"{r.p_alive:.0%}",
+                format_money(r.clv) if r.clv is not None else "—",
+                format_date(r.last_order),
+                key=f"risk-{r.code}",
+            )
+        at_risk.display = bool(data.at_risk)
+        title = self.query_one("#at-risk-title", Static)
+        title.update(_("Most valuable customers at risk: {count}").format(count=len(data.at_risk)))
+        title.display = bool(data.at_risk)
         if data.generated:
             self.notify(
                 _("{count} new follow-ups from plans and care dates").format(count=data.generated)
@@ -365,7 +395,7 @@ class TodayScreen(Screen):
 
     def action_open_customer(self) -> None:
         focused = self.focused
-        if isinstance(focused, DataTable) and focused.id == "complaints":
+        if isinstance(focused, DataTable) and focused.id in ("complaints", "at-risk"):
             if focused.row_count:
                 key = focused.coordinate_to_cell_key(focused.cursor_coordinate).row_key.value
                 self._open(self.complaint_codes[str(key)])
