@@ -476,3 +476,25 @@ def test_cli_reports_errors_as_one_line(tmp_path: Path, sqlite_template: Path) -
     )
     assert out.returncode == 3
     assert out.stderr.strip().startswith("error:") and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_configured_thresholds_apply_to_existing_levels(ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "A")
+    loyalty.list_levels(ctx)  # seeded from the defaults
+    config = tmp_path / "cfg"
+    config.mkdir()
+    (config / "loyalty.toml").write_text(
+        "[[levels]]\nname = '普通'\n\n"
+        "[[levels]]\nname = '银卡'\nmin_points = 500\nmultiplier = 1.2\n\n"
+        "[[levels]]\nname = '金卡'\nmin_spend = 5000\nmultiplier = 1.25\n\n"
+        "[[levels]]\nname = '钻石'\nmin_spend = 20000\nmultiplier = 1.5\n\n"
+        "[[levels]]\nname = '黑卡'\nmin_spend = 100000\nmultiplier = 2\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TRICRM_CONFIG_DIR", str(config))
+    rows = {r.name: r for r in loyalty.list_levels(ctx)}
+    assert rows["银卡"].min_points == 500 and rows["银卡"].multiplier == Decimal("1.2")
+    assert rows["黑卡"].min_spend == Decimal("100000") and rows["黑卡"].rank == 4
+    assert ("member_level", "银卡", "update") in audit_actions(ctx)
+    loyalty.list_levels(ctx)
+    assert audit_actions(ctx).count(("member_level", "银卡", "update")) == 1

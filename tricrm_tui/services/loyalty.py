@@ -86,10 +86,15 @@ def _midnight(day: dt.date) -> dt.datetime:
 def ensure_levels(session: Session, ctx: ServiceContext, config: LoyaltyConfig) -> list[LevelRule]:
     """The member levels, lowest first; the configured ones are written when the table is empty.
 
-    Once seeded, ``member_levels`` is the reference (levels customers hold are never renamed
-    behind their back by a config edit).
+    Later, the configuration stays the source of the *rules*: a level with a configured name
+    takes that name's thresholds and multiplier, and a configured name that is new is added
+    when its rank is free (both audited). Names are never changed or removed here, so a level
+    customers hold is not renamed behind their back by a config edit.
     """
     rows = session.execute(sa.select(ML).order_by(ML.c.rank)).all()
+    if rows:
+        _sync_level_rules(session, ctx, config, rows)
+        rows = session.execute(sa.select(ML).order_by(ML.c.rank)).all()
     if not rows:
         seed = [
             {
@@ -116,6 +121,32 @@ def ensure_levels(session: Session, ctx: ServiceContext, config: LoyaltyConfig) 
         )
         for r in rows
     ]
+
+
+def _sync_level_rules(session: Session, ctx: ServiceContext, config: LoyaltyConfig, rows) -> None:  # type: ignore[no-untyped-def]
+    by_name = {r.name: r for r in rows}
+    ranks = {r.rank for r in rows}
+    for lv in config.levels:
+        wanted = {
+            "min_points": lv.min_points,
+            "min_spend": Decimal(lv.min_spend),
+            "multiplier": Decimal(lv.multiplier),
+        }
+        row = by_name.get(lv.name)
+        if row is None:
+            if lv.rank in ranks:
+                continue
+            session.execute(sa.insert(ML).values(name=lv.name, rank=lv.rank, **wanted))
+            audit.record(session, ctx.actor, "member_level", lv.name, "create", None, wanted)
+            continue
+        current = {
+            "min_points": row.min_points,
+            "min_spend": Decimal(row.min_spend),
+            "multiplier": Decimal(row.multiplier),
+        }
+        if current != wanted:
+            session.execute(sa.update(ML).where(ML.c.name == lv.name).values(**wanted))
+            audit.record(session, ctx.actor, "member_level", lv.name, "update", current, wanted)
 
 
 @dataclass(frozen=True)
