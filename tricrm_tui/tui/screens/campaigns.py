@@ -77,11 +77,12 @@ class CampaignsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column(_("Name"), key="name")
-        table.add_column(_("Channel"), key="channel")
-        table.add_column(_("Segment"), key="segment")
-        table.add_column(_("Status"), key="status")
-        table.add_column(_("Delivered"), key="delivered")
+        # Fixed widths: auto-sized columns are measured lazily (a first frame could be narrow).
+        table.add_column(_("Name"), key="name", width=18)
+        table.add_column(_("Channel"), key="channel", width=8)
+        table.add_column(_("Segment"), key="segment", width=16)
+        table.add_column(_("Status"), key="status", width=10)
+        table.add_column(_("Delivered"), key="delivered", width=10)
         self.action_reload()
 
     def selected(self) -> Any | None:

@@ -71,12 +71,13 @@ class ComplaintsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column(_("No."), key="id")
-        table.add_column(_("Customer"), key="customer")
-        table.add_column(_("Category"), key="category")
-        table.add_column(_("Severity"), key="severity")
-        table.add_column(_("Status"), key="status")
-        table.add_column(_("SLA due"), key="due")
+        table.add_column(_("No."), key="id", width=4)
+        table.add_column(_("Customer"), key="customer", width=12)
+        table.add_column(_("Category"), key="category", width=9)
+        table.add_column(_("Severity"), key="severity", width=9)
+        table.add_column(_("Status"), key="status", width=11)
+        # Fixed widths: auto-sized columns are measured lazily (a first frame could be narrow).
+        table.add_column(_("SLA due"), key="due", width=18)
         self.action_reload()
 
     # -- loading ------------------------------------------------------------------------
