@@ -217,9 +217,9 @@ class TodayScreen(Screen):
         yield Static("", id="at-risk-title")
         at_risk: DataTable[Any] = DataTable(id="at-risk", cursor_type="row")
         at_risk.add_column(_("Customer"), width=12, key="customer")
-        at_risk.add_column(_("Tier"), width=8, key="tier")
+        at_risk.add_column(_("Tier"), width=7, key="tier")
         at_risk.add_column(_("P(alive)"), width=8, key="p_alive")
-        at_risk.add_column(_("CLV"), width=12, key="clv")
+        at_risk.add_column(_("CLV"), width=15, key="clv")
         at_risk.add_column(_("Last order"), key="last_order")
         yield at_risk
         yield Footer()
