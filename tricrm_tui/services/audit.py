@@ -97,3 +97,28 @@ def list_entries(
         ).mappings()
         items = [AuditRow(**{k: r[k] for k in AuditRow.__dataclass_fields__}) for r in rows]
     return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def upsert_by_name(
+    session: Session,
+    actor: Actor,
+    table: sa.Table,
+    entity: str,
+    name: str,
+    values: dict[str, Any],
+) -> Any:
+    """Create or update the row of ``table`` called ``name`` and audit it; returns the row.
+
+    For named settings (plans, care rules): the audit entry of an update carries only the
+    fields that changed, with their old and new values.
+    """
+    name_col = table.c.name
+    old = session.execute(sa.select(table).where(name_col == name)).first()
+    if old is None:
+        session.execute(sa.insert(table).values(**values))
+        record(session, actor, entity, name, "create", None, values)
+    else:
+        session.execute(sa.update(table).where(table.c.id == old.id).values(**values))
+        before = {k: getattr(old, k) for k in values if getattr(old, k) != values[k]}
+        record(session, actor, entity, name, "update", before, {k: values[k] for k in before})
+    return session.execute(sa.select(table).where(name_col == name)).one()

@@ -209,19 +209,9 @@ def set_care_rule(
         "message": clean_text(message) or None,
         "active": active,
     }
-    table = CareRule.__table__
     with ctx.transaction() as s:
-        old = s.execute(sa.select(table).where(R.name == name)).first()
-        if old is None:
-            s.execute(sa.insert(table).values(**values))
-            audit.record(s, ctx.actor, "care_rule", name, "create", None, values)
-        else:
-            s.execute(sa.update(table).where(R.id == old.id).values(**values))
-            before = {k: getattr(old, k) for k in values if getattr(old, k) != values[k]}
-            audit.record(
-                s, ctx.actor, "care_rule", name, "update", before, {k: values[k] for k in before}
-            )
-        return _record(s.execute(sa.select(table).where(R.name == name)).one())
+        row = audit.upsert_by_name(s, ctx.actor, CareRule.__table__, "care_rule", name, values)
+        return _record(row)
 
 
 def remove_care_rule(ctx: ServiceContext, name: str) -> None:

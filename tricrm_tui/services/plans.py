@@ -141,19 +141,8 @@ def set_plan(
         "cap_period_days": caps[1] if caps else None,
         "active": active,
     }
-    table = CommunicationPlan.__table__
     with ctx.transaction() as s:
-        old = s.execute(sa.select(table).where(P.name == name)).first()
-        if old is None:
-            s.execute(sa.insert(table).values(**values))
-            audit.record(s, ctx.actor, "plan", name, "create", None, values)
-        else:
-            s.execute(sa.update(table).where(P.id == old.id).values(**values))
-            before = {k: getattr(old, k) for k in values if getattr(old, k) != values[k]}
-            audit.record(
-                s, ctx.actor, "plan", name, "update", before, {k: values[k] for k in before}
-            )
-        row = s.execute(sa.select(table).where(P.name == name)).one()
+        row = audit.upsert_by_name(s, ctx.actor, CommunicationPlan.__table__, "plan", name, values)
     return _record(row)
 
 
