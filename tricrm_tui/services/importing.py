@@ -37,6 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -230,6 +231,32 @@ def _clean_customer(raw: dict[str, Any], custom: dict[str, Any], region: str) ->
     if cf:
         values["custom_fields"] = cf
     return values
+
+
+class _SeenKeys:
+    """The hashes of every key met so far, in 8 bytes each.
+
+    A set of Python ints costs about 100 bytes a key (the int object plus its slot), which
+    at a million orders is a third of the memory budget. New hashes collect in a small set;
+    every ``spill`` of them are merged into one sorted numpy array searched by bisection."""
+
+    def __init__(self, spill: int = 100_000) -> None:
+        self.spill = spill
+        self.recent: set[int] = set()
+        self.merged = np.empty(0, dtype=np.int64)
+
+    def contains(self, h: int) -> bool:
+        if h in self.recent:
+            return True
+        i = int(self.merged.searchsorted(h))
+        return i < len(self.merged) and int(self.merged[i]) == h
+
+    def add(self, h: int) -> None:
+        self.recent.add(h)
+        if len(self.recent) >= self.spill:
+            new = np.fromiter(self.recent, dtype=np.int64, count=len(self.recent))
+            self.merged = np.union1d(self.merged, new)
+            self.recent = set()
 
 
 class _ColumnMemo:
@@ -429,7 +456,7 @@ class _Importer:
         # Keys met so far (as hashes, 8 bytes of information each): a repeated key is checked
         # against what its first line wrote. A dry run writes nothing, so there the hash of
         # the first line's values is kept instead.
-        self.seen: set[int] = set()
+        self.seen = _SeenKeys()
         self.digests: dict[int, int] = {}
         self.memo = _ColumnMemo()
 
@@ -831,6 +858,9 @@ def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> Non
                     out.append(proc(v))
             values = out
         columns[name] = values
+    if _copy_applies(conn, stmt):
+        _copy_rows(conn, stmt.table, list(columns), columns)
+        return
     if compiled.positional:
         params: list[Any] = list(zip(*(columns[n] for n in names), strict=True))
     else:
@@ -839,6 +869,42 @@ def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> Non
             dict(zip(keys, vals, strict=True)) for vals in zip(*columns.values(), strict=True)
         ]
     conn.exec_driver_sql(compiled.string, params)
+
+
+def _copy_applies(conn: sa.Connection, stmt: Any) -> bool:
+    """A plain multi-row INSERT on PostgreSQL through psycopg: ``COPY`` does the same work
+    without a round of statement parsing and planning per row (several times faster for a
+    batch of thousands)."""
+    return (
+        conn.dialect.name == "postgresql"
+        and conn.dialect.driver == "psycopg"
+        and isinstance(stmt, sa.sql.dml.Insert)
+        and not stmt._returning
+    )
+
+
+def _copy_rows(
+    conn: sa.Connection, table: sa.Table, names: list[str], columns: dict[str, list[Any]]
+) -> None:
+    """``COPY table (columns) FROM STDIN`` on the session's own connection, so the rows join
+    the batch's transaction. The values are already bind-processed (``Jsonb`` wrappers,
+    ciphered text), which psycopg adapts as it does for ``executemany``. A refused row
+    surfaces as SQLAlchemy's ``DBAPIError``, like an ``executemany`` failure, so the caller's
+    row-by-row retry still applies."""
+    import psycopg  # only on PostgreSQL; the SQLite path never needs it
+
+    quote = conn.dialect.identifier_preparer
+    sql = "COPY {} ({}) FROM STDIN".format(
+        quote.format_table(table), ", ".join(quote.quote(table.c[n].name) for n in names)
+    )
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    try:
+        with raw.cursor() as cur, cur.copy(sql) as copy:
+            for row in zip(*(columns[n] for n in names), strict=True):
+                copy.write_row(row)
+    except psycopg.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
 
 
 def by_field_value(it: _Item, fields: dict[str, str], name: str) -> Any:
@@ -1063,7 +1129,7 @@ def import_file(
                         continue
                     if dry_run:
                         importer.digests[h] = _content_hash(item.values)
-                    elif h in importer.seen:
+                    elif importer.seen.contains(h):
                         item.repeat = True
                     importer.seen.add(h)
                     items[item.key] = item
