@@ -392,7 +392,7 @@ def _check_lengths(kind: str, values: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- the pipeline
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     line: int
     raw: dict[str, Any]
@@ -1150,10 +1150,29 @@ def import_file(
                 .where(BT.c.id == import_id)
                 .values(status="done", finished_at=ctx.now(), **_counts(result))
             )
+            _checkpoint_every(s, SQLITE_WAL_PAGES)
         if result.inserted or result.updated:
             for hook in after_import_hooks:
                 result.extra.update(hook(ctx, result) or {})
     return result
+
+
+SQLITE_WAL_PAGES = 1000
+"""SQLite's own default for ``wal_autocheckpoint``."""
+IMPORT_WAL_PAGES = 20_000
+"""During an import: checkpoint once the write-ahead log holds ~80 MB rather than ~4 MB."""
+
+
+def _checkpoint_every(s: Session, pages: int) -> None:
+    """On SQLite, let the write-ahead log grow to ``pages`` before a commit copies it back.
+
+    Each batch rewrites pages all over the customers' and orders' indexes; with the default
+    every commit checkpoints (and fsyncs) them, which was a third of a million-order
+    import. Copying back less often writes each hot page once per many batches. Durability
+    is untouched: a commit is as safe in the log as in the database file, and the import
+    puts the default back when it ends."""
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(sa.text(f"PRAGMA wal_autocheckpoint={int(pages)}"))
 
 
 @contextlib.contextmanager
@@ -1230,6 +1249,8 @@ def _write_batch(
 ) -> _Plan:
     manager = ctx.session() if dry_run else ctx.transaction()
     with manager as s:
+        if not dry_run:
+            _checkpoint_every(s, IMPORT_WAL_PAGES)
         plan = importer.plan(s, items) if items else _Plan()
         importer.write(s, plan)
         inserted, updated = len(plan.inserts), len(plan.updates)
