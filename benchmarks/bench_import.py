@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -211,13 +212,27 @@ def run_tricrm(cpath: Path, opath: Path, db: Path) -> dict:
     ctx = open_context(str(db), Actor("bench"))
     times = {}
     counts = {}
+    hook_times: dict[str, float] = {}
+
+    def timed(hook):  # the post-import hooks' share, reported on its own line
+        def run(ctx, result):
+            start = time.perf_counter()
+            try:
+                return hook(ctx, result)
+            finally:
+                key = f"{result.kind}: {hook.__name__}"
+                hook_times[key] = hook_times.get(key, 0.0) + time.perf_counter() - start
+
+        return run
+
+    importing.after_import_hooks[:] = [timed(h) for h in importing.after_import_hooks]
     for kind, path in (("customers", cpath), ("orders", opath)):
         start = time.perf_counter()
         result = importing.import_file(ctx, kind, path, batch_size=5000)
         times[kind] = time.perf_counter() - start
         counts[kind] = (result.inserted, result.rejected_count)
     ctx.db.dispose()
-    return {"times": times, "counts": counts}
+    return {"times": times, "counts": counts, "hooks": hook_times}
 
 
 def child(which: str, cpath: str, opath: str) -> None:
@@ -269,6 +284,13 @@ def main() -> None:
         f"tricrm {ours['peak_rss_mb']:.0f}"
     )
     print(f"tricrm inserted/rejected: {ours['counts']}")
+    hooks = ours.get("hooks", {})
+    if hooks:
+        print(
+            "of which post-import hooks (in the tricrm column): "
+            + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in hooks.items())
+        )
+    print(f"load average: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
