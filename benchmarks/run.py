@@ -627,8 +627,9 @@ def _pg_copy_baseline(b: Bench, cpath: Path, opath: Path) -> float:
 
 
 def _pg_import_tricrm(b: Bench, cpath: Path, opath: Path) -> dict[str, Any]:
-    """``import_file`` into an empty, migrated schema of its own in the same PostgreSQL
-    database (``search_path`` points at it first), so the benchmark data stays untouched."""
+    """``import_file`` into an empty, freshly migrated schema of its own in the same
+    PostgreSQL database (first on the ``search_path``; pg_trgm stays in ``public``), so the
+    benchmark data stays untouched."""
     from tricrm_tui.services import importing
     from tricrm_tui.services.context import Actor, open_context
 
@@ -636,6 +637,12 @@ def _pg_import_tricrm(b: Bench, cpath: Path, opath: Path) -> dict[str, Any]:
     conn.autocommit = True
     conn.execute("DROP SCHEMA IF EXISTS bench_import_tricrm CASCADE")
     conn.execute("CREATE SCHEMA bench_import_tricrm")
+    # An empty version table in the schema that comes first makes the migrations run there
+    # (without it Alembic finds the benchmark's own, up to date, and writes go to public).
+    conn.execute(
+        "CREATE TABLE bench_import_tricrm.alembic_version "
+        "(version_num varchar(32) NOT NULL PRIMARY KEY)"
+    )
     sep = "&" if "?" in b.db else "?"
     url = b.db + sep + "options=-csearch_path%3Dbench_import_tricrm,public"
     ctx = open_context(url, Actor("bench"))
