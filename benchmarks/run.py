@@ -433,6 +433,347 @@ def m_order_aggregates(b: Bench, side: str) -> Figure:
     return Figure(median, "one GROUP BY, fetched")
 
 
+def _as_of(b: Bench) -> dt.date:
+    """The date the value measurements are taken as of: today, as the demo data's dates are."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _date_arg(b: Bench, day: dt.date) -> Any:
+    """SQLite keeps dates as ISO text; psycopg binds a ``date``."""
+    return day.isoformat() if b.backend == "sqlite" else day
+
+
+def _raw_group_by(b: Bench) -> Callable[[], Any]:
+    """One raw ``GROUP BY customer_id`` over the orders the RFM counts: count, sum, last date."""
+    conn = b.raw()
+    sql = (
+        "SELECT customer_id, count(id), sum(amount), max(order_date) FROM orders "
+        f"WHERE status != 'cancelled' AND order_date <= {b.like} GROUP BY customer_id"
+    )
+    arg = _date_arg(b, _as_of(b))
+
+    def group() -> list[Any]:
+        cur = conn.cursor()
+        cur.execute(sql, (arg,))
+        return cur.fetchall()
+
+    return group
+
+
+def _rfm_part(b: Bench) -> Callable[[], Any]:
+    """tricrm's RFM: ``rfm.order_summary`` (the one grouped query over active customers and
+    their orders) and ``rfm.score`` (numpy quintiles and the segment grid), as
+    ``value.compute_valuation`` runs them, without the spend model's extra query."""
+    from tricrm_tui.services import rfm
+    from tricrm_tui.services.value_config import load_settings
+
+    ctx, as_of, settings = b.context(), _as_of(b), load_settings()
+
+    def run() -> Any:
+        with ctx.session() as s:
+            summary = rfm.order_summary(s, ctx.db.backend, as_of, repeat_spend=False)
+        return rfm.score(summary, settings.rfm)
+
+    return run
+
+
+def _pandas_rfm(b: Bench) -> Callable[[], Any]:
+    """pandas: ``read_sql`` of the same orders, ``groupby`` and ``qcut`` quintile scores."""
+    import warnings
+
+    import pandas as pd
+
+    warnings.filterwarnings("ignore", message=".*pandas only supports SQLAlchemy.*")
+    conn, as_of = b.raw(), _as_of(b)
+    sql = (
+        "SELECT customer_id, order_date, amount FROM orders "
+        f"WHERE status != 'cancelled' AND order_date <= {b.like}"
+    )
+
+    def run() -> Any:
+        orders = pd.read_sql(sql, conn, params=(_date_arg(b, as_of),))
+        orders["order_date"] = pd.to_datetime(orders["order_date"])
+        orders["amount"] = orders["amount"].astype(float)
+        g = orders.groupby("customer_id").agg(
+            last=("order_date", "max"), f=("order_date", "count"), m=("amount", "sum")
+        )
+        recency = (pd.Timestamp(as_of) - g["last"]).dt.days
+        labels = [1, 2, 3, 4, 5]
+        g["r"] = pd.qcut(recency.rank(method="first", ascending=False), 5, labels=labels)
+        g["f_score"] = pd.qcut(g["f"].rank(method="first"), 5, labels=labels)
+        g["m_score"] = pd.qcut(g["m"].rank(method="first"), 5, labels=labels)
+        return g
+
+    return run
+
+
+def _rfm_side(b: Bench, side: str, baseline: Callable[[Bench], Callable[[], Any]], what: str):
+    fn = _rfm_part(b) if side == "tricrm" else baseline(b)
+    median, _ = timed(fn, max(3, b.repeat // 2))
+    return Figure(median, "order_summary + score" if side == "tricrm" else what)
+
+
+@measurement(
+    "rfm_vs_groupby",
+    "RFM refresh vs one raw GROUP BY",
+    "s",
+    "within 1.5× of the GROUP BY",
+    ratio_limit=1.5,
+)
+def m_rfm_vs_groupby(b: Bench, side: str) -> Figure:
+    """RFM (one grouped query + numpy scores) against the raw GROUP BY (count, sum, max date)
+    over the same orders, fetched through sqlite3/psycopg."""
+    return _rfm_side(b, side, _raw_group_by, "one GROUP BY customer_id, fetched")
+
+
+@measurement("rfm_vs_pandas", "RFM refresh vs pandas", "s")
+def m_rfm_vs_pandas(b: Bench, side: str) -> Figure:
+    """The same RFM against pandas: ``read_sql`` of the orders, groupby, qcut scores."""
+    return _rfm_side(b, side, _pandas_rfm, "read_sql + groupby + qcut")
+
+
+@measurement(
+    "value_refresh",
+    "value refresh (RFM, tiers, lifecycle, fits, predictions, snapshots)",
+    "s",
+    "a few seconds (≤ 5 s)",
+    limit=5.0,
+)
+def m_value_refresh(b: Bench, side: str) -> Figure:
+    """``services.value.value_refresh`` as of today (it replaces that date's snapshots, so
+    repeating is safe). Baseline: the raw GROUP BY, for scale only."""
+    if side == "tricrm":
+        from tricrm_tui.services.value import value_refresh
+
+        ctx, as_of = b.context(), _as_of(b)
+        parts: dict[str, float] = {}
+
+        def run() -> None:
+            parts.update(value_refresh(ctx, as_of).timings)
+
+        median, _ = timed(run, 2)
+        detail = ", ".join(f"{k} {v:.2f} s" for k, v in parts.items())
+        return Figure(median, f"median of 2; last run's parts: {detail}")
+    median, _ = timed(_raw_group_by(b), max(3, b.repeat // 2))
+    return Figure(median, "one GROUP BY customer_id, fetched (for scale)")
+
+
+@measurement("clv_fit", "BG/NBD fit vs `lifetimes` BetaGeoFitter", "ms", "faster", ratio_limit=1.0)
+def m_clv_fit(b: Bench, side: str) -> Figure:
+    """``services.clv.fit_bgnbd`` on the buyers' x / t_x / T the value service builds, against
+    ``lifetimes.BetaGeoFitter`` on the same arrays (one BLAS thread for both)."""
+    from tricrm_tui.services import clv, rfm
+    from tricrm_tui.services.value import _model_inputs
+    from tricrm_tui.services.value_config import load_settings
+
+    ctx = b.context()
+    with ctx.session() as s:
+        summary = rfm.order_summary(s, ctx.db.backend, _as_of(b))
+    x, t_x, T, _m = _model_inputs(summary, load_settings().unit_days)
+    buyers = summary.buyers
+    x, t_x, T = x[buyers], t_x[buyers], T[buyers]
+    if side == "tricrm":
+        median, _ = timed(lambda: clv.fit_bgnbd(x, t_x, T), 3)
+        p = clv.fit_bgnbd(x, t_x, T)
+        return Figure(
+            median, f"{x.size:,} buyers; r={p.r:.3f} α={p.alpha:.2f} a={p.a:.3f} b={p.b:.3f}"
+        )
+    from lifetimes import BetaGeoFitter  # the reference implementation (the `bench` extra)
+
+    out: dict[str, Any] = {}
+
+    def fit() -> None:
+        with clv.single_threaded_blas():
+            out["f"] = BetaGeoFitter(penalizer_coef=0.0).fit(x, t_x, T)
+
+    median, _ = timed(fit, 1)
+    p = out["f"].params_
+    return Figure(
+        median,
+        f"lifetimes BetaGeoFitter; r={p['r']:.3f} α={p['alpha']:.2f} a={p['a']:.3f} b={p['b']:.3f}",
+    )
+
+
+def _pg_copy_baseline(b: Bench, cpath: Path, opath: Path) -> float:
+    """psycopg ``COPY … FROM STDIN`` of both files into bare tables with the same columns."""
+    conn = b.raw()
+    conn.execute("DROP SCHEMA IF EXISTS bench_import CASCADE")
+    conn.execute("CREATE SCHEMA bench_import")
+    cols = {
+        "customers": "code text UNIQUE NOT NULL, name text, kind text, province text, "
+        "city text, phone text, email text, registered_on text",
+        "orders": "order_no text UNIQUE NOT NULL, customer_code text, order_date text, "
+        "amount text, quantity integer, product text, category text, channel text",
+    }
+    for name, spec in cols.items():
+        conn.execute(f"CREATE TABLE bench_import.{name} (id bigserial PRIMARY KEY, {spec})")
+    conn.commit()
+    t0 = time.perf_counter()
+    for name, path in (("customers", cpath), ("orders", opath)):
+        names = cols[name].replace(" UNIQUE NOT NULL", "").split(", ")
+        columns = ", ".join(c.split()[0] for c in names)
+        with (
+            conn.cursor() as cur,
+            cur.copy(f"COPY bench_import.{name} ({columns}) FROM STDIN (FORMAT csv, HEADER)") as cp,
+            path.open("rb") as fh,
+        ):
+            while data := fh.read(1 << 20):
+                cp.write(data)
+        conn.commit()
+    elapsed = time.perf_counter() - t0
+    conn.execute("DROP SCHEMA bench_import CASCADE")
+    conn.commit()
+    return elapsed
+
+
+def _pg_import_tricrm(b: Bench, cpath: Path, opath: Path) -> dict[str, Any]:
+    """``import_file`` into an empty, freshly migrated schema of its own in the same
+    PostgreSQL database (first on the ``search_path``; pg_trgm stays in ``public``), so the
+    benchmark data stays untouched."""
+    from tricrm_tui.services import importing
+    from tricrm_tui.services.context import Actor, open_context
+
+    conn = b.raw()
+    conn.autocommit = True
+    conn.execute("DROP SCHEMA IF EXISTS bench_import_tricrm CASCADE")
+    conn.execute("CREATE SCHEMA bench_import_tricrm")
+    # An empty version table in the schema that comes first makes the migrations run there
+    # (without it Alembic finds the benchmark's own, up to date, and writes go to public).
+    conn.execute(
+        "CREATE TABLE bench_import_tricrm.alembic_version "
+        "(version_num varchar(32) NOT NULL PRIMARY KEY)"
+    )
+    sep = "&" if "?" in b.db else "?"
+    url = b.db + sep + "options=-csearch_path%3Dbench_import_tricrm,public"
+    ctx = open_context(url, Actor("bench"))
+    times, counts = {}, {}
+    for kind, path in (("customers", cpath), ("orders", opath)):
+        start = time.perf_counter()
+        result = importing.import_file(ctx, kind, path, batch_size=5000)
+        times[kind] = time.perf_counter() - start
+        counts[kind] = (result.inserted, result.rejected_count)
+    ctx.db.dispose()
+    conn.execute("DROP SCHEMA bench_import_tricrm CASCADE")
+    return {"times": times, "counts": counts}
+
+
+@measurement(
+    "import",
+    "import of customers + orders CSV (N customers, 10N orders)",
+    "s",
+    "within 2× of its baseline",
+    ratio_limit=2.0,
+)
+def m_import(b: Bench, side: str) -> Figure:
+    """``services.importing.import_file`` of a customers and an orders CSV (the messy files
+    ``bench_import.generate`` writes) into an empty migrated SQLite database, against the same
+    files through ``csv`` + ``sqlite3.executemany`` into bare tables (``bench_import``'s
+    baseline), or psycopg ``COPY`` on PostgreSQL (there tricrm imports into an empty schema
+    of the benchmark database)."""
+    from benchmarks import bench_import
+
+    cpath, opath = bench_import.generate(b.customers, 10 * b.customers)
+    work = Path(b.db + ".import") if b.backend == "sqlite" else Path("/tmp/tricrm-bench-import")
+    if side == "tricrm":
+        if b.backend == "sqlite":
+            out = bench_import.run_tricrm(cpath, opath, Path(str(work) + ".tricrm.db"))
+        else:
+            out = _pg_import_tricrm(b, cpath, opath)
+        times, counts = out["times"], out["counts"]
+        return Figure(
+            sum(times.values()),
+            ", ".join(
+                f"{k} {v:.1f} s ({counts[k][0]:,} inserted, {counts[k][1]:,} rejected)"
+                for k, v in times.items()
+            ),
+        )
+    if b.backend == "sqlite":
+        times = bench_import.run_baseline(cpath, opath, Path(str(work) + ".baseline.db"))
+        return Figure(
+            sum(times.values()),
+            "csv + sqlite3 executemany into bare tables: "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()),
+        )
+    return Figure(_pg_copy_baseline(b, cpath, opath), "psycopg COPY into bare tables")
+
+
+@measurement(
+    "dashboard_kpis",
+    "dashboard KPIs composed from existing services (no KPI service yet) vs pandas",
+    "ms",
+)
+def m_dashboard_kpis(b: Bench, side: str) -> Figure:
+    """What a dashboard would show: active customers, orders this month and last month,
+    customers who bought in the last 90 days, revenue (all time, by value tier). tricrm has
+    no dashboard or KPI service: the figures come from ``list_customers``/``list_orders``
+    totals and ``breakdown(by="tier")`` (maintained aggregates); revenue per month has no
+    service and is left out of that side. Baseline: pandas ``read_sql`` of customers and
+    orders computing the same figures plus monthly revenue."""
+    today = _as_of(b)
+    month = today.replace(day=1)
+    last_month = (month - dt.timedelta(days=1)).replace(day=1)
+    recent = today - dt.timedelta(days=90)
+    if side == "tricrm":
+        from tricrm_tui.models import Customer
+        from tricrm_tui.services.breakdown import breakdown
+        from tricrm_tui.services.customers import list_customers
+        from tricrm_tui.services.orders import list_orders
+
+        ctx = b.context()
+        out: dict[str, Any] = {}
+
+        def kpis() -> None:
+            out["customers"] = list_customers(ctx, limit=1).total
+            out["this month"] = list_orders(ctx, date_from=month, date_to=today, limit=1).total
+            out["last month"] = list_orders(
+                ctx, date_from=last_month, date_to=month - dt.timedelta(days=1), limit=1
+            ).total
+            out["active 90d"] = list_customers(
+                ctx, where=Customer.__table__.c.last_order_on >= recent, limit=1
+            ).total
+            out["revenue"] = sum(r.revenue for r in breakdown(ctx, "tier"))
+
+        median, _ = timed(kpis, max(3, b.repeat // 2))
+        return Figure(median, "; ".join(f"{k} {v:,}" for k, v in out.items()))
+    import warnings
+
+    import pandas as pd
+
+    warnings.filterwarnings("ignore", message=".*pandas only supports SQLAlchemy.*")
+    conn = b.raw()
+    res: dict[str, Any] = {}
+
+    def frames() -> None:
+        cust = pd.read_sql(
+            "SELECT id, value_tier, last_order_on, total_spent FROM customers "
+            "WHERE deleted_at IS NULL AND merged_into_id IS NULL",
+            conn,
+        )
+        orders = pd.read_sql("SELECT order_date, amount, status FROM orders", conn)
+        day = pd.to_datetime(orders["order_date"])
+        this = (day >= pd.Timestamp(month)) & (day <= pd.Timestamp(today))
+        last = (day >= pd.Timestamp(last_month)) & (day < pd.Timestamp(month))
+        paid = orders["status"] != "cancelled"
+        amount = orders["amount"].astype(float)
+        res["customers"] = len(cust)
+        res["this month"] = int(this.sum())
+        res["last month"] = int(last.sum())
+        res["active 90d"] = int(
+            (pd.to_datetime(cust["last_order_on"]) >= pd.Timestamp(recent)).sum()
+        )
+        res["revenue"] = round(
+            float(
+                cust.groupby(cust["value_tier"].fillna(""))["total_spent"].sum().astype(float).sum()
+            ),
+            2,
+        )
+        res["revenue this month"] = round(float(amount[this & paid].sum()), 2)
+        res["revenue last month"] = round(float(amount[last & paid].sum()), 2)
+
+    median, _ = timed(frames, max(3, b.repeat // 2))
+    return Figure(median, "read_sql + pandas; " + "; ".join(f"{k} {v:,}" for k, v in res.items()))
+
+
 # ---------------------------------------------------------------------------- the runner
 
 
