@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_rows, page_footer
+from tricrm_tui.cli.output import Format, emit_rows, page_caption
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -46,5 +46,5 @@ def list_cmd(
             ("action", _("Action")),
             ("after", _("After")),
         ],
-        footer=page_footer(page.offset, len(page.items), page.total),
+        footer=page_caption(page),
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tricrm_tui.cli.figures import as_numbers
-from tricrm_tui.cli.output import Format, emit_json, emit_record, emit_rows, info, page_footer
+from tricrm_tui.cli.output import Format, emit_json, emit_record, emit_rows, info, page_caption
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -96,7 +96,7 @@ def list_cmd(
             ("delivered", _("Delivered")),
             ("sent_at", _("Sent")),
         ],
-        footer=page_footer(page.offset, len(page.items), page.total),
+        footer=page_caption(page),
     )
 
 
@@ -122,7 +122,7 @@ def preview_cmd(
     else:
         page = campaigns.preview_page(ctx(), name, limit=limit, offset=offset)
         items = page.items
-        footer = page_footer(page.offset, len(page.items), page.total)
+        footer = page_caption(page)
     if fmt is not Format.table:
         emit_rows(items, fmt)
         return

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_json, emit_record, emit_rows, info, page_footer
+from tricrm_tui.cli.output import (
+    Format,
+    emit_json,
+    emit_record,
+    emit_rows,
+    info,
+    page_caption,
+    page_footer,
+)
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -80,7 +88,7 @@ def list_cmd(
         page.items,
         fmt,
         columns=LIST_COLUMNS,
-        footer=page_footer(page.offset, len(page.items), page.total),
+        footer=page_caption(page),
     )
 
 
@@ -510,5 +518,5 @@ def timeline_cmd(
         page.items,
         fmt,
         columns=TIMELINE_COLUMNS,
-        footer=page_footer(page.offset, len(page.items), page.total),
+        footer=page_caption(page),
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tricrm_tui.cli.figures import as_numbers
-from tricrm_tui.cli.output import Format, emit_record, emit_rows, info, page_footer
+from tricrm_tui.cli.output import Format, emit_record, emit_rows, info, page_caption
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -118,7 +118,7 @@ def complaint_list(
         page.items,
         fmt,
         columns=COMPLAINT_COLUMNS,
-        footer=page_footer(page.offset, len(page.items), page.total),
+        footer=page_caption(page),
     )
 
 
@@ -242,7 +242,7 @@ def survey_list(
             ("answered_at", _("Answered")),
             ("comment", _("Comment")),
         ],
-        footer=page_footer(page.offset, len(page.items), page.total),
+        footer=page_caption(page),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_json, emit_rows, info, page_footer
+from tricrm_tui.cli.output import Format, emit_json, emit_rows, info, page_caption, page_footer
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -249,7 +249,7 @@ def list_cmd(
         rows,
         fmt,
         columns=IMPORT_COLUMNS,
-        footer=page_footer(page.offset, len(page.items), page.total),
+        footer=page_caption(page),
     )
 
 

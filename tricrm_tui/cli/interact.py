@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_record, emit_rows, info, page_footer
+from tricrm_tui.cli.output import Format, emit_record, emit_rows, info, page_caption
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -130,5 +130,5 @@ def list_cmd(
         page.items,
         fmt,
         columns=LIST_COLUMNS,
-        footer=page_footer(page.offset, len(page.items), page.total),
+        footer=page_caption(page),
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_rows, page_footer
+from tricrm_tui.cli.output import Format, emit_rows, page_caption
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -69,5 +69,5 @@ def list_cmd(
         rows,
         fmt,
         columns=ORDER_COLUMNS,
-        footer=page_footer(page.offset, len(page.items), page.total),
+        footer=page_caption(page),
     )

@@ -133,6 +133,11 @@ def page_footer(offset: int, count: int, total: int) -> str:
     )
 
 
+def page_caption(page: Any) -> str:
+    """The footer of a listed :class:`~tricrm_tui.services.paging.Page`: "rows 51–100 of 1,000"."""
+    return page_footer(page.offset, len(page.items), page.total)
+
+
 def info(message: str) -> None:
     """A status line on stderr, so stdout stays clean for JSON and CSV."""
     sys.stderr.write(message + "\n")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_json, emit_rows, info, page_footer
+from tricrm_tui.cli.output import Format, emit_json, emit_rows, info, page_caption
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -101,7 +101,7 @@ def show_cmd(
         page.items,
         fmt,
         columns=MEMBER_COLUMNS,
-        footer=page_footer(page.offset, len(page.items), page.total),
+        footer=page_caption(page),
     )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_json, emit_record, emit_rows, info, page_footer
+from tricrm_tui.cli.output import Format, emit_json, emit_record, emit_rows, info, page_caption
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -96,7 +96,7 @@ def rfm_cmd(
     from tricrm_tui.services import value
 
     page = value.value_rows(ctx(), _as_of(as_of), where=where, limit=limit, offset=offset)
-    footer = page_footer(page.offset, len(page.items), page.total)
+    footer = page_caption(page)
     if fmt is Format.table:
         emit_rows(_labelled(page.items), fmt, columns=RFM_COLUMNS, footer=footer)
     else:
@@ -207,7 +207,7 @@ def at_risk_cmd(
     from tricrm_tui.services import value
 
     page = value.at_risk(ctx(), threshold, factor, _as_of(as_of), limit=limit, offset=offset)
-    footer = page_footer(page.offset, len(page.items), page.total)
+    footer = page_caption(page)
     if fmt is not Format.table:
         emit_rows(page.items, fmt)
         return
@@ -240,7 +240,7 @@ def history_cmd(
     from tricrm_tui.services import value
 
     page = value.value_history(ctx(), code, limit=limit, offset=offset)
-    footer = page_footer(page.offset, len(page.items), page.total)
+    footer = page_caption(page)
     if fmt is not Format.table:
         emit_rows(page.items, fmt)
         return

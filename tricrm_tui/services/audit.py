@@ -7,6 +7,7 @@ together with the change.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -122,3 +123,26 @@ def upsert_by_name(
         before = {k: getattr(old, k) for k in values if getattr(old, k) != values[k]}
         record(session, actor, entity, name, "update", before, {k: values[k] for k in before})
     return session.execute(sa.select(table).where(name_col == name)).one()
+
+
+def delete_by_name(
+    session: Session,
+    actor: Actor,
+    table: sa.Table,
+    entity: str,
+    name: str,
+    *,
+    not_found: str,
+    describe: Callable[[Any], dict[str, Any]],
+) -> None:
+    """Delete the row of ``table`` called ``name``, auditing ``describe(row)`` as its before.
+
+    The twin of :func:`upsert_by_name`; ``not_found`` is the message when there is no such row.
+    """
+    from tricrm_tui.services.errors import NotFound
+
+    old = session.execute(sa.select(table).where(table.c.name == name)).first()
+    if old is None:
+        raise NotFound(not_found)
+    session.execute(sa.delete(table).where(table.c.id == old.id))
+    record(session, actor, entity, name, "delete", describe(old), None)

@@ -30,7 +30,7 @@ from tricrm_tui.labels import N_
 from tricrm_tui.models import CareRule, Customer, FollowUp
 from tricrm_tui.services import audit
 from tricrm_tui.services.context import ServiceContext
-from tricrm_tui.services.errors import InvalidInput, NotFound
+from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.followups import GeneratedTask, insert_generated
 from tricrm_tui.services.interactions import normalise_channel
 from tricrm_tui.services.normalize import clean_text
@@ -215,13 +215,16 @@ def set_care_rule(
 
 
 def remove_care_rule(ctx: ServiceContext, name: str) -> None:
-    table = CareRule.__table__
     with ctx.transaction() as s:
-        old = s.execute(sa.select(table).where(R.name == name)).first()
-        if old is None:
-            raise NotFound(_("no care rule called {name}").format(name=name))
-        s.execute(sa.delete(table).where(R.id == old.id))
-        audit.record(s, ctx.actor, "care_rule", name, "delete", _record(old).__dict__, None)
+        audit.delete_by_name(
+            s,
+            ctx.actor,
+            CareRule.__table__,
+            "care_rule",
+            name,
+            not_found=_("no care rule called {name}").format(name=name),
+            describe=lambda row: _record(row).__dict__,
+        )
 
 
 def _month_day(backend: str, col: Any) -> sa.ColumnElement[str]:

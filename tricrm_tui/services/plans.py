@@ -33,7 +33,7 @@ from tricrm_tui.i18n import _
 from tricrm_tui.models import CONSENT_CHANNELS, CommunicationPlan, Customer, FollowUp, Interaction
 from tricrm_tui.services import audit
 from tricrm_tui.services.context import ServiceContext
-from tricrm_tui.services.errors import InvalidInput, NotFound
+from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.followups import ACTIVE, GeneratedTask, insert_generated
 from tricrm_tui.services.interactions import normalise_channel
 from tricrm_tui.services.normalize import clean_text
@@ -157,13 +157,16 @@ def seed_default_plans(ctx: ServiceContext) -> list[PlanRecord]:
 
 def remove_plan(ctx: ServiceContext, name: str) -> None:
     """Delete a plan. Tasks it created stay (their reason names the plan)."""
-    table = CommunicationPlan.__table__
     with ctx.transaction() as s:
-        old = s.execute(sa.select(table).where(P.name == name)).first()
-        if old is None:
-            raise NotFound(_("no plan called {name}").format(name=name))
-        s.execute(sa.delete(table).where(P.id == old.id))
-        audit.record(s, ctx.actor, "plan", name, "delete", _record(old).__dict__, None)
+        audit.delete_by_name(
+            s,
+            ctx.actor,
+            CommunicationPlan.__table__,
+            "plan",
+            name,
+            not_found=_("no plan called {name}").format(name=name),
+            describe=lambda row: _record(row).__dict__,
+        )
 
 
 @dataclass
