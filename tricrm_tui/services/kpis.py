@@ -225,7 +225,8 @@ def _order_figures(session: Any, w: _Windows) -> dict[str, Any]:
         .select_from(Customer.__table__.outerjoin(per_customer, pc.cid == C.id))
         .where(active_condition())
     ).one()
-    return {k: v or 0 for k, v in row._mapping.items()}
+    # PostgreSQL sums counts as numeric: every figure but revenue is a whole number.
+    return {k: money(v) if k.endswith("_revenue") else int(v or 0) for k, v in row._mapping.items()}
 
 
 def _joined_on(backend: str) -> sa.ColumnElement[Any]:

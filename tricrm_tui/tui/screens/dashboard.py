@@ -100,6 +100,9 @@ def card_text(title: str, kpi: Kpi, extra: str = "") -> Text:
         text.append(f"{arrow} {change}", style=style)
     elif extra:
         text.append(extra, style="dim")
+    elif kpi.previous is not None:
+        previous = display_number(kpi.kind, kpi.previous)
+        text.append(_("was {value}").format(value=previous), style="dim")
     else:
         text.append(_("no earlier figure"), style="dim")
     return text
