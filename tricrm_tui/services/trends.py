@@ -18,7 +18,6 @@ from tricrm_tui.models import Customer, Order
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import active_condition
 from tricrm_tui.services.periods import (
-    ORDERS_OF_CUSTOMERS,
     check_months,
     counted_orders,
     money,
@@ -69,7 +68,6 @@ def monthly_trend(
                     sa.func.sum(O.amount),
                     sa.func.count(sa.distinct(O.customer_id)),
                 )
-                .select_from(ORDERS_OF_CUSTOMERS)
                 .where(*counted_orders(as_of, firsts[0]))
                 .group_by(order_month)
             )
