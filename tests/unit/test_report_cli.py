@@ -7,11 +7,9 @@ import io
 import json
 
 import pytest
-from typer.testing import CliRunner
 
+from tests.cli_runner import invoke
 from tests.factories import add_customer, add_orders
-from tricrm_tui.cli.main import build_app
-from tricrm_tui.cli.state import STATE
 
 
 @pytest.fixture
@@ -20,17 +18,7 @@ def run(ctx, db_url):  # type: ignore[no-untyped-def]
     add_customer(ctx, "B", registered="2026-02-01")
     add_orders(ctx, "A", [("2026-01-20", "100.00"), ("2026-02-03", "20.10")])
     add_orders(ctx, "B", [("2026-02-14", "30.20"), ("2026-03-02", "5.00")])
-    runner = CliRunner()
-
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        STATE._ctx = None
-        result = runner.invoke(build_app(), ["--db", db_url, *args])
-        if STATE._ctx is not None:
-            STATE._ctx.db.dispose()
-        STATE._ctx = None
-        return result
-
-    return invoke
+    return lambda *args: invoke(db_url, *args)
 
 
 def test_kpis_json(run) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_json, emit_rows
+from tricrm_tui.cli.output import Format, emit_json, emit_rows, parse_as_of
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _, format_date
 from tricrm_tui.labels import N_
@@ -70,14 +70,6 @@ AsOfOpt = Annotated[
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
 
 
-def _as_of(text: str | None):  # type: ignore[no-untyped-def]
-    if text is None:
-        return None
-    from tricrm_tui.services.normalize import parse_date
-
-    return parse_date(text, field="as_of")
-
-
 KPI_COLUMNS = [
     ("label", _("Figure")),
     ("value", _("Now")),
@@ -99,7 +91,7 @@ KPI_COLUMNS = [
 def kpis_cmd(as_of: AsOfOpt = None, fmt: FormatOpt = Format.table) -> None:
     from tricrm_tui.services.kpis import display_change, display_number, kpi_report
 
-    report = kpi_report(ctx(), _as_of(as_of))
+    report = kpi_report(ctx(), parse_as_of(as_of))
     if fmt is Format.json:
         emit_json(report)
         return
@@ -165,7 +157,7 @@ def trend_cmd(
 ) -> None:
     from tricrm_tui.services.trends import monthly_trend
 
-    rows = monthly_trend(ctx(), months, _as_of(as_of))
+    rows = monthly_trend(ctx(), months, parse_as_of(as_of))
     title = _("The last {n} months").format(n=months)
     emit_rows(rows, fmt, columns=TREND_COLUMNS, title=title)
     if fmt is Format.table and sys.stdout.isatty():
@@ -210,7 +202,7 @@ def cohorts_cmd(
 ) -> None:
     from tricrm_tui.services.cohorts import cohorts
 
-    rows = cohorts(ctx(), months, _as_of(as_of))
+    rows = cohorts(ctx(), months, parse_as_of(as_of))
     if fmt is Format.json:
         emit_json(rows)
         return

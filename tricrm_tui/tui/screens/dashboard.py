@@ -166,20 +166,17 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
             risk.add_column(_("Last order"), width=14, key="last")
             yield risk
             with Horizontal(id="dash-split"):
-                with Vertical():
-                    yield Static(_("Revenue by value tier"), classes="section")
-                    tiers: DataTable[Any] = DataTable(id="dash-tiers", cursor_type="row")
-                    tiers.add_column(_("Tier"), width=12, key="tier")
-                    tiers.add_column(_("Customers"), width=9, key="customers")
-                    tiers.add_column(_("Revenue %"), width=9, key="share")
-                    yield tiers
-                with Vertical():
-                    yield Static(_("Revenue by region"), classes="section")
-                    regions: DataTable[Any] = DataTable(id="dash-regions", cursor_type="row")
-                    regions.add_column(_("Region"), width=12, key="region")
-                    regions.add_column(_("Customers"), width=9, key="customers")
-                    regions.add_column(_("Revenue %"), width=9, key="share")
-                    yield regions
+                for table_id, title, group in (
+                    ("dash-tiers", _("Revenue by value tier"), _("Tier")),
+                    ("dash-regions", _("Revenue by region"), _("Region")),
+                ):
+                    with Vertical():
+                        yield Static(title, classes="section")
+                        split: DataTable[Any] = DataTable(id=table_id, cursor_type="row")
+                        split.add_column(group, width=12, key="group")
+                        split.add_column(_("Customers"), width=9, key="customers")
+                        split.add_column(_("Revenue %"), width=9, key="share")
+                        yield split
         yield Static(_("Loading…"), id="dash-status")
         yield TranslatedFooter()
 
