@@ -169,3 +169,16 @@ def test_dashboard_snapshot_scrolled_80x24(dash_ctx, snap_compare) -> None:  # t
     assert snap_compare(
         Host(dash_ctx, DashboardScreen(AS_OF)), terminal_size=(80, 24), run_before=scrolled
     )
+
+
+def test_cards_show_the_change_or_what_they_say_instead() -> None:
+    from tricrm_tui.services.kpis import Kpi
+    from tricrm_tui.tui.screens.dashboard import card_text
+
+    up = card_text("Orders", Kpi("orders_month", "Orders", "count", 120, 100))
+    assert up.plain == "Orders\n120\n▲ +20.0%" and up.spans[-1].style == "green"
+    rate = card_text("Repeat", Kpi("repeat_rate", "Repeat", "percent", 40.0, 42.5))
+    assert rate.plain.endswith("▼ -2.5 pt") and rate.spans[-1].style == "red"
+    risk = card_text("At risk", Kpi("at_risk", "At risk", "count", 12, 10), "¥2.4k at stake")
+    assert risk.plain.endswith("¥2.4k at stake")
+    assert card_text("New", Kpi("new_customers", "New", "count", 3, 0)).plain.endswith("was 0")

@@ -54,8 +54,6 @@ CARDS: list[tuple[str, str]] = [
     ("complaints_open", N_("Open complaints")),
 ]
 """(KPI key, short card title msgid): the KPI report's labels are too long for a card."""
-WORSE_WHEN_UP = {"at_risk", "at_risk_value"}
-"""KPIs whose rise is bad news (shown red)."""
 
 
 @dataclass(frozen=True)
@@ -88,18 +86,18 @@ def load_dashboard(ctx: Any, as_of: dt.date | None = None) -> DashboardData:
 
 
 def card_text(title: str, kpi: Kpi, extra: str = "") -> Text:
-    """Title, figure, and the change against the previous period (green good, red bad)."""
+    """Title, figure, and ``extra`` or else the change against the previous period. Every
+    card that shows a change counts something where more is better, so up is green."""
     text = Text(title + "\n", style="dim")
     text.append(display_number(kpi.kind, kpi.value) + "\n", style="bold")
     change = display_change(kpi)
-    if change:
-        delta = kpi.delta or 0
-        good = (delta < 0) if kpi.key in WORSE_WHEN_UP else (delta > 0)
-        arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
-        style = "" if not delta else "green" if good else "red"
-        text.append(f"{arrow} {change}", style=style)
-    elif extra:
+    if extra:
         text.append(extra, style="dim")
+    elif change:
+        delta = kpi.delta or 0
+        arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
+        style = "green" if delta > 0 else "red" if delta < 0 else ""
+        text.append(f"{arrow} {change}", style=style)
     elif kpi.previous is not None:
         previous = display_number(kpi.kind, kpi.previous)
         text.append(_("was {value}").format(value=previous), style="dim")
@@ -109,7 +107,8 @@ def card_text(title: str, kpi: Kpi, extra: str = "") -> Text:
 
 
 def card_note(report: KpiReport, key: str) -> str:
-    """The third line of cards that have no previous period to compare with."""
+    """The third line of the cards that say more than their change: value at stake, tasks
+    due today, complaints past their SLA."""
     if key == "at_risk":
         stake = report.get("at_risk_value").value
         if stake is None:
