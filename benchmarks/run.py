@@ -699,42 +699,35 @@ def m_import(b: Bench, side: str) -> Figure:
 
 @measurement(
     "dashboard_kpis",
-    "dashboard KPIs composed from existing services (no KPI service yet) vs pandas",
+    "dashboard KPIs + 12-month trend (services.kpis, services.trends) vs pandas",
     "ms",
 )
 def m_dashboard_kpis(b: Bench, side: str) -> Figure:
-    """What a dashboard would show: active customers, orders this month and last month,
-    customers who bought in the last 90 days, revenue (all time, by value tier). tricrm has
-    no dashboard or KPI service: the figures come from ``list_customers``/``list_orders``
-    totals and ``breakdown(by="tier")`` (maintained aggregates); revenue per month has no
-    service and is left out of that side. Baseline: pandas ``read_sql`` of customers and
-    orders computing the same figures plus monthly revenue."""
+    """What the Dashboard screen loads: ``kpis.kpi_report`` (customers, buyers this month /
+    30 / 90 days, new customers, orders, revenue and average order value against the same
+    days of last month, repeat rate now and a month ago, at risk from the stored snapshot,
+    open follow-ups and complaints, members per level) and ``trends.monthly_trend`` (12
+    months). Baseline: pandas ``read_sql`` of the customers, the orders, the at-risk
+    snapshot rows, the open follow-ups and complaints, computing the same figures (the
+    repeat rate from the orders themselves, so the detail cross-checks the service's use of
+    the maintained order counts)."""
     today = _as_of(b)
-    month = today.replace(day=1)
-    last_month = (month - dt.timedelta(days=1)).replace(day=1)
-    recent = today - dt.timedelta(days=90)
     if side == "tricrm":
-        from tricrm_tui.models import Customer
-        from tricrm_tui.services.breakdown import breakdown
-        from tricrm_tui.services.customers import list_customers
-        from tricrm_tui.services.orders import list_orders
+        from tricrm_tui.services.kpis import kpi_report
+        from tricrm_tui.services.trends import monthly_trend
 
         ctx = b.context()
         out: dict[str, Any] = {}
 
         def kpis() -> None:
-            out["customers"] = list_customers(ctx, limit=1).total
-            out["this month"] = list_orders(ctx, date_from=month, date_to=today, limit=1).total
-            out["last month"] = list_orders(
-                ctx, date_from=last_month, date_to=month - dt.timedelta(days=1), limit=1
-            ).total
-            out["active 90d"] = list_customers(
-                ctx, where=Customer.__table__.c.last_order_on >= recent, limit=1
-            ).total
-            out["revenue"] = sum(r.revenue for r in breakdown(ctx, "tier"))
+            report = kpi_report(ctx, today)
+            trend = monthly_trend(ctx, 12, today)
+            v = {k.key: k.value for k in report.kpis}
+            p = {k.key: k.previous for k in report.kpis}
+            out.update(_dashboard_detail(v, p, sum(r.revenue for r in trend)))
 
         median, _ = timed(kpis, max(3, b.repeat // 2))
-        return Figure(median, "; ".join(f"{k} {v:,}" for k, v in out.items()))
+        return Figure(median, "; ".join(f"{k} {v}" for k, v in out.items()))
     import warnings
 
     import pandas as pd
@@ -742,36 +735,122 @@ def m_dashboard_kpis(b: Bench, side: str) -> Figure:
     warnings.filterwarnings("ignore", message=".*pandas only supports SQLAlchemy.*")
     conn = b.raw()
     res: dict[str, Any] = {}
+    day = dt.timedelta(days=1)
+    month = today.replace(day=1)
+    from tricrm_tui.services.loyalty_rules import add_months
+
+    before = add_months(today, -1)
+    windows = {
+        "month": (month, today),
+        "previous_month": (add_months(month, -1), before),
+        "days30": (today - 29 * day, today),
+        "previous_days30": (today - 59 * day, today - 30 * day),
+        "days90": (today - 89 * day, today),
+        "previous_days90": (today - 179 * day, today - 90 * day),
+    }
 
     def frames() -> None:
+        ts = pd.Timestamp
         cust = pd.read_sql(
-            "SELECT id, value_tier, last_order_on, total_spent FROM customers "
+            "SELECT id, registered_on, first_order_on, created_at, member_level FROM customers "
             "WHERE deleted_at IS NULL AND merged_into_id IS NULL",
             conn,
         )
-        orders = pd.read_sql("SELECT order_date, amount, status FROM orders", conn)
-        day = pd.to_datetime(orders["order_date"])
-        this = (day >= pd.Timestamp(month)) & (day <= pd.Timestamp(today))
-        last = (day >= pd.Timestamp(last_month)) & (day < pd.Timestamp(month))
-        paid = orders["status"] != "cancelled"
-        amount = orders["amount"].astype(float)
-        res["customers"] = len(cust)
-        res["this month"] = int(this.sum())
-        res["last month"] = int(last.sum())
-        res["active 90d"] = int(
-            (pd.to_datetime(cust["last_order_on"]) >= pd.Timestamp(recent)).sum()
+        orders = pd.read_sql(
+            "SELECT customer_id, order_date, amount FROM orders WHERE status <> 'cancelled'", conn
         )
-        res["revenue"] = round(
-            float(
-                cust.groupby(cust["value_tier"].fillna(""))["total_spent"].sum().astype(float).sum()
-            ),
-            2,
+        risk = pd.read_sql(
+            "SELECT customer_id, as_of, clv, monetary FROM value_snapshots "
+            "WHERE lifecycle = 'at_risk'",
+            conn,
         )
-        res["revenue this month"] = round(float(amount[this & paid].sum()), 2)
-        res["revenue last month"] = round(float(amount[last & paid].sum()), 2)
+        levels = pd.read_sql("SELECT name FROM member_levels ORDER BY rank", conn)
+        tasks = pd.read_sql(
+            "SELECT due_at FROM followups WHERE status IN ('open', 'snoozed')", conn
+        )
+        complaints = pd.read_sql(
+            "SELECT sla_due_at FROM feedback WHERE kind = 'complaint' "
+            "AND status IN ('open', 'in_progress')",
+            conn,
+        )
+        orders = orders[orders["customer_id"].isin(cust["id"])]
+        orders["day"] = pd.to_datetime(orders["order_date"])
+        orders["amount"] = orders["amount"].astype(float)
+        orders = orders[orders["day"] <= ts(today)]
+        first = pd.to_datetime(cust["first_order_on"])
+        joined = (
+            pd.to_datetime(cust["registered_on"])
+            .fillna(first)
+            .fillna(
+                pd.to_datetime(cust["created_at"], format="mixed", utc=True)
+                .dt.tz_localize(None)
+                .dt.normalize()
+            )
+        )
+        v: dict[str, Any] = {"customers": int((joined <= ts(today)).sum())}
+        p: dict[str, Any] = {"customers": int((joined <= ts(before)).sum())}
+        figures = {}
+        for name, (start, end) in windows.items():
+            part = orders[(orders["day"] >= ts(start)) & (orders["day"] <= ts(end))]
+            figures[name] = (
+                len(part),
+                round(part["amount"].sum(), 2),
+                part["customer_id"].nunique(),
+            )
+        for key, (now, then), i in (
+            ("orders_month", ("month", "previous_month"), 0),
+            ("revenue_month", ("month", "previous_month"), 1),
+            ("active_customers", ("month", "previous_month"), 2),
+            ("buyers_30d", ("days30", "previous_days30"), 2),
+            ("buyers_90d", ("days90", "previous_days90"), 2),
+        ):
+            v[key], p[key] = figures[now][i], figures[then][i]
+        v["new_customers"] = int(((first >= ts(month)) & (first <= ts(today))).sum())
+        counts = orders.groupby("customer_id").size()
+        then = orders[orders["day"] <= ts(before)].groupby("customer_id").size()
+        v["repeat_rate"] = round(100 * (counts >= 2).sum() / max(len(counts), 1), 1)
+        p["repeat_rate"] = round(100 * (then >= 2).sum() / max(len(then), 1), 1)
+        risk = risk[risk["customer_id"].isin(cust["id"])]
+        dates = pd.to_datetime(risk["as_of"])
+        latest = dates[dates <= ts(today)].max()
+        at_risk = risk[dates == latest]
+        v["at_risk"] = len(at_risk)
+        v["at_risk_value"] = round(
+            at_risk["clv"].fillna(at_risk["monetary"]).astype(float).sum(), 2
+        )
+        v["followups_overdue"] = len(tasks)  # counted, not split by day: same work
+        v["complaints_open"] = len(complaints)
+        names = list(levels["name"])
+        per_level = cust["member_level"].where(
+            cust["member_level"].isin(names), names[0] if names else None
+        )
+        v["levels"] = per_level.value_counts().to_dict()
+        month_key = orders["day"].dt.to_period("M")
+        last12 = orders[month_key >= pd.Period(add_months(month, -11), "M")]
+        by_month = last12.groupby(last12["day"].dt.to_period("M")).agg(
+            revenue=("amount", "sum"), n=("amount", "size"), buyers=("customer_id", "nunique")
+        )
+        new_by_month = first[first >= ts(add_months(month, -11))].dt.to_period("M").value_counts()
+        res.update(_dashboard_detail(v, p, round(by_month["revenue"].sum(), 2)))
+        res["months"] = f"{len(by_month)} (+{int(new_by_month.sum())} new)"
 
     median, _ = timed(frames, max(3, b.repeat // 2))
-    return Figure(median, "read_sql + pandas; " + "; ".join(f"{k} {v:,}" for k, v in res.items()))
+    return Figure(median, "read_sql + pandas; " + "; ".join(f"{k} {v}" for k, v in res.items()))
+
+
+def _dashboard_detail(v: dict[str, Any], p: dict[str, Any], trend_revenue: Any) -> dict[str, Any]:
+    """The figures both sides print, so the table shows that they agree."""
+    return {
+        "customers": f"{v['customers']:,}/{p['customers']:,}",
+        "active": f"{v['active_customers']:,}/{p['active_customers']:,}",
+        "new": f"{v['new_customers']:,}",
+        "orders": f"{v['orders_month']:,}/{p['orders_month']:,}",
+        "revenue": f"{float(v['revenue_month']):,.2f}/{float(p['revenue_month']):,.2f}",
+        "buyers 30d/90d": f"{v['buyers_30d']:,}/{v['buyers_90d']:,}",
+        "repeat": f"{v['repeat_rate']}/{p['repeat_rate']}",
+        "at risk": f"{v['at_risk']} ({v['at_risk_value']})",
+        "12-month revenue": f"{float(trend_revenue):,.2f}",
+    }
 
 
 # ---------------------------------------------------------------------------- the runner

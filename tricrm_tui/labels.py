@@ -58,6 +58,16 @@ VALUE_LABELS = {
 }
 
 
+SIZE_BAND_LABELS = {
+    "micro": N_("micro business"),
+    "small": N_("small business"),
+    "medium": N_("medium business"),
+    "large": N_("large business"),
+}
+"""The enterprise size bands of the shipped ``classify.toml``. Bands an operator names in
+their own ``classify.toml`` are shown as written."""
+
+
 def field_label(key: str) -> str:
     return _(FIELD_LABELS.get(key, key))
 
@@ -67,3 +77,11 @@ def value_label(value: str | None) -> str:
         return ""
     msgid = VALUE_LABELS.get(value)
     return _(msgid) if msgid else value
+
+
+def size_label(band: str | None) -> str:
+    """An enterprise size band (or ``individual``) in the operator's language."""
+    if band is None:
+        return ""
+    msgid = SIZE_BAND_LABELS.get(band)
+    return _(msgid) if msgid else value_label(band)

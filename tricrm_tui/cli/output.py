@@ -138,6 +138,15 @@ def page_caption(page: Any) -> str:
     return page_footer(page.offset, len(page.items), page.total)
 
 
+def parse_as_of(text: str | None) -> dt.date | None:
+    """The ``--as-of DATE`` of reports (any date form people type); ``None`` means today."""
+    if text is None:
+        return None
+    from tricrm_tui.services.normalize import parse_date
+
+    return parse_date(text, field="as_of")
+
+
 def info(message: str) -> None:
     """A status line on stderr, so stdout stays clean for JSON and CSV."""
     sys.stderr.write(message + "\n")

@@ -9,7 +9,7 @@ import typer
 from tricrm_tui.cli.state import STATE
 from tricrm_tui.i18n import _
 
-START_SCREENS = ("today", "customers")
+START_SCREENS = ("today", "customers", "dashboard")
 
 
 def launch(start: str | None = None) -> None:
@@ -22,7 +22,7 @@ def launch(start: str | None = None) -> None:
     start = start or os.environ.get("TRICRM_START") or "today"
     if start not in START_SCREENS:
         raise InvalidInput(
-            _("unknown start screen: {name} (today or customers)").format(name=start),
+            _("unknown start screen: {name} (today, customers or dashboard)").format(name=start),
             field="start",
         )
 
@@ -38,7 +38,7 @@ def launch(start: str | None = None) -> None:
 def open_tui(
     start: Annotated[
         str | None,
-        typer.Option("--start", help=_("First screen: today (default) or customers.")),
+        typer.Option("--start", help=_("First screen: today (default), customers or dashboard.")),
     ] = None,
 ) -> None:
     launch(start)

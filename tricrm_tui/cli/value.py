@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_json, emit_record, emit_rows, info, page_caption
+from tricrm_tui.cli.output import (
+    Format,
+    emit_json,
+    emit_record,
+    emit_rows,
+    info,
+    page_caption,
+    parse_as_of,
+)
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -38,14 +46,6 @@ RFM_COLUMNS = [
     ("clv", _("CLV")),
 ]
 """The table keeps to what fits 80 columns; JSON and CSV carry every field."""
-
-
-def _as_of(text: str | None):  # type: ignore[no-untyped-def]
-    if text is None:
-        return None
-    from tricrm_tui.services.normalize import parse_date
-
-    return parse_date(text, field="as_of")
 
 
 def _labelled(rows: list[Any]) -> list[dict[str, Any]]:
@@ -95,7 +95,7 @@ def rfm_cmd(
 ) -> None:
     from tricrm_tui.services import value
 
-    page = value.value_rows(ctx(), _as_of(as_of), where=where, limit=limit, offset=offset)
+    page = value.value_rows(ctx(), parse_as_of(as_of), where=where, limit=limit, offset=offset)
     footer = page_caption(page)
     if fmt is Format.table:
         emit_rows(_labelled(page.items), fmt, columns=RFM_COLUMNS, footer=footer)
@@ -114,7 +114,7 @@ def rfm_cmd(
 def refresh_cmd(as_of: AsOfOpt = None) -> None:
     from tricrm_tui.services import value
 
-    result = value.value_refresh(ctx(), _as_of(as_of))
+    result = value.value_refresh(ctx(), parse_as_of(as_of))
     for message in result.messages:
         info(message)
     info(
@@ -134,7 +134,7 @@ def refresh_cmd(as_of: AsOfOpt = None) -> None:
 def model_cmd(as_of: AsOfOpt = None, fmt: FormatOpt = Format.json) -> None:
     from tricrm_tui.services import value
 
-    report = value.model_report(ctx(), _as_of(as_of))
+    report = value.model_report(ctx(), parse_as_of(as_of))
     for message in report["messages"]:
         info(message)
     if fmt is Format.json:
@@ -159,7 +159,7 @@ def model_cmd(as_of: AsOfOpt = None, fmt: FormatOpt = Format.json) -> None:
 def tiers_cmd(as_of: AsOfOpt = None, fmt: FormatOpt = Format.table) -> None:
     from tricrm_tui.services import value
 
-    summary = value.tiers_summary(ctx(), _as_of(as_of))
+    summary = value.tiers_summary(ctx(), parse_as_of(as_of))
     for message in summary.messages:
         info(message)
     if fmt is Format.json:
@@ -206,7 +206,7 @@ def at_risk_cmd(
 ) -> None:
     from tricrm_tui.services import value
 
-    page = value.at_risk(ctx(), threshold, factor, _as_of(as_of), limit=limit, offset=offset)
+    page = value.at_risk(ctx(), threshold, factor, parse_as_of(as_of), limit=limit, offset=offset)
     footer = page_caption(page)
     if fmt is not Format.table:
         emit_rows(page.items, fmt)

@@ -62,6 +62,12 @@ def _complaints() -> Screen[Any]:
     return ComplaintsScreen()
 
 
+def _dashboard() -> Screen[Any]:
+    from tricrm_tui.tui.screens.dashboard import DashboardScreen
+
+    return DashboardScreen()
+
+
 # (key, binding id, title msgid, help msgid, factory); the order is the order on the keys.
 SCREENS: list[tuple[str, str, str, str, ScreenFactory]] = [
     ("1", "nav.customers", N_("Customers"), N_("Open the customer list"), _customers),
@@ -71,6 +77,13 @@ SCREENS: list[tuple[str, str, str, str, ScreenFactory]] = [
     ("5", "nav.import", N_("Import"), N_("Import customers, orders or interactions"), _import),
     ("6", "nav.campaigns", N_("Campaigns"), N_("Preview, send and report campaigns"), _campaigns),
     ("7", "nav.complaints", N_("Complaints"), N_("Complaint tickets and their SLA"), _complaints),
+    (
+        "8",
+        "nav.dashboard",
+        N_("Dashboard"),
+        N_("Key figures, revenue trend, customers at risk, revenue by tier and region"),
+        _dashboard,
+    ),
 ]
 
 

@@ -24,7 +24,7 @@ from textual.widgets import Header, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from tricrm_tui.i18n import _, format_number, format_value
-from tricrm_tui.labels import N_, field_label, value_label
+from tricrm_tui.labels import N_, field_label, size_label, value_label
 from tricrm_tui.services import customers
 from tricrm_tui.services.customers import CustomerRecord
 from tricrm_tui.tui.widgets.customer_orders import CustomerOrders
@@ -52,6 +52,8 @@ def display_value(key: str, value: Any) -> str:
         return "—"
     if key == "kind":
         return value_label(value)
+    if key == "size":
+        return size_label(value)
     if key == "version":
         return str(value)
     if isinstance(value, int) and not isinstance(value, bool):
