@@ -404,9 +404,9 @@ def m_tui_first_rows(b: Bench, side: str) -> Figure:
     ratio_limit=1.5,
 )
 def m_order_aggregates(b: Bench, side: str) -> Figure:
-    """``services.orders.refresh_customer_aggregates`` over every customer (one GROUP BY,
-    the stored figures compared, an executemany UPDATE of those that changed), rolled back.
-    Baseline: the raw GROUP BY alone, fetched."""
+    """``services.orders.refresh_customer_aggregates`` over every customer (one UPDATE … FROM
+    every customer outer-joined with the orders' GROUP BY, writing those whose figures
+    differ), rolled back. Baseline: the raw GROUP BY alone, fetched."""
     if side == "tricrm":
         from tricrm_tui.services.orders import refresh_customer_aggregates
 
@@ -418,7 +418,7 @@ def m_order_aggregates(b: Bench, side: str) -> Figure:
                 s.rollback()
 
         median, _ = timed(refresh, max(3, b.repeat // 2))
-        return Figure(median, "GROUP BY, compare, UPDATE of the changed customers")
+        return Figure(median, "UPDATE … FROM the GROUP BY, changed customers only")
     conn = b.raw()
 
     def group() -> None:
@@ -461,8 +461,8 @@ def _raw_group_by(b: Bench) -> Callable[[], Any]:
 
 
 def _rfm_part(b: Bench) -> Callable[[], Any]:
-    """tricrm's RFM: ``rfm.order_summary`` (the one grouped query over active customers and
-    their orders) and ``rfm.score`` (numpy quintiles and the segment grid), as
+    """tricrm's RFM: ``rfm.order_summary`` (the grouped query over the orders and the active
+    customers' ids) and ``rfm.score`` (numpy quintiles and the segment grid), as
     ``value.compute_valuation`` runs them, without the spend model's extra query."""
     from tricrm_tui.services import rfm
     from tricrm_tui.services.value_config import load_settings

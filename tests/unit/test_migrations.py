@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from tests.conftest import BACKENDS
 from tricrm_tui.db.engine import create_db_engine, open_database
 from tricrm_tui.db.errors import SchemaTooNew
-from tricrm_tui.db.migrate import SCHEMA_HEAD, current_revision, head_revision
+from tricrm_tui.db.migrate import SCHEMA_HEAD, current_revision, head_revision, upgrade
 from tricrm_tui.db.search import is_search_object
-from tricrm_tui.models import metadata
+from tricrm_tui.models import Customer, metadata
+from tricrm_tui.services.context import Actor, ServiceContext
+from tricrm_tui.services.customers import list_customers
 
 
 def test_upgrade_from_empty_to_head_matches_the_models(db_url: str) -> None:
@@ -53,3 +61,60 @@ def test_sqlite_opens_with_wal_foreign_keys_and_busy_timeout(sqlite_ctx) -> None
 
 def test_the_fast_path_constant_is_the_newest_migration() -> None:
     assert head_revision() == SCHEMA_HEAD
+
+
+@pytest.fixture(params=BACKENDS)
+def url_at_0001(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database migrated to 0001 only: a new SQLite file, or a PostgreSQL schema of its own
+    (first on the ``search_path``, so Alembic keeps its version table there)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+        engine = create_db_engine(url)
+        upgrade(engine, "0001")
+        engine.dispose()
+        yield url
+        return
+    base = request.getfixturevalue("pg_url")
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS at_0001 CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA at_0001")
+        conn.exec_driver_sql(
+            "CREATE TABLE at_0001.alembic_version (version_num varchar(32) PRIMARY KEY)"
+        )
+    url = base + ("&" if "?" in base else "?") + "options=-csearch_path%3Dat_0001,public"
+    engine = create_db_engine(url)
+    upgrade(engine, "0001")
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.exec_driver_sql("DROP SCHEMA at_0001 CASCADE")
+    admin.dispose()
+
+
+def test_0002_adds_the_active_code_index_to_a_database_with_customers(url_at_0001: str) -> None:
+    engine = create_db_engine(url_at_0001)
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    rows = [
+        {"code": code, "name": code, "kind": "individual", "search_text": code.lower()}
+        for code in ("B2", "A1", "DEL", "MRG", "C3")
+    ]
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        t = Customer.__table__
+        conn.execute(t.insert(), rows)
+        ids = dict(conn.execute(sa.select(t.c.code, t.c.id)).all())
+        conn.execute(t.update().where(t.c.code == "DEL").values(deleted_at=now))
+        conn.execute(t.update().where(t.c.code == "MRG").values(merged_into_id=ids["A1"]))
+    engine.dispose()
+
+    db = open_database(url_at_0001)  # opening upgrades
+    assert current_revision(db.engine) == SCHEMA_HEAD == "0002"
+    with db.engine.connect() as conn:
+        names = {ix["name"] for ix in sa.inspect(conn).get_indexes("customers")}
+    assert "ix_customers_active_code" in names
+    ctx = ServiceContext(db=db, actor=Actor("tester", "admin"))
+    page = list_customers(ctx, limit=2)
+    assert [c.code for c in page.items] == ["A1", "B2"] and page.total == 3
+    assert [c.code for c in list_customers(ctx, offset=2).items] == ["C3"]
+    db.dispose()

@@ -252,3 +252,42 @@ def test_repeat_spend_survives_a_stale_first_order_column(ctx) -> None:  # type:
         s.execute(sa.update(table).values(first_order_on=dt.date(2025, 2, 1)))
     stale = value.compute_valuation(ctx, AS_OF)
     assert stale.summary.repeat_cents.tolist() == [10000]
+
+
+def _stored_snapshots(ctx) -> list[tuple]:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    from tricrm_tui.models import ValueSnapshot
+
+    t = ValueSnapshot.__table__
+    cols = [c for c in t.c if c.name != "id"]
+    with ctx.session() as s:
+        return [tuple(r) for r in s.execute(sa.select(*cols).order_by(t.c.customer_id))]
+
+
+def test_snapshots_written_in_blocks_are_the_same_rows(shop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Blocks of 3 customers (eight customers: three blocks, the last one short) store the
+    very rows one block stores; a deleted customer's orders count for nobody."""
+    add_customer(shop, "GONE")
+    add_orders(shop, "GONE", [("2025-06-29", 500)])
+    customers.delete_customer(shop, "GONE")
+    value.value_refresh(shop, AS_OF)
+    whole = _stored_snapshots(shop)
+    monkeypatch.setattr(value, "_SNAPSHOT_CHUNK", 3)
+    value.value_refresh(shop, AS_OF)
+    assert _stored_snapshots(shop) == whole
+    assert len(whole) == 8
+    rows = rows_by_code(shop)
+    assert "GONE" not in rows
+    by_id = {r[0]: r for r in whole}
+    with shop.session() as s:
+        from tricrm_tui.services.customers import customer_id_for
+
+        a = by_id[customer_id_for(s, "A")]
+    names = [c.name for c in value.ValueSnapshot.__table__.c if c.name != "id"]
+    stored = dict(zip(names, a, strict=True))
+    assert stored["frequency"] == rows["A"].frequency == 3
+    assert Decimal(stored["monetary"]).quantize(value.CENT) == rows["A"].monetary
+    clv = None if stored["clv"] is None else Decimal(stored["clv"]).quantize(value.CENT)
+    assert clv == rows["A"].clv
+    assert stored["segment"] == rows["A"].segment and stored["tier"] == rows["A"].tier

@@ -125,17 +125,21 @@ def emit_record(record: Any, fmt: Format, *, title: str | None = None) -> None:
     Console().print(table)
 
 
-def page_footer(offset: int, count: int, total: int) -> str:
+def page_footer(offset: int, count: int, total: int, *, capped: bool = False) -> str:
+    """ "rows 51–100 of 1000"; ``capped`` (counting stopped at ``total``) gives "of 1,000+"."""
     if count == 0:
         return _("no rows")
+    shown: int | str = f"{total:,}+" if capped else total
     return _("rows {start}–{end} of {total}").format(
-        start=offset + 1, end=offset + count, total=total
+        start=offset + 1, end=offset + count, total=shown
     )
 
 
 def page_caption(page: Any) -> str:
     """The footer of a listed :class:`~tricrm_tui.services.paging.Page`: "rows 51–100 of 1,000"."""
-    return page_footer(page.offset, len(page.items), page.total)
+    return page_footer(
+        page.offset, len(page.items), page.total, capped=getattr(page, "total_capped", False)
+    )
 
 
 def parse_as_of(text: str | None) -> dt.date | None:

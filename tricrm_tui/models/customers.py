@@ -14,6 +14,8 @@ from tricrm_tui.models.types import MONEY, JSONType, PersonalDate, PersonalText,
 
 CUSTOMER_KINDS = ("individual", "enterprise")
 CONSENT_CHANNELS = ("email", "sms", "phone", "wechat")
+ACTIVE_SQL = "deleted_at IS NULL AND merged_into_id IS NULL"
+"""The customers lists show: not deleted, not merged into another (a partial index's WHERE)."""
 
 
 class Customer(SQLModel, table=True):
@@ -33,6 +35,16 @@ class Customer(SQLModel, table=True):
         sa.Index("ix_customers_lifecycle", "lifecycle"),
         sa.Index("ix_customers_last_order_on", "last_order_on"),
         sa.Index("ix_customers_total_spent", "total_spent"),
+        # The list's default order over the customers it shows: a deep page walks this
+        # index alone instead of visiting every row to test deleted/merged, and it serves
+        # the count of active customers (see docs/PERFORMANCE.md, "Deep page").
+        sa.Index(
+            "ix_customers_active_code",
+            "code",
+            "id",
+            sqlite_where=sa.text(ACTIVE_SQL),
+            postgresql_where=sa.text(ACTIVE_SQL),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

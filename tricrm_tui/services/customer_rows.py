@@ -17,7 +17,12 @@ import sqlalchemy as sa
 
 from tricrm_tui.models import Customer
 from tricrm_tui.services.context import ServiceContext
-from tricrm_tui.services.customers import list_conditions, list_order
+from tricrm_tui.services.customers import (
+    count_matches,
+    list_conditions,
+    list_order,
+    page_of,
+)
 from tricrm_tui.services.paging import Page, clamp_limit
 
 C = Customer.__table__.c
@@ -46,27 +51,34 @@ def list_customer_rows(
     offset: int = 0,
     total: int | None = None,
 ) -> Page[CustomerRow]:
-    """One page of list rows; ``total`` from an earlier page of the same query skips the count.
+    """One page of list rows; ``total`` from an earlier page of the same query skips the count
+    (pass it only when that page's total was exact, not capped).
 
-    Same filters and order as :func:`customers.list_customers`, so both page identically.
+    Same filters, order and count (a search's capped) as :func:`customers.list_customers`,
+    so both page identically.
     """
     order = list_order(sort, descending)
     conds = list_conditions(ctx, search=search, where=where)
     limit = clamp_limit(limit)
-    q = (
+    q = page_of(
         sa.select(
             C.code, C.name, C.kind, C.city, C.phone, C.value_tier, C.total_spent, C.last_order_on
-        )
-        .where(*conds)
-        .order_by(*order)
-        .limit(limit)
-        .offset(offset)
+        ),
+        conds,
+        order,
+        limit,
+        offset,
     )
+    capped = False
     with ctx.session() as s:
         if total is None:
-            total = s.execute(
-                sa.select(sa.func.count()).select_from(Customer.__table__).where(*conds)
-            ).scalar_one()
+            total, capped = count_matches(
+                s,
+                conds,
+                searching=bool(search),
+                all_active=not (search or where is not None),
+                page_end=offset + limit,
+            )
         items = [
             CustomerRow(
                 code=r.code,
@@ -80,4 +92,4 @@ def list_customer_rows(
             )
             for r in s.execute(q)
         ]
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return Page(items=items, total=total, limit=limit, offset=offset, total_capped=capped)

@@ -17,9 +17,14 @@ class Page(Generic[T]):
     total: int
     limit: int
     offset: int
+    total_capped: bool = False
+    """True when counting stopped at ``total``: there are at least that many ("1,000+").
+    A search as you type needs the page, not the exact size of a vague match."""
 
     @property
     def has_more(self) -> bool:
+        if self.total_capped and len(self.items) == self.limit:
+            return True
         return self.offset + len(self.items) < self.total
 
 

@@ -1,8 +1,8 @@
 """Recency, frequency and monetary value per customer, scored 1–5, and the R×F segment.
 
-One grouped query per backend gives every active customer's order summary as of a date (a LEFT
-JOIN from ``customers``, so customers without orders appear as prospects with frequency 0);
-numpy does the rest. Dates come back as day numbers and money as integer cents, so nothing is
+One grouped query over the orders gives every buyer's order summary as of a date; the active
+customers come from their own table, and customers without orders appear as prospects with
+frequency 0; numpy does the rest. Dates come back as day numbers and money as integer cents, so nothing is
 parsed row by row and the sums are exact (see :func:`_cents`).
 
 Scores (``method = "quintile"``): customers who have bought are ranked on each measure, best
@@ -54,8 +54,8 @@ class OrderSummary:
 
     as_of: dt.date
     ids: np.ndarray
-    codes: list[str]
-    names: list[str]
+    """Customer ids, ascending. Codes and names are not carried: 100k strings per refresh
+    that only the rows on screen need (:func:`customer_labels`)."""
     first_day: np.ndarray
     last_day: np.ndarray
     orders: np.ndarray
@@ -115,7 +115,7 @@ def order_summary(
     repeat_spend: bool = True,
 ) -> OrderSummary:
     """Every active customer's orders up to and including ``as_of`` (cancelled ones excluded):
-    one grouped query, all RFM needs.
+    one grouped query over the orders, all RFM needs.
 
     ``repeat_spend`` adds what the spend model needs: the spend after the first purchase day.
     The first day's spend comes from a second, index-driven query on ``(customer_id,
@@ -123,57 +123,85 @@ def order_summary(
     ``as_of`` is their first order at all. If that maintained column is stale for someone (it
     disagrees with the orders), their first day is looked up from the orders instead.
     """
-    joined = Customer.__table__.outerjoin(
-        Order.__table__,
-        sa.and_(O.customer_id == C.id, O.order_date <= as_of, O.status != "cancelled"),
+    live = sa.and_(O.order_date <= as_of, O.status != "cancelled")
+    # Two plain queries instead of customers LEFT JOIN orders: the orders are grouped on
+    # their own, as a bare GROUP BY is, and the active customers come from their table;
+    # numpy puts the two together. The join cost PostgreSQL a merge of 100k customers
+    # into the million-row scan (docs/PERFORMANCE.md, "RFM refresh").
+    people = _fetch_rows(
+        session,
+        sa.select(C.id, _days(backend, C.first_order_on)).where(active_condition()).order_by(C.id),
     )
-    q = (
+    grouped = _fetch_rows(
+        session,
         sa.select(
-            C.id,
-            C.code,
-            C.name,
+            O.customer_id,
             _days(backend, sa.func.min(O.order_date)),
             _days(backend, sa.func.max(O.order_date)),
             sa.func.count(O.id),
             sa.func.count(sa.distinct(O.order_date)),
             _cents(backend, O.amount),
-            _days(backend, C.first_order_on),  # grouped by the key, so one value per group
         )
-        .select_from(joined)
-        .where(active_condition())
-        .group_by(C.id)
-        .order_by(C.id)
+        .where(live)
+        .group_by(O.customer_id)
+        .order_by(O.customer_id),
     )
-    rows = _fetch_rows(session, q)
-    n = len(rows)
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 9
+    n = len(people)
+    ids = np.fromiter((r[0] for r in people), np.int64, n)
+    cols = list(zip(*grouped, strict=True)) if grouped else [()] * 6
+    cid = np.fromiter(cols[0], np.int64, len(grouped))
+    # Orders of customers the list does not show (deleted, merged) have no place: dropped.
+    pos = np.searchsorted(ids, cid)
+    mine = (pos < n) & (ids[np.minimum(pos, max(n - 1, 0))] == cid) if n else pos < 0
+    at = pos[mine]
 
-    def ints(i: int, missing: int = 0) -> np.ndarray:
-        # None → NaN in one C-level conversion; the values are whole days and cents, exact
-        # in a double far beyond any real total.
-        values = np.array(cols[i], dtype=float)
-        return np.where(np.isnan(values), missing, values).astype(np.int64)
+    def spread(values: np.ndarray, missing: int) -> np.ndarray:
+        out = np.full(n, missing, np.int64)
+        out[at] = values[mine]
+        return out
+
+    def ints(i: int) -> np.ndarray:
+        # Whole days and cents: exact in a double far beyond any real total.
+        return np.array(cols[i], dtype=float).astype(np.int64)
 
     summary = OrderSummary(
         as_of=as_of,
-        ids=np.fromiter(cols[0], np.int64, n),
-        codes=list(cols[1]),
-        names=list(cols[2]),
-        first_day=_day_numbers(cols[3]),
-        last_day=_day_numbers(cols[4]),
-        orders=ints(5),
-        purchase_days=ints(6),
-        monetary_cents=ints(7),
+        ids=ids,
+        first_day=spread(_day_numbers(cols[1]), NO_DAY),
+        last_day=spread(_day_numbers(cols[2]), NO_DAY),
+        orders=spread(ints(3), 0),
+        purchase_days=spread(ints(4), 0),
+        monetary_cents=spread(ints(5), 0),
         repeat_cents=np.zeros(n, np.int64),
     )
     if repeat_spend and n:
         buyers = summary.orders > 0
         first_spend = _stored_first_day_cents(session, backend, as_of, summary.ids)
-        stale = buyers & (_day_numbers(cols[8]) != summary.first_day)
+        stored_first = _day_numbers(tuple(r[1] for r in people))
+        stale = buyers & (stored_first != summary.first_day)
         if stale.any():
             first_spend[stale] = _first_day_cents(session, backend, as_of, summary.ids[stale])
         summary.repeat_cents = np.where(buyers, summary.monetary_cents - first_spend, 0)
     return summary
+
+
+def customer_labels(session: Session, ids: np.ndarray) -> tuple[list[str], list[str]]:
+    """Codes and names of the given customers, aligned with ``ids`` (the rows a screen or a
+    report is about to show, not the whole base)."""
+    found: dict[int, tuple[str, str]] = {}
+    id_list = [int(i) for i in ids]
+    for start in range(0, len(id_list), 5000):
+        chunk = id_list[start : start + 5000]
+        found.update(
+            {
+                i: (c, nm)
+                for i, c, nm in session.execute(
+                    sa.select(C.id, C.code, C.name).where(C.id.in_(chunk))
+                )
+            }
+        )
+    labels = [found.get(i, ("", "")) for i in id_list]
+    return [c for c, _n in labels], [nm for _c, nm in labels]
 
 
 def _fetch_rows(session: Session, query: sa.Select) -> list[tuple[Any, ...]]:

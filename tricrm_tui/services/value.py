@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 
 C = Customer.__table__.c
 VS = ValueSnapshot.__table__.c
-_BATCH = 5000
 CENT = Decimal("0.01")
 
 
@@ -344,12 +343,12 @@ class ValueRow:
     clv: Decimal | None
 
 
-def _row(v: Valuation, i: int) -> ValueRow:
+def _row(v: Valuation, i: int, code: str, name: str) -> ValueRow:
     s = v.summary
     buyer = bool(s.orders[i] > 0)
     return ValueRow(
-        code=s.codes[i],
-        name=s.names[i],
+        code=code,
+        name=name,
         recency_days=int(v.rfm.recency_days[i]) if buyer else None,
         frequency=int(s.orders[i]),
         monetary=_money(s.monetary_cents[i]),
@@ -390,15 +389,26 @@ def value_rows(
     base: ``where`` chooses which customers to show, not whom to compare them with."""
     import numpy as np
 
+    from tricrm_tui.services.rfm import customer_labels
+
     v = compute_valuation(ctx, as_of)
-    order = np.argsort(np.array(v.summary.codes, dtype=object), kind="stable")
+    with ctx.session() as s:
+        codes, _names = customer_labels(s, v.summary.ids)
+    order = np.argsort(np.array(codes, dtype=object), kind="stable")
     if where:
         wanted = _where_ids(ctx, where)
         order = np.array([i for i in order if int(v.summary.ids[i]) in wanted], dtype=np.int64)
     limit = clamp_limit(limit)
     chosen = order[offset : offset + limit]
+    with ctx.session() as s:
+        page_codes, page_names = customer_labels(s, v.summary.ids[chosen])
     return Page(
-        items=[_row(v, int(i)) for i in chosen], total=int(order.size), limit=limit, offset=offset
+        items=[
+            _row(v, int(i), c, nm) for i, c, nm in zip(chosen, page_codes, page_names, strict=True)
+        ],
+        total=int(order.size),
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -417,88 +427,109 @@ class RefreshResult:
     timings: dict[str, float]
 
 
-def _money_list(values: np.ndarray, backend: str) -> list[Any]:
-    """Amounts for the database: Decimal for PostgreSQL's numeric; on SQLite, where NUMERIC
-    is stored as REAL anyway, the float rounded to cents (no per-row Decimal round trip)."""
-    import numpy as np
+def _snapshot_rows(v: Valuation, lo: int, hi: int, *, dates_as_text: bool) -> list[tuple[Any, ...]]:
+    """Snapshot rows ``lo:hi`` in :data:`SNAPSHOT_COLUMNS` order, built from the arrays.
 
-    rounded = np.round(values, 2)
-    finite = np.isfinite(rounded)
-    if backend == "sqlite":
-        return [v if ok else None for v, ok in zip(rounded.tolist(), finite.tolist(), strict=True)]
-    return [
-        Decimal(f"{v:.2f}") if ok else None
-        for v, ok in zip(rounded.tolist(), finite.tolist(), strict=True)
-    ]
-
-
-def _snapshot_columns(v: Valuation, backend: str) -> dict[str, list[Any]]:
-    """The snapshot rows column by column, built from the arrays (``tolist`` once per column
-    instead of a numpy scalar per cell)."""
+    Each column is sliced and converted with one ``tolist`` (not a numpy scalar per cell);
+    money goes as the float rounded to cents, which SQLite stores as REAL anyway and
+    PostgreSQL parses into ``numeric`` exactly (the shortest text of a double rounded to two
+    places is those two places). SQLite gets dates as ISO text, the way SQLAlchemy stores
+    them there."""
     import numpy as np
 
     s = v.summary
-    buyer = s.buyers
-    n = len(v)
+    part = slice(lo, hi)
+    buyer = s.buyers[part].tolist()
 
     def opt_int(values: np.ndarray) -> list[int | None]:
-        return [x if b else None for x, b in zip(values.tolist(), buyer.tolist(), strict=True)]
+        return [x if b else None for x, b in zip(values[part].tolist(), buyer, strict=True)]
 
     def opt_float(values: np.ndarray, digits: int | None = None) -> list[float | None]:
-        vals = np.round(values, digits) if digits is not None else values
+        vals = values[part] if digits is None else np.round(values[part], digits)
         return [None if x != x else x for x in vals.tolist()]
 
-    columns = {
-        "customer_id": s.ids.tolist(),
-        "as_of": [v.as_of] * n,
-        "recency_days": opt_int(v.rfm.recency_days),
-        "frequency": s.orders.tolist(),
-        "monetary": _money_list(s.monetary_cents / 100.0, backend),
-        "r": opt_int(v.rfm.r),
-        "f": opt_int(v.rfm.f),
-        "m": opt_int(v.rfm.m),
-        "segment": v.rfm.segment.tolist(),
-        "tier": v.tier.tolist(),
-        "lifecycle": v.lifecycle.tolist(),
-        "p_alive": opt_float(v.p_alive, 6),
-        "expected_purchases": opt_float(v.expected),
-        "clv": _money_list(v.clv, backend),
-    }
-    return columns
+    def money(values: np.ndarray) -> list[float | None]:
+        rounded = np.round(values[part], 2)
+        finite = np.isfinite(rounded).tolist()
+        return [x if ok else None for x, ok in zip(rounded.tolist(), finite, strict=True)]
+
+    as_of: Any = v.as_of.isoformat() if dates_as_text else v.as_of
+    columns = (
+        s.ids[part].tolist(),
+        [as_of] * (hi - lo),
+        opt_int(v.rfm.recency_days),
+        s.orders[part].tolist(),
+        money(s.monetary_cents / 100.0),
+        opt_int(v.rfm.r),
+        opt_int(v.rfm.f),
+        opt_int(v.rfm.m),
+        v.rfm.segment[part].tolist(),
+        v.tier[part].tolist(),
+        v.lifecycle[part].tolist(),
+        opt_float(v.p_alive, 6),
+        opt_float(v.expected),
+        money(v.clv),
+    )
+    return list(zip(*columns, strict=True))
 
 
-def _insert_snapshots(session: Any, backend: str, columns: dict[str, list[Any]]) -> None:
-    """Batched executemany straight to the driver, skipping Core's per-value processing
-    (measured at 100k rows: 4× faster on SQLite, 1.4× on PostgreSQL). On SQLite dates go as
-    ISO text, the way SQLAlchemy stores them there; psycopg adapts dates and Decimals itself."""
-    keys = list(columns)
+SNAPSHOT_COLUMNS = (
+    "customer_id",
+    "as_of",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r",
+    "f",
+    "m",
+    "segment",
+    "tier",
+    "lifecycle",
+    "p_alive",
+    "expected_purchases",
+    "clv",
+)
+_SNAPSHOT_CHUNK = 20_000
+"""Customers per block of snapshot rows: the rows of one block exist as Python objects at a
+time, so the store's memory stays flat as the customer count grows (whole 100k: 306 MB peak
+on SQLite; see docs/PERFORMANCE.md)."""
+
+
+def _store_snapshots(session: Any, v: Valuation) -> None:
+    """Write ``v``'s snapshot rows block by block: ``COPY`` on PostgreSQL, an executemany
+    straight to the driver elsewhere (skipping Core's per-value processing: 4× faster on
+    SQLite at 100k rows)."""
+    from tricrm_tui.db.bulk import copy_applies, copy_rows
+
+    conn = session.connection()
     table = ValueSnapshot.__table__
-    sql = str(sa.insert(table).compile(dialect=session.get_bind().dialect, column_keys=keys))
-    rows: list[Any]
-    if backend == "sqlite":
-        columns = {**columns, "as_of": [d.isoformat() for d in columns["as_of"]]}
-        rows = list(zip(*columns.values(), strict=True))
-    else:
-        rows = [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-    for start in range(0, len(rows), _BATCH):
-        session.connection().exec_driver_sql(sql, rows[start : start + _BATCH])
+    sqlite = conn.dialect.name == "sqlite"
+    copy = copy_applies(conn)
+    sql = str(sa.insert(table).compile(dialect=conn.dialect, column_keys=list(SNAPSHOT_COLUMNS)))
+    for lo in range(0, len(v), _SNAPSHOT_CHUNK):
+        rows = _snapshot_rows(v, lo, min(len(v), lo + _SNAPSHOT_CHUNK), dates_as_text=sqlite)
+        if copy:
+            copy_rows(conn, table, SNAPSHOT_COLUMNS, rows)
+        elif sqlite:
+            conn.exec_driver_sql(sql, rows)
+        else:
+            conn.exec_driver_sql(sql, [dict(zip(SNAPSHOT_COLUMNS, r, strict=True)) for r in rows])
 
 
 def value_refresh(ctx: ServiceContext, as_of: dt.date | None = None) -> RefreshResult:
     """Recompute and store every active customer's value as of ``as_of`` (default today).
 
-    Re-running a date replaces that date's rows (delete + insert in one transaction, batched
-    executemany). One audit entry per refresh records the date, the counts and the model.
+    Re-running a date replaces that date's rows (delete + insert in one transaction, written
+    in blocks of :data:`_SNAPSHOT_CHUNK` customers). One audit entry per refresh records the date, the counts and the model.
     """
     as_of = as_of or ctx.today()
     v = compute_valuation(ctx, as_of)
     t0 = time.perf_counter()
-    columns = _snapshot_columns(v, ctx.db.backend)
-    count = len(columns["customer_id"])
+    count = len(v)
     table = ValueSnapshot.__table__
     with ctx.transaction() as s:
         s.execute(sa.delete(table).where(VS.as_of == as_of))
-        _insert_snapshots(s, ctx.db.backend, columns)
+        _store_snapshots(s, v)
         latest = s.execute(sa.select(sa.func.max(VS.as_of))).scalar_one()
         current = latest == as_of
         if current:
@@ -633,7 +664,9 @@ def _at_risk_indices(v: Valuation, threshold: float, factor: float):
     return chosen[order], low_p, overdue
 
 
-def _at_risk_row(v: Valuation, i: int, low_p, overdue, threshold: float, factor: float):
+def _at_risk_row(
+    v: Valuation, i: int, label: tuple[str, str], low_p, overdue, threshold: float, factor: float
+):
     reasons, texts = [], []
     p = v.p_alive[i]
     if low_p[i]:
@@ -654,8 +687,8 @@ def _at_risk_row(v: Valuation, i: int, low_p, overdue, threshold: float, factor:
             )
         )
     return AtRiskRow(
-        code=v.summary.codes[i],
-        name=v.summary.names[i],
+        code=label[0],
+        name=label[1],
         recency_days=int(v.rfm.recency_days[i]),
         usual_interval_days=round(float(v.interval_days[i]), 1),
         p_alive=_prob(p),
@@ -688,11 +721,16 @@ def at_risk(
         raise InvalidInput(_("the threshold is a probability between 0 and 1"), field="threshold")
     if factor <= 0:
         raise InvalidInput(_("the factor must be positive"), field="factor")
+    from tricrm_tui.services.rfm import customer_labels
+
     chosen, low_p, overdue = _at_risk_indices(v, threshold, factor)
     limit = clamp_limit(limit)
+    shown = chosen[offset : offset + limit]
+    with ctx.session() as s:
+        labels = customer_labels(s, v.summary.ids[shown])
     items = [
-        _at_risk_row(v, int(i), low_p, overdue, threshold, factor)
-        for i in chosen[offset : offset + limit]
+        _at_risk_row(v, int(i), label, low_p, overdue, threshold, factor)
+        for i, label in zip(shown, zip(*labels, strict=True), strict=True)
     ]
     return Page(items=items, total=int(chosen.size), limit=limit, offset=offset)
 

@@ -227,7 +227,12 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         self, query: ListQuery, cursor: Literal["first", "last", "same"], *, recount: bool = False
     ) -> None:
         # Paging or re-sorting one search keeps its total: no need to count 100k rows again.
-        same_matches = self.page is not None and query.search == self._page_search
+        # A capped total ("1,000+") is counted again: a page past the cap raises the cap.
+        same_matches = (
+            self.page is not None
+            and query.search == self._page_search
+            and not self.page.total_capped
+        )
         known_total = self.page.total if same_matches and not recount else None  # type: ignore[union-attr]
         self.query_state = query
         self._generation += 1
@@ -262,7 +267,7 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         if generation != self._generation or not self.is_attached:
             return  # an older answer arriving after a newer question, or a closed screen
         self._loading = False
-        if page.total and page.offset >= page.total:
+        if page.total and page.offset >= page.total and not page.total_capped:
             # The list shrank under us (a narrower search, a delete elsewhere): last page.
             last = (page.total - 1) // PAGE_SIZE * PAGE_SIZE
             self._request(replace(self.query_state, offset=last), "last", recount=True)

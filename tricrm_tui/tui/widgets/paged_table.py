@@ -76,9 +76,10 @@ class PagedTable(DataTable):
 
 
 def page_span(template: str, page: Page[Any]) -> str:
-    """``template`` (translated, with {first} {last} {total}) filled in for ``page``."""
+    """``template`` (translated, with {first} {last} {total}) filled in for ``page``; a
+    capped total reads "1,000+"."""
     return template.format(
         first=format_number(page.offset + 1),
         last=format_number(page.offset + len(page.items)),
-        total=format_number(page.total),
+        total=format_number(page.total) + ("+" if page.total_capped else ""),
     )
