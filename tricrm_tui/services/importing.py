@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
@@ -56,6 +57,7 @@ from tricrm_tui.models import (
     ValueSnapshot,
 )
 from tricrm_tui.models.interactions import CHANNELS
+from tricrm_tui.services import import_liveness
 from tricrm_tui.services.audit import jsonable
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import FIELD_COLUMNS, validate_fields
@@ -141,6 +143,9 @@ class ImportResult:
     rejected: list[Reject] = field(default_factory=list)
     batches: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    touched_customer_ids: set[int] | None = None
+    """Customers the import wrote or gave rows to (set once its rows are in), for the
+    follow-ups; None for a dry run."""
 
     def to_json(self) -> dict[str, Any]:
         """The one JSON object ``tricrm import --format json`` prints."""
@@ -413,20 +418,9 @@ class _Plan:
     duplicates: int = 0
     rejects: list[tuple[_Item, _RowError]] = field(default_factory=list)
     touched_customers: set[int] = field(default_factory=set)
-    new_totals: dict[int, list[Any]] = field(default_factory=dict)
+    """Customers whose rows or orders this batch writes (the follow-ups' and the final
+    aggregate refresh's work list)."""
     new_names: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    def add_order(self, row: dict[str, Any]) -> None:
-        """Fold a new order into its customer's increments (cancelled orders do not count,
-        as in :func:`refresh_customer_aggregates`)."""
-        if row["status"] == "cancelled":
-            return
-        day = row["order_date"]
-        t = self.new_totals.setdefault(row["customer_id"], [0, Decimal(0), day, day])
-        t[0] += 1
-        t[1] += row["amount"]
-        t[2] = min(t[2], day)
-        t[3] = max(t[3], day)
 
 
 class _Importer:
@@ -459,6 +453,7 @@ class _Importer:
         self.seen = _SeenKeys()
         self.digests: dict[int, int] = {}
         self.memo = _ColumnMemo()
+        self.touched: set[int] = set()
 
     # -- cleaning
 
@@ -579,8 +574,8 @@ class _Importer:
                     plan.rejects.append((it, err))
                     continue
                 plan.insert_keys.append(it.key)
-                if self.kind == "orders":
-                    plan.add_order(plan.inserts[-1])
+                if self.kind != "customers":
+                    plan.touched_customers.add(it.values["customer_id"])
             elif it.repeat:
                 # Written from an earlier line of this file: the same values count once,
                 # other values are a conflict the operator must settle.
@@ -610,7 +605,9 @@ class _Importer:
                 if self.kind == "customers":
                     after["version"] = row["version"] + 1
                 plan.updates.append((row["id"], it.key, before, after))
-                if self.kind != "customers":
+                if self.kind == "customers":
+                    plan.touched_customers.add(row["id"])
+                else:
                     plan.touched_customers.update({row["customer_id"], it.values["customer_id"]})
         return plan
 
@@ -734,10 +731,10 @@ class _Importer:
                 for _id, key, before, after in plan.updates
             ],
         )
-        if self.kind == "orders":
-            _add_order_totals(s, plan.new_totals, skip=plan.touched_customers)
-            if plan.touched_customers:
-                refresh_customer_aggregates(s, plan.touched_customers)
+        if self.kind == "customers" and plan.insert_keys:
+            plan.touched_customers.update(
+                s.execute(sa.select(CT.c.id).where(CT.c.code.in_(plan.insert_keys))).scalars()
+            )
 
     def _audit(self, s: Session, entries: list[tuple[str, str, str, Any, Any]]) -> None:
         """Audit rows in one executemany (the import's volume rules out one ORM object each)."""
@@ -769,41 +766,11 @@ class _Importer:
         )
 
     def commit_lookups(self, plan: _Plan) -> None:
+        """What a committed batch teaches the rest of the import: its new products and
+        categories, and the customers it touched."""
+        self.touched.update(plan.touched_customers)
         for (kind, name), pid in plan.new_names.items():
             (self.products if kind == "product" else self.categories)[name] = pid
-
-
-def _add_order_totals(s: Session, totals: dict[int, list[Any]], *, skip: set[int]) -> None:
-    """New orders added onto the customers' aggregates in one executemany: the same result as
-    :func:`refresh_customer_aggregates` for pure inserts, without re-reading every order of
-    every touched customer in each batch. Customers with changed orders get the full refresh."""
-    rows = [
-        {"b_id": cid, "n": n, "total": total, "first": first, "last": last}
-        for cid, (n, total, first, last) in totals.items()
-        if cid not in skip
-    ]
-    if not rows:
-        return
-    C = CT.c
-    first, last = sa.bindparam("first", type_=sa.Date), sa.bindparam("last", type_=sa.Date)
-    driver_executemany(
-        s,
-        sa.update(CT)
-        .where(C.id == sa.bindparam("b_id"))
-        .values(
-            order_count=C.order_count + sa.bindparam("n"),
-            total_spent=C.total_spent + sa.bindparam("total", type_=C.total_spent.type),
-            first_order_on=sa.case(
-                (sa.or_(C.first_order_on.is_(None), C.first_order_on > first), first),
-                else_=C.first_order_on,
-            ),
-            last_order_on=sa.case(
-                (sa.or_(C.last_order_on.is_(None), C.last_order_on < last), last),
-                else_=C.last_order_on,
-            ),
-        ),
-        rows,
-    )
 
 
 def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
@@ -1064,19 +1031,48 @@ def import_file(
         )
     total_lines = count_lines(path)
     import_id: int | None = None
-    if not dry_run:
-        with ctx.transaction() as s:
-            import_id = s.execute(
-                sa.insert(BT).values(
-                    kind=kind,
-                    file=str(path.resolve())[:500],
-                    file_hash=file_sha256(path),
-                    encoding=source.encoding or source.info.format,
-                    actor=ctx.actor.username,
-                    started_at=ctx.now(),
-                    status="running",
-                )
-            ).inserted_primary_key[0]
+    with contextlib.ExitStack() as liveness:
+        repaired: dict[str, set[int]] = {}
+        if not dry_run:
+            repaired = repair_interrupted(ctx)
+            with ctx.transaction() as s:
+                import_id = s.execute(
+                    sa.insert(BT).values(
+                        kind=kind,
+                        file=str(path.resolve())[:500],
+                        file_hash=file_sha256(path),
+                        encoding=source.encoding or source.info.format,
+                        actor=ctx.actor.username,
+                        started_at=ctx.now(),
+                        status="running",
+                    )
+                ).inserted_primary_key[0]
+                # Held before the row is visible: no one ever sees it "running" unheld.
+                liveness.enter_context(import_liveness.held(ctx, import_id))
+        return _import_rows(
+            ctx, kind, path, source, cm, import_id, repaired.get(kind, set()),
+            mode=mode, dry_run=dry_run, region=region, batch_size=batch_size,
+            rejects_path=rejects_path, progress=progress, total_lines=total_lines,
+        )  # fmt: skip
+
+
+def _import_rows(
+    ctx: ServiceContext,
+    kind: str,
+    path: Path,
+    source: Source,
+    cm: ColumnMapping,
+    import_id: int | None,
+    repaired: set[int],
+    *,
+    mode: str,
+    dry_run: bool,
+    region: str,
+    batch_size: int,
+    rejects_path: Path | str | None,
+    progress: Progress | None,
+    total_lines: int | None,
+) -> ImportResult:
     result = ImportResult(
         import_id, kind, str(path), source.encoding or source.info.format, mode, dry_run
     )
@@ -1144,17 +1140,66 @@ def import_file(
         if rejects:
             rejects.close()
     if import_id is not None:
+        importer.touched |= repaired
+        result.touched_customer_ids = importer.touched
         with ctx.transaction() as s:
+            if kind == "orders" and importer.touched:
+                _refresh_aggregates(s, importer.touched)
             s.execute(
                 sa.update(BT)
                 .where(BT.c.id == import_id)
                 .values(status="done", finished_at=ctx.now(), **_counts(result))
             )
             _checkpoint_every(s, SQLITE_WAL_PAGES)
-        if result.inserted or result.updated:
+        if result.inserted or result.updated or repaired:
             for hook in after_import_hooks:
                 result.extra.update(hook(ctx, result) or {})
     return result
+
+
+def _refresh_aggregates(s: Session, customer_ids: set[int]) -> None:
+    """The order totals of the customers an order import touched, once, at its end.
+
+    Kept per batch they cost an UPDATE of every touched customer in every batch (a customer
+    with ten orders spread over a file was rewritten ten times). Done here, in the
+    transaction that marks the import done, a killed import leaves totals behind only for
+    an import still marked running, which :func:`repair_interrupted` puts right. When most
+    customers are touched, one grouped pass over all orders beats per-chunk lookups."""
+    everyone = s.execute(sa.select(sa.func.count()).select_from(CT)).scalar_one()
+    refresh_customer_aggregates(s, None if len(customer_ids) * 4 > everyone else customer_ids)
+
+
+def repair_interrupted(ctx: ServiceContext) -> dict[str, set[int]]:
+    """Mark imports whose process died "interrupted", putting right what they left undone.
+
+    Such an import's committed batches are whole, but it never reached its end: the order
+    totals of its customers were not refreshed and its follow-ups never ran. Their totals
+    are recomputed here (from the orders themselves, so running this twice is harmless) and
+    the customers are returned by kind, for the next import of that kind to include in its
+    follow-ups. Runs before every import, so running the killed file again completes it."""
+    from tricrm_tui.services.import_hooks import touched_customer_ids
+
+    with ctx.session() as s:
+        stale = s.execute(
+            sa.select(BT.c.id, BT.c.kind).where(BT.c.status == "running").order_by(BT.c.id)
+        ).all()
+    alive = import_liveness.running(ctx, [i for i, _kind in stale])
+    found: dict[str, set[int]] = {}
+    for import_id, kind in stale:
+        if import_id in alive:
+            continue
+        ids = touched_customer_ids(ctx, kind, import_id)
+        with ctx.transaction() as s:
+            if kind == "orders" and ids:
+                refresh_customer_aggregates(s, ids)
+            s.execute(
+                sa.update(BT)
+                .where(BT.c.id == import_id, BT.c.status == "running")
+                .values(status="interrupted")
+            )
+        import_liveness.forget(ctx, import_id)
+        found.setdefault(kind, set()).update(ids)
+    return found
 
 
 SQLITE_WAL_PAGES = 1000
@@ -1296,12 +1341,23 @@ class ImportRecord:
 
 
 def list_imports(ctx: ServiceContext, *, limit: int = 50, offset: int = 0) -> Page[ImportRecord]:
+    """Past imports, newest first. One recorded as running whose process is gone shows as
+    ``interrupted`` (see :mod:`~tricrm_tui.services.import_liveness`)."""
     with ctx.session() as s:
         total = s.execute(sa.select(sa.func.count()).select_from(BT)).scalar_one()
         rows = s.execute(
             sa.select(BT).order_by(BT.c.id.desc()).limit(clamp_limit(limit)).offset(offset)
         ).mappings()
         items = [ImportRecord(**{k: r[k] for k in ImportRecord.__dataclass_fields__}) for r in rows]
+    started = [r.id for r in items if r.status == "running"]
+    if started:
+        alive = import_liveness.running(ctx, started)
+        items = [
+            dataclasses.replace(r, status="interrupted")
+            if r.status == "running" and r.id not in alive
+            else r
+            for r in items
+        ]
     return Page(items=items, total=total, limit=clamp_limit(limit), offset=offset)
 
 
