@@ -59,6 +59,7 @@ from tricrm_tui.models import (
 from tricrm_tui.models.interactions import CHANNELS
 from tricrm_tui.services import import_liveness
 from tricrm_tui.services.audit import jsonable
+from tricrm_tui.services.classify import checked_tags, insert_tags
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import FIELD_COLUMNS, validate_fields
 from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
@@ -295,6 +296,21 @@ class _ColumnMemo:
         return result
 
 
+_TAG_SEPARATORS = re.compile(r"[,;，；、|]")
+
+
+def _parse_tags(value: Any) -> tuple[str, ...]:
+    """A tags cell (``vip, 重点；老客户|华南``) as the tag service cleans tags: sorted, no
+    repeats; a tag over 64 characters rejects the row."""
+    text = clean_text(value)
+    if not text:
+        return ()
+    try:
+        return tuple(checked_tags(_TAG_SEPARATORS.split(text)))
+    except InvalidInput as exc:
+        raise _reject_from(exc, "tags") from exc
+
+
 def _parse_quantity(value: Any) -> int:
     return parse_int(value, "quantity", minimum=1, maximum=10**6)
 
@@ -421,6 +437,10 @@ class _Plan:
     """Customers whose rows or orders this batch writes (the follow-ups' and the final
     aggregate refresh's work list)."""
     new_names: dict[tuple[str, str], int] = field(default_factory=dict)
+    insert_tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """New customers' tags, by code (their ids are known once they are inserted)."""
+    tag_changes: list[tuple[int, str, list[str], list[str]]] = field(default_factory=list)
+    """(customer id, code, tags before, tags after) of existing customers gaining tags."""
 
 
 class _Importer:
@@ -467,9 +487,12 @@ class _Importer:
             custom = {name: raw.get(col) for name, col in self.custom.items() if name != "*"}
             if "*" in self.custom:
                 custom = {**_json_object(raw.get(self.custom["*"])), **custom}
+            tags = _parse_tags(by_field.pop("tags", None))
             values = _clean_customer(
                 {f: v for f, v in by_field.items() if f != "code"}, custom, self.region
             )
+            if tags:
+                values["tags"] = tags
         elif self.kind == "orders":
             values = _clean_order(by_field, self.region, self.memo)
         else:
@@ -522,6 +545,7 @@ class _Importer:
         # Work on copies: a batch the database refuses is retried row by row from the originals.
         items = [_Item(it.line, it.raw, it.key, dict(it.values), it.repeat) for it in items]
         plan = _Plan()
+        wanted_tags = {it.key: it.values.pop("tags") for it in items if "tags" in it.values}
         key_col = self.table.c[self.key_col]
         existing = {
             r._mapping[self.key_col]: r._mapping
@@ -567,19 +591,23 @@ class _Importer:
         now = self.ctx.now()
         for it in items:
             row = existing.get(it.key)
+            new_tags = wanted_tags.get(it.key, ())
             if row is None:
                 try:
-                    plan.inserts.append(self._insert_values(it, now))
+                    plan.inserts.append(self._insert_values(it, now, new_tags))
                 except _RowError as err:
                     plan.rejects.append((it, err))
                     continue
                 plan.insert_keys.append(it.key)
+                if new_tags:
+                    plan.insert_tags[it.key] = new_tags
                 if self.kind != "customers":
                     plan.touched_customers.add(it.values["customer_id"])
             elif it.repeat:
                 # Written from an earlier line of this file: the same values count once,
                 # other values are a conflict the operator must settle.
-                if self._diff(row, it.values, tags.get(row["id"], []))[1]:
+                old_tags = tags.get(row["id"], [])
+                if self._diff(row, it.values, old_tags)[1] or set(new_tags) - set(old_tags):
                     plan.rejects.append((it, _duplicate_key(self.kind, it.key)))
                 else:
                     plan.duplicates += 1
@@ -597,10 +625,14 @@ class _Importer:
                     )
                 )
             else:
-                before, after = self._diff(row, it.values, tags.get(row["id"], []))
+                old_tags = tags.get(row["id"], [])
+                all_tags = sorted(set(old_tags) | set(new_tags))
+                before, after = self._diff(row, it.values, all_tags, all_tags != old_tags)
                 if not after:
                     plan.unchanged += 1
                     continue
+                if all_tags != old_tags:
+                    plan.tag_changes.append((row["id"], it.key, old_tags, all_tags))
                 after["updated_at"] = now
                 if self.kind == "customers":
                     after["version"] = row["version"] + 1
@@ -635,7 +667,9 @@ class _Importer:
             if category is not None:
                 v["category_id"] = self._name_id(plan, "category", category)
 
-    def _insert_values(self, it: _Item, now: dt.datetime) -> dict[str, Any]:
+    def _insert_values(
+        self, it: _Item, now: dt.datetime, tags: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
         v = dict(it.values)
         if self.kind == "customers":
             if not v.get("name"):
@@ -649,7 +683,7 @@ class _Importer:
                 updated_at=now,
                 version=1,
                 search_text=search_text_for(
-                    it.key, row["name"], row["phone"], row["email"], (), row["notes"]
+                    it.key, row["name"], row["phone"], row["email"], tags, row["notes"]
                 ),
             )
             return row
@@ -678,7 +712,7 @@ class _Importer:
         return row
 
     def _diff(
-        self, row: Any, values: dict[str, Any], tags: list[str]
+        self, row: Any, values: dict[str, Any], tags: list[str], tags_changed: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
@@ -690,7 +724,9 @@ class _Importer:
                     before[col], after[col] = old or {}, merged
             elif not _same(old, new):
                 before[col], after[col] = old, new
-        if self.kind == "customers" and set(after) & {"name", "phone", "email", "notes"}:
+        if self.kind == "customers" and (
+            tags_changed or set(after) & {"name", "phone", "email", "notes"}
+        ):
             merged_row = {**dict(row), **after}
             text = search_text_for(
                 row["code"],
@@ -732,8 +768,28 @@ class _Importer:
             ],
         )
         if self.kind == "customers" and plan.insert_keys:
-            plan.touched_customers.update(
-                s.execute(sa.select(CT.c.id).where(CT.c.code.in_(plan.insert_keys))).scalars()
+            ids: dict[str, int] = {
+                code: cid
+                for code, cid in s.execute(
+                    sa.select(CT.c.code, CT.c.id).where(CT.c.code.in_(plan.insert_keys))
+                )
+            }
+            plan.touched_customers.update(ids.values())
+            plan.tag_changes += [
+                (ids[code], code, [], list(tags)) for code, tags in plan.insert_tags.items()
+            ]
+        if plan.tag_changes:
+            insert_tags(
+                s, [(cid, t) for cid, _c, old, new in plan.tag_changes for t in new if t not in old]
+            )
+            # The same entries ``customers tag`` writes, so undo and the audit trail read
+            # one form whichever way a tag came.
+            self._audit(
+                s,
+                [
+                    ("customer", code, "tag", {"tags": old}, {"tags": new})
+                    for _cid, code, old, new in plan.tag_changes
+                ],
             )
 
     def _audit(self, s: Session, entries: list[tuple[str, str, str, Any, Any]]) -> None:
@@ -1449,6 +1505,8 @@ def _undo(ctx: ServiceContext, import_id: int) -> UndoResult:
             )
         touched: set[int] = set()
         now = ctx.now()
+        if kind == "customers":
+            _remove_added_tags(s, [e for e in entries if e.action == "tag"], inserted)
         for e in reversed(updates):
             values = _from_json(table, e.before or {})
             if kind == "orders":
@@ -1485,6 +1543,13 @@ def _undo(ctx: ServiceContext, import_id: int) -> UndoResult:
             removed += s.execute(sa.delete(table).where(key_col.in_(chunk))).rowcount or 0
         if touched:
             refresh_customer_aggregates(s, touched)
+        created = {
+            kind: [(e.after or {}).get("name") for e in entries if e.entity == kind]
+            for kind in ("product", "category")
+        }
+        dropped = _remove_unused(s, PT, created["product"]) + _remove_unused(
+            s, KT, created["category"]
+        )
         s.execute(sa.update(BT).where(BT.c.id == import_id).values(status="undone", undone_at=now))
         s.execute(
             sa.insert(AT).values(
@@ -1495,10 +1560,55 @@ def _undo(ctx: ServiceContext, import_id: int) -> UndoResult:
                 entity_id=str(import_id),
                 action="undo",
                 before={"status": batch["status"]},
-                after={"removed": removed, "restored": len(updates)},
+                after={"removed": removed, "restored": len(updates), "dropped": dropped},
             )
         )
     return UndoResult(import_id, removed, len(updates))
+
+
+def _remove_added_tags(s: Session, entries: list[Any], inserted: list[str]) -> None:
+    """Take off the tags an import added (its ``tag`` entries, as ``customers tag`` writes
+    them), before the customers' values and search text are put back; new customers lose
+    all theirs, as they go."""
+    T = CustomerTag.__table__
+    for e in entries:
+        added = set((e.after or {}).get("tags", [])) - set((e.before or {}).get("tags", []))
+        if added:
+            s.execute(
+                sa.delete(T).where(
+                    T.c.customer_id.in_(sa.select(CT.c.id).where(CT.c.code == e.entity_id)),
+                    T.c.tag.in_(sorted(added)),
+                )
+            )
+    for chunk in _chunks(inserted):
+        s.execute(
+            sa.delete(T).where(T.c.customer_id.in_(sa.select(CT.c.id).where(CT.c.code.in_(chunk))))
+        )
+
+
+def _remove_unused(s: Session, table: sa.Table, names: list[str | None]) -> list[str]:
+    """Delete the named rows (products or categories an import created) that no row of any
+    table refers to any more; returns the names deleted. Those something still uses stay,
+    as they would have had the operator created them by hand."""
+    from tricrm_tui.models import metadata
+
+    referring = [
+        (t, fk.parent)
+        for t in metadata.sorted_tables
+        for fk in t.foreign_keys
+        if fk.column.table is table
+    ]
+    dropped: list[str] = []
+    for chunk in _chunks(sorted({n for n in names if n})):
+        unused = sa.select(table.c.id, table.c.name).where(
+            table.c.name.in_(chunk),
+            *(~sa.exists().where(col == table.c.id) for _t, col in referring),
+        )
+        found = s.execute(unused).all()
+        if found:
+            s.execute(sa.delete(table).where(table.c.id.in_([i for i, _n in found])))
+            dropped += [n for _i, n in found]
+    return dropped
 
 
 def _later_changes(
