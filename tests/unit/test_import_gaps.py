@@ -116,3 +116,29 @@ def test_undo_removes_the_products_and_categories_the_import_created_unless_used
     assert res.exit_code == 0, res.output
     assert names(Product.__table__) == ["外套", "手机"]
     assert names(ProductCategory.__table__) == ["数码", "服装"]
+
+
+def test_an_import_shows_running_while_its_process_holds_the_lock_then_interrupted(
+    ctx, db_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    from tricrm_tui.models import ImportBatch
+    from tricrm_tui.services import import_liveness, importing
+
+    with ctx.transaction() as s:
+        import_id = s.execute(
+            sa.insert(ImportBatch.__table__).values(
+                kind="orders", file="o.csv", file_hash="x" * 64, actor="tester",
+                started_at=ctx.now(), status="running",
+            )
+        ).inserted_primary_key[0]  # fmt: skip
+    with import_liveness.held(ctx, import_id):
+        assert importing.list_imports(ctx).items[0].status == "running"
+        listed = _json(db_url, "import", "list")  # another context sees the lock held too
+        assert listed[0]["status"] == "running"
+        assert importing.repair_interrupted(ctx) == {}
+    assert importing.list_imports(ctx).items[0].status == "interrupted"
+    assert _json(db_url, "import", "list")[0]["status"] == "interrupted"
+    assert importing.repair_interrupted(ctx) == {"orders": set()}
+    with ctx.session() as s:
+        stored = s.execute(sa.select(ImportBatch.__table__.c.status)).scalar_one()
+    assert stored == "interrupted"
