@@ -1209,8 +1209,37 @@ def _import_rows(
             _checkpoint_every(s, SQLITE_WAL_PAGES)
         if result.inserted or result.updated or repaired:
             for hook in after_import_hooks:
+                give_back_memory(ctx)
                 result.extra.update(hook(ctx, result) or {})
+        give_back_memory(ctx)
     return result
+
+
+def give_back_memory(ctx: ServiceContext) -> None:
+    """Return what the last phase of an import held to the operating system.
+
+    Each phase (the batches, then each follow-up) needs its own working memory, but freed
+    memory stays in the process — in the page cache of every pooled SQLite connection
+    (64 MB each) and in the C allocator's free lists — so the peaks added up: customers,
+    the duplicate check, orders and the value refresh ended at 470 MB where no phase
+    needs 200 MB. Closing the idle SQLite connections (reopened on demand in about a
+    millisecond) and trimming the allocator makes the process's peak that of its largest
+    phase. On PostgreSQL the cache lives in the server."""
+    gc.collect()
+    database = ctx.db.engine.url.database or ""
+    if ctx.db.backend == "sqlite" and database not in ("", ":memory:"):
+        ctx.db.engine.dispose()  # never an in-memory database: it lives in its connection
+    _trim_allocator()
+
+
+def _trim_allocator() -> None:
+    """glibc's ``malloc_trim``: hand free heap pages back (a no-op elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 AGGREGATE_SLICE = 20_000
