@@ -202,7 +202,11 @@ def run_schema_baseline(cpath: Path, opath: Path, db: Path) -> dict:
     return times
 
 
-def run_tricrm(cpath: Path, opath: Path, db: Path) -> dict:
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_tricrm(cpath: Path, opath: Path, db: Path, batch_size: int | None = None) -> dict:
     sys.path.insert(0, str(ROOT))
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
@@ -213,6 +217,7 @@ def run_tricrm(cpath: Path, opath: Path, db: Path) -> dict:
     times = {}
     counts = {}
     hook_times: dict[str, float] = {}
+    peaks: dict[str, float] = {"opened": _peak_mb()}
 
     def timed(hook):  # the post-import hooks' share, reported on its own line
         def run(ctx, result):
@@ -222,27 +227,37 @@ def run_tricrm(cpath: Path, opath: Path, db: Path) -> dict:
             finally:
                 key = f"{result.kind}: {hook.__name__}"
                 hook_times[key] = hook_times.get(key, 0.0) + time.perf_counter() - start
+                peaks[key] = _peak_mb()
 
         return run
 
     importing.after_import_hooks[:] = [timed(h) for h in importing.after_import_hooks]
+    first_hook = importing.after_import_hooks[0] if importing.after_import_hooks else None
+
+    def rows_written(ctx, result):  # the peak before the follow-ups start
+        peaks[f"{result.kind}: rows"] = _peak_mb()
+        return first_hook(ctx, result) if first_hook else {}
+
+    if first_hook:
+        importing.after_import_hooks[0] = rows_written
+    size = batch_size or importing.DEFAULT_BATCH
     for kind, path in (("customers", cpath), ("orders", opath)):
         start = time.perf_counter()
-        result = importing.import_file(ctx, kind, path, batch_size=5000)
+        result = importing.import_file(ctx, kind, path, batch_size=size)
         times[kind] = time.perf_counter() - start
         counts[kind] = (result.inserted, result.rejected_count)
     ctx.db.dispose()
-    return {"times": times, "counts": counts, "hooks": hook_times}
+    return {"times": times, "counts": counts, "hooks": hook_times, "peaks": peaks}
 
 
-def child(which: str, cpath: str, opath: str) -> None:
+def child(which: str, cpath: str, opath: str, batch_size: int | None = None) -> None:
     db = WORK / f"{which}.db"
     if which == "baseline":
         out: dict = {"times": run_baseline(Path(cpath), Path(opath), db)}
     elif which == "schema":
         out = {"times": run_schema_baseline(Path(cpath), Path(opath), db)}
     else:
-        out = run_tricrm(Path(cpath), Path(opath), db)
+        out = run_tricrm(Path(cpath), Path(opath), db, batch_size)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 
@@ -253,20 +268,27 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--child", choices=["baseline", "schema", "tricrm"])
     parser.add_argument("--files", nargs=2)
+    parser.add_argument("--batch-size", type=int, help="rows per batch (default: tricrm's)")
+    parser.add_argument("--only", help="comma-separated sides: baseline,schema,tricrm")
     args = parser.parse_args()
     if args.child:
-        child(args.child, *args.files)
+        child(args.child, *args.files, batch_size=args.batch_size)
         return
     cpath, opath = generate(args.customers, args.orders)
     results = {}
-    for which in ("baseline", "schema", "tricrm"):
+    sides = args.only.split(",") if args.only else ["baseline", "schema", "tricrm"]
+    for which in sides:
+        extra = ["--batch-size", str(args.batch_size)] if args.batch_size else []
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", which, "--files", str(cpath), str(opath)],
+            [sys.executable, __file__, "--child", which, "--files", str(cpath), str(opath), *extra],
             capture_output=True,
             text=True,
             check=True,
         )
         results[which] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if len(results) < 3:
+        print(json.dumps(results, indent=1))
+        return
     base, schema, ours = results["baseline"], results["schema"], results["tricrm"]
     print(f"import benchmark: {args.customers:,} customers + {args.orders:,} orders (SQLite)")
     print("baseline: csv + sqlite3 executemany into bare tables; schema: the same into")
@@ -290,6 +312,9 @@ def main() -> None:
             "of which post-import hooks (in the tricrm column): "
             + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in hooks.items())
         )
+    peaks = ours.get("peaks", {})
+    if peaks:
+        print("tricrm peak RSS so far, MB: " + ", ".join(f"{k} {v:.0f}" for k, v in peaks.items()))
     print(f"load average: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -120,3 +120,40 @@ def test_cli_duplicates_json_shape(ctx, db_url) -> None:  # type: ignore[no-unty
     assert "email: same (lina@example.com)" in data[0]["reasons"]
     r = invoke(db_url, "customers", "duplicates")
     assert r.exit_code == 0 and "J1 J2" in r.stdout
+
+
+def test_a_scan_around_some_customers_finds_what_the_whole_scan_finds_for_them(
+    ctx, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The check after an import reads only the rows that can pair with the imported
+    customers; with small caps, every rule (shared line, capped name block split by
+    birthday and by city with industry, phone, email) must still give the same groups."""
+    monkeypatch.setattr(dedupe, "MAX_NAME_BLOCK", 4)
+    monkeypatch.setattr(dedupe, "MAX_CONTACT_BLOCK", 3)
+    for i in range(6):  # a capped name block: only the birthday and city/industry pairs count
+        extra = {"birthday": "1990-05-01", "city": "杭州"} if i < 2 else {}
+        if i in (2, 3):
+            extra = {"city": "杭州", "industry": "零售"}
+        else:
+            extra["phone"] = f"1380013800{i}"
+        add_customer(ctx, f"W{i}", "张伟", **extra)
+    for i in range(4):  # a shared switchboard line: evidence of nothing
+        add_customer(ctx, f"S{i}", f"顾客{'甲乙丙丁'[i]}", phone="13900139000")
+    add_customer(ctx, "P1", "王芳", phone="13700137000")
+    add_customer(ctx, "P2", "王 芳", phone="+86 137-0013-7000")
+    add_customer(ctx, "E1", "李娜", email="lina@example.com")
+    add_customer(ctx, "E2", "Li Na", email="LiNa@Example.com")
+    add_customer(ctx, "L1", "Zhao Min", city="深圳", industry="教育")
+    add_customer(ctx, "L2", "赵敏", city="深圳", industry="教育")
+    # 0.6 lets a same-name pair agreeing on the city alone count, which only a block
+    # compared whole (not split) would offer
+    whole = dedupe.scan_duplicates(ctx, min_score=0.6)
+    assert len(whole.groups) >= 5
+    codes = [c for g in whole.groups for c in g.codes] + ["S0", "W5"]
+    for code in codes:
+        around = dedupe.scan_duplicates(ctx, min_score=0.6, customer_ids=[_id(ctx, code)])
+        expected = [g for g in whole.groups if code in g.codes]
+        assert [(g.codes, g.score, g.reasons) for g in around.groups] == [
+            (g.codes, g.score, g.reasons) for g in expected
+        ], code
+        assert around.customers == whole.customers

@@ -303,16 +303,39 @@ def classify_customers(
 # --- tags ------------------------------------------------------------------------------
 
 
-def _tag_change(ctx: ServiceContext, code: str, tags: list[str], add: bool) -> list[str]:
-    from tricrm_tui.db.search import search_text_for
-    from tricrm_tui.services.customers import _clean_tags, _load_row, _tags_for
+TAG_MAX_LENGTH = 64
+
+
+def checked_tags(tags: Iterable[str] | str) -> list[str]:
+    """Tags cleaned, sorted and without repeats; one over 64 characters is refused.
+
+    Shared by ``customers tag`` and a customer import's tags column."""
+    from tricrm_tui.services.customers import _clean_tags
 
     wanted = _clean_tags(tags)
+    for tag in wanted:
+        if len(tag) > TAG_MAX_LENGTH:
+            raise InvalidInput(
+                _("a tag is at most 64 characters: {tag}").format(tag=tag), field="tags"
+            )
+    return wanted
+
+
+def insert_tags(session: Session, added: Sequence[tuple[int, str]]) -> None:
+    """Store (customer id, tag) pairs the customers do not have yet, in one executemany."""
+    if added:
+        session.execute(
+            sa.insert(CustomerTag.__table__), [{"customer_id": c, "tag": t} for c, t in added]
+        )
+
+
+def _tag_change(ctx: ServiceContext, code: str, tags: list[str], add: bool) -> list[str]:
+    from tricrm_tui.db.search import search_text_for
+    from tricrm_tui.services.customers import _load_row, _tags_for
+
+    wanted = checked_tags(tags)
     if not wanted:
         raise InvalidInput(_("give at least one tag"), field="tags")
-    for tag in wanted:
-        if len(tag) > 64:
-            raise InvalidInput(_("a tag is at most 64 characters: {tag}").format(tag=tag))
     T = CustomerTag.__table__
     with ctx.transaction() as s:
         row = _load_row(s, code)
@@ -321,9 +344,7 @@ def _tag_change(ctx: ServiceContext, code: str, tags: list[str], add: bool) -> l
         if new == old:
             return old
         if add:
-            s.execute(
-                sa.insert(T), [{"customer_id": row.id, "tag": t} for t in new if t not in old]
-            )
+            insert_tags(s, [(row.id, t) for t in new if t not in old])
         else:
             s.execute(sa.delete(T).where(T.c.customer_id == row.id, T.c.tag.in_(wanted)))
         s.execute(

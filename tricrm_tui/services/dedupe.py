@@ -27,8 +27,8 @@ Library, and why: ``rapidfuzz`` (C++ Levenshtein/Indel ratios, handles CJK strin
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
@@ -41,7 +41,7 @@ from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, NotDuplicate
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import active_condition
-from tricrm_tui.services.names import clean_name, name_key, name_tokens
+from tricrm_tui.services.names import clean_name, name_key, name_tokens, name_tokens_once
 
 C = Customer.__table__.c
 N = NotDuplicate.__table__.c
@@ -53,6 +53,7 @@ MAX_CONTACT_BLOCK = 50
 """A phone or email on more customers than this is a shared line, not one person."""
 MIN_NAME_SIMILARITY = 0.85
 DEFAULT_MIN_SCORE = 0.7
+_STREAM_BLOCK = 5000
 
 
 class _Row(NamedTuple):
@@ -72,12 +73,20 @@ class _Row(NamedTuple):
     spelled: str  # pinyin tokens, surname first
 
 
+def _parts(tokens: list[str], name: str, enterprise: bool) -> tuple[str, str, str]:
+    key = "".join(sorted(tokens)) if tokens else ""
+    return key, clean_name(name, enterprise).replace(" ", ""), " ".join(tokens)
+
+
 @lru_cache(maxsize=262144)
 def _name_parts(name: str, enterprise: bool) -> tuple[str, str, str]:
     """(blocking key, cleaned name without spaces, pinyin tokens joined), cached per name."""
-    tokens = name_tokens(name, enterprise)
-    key = "".join(sorted(tokens)) if tokens else ""
-    return key, clean_name(name, enterprise).replace(" ", ""), " ".join(tokens)
+    return _parts(name_tokens(name, enterprise), name, enterprise)
+
+
+def _name_parts_once(name: str, enterprise: bool) -> tuple[str, str, str]:
+    """:func:`_name_parts` uncached, for the streaming passes (a few µs a name)."""
+    return _parts(name_tokens_once(name, enterprise), name, enterprise)
 
 
 @dataclass(frozen=True)
@@ -106,30 +115,113 @@ class DuplicateScan:
     capped_blocks: list[str]
 
 
-def _load(ctx: ServiceContext) -> list[_Row]:
-    cols = [C.id, C.code, C.name, C.kind, C.phone, C.email, C.birthday, C.city, C.industry]
-    out = []
+_COLUMNS = [C.id, C.code, C.name, C.kind, C.phone, C.email, C.birthday, C.city, C.industry]
+PartsOf = Callable[[str, bool], tuple[str, str, str]]
+
+
+def _row(r: Any, parts: PartsOf) -> _Row:
+    ent = r.kind == "enterprise"
+    key, flat, spelled = parts(r.name, ent)
+    return _Row(
+        r.id,
+        r.code,
+        r.name,
+        ent,
+        r.phone or None,
+        (r.email or "").lower() or None,
+        r.birthday,
+        (r.city or "").strip() or None,
+        (r.industry or "").strip().lower() or None,
+        key,
+        flat,
+        spelled,
+    )
+
+
+def _stream(ctx: ServiceContext, parts: PartsOf) -> Iterator[_Row]:
+    """Every active customer's matching fields, fetched a block at a time."""
     with ctx.session() as s:
-        for r in s.execute(sa.select(*cols).where(active_condition()).order_by(C.id)):
-            ent = r.kind == "enterprise"
-            key, flat, spelled = _name_parts(r.name, ent)
-            out.append(
-                _Row(
-                    r.id,
-                    r.code,
-                    r.name,
-                    ent,
-                    r.phone or None,
-                    (r.email or "").lower() or None,
-                    r.birthday,
-                    (r.city or "").strip() or None,
-                    (r.industry or "").strip().lower() or None,
-                    key,
-                    flat,
-                    spelled,
-                )
+        result = s.execute(
+            sa.select(*_COLUMNS)
+            .where(active_condition())
+            .order_by(C.id)
+            .execution_options(yield_per=_STREAM_BLOCK)
+        )
+        for r in result:
+            yield _row(r, parts)
+
+
+def _load(ctx: ServiceContext) -> list[_Row]:
+    return list(_stream(ctx, _name_parts))
+
+
+def _splittable(r: _Row) -> bool:
+    """Whether the row can meet another inside a name block too large to compare whole."""
+    return bool(r.birthday or (r.city and r.industry))
+
+
+@dataclass
+class _Counts:
+    """How many customers share each phone, email and name key (by hash: 8 bytes each)."""
+
+    phones: Counter[int] = field(default_factory=Counter)
+    emails: Counter[int] = field(default_factory=Counter)
+    keys: Counter[int] = field(default_factory=Counter)
+    customers: int = 0
+
+
+def _hashes(r: _Row) -> tuple[int | None, int | None, int | None]:
+    return (
+        hash(r.phone) if r.phone else None,
+        hash(r.email) if r.email else None,
+        hash(r.key) if r.key else None,
+    )
+
+
+def _load_around(ctx: ServiceContext, focus: set[int]) -> tuple[list[_Row], _Counts]:
+    """The rows that can form a pair with a ``focus`` customer, in two streaming passes.
+
+    The first pass counts every phone, email and name key and notes the focus customers'
+    own; the second keeps only the rows sharing a phone or email with a focus customer, or
+    its name key — and of a name block too large to compare whole, only the rows its split
+    by birthday or by city and industry can pair. So memory follows the candidate pairs,
+    not the customer count (the check after importing 100k customers used to hold them all,
+    with every name's cached pinyin). Names are spelled without the cache for the same
+    reason: in one pass over distinct names a cache only holds memory."""
+    counts = _Counts()
+    phones: set[int] = set()
+    emails: set[int] = set()
+    keys: set[int] = set()
+    for r in _stream(ctx, _name_parts_once):
+        counts.customers += 1
+        p, e, k = _hashes(r)
+        if p is not None:
+            counts.phones[p] += 1
+        if e is not None:
+            counts.emails[e] += 1
+        if k is not None:
+            counts.keys[k] += 1
+        if r.id in focus:
+            if p is not None:
+                phones.add(p)
+            if e is not None:
+                emails.add(e)
+            if k is not None:
+                keys.add(k)
+    rows = []
+    for r in _stream(ctx, _name_parts_once):
+        p, e, k = _hashes(r)
+        if (
+            (p in phones and 1 < counts.phones[p] <= MAX_CONTACT_BLOCK)
+            or (e in emails and 1 < counts.emails[e] <= MAX_CONTACT_BLOCK)
+            or (
+                k in keys
+                and counts.keys[k] > 1
+                and (counts.keys[k] <= MAX_NAME_BLOCK or _splittable(r))
             )
-    return out
+        ):
+            rows.append(r)
+    return rows, counts
 
 
 def _name_similarity(a: _Row, b: _Row) -> tuple[float, str]:
@@ -219,17 +311,19 @@ def score_pair(a: _Row, b: _Row) -> tuple[float, list[str]]:
     return (score, pair_reasons(a, b, sim, how)) if score > 0 else (0.0, [])
 
 
-def _without_shared_contacts(rows: list[_Row]) -> list[_Row]:
+def _without_shared_contacts(rows: list[_Row], counts: _Counts | None = None) -> list[_Row]:
     """A phone or email on more than MAX_CONTACT_BLOCK customers is a shared line (a shop's
-    switchboard, an office inbox): it is evidence of nothing, so it is dropped before scoring."""
-    from collections import Counter
-
-    phones = Counter(r.phone for r in rows if r.phone)
-    emails = Counter(r.email for r in rows if r.email)
+    switchboard, an office inbox): it is evidence of nothing, so it is dropped before scoring.
+    ``counts`` are the whole base's when ``rows`` are only part of it."""
+    if counts is None:
+        counts = _Counts(
+            Counter(hash(r.phone) for r in rows if r.phone),
+            Counter(hash(r.email) for r in rows if r.email),
+        )
     out = []
     for r in rows:
-        shared_phone = bool(r.phone and phones[r.phone] > MAX_CONTACT_BLOCK)
-        shared_email = bool(r.email and emails[r.email] > MAX_CONTACT_BLOCK)
+        shared_phone = bool(r.phone and counts.phones[hash(r.phone)] > MAX_CONTACT_BLOCK)
+        shared_email = bool(r.email and counts.emails[hash(r.email)] > MAX_CONTACT_BLOCK)
         if shared_phone or shared_email:
             r = r._replace(
                 phone=None if shared_phone else r.phone,
@@ -239,7 +333,11 @@ def _without_shared_contacts(rows: list[_Row]) -> list[_Row]:
     return out
 
 
-def _blocks(rows: list[_Row], capped: list[str]) -> Iterable[list[_Row]]:
+def _blocks(
+    rows: list[_Row], capped: list[str], counts: _Counts | None = None
+) -> Iterable[list[_Row]]:
+    """Blocks of rows to compare pairwise; a name block's size is the whole base's
+    (``counts``) when ``rows`` are only the part around some customers."""
     by_phone: dict[str, list[_Row]] = defaultdict(list)
     by_email: dict[str, list[_Row]] = defaultdict(list)
     by_name: dict[str, list[_Row]] = defaultdict(list)
@@ -263,12 +361,13 @@ def _blocks(rows: list[_Row], capped: list[str]) -> Iterable[list[_Row]]:
     for key, members in by_name.items():
         if len(members) < 2:
             continue
-        if len(members) <= MAX_NAME_BLOCK:
+        size = len(members) if counts is None else counts.keys[hash(key)]
+        if size <= MAX_NAME_BLOCK:
             yield members
             continue
         capped.append(
             _("name {key}: {count} customers, split by birthday and by city with industry").format(
-                key=key, count=len(members)
+                key=key, count=size
             )
         )
         sub: dict[object, list[_Row]] = defaultdict(list)
@@ -296,16 +395,22 @@ def scan_duplicates(
     min_score: float = DEFAULT_MIN_SCORE,
     customer_ids: Iterable[int] | None = None,
 ) -> DuplicateScan:
-    """Every probable-duplicate group; with ``customer_ids``, only groups involving them."""
-    rows = _load(ctx)
+    """Every probable-duplicate group; with ``customer_ids``, only groups involving them
+    (read in two streaming passes that keep only the rows that can pair with them; the
+    capped blocks listed are then those around them)."""
     focus = None if customer_ids is None else set(customer_ids)
+    counts: _Counts | None = None
+    if focus is None:
+        rows = _load(ctx)
+    else:
+        rows, counts = _load_around(ctx, focus)
     excluded = _not_duplicates(ctx)
     capped: list[str] = []
-    scored_by_id = {r.id: r for r in _without_shared_contacts(rows)}
+    scored_by_id = {r.id: r for r in _without_shared_contacts(rows, counts)}
     seen: set[tuple[int, int]] = set()
     found: dict[tuple[int, int], tuple[float, list[str]]] = {}
     compared = 0
-    for block in _blocks(rows, capped):
+    for block in _blocks(rows, capped, counts):
         if focus is not None and not any(r.id in focus for r in block):
             continue
         block = [scored_by_id[r.id] for r in block]
@@ -323,7 +428,7 @@ def scan_duplicates(
     by_id = {r.id: r for r in rows}
     return DuplicateScan(
         groups=_group(found, by_id),
-        customers=len(rows),
+        customers=len(rows) if counts is None else counts.customers,
         pairs_compared=compared,
         capped_blocks=capped,
     )

@@ -1,8 +1,9 @@
 """What every import triggers once its rows are in: classification, the duplicate check and,
 for orders, today's value snapshot.
 
-The import itself only knows rows; these follow-ups need the customers it touched, which the
-audit trail records (every row an import writes carries its ``import_id``). Registered on
+The import collects the customers it touches while it writes its batches and hands them over
+on its result (``touched_customer_ids``); the audit trail, where every row an import writes
+carries its ``import_id``, is read back only for an import that was killed before its end. Registered on
 :data:`tricrm_tui.services.importing.after_import_hooks` by :func:`register`.
 """
 
@@ -11,16 +12,23 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from tricrm_tui.models import AuditEntry, Customer, Order
 from tricrm_tui.services.context import ServiceContext
 
+_CHUNK = 5000
+
 
 def touched_customer_ids(ctx: ServiceContext, kind: str, import_id: int) -> list[int]:
-    """Customers an import inserted or changed (customers), or gave orders to (orders).
+    """Customers an import inserted or changed (customers), or gave orders to (orders), read
+    back from the audit trail.
 
-    The import audits updates one entry per row (``entity_id`` is the key) and inserts one
-    entry per batch (``after["keys"]`` lists them); both forms are read here.
+    An import hands its follow-ups the customers it touched on its result; this is for an
+    import that never got that far (killed, see ``importing.repair_interrupted``). The
+    import audits updates one entry per row (``entity_id`` is the key) and inserts one entry
+    per batch (``after["keys"]`` lists them); both forms are read, one entry at a time, so
+    memory holds the customer ids and one batch of keys, not every key of the import.
     """
     entity = {"customers": "customer", "orders": "order"}.get(kind)
     if entity is None:
@@ -28,25 +36,43 @@ def touched_customer_ids(ctx: ServiceContext, kind: str, import_id: int) -> list
     A = AuditEntry.__table__.c
     C = Customer.__table__.c
     O = Order.__table__.c  # noqa: E741
-    keys: set[str] = set()
     ids: set[int] = set()
-    with ctx.session() as s:
-        entries = s.execute(
-            sa.select(A.entity_id, A.after).where(A.import_id == import_id, A.entity == entity)
-        )
-        for entity_id, after in entries:
-            listed = after.get("keys") if isinstance(after, dict) else None
-            keys.update(listed if isinstance(listed, list) else [entity_id])
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), 5000):
-            chunk = ordered[start : start + 5000]
+    single: list[str] = []
+
+    def resolve(s: Session, keys: list[str]) -> None:
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
             q = (
                 sa.select(C.id).where(C.code.in_(chunk))
                 if kind == "customers"
                 else sa.select(O.customer_id).where(O.order_no.in_(chunk))
             )
             ids.update(s.execute(q).scalars())
+
+    with ctx.session() as s, ctx.session() as lookups:
+        entries = s.execute(
+            sa.select(A.entity_id, A.after)
+            .where(A.import_id == import_id, A.entity == entity)
+            .execution_options(yield_per=100)
+        )
+        for entity_id, after in entries:
+            listed = after.get("keys") if isinstance(after, dict) else None
+            if isinstance(listed, list):
+                resolve(lookups, listed)
+            else:
+                single.append(entity_id)
+                if len(single) >= _CHUNK:
+                    resolve(lookups, single)
+                    single = []
+        resolve(lookups, single)
     return sorted(ids)
+
+
+def _touched(ctx: ServiceContext, result: Any) -> list[int]:
+    """The customers the import reports touching, else (an older caller) the audit trail's."""
+    if result.touched_customer_ids is not None:
+        return sorted(result.touched_customer_ids)
+    return touched_customer_ids(ctx, result.kind, result.import_id)
 
 
 def classify_after_import(ctx: ServiceContext, result: Any) -> dict[str, Any]:
@@ -54,7 +80,7 @@ def classify_after_import(ctx: ServiceContext, result: Any) -> dict[str, Any]:
 
     if result.import_id is None or result.kind not in ("customers", "orders"):
         return {}
-    ids = touched_customer_ids(ctx, result.kind, result.import_id)
+    ids = _touched(ctx, result)
     if not ids:
         return {}
     classify_customers(ctx, ids)
@@ -66,7 +92,7 @@ def duplicates_after_import(ctx: ServiceContext, result: Any) -> dict[str, Any]:
 
     if result.import_id is None or result.kind != "customers":
         return {}
-    ids = touched_customer_ids(ctx, "customers", result.import_id)
+    ids = _touched(ctx, result)
     if not ids:
         return {"new_duplicates": 0}
     return {"new_duplicates": len(probable_duplicates(ctx, customer_ids=ids))}

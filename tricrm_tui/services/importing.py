@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
@@ -56,7 +57,9 @@ from tricrm_tui.models import (
     ValueSnapshot,
 )
 from tricrm_tui.models.interactions import CHANNELS
+from tricrm_tui.services import import_liveness
 from tricrm_tui.services.audit import jsonable
+from tricrm_tui.services.classify import checked_tags, insert_tags
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import FIELD_COLUMNS, validate_fields
 from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
@@ -141,6 +144,9 @@ class ImportResult:
     rejected: list[Reject] = field(default_factory=list)
     batches: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    touched_customer_ids: set[int] | None = None
+    """Customers the import wrote or gave rows to (set once its rows are in), for the
+    follow-ups; None for a dry run."""
 
     def to_json(self) -> dict[str, Any]:
         """The one JSON object ``tricrm import --format json`` prints."""
@@ -290,6 +296,21 @@ class _ColumnMemo:
         return result
 
 
+_TAG_SEPARATORS = re.compile(r"[,;，；、|]")
+
+
+def _parse_tags(value: Any) -> tuple[str, ...]:
+    """A tags cell (``vip, 重点；老客户|华南``) as the tag service cleans tags: sorted, no
+    repeats; a tag over 64 characters rejects the row."""
+    text = clean_text(value)
+    if not text:
+        return ()
+    try:
+        return tuple(checked_tags(_TAG_SEPARATORS.split(text)))
+    except InvalidInput as exc:
+        raise _reject_from(exc, "tags") from exc
+
+
 def _parse_quantity(value: Any) -> int:
     return parse_int(value, "quantity", minimum=1, maximum=10**6)
 
@@ -413,20 +434,13 @@ class _Plan:
     duplicates: int = 0
     rejects: list[tuple[_Item, _RowError]] = field(default_factory=list)
     touched_customers: set[int] = field(default_factory=set)
-    new_totals: dict[int, list[Any]] = field(default_factory=dict)
+    """Customers whose rows or orders this batch writes (the follow-ups' and the final
+    aggregate refresh's work list)."""
     new_names: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    def add_order(self, row: dict[str, Any]) -> None:
-        """Fold a new order into its customer's increments (cancelled orders do not count,
-        as in :func:`refresh_customer_aggregates`)."""
-        if row["status"] == "cancelled":
-            return
-        day = row["order_date"]
-        t = self.new_totals.setdefault(row["customer_id"], [0, Decimal(0), day, day])
-        t[0] += 1
-        t[1] += row["amount"]
-        t[2] = min(t[2], day)
-        t[3] = max(t[3], day)
+    insert_tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """New customers' tags, by code (their ids are known once they are inserted)."""
+    tag_changes: list[tuple[int, str, list[str], list[str]]] = field(default_factory=list)
+    """(customer id, code, tags before, tags after) of existing customers gaining tags."""
 
 
 class _Importer:
@@ -459,6 +473,7 @@ class _Importer:
         self.seen = _SeenKeys()
         self.digests: dict[int, int] = {}
         self.memo = _ColumnMemo()
+        self.touched: set[int] = set()
 
     # -- cleaning
 
@@ -472,9 +487,12 @@ class _Importer:
             custom = {name: raw.get(col) for name, col in self.custom.items() if name != "*"}
             if "*" in self.custom:
                 custom = {**_json_object(raw.get(self.custom["*"])), **custom}
+            tags = _parse_tags(by_field.pop("tags", None))
             values = _clean_customer(
                 {f: v for f, v in by_field.items() if f != "code"}, custom, self.region
             )
+            if tags:
+                values["tags"] = tags
         elif self.kind == "orders":
             values = _clean_order(by_field, self.region, self.memo)
         else:
@@ -527,6 +545,7 @@ class _Importer:
         # Work on copies: a batch the database refuses is retried row by row from the originals.
         items = [_Item(it.line, it.raw, it.key, dict(it.values), it.repeat) for it in items]
         plan = _Plan()
+        wanted_tags = {it.key: it.values.pop("tags") for it in items if "tags" in it.values}
         key_col = self.table.c[self.key_col]
         existing = {
             r._mapping[self.key_col]: r._mapping
@@ -572,19 +591,23 @@ class _Importer:
         now = self.ctx.now()
         for it in items:
             row = existing.get(it.key)
+            new_tags = wanted_tags.get(it.key, ())
             if row is None:
                 try:
-                    plan.inserts.append(self._insert_values(it, now))
+                    plan.inserts.append(self._insert_values(it, now, new_tags))
                 except _RowError as err:
                     plan.rejects.append((it, err))
                     continue
                 plan.insert_keys.append(it.key)
-                if self.kind == "orders":
-                    plan.add_order(plan.inserts[-1])
+                if new_tags:
+                    plan.insert_tags[it.key] = new_tags
+                if self.kind != "customers":
+                    plan.touched_customers.add(it.values["customer_id"])
             elif it.repeat:
                 # Written from an earlier line of this file: the same values count once,
                 # other values are a conflict the operator must settle.
-                if self._diff(row, it.values, tags.get(row["id"], []))[1]:
+                old_tags = tags.get(row["id"], [])
+                if self._diff(row, it.values, old_tags)[1] or set(new_tags) - set(old_tags):
                     plan.rejects.append((it, _duplicate_key(self.kind, it.key)))
                 else:
                     plan.duplicates += 1
@@ -602,15 +625,21 @@ class _Importer:
                     )
                 )
             else:
-                before, after = self._diff(row, it.values, tags.get(row["id"], []))
+                old_tags = tags.get(row["id"], [])
+                all_tags = sorted(set(old_tags) | set(new_tags))
+                before, after = self._diff(row, it.values, all_tags, all_tags != old_tags)
                 if not after:
                     plan.unchanged += 1
                     continue
+                if all_tags != old_tags:
+                    plan.tag_changes.append((row["id"], it.key, old_tags, all_tags))
                 after["updated_at"] = now
                 if self.kind == "customers":
                     after["version"] = row["version"] + 1
                 plan.updates.append((row["id"], it.key, before, after))
-                if self.kind != "customers":
+                if self.kind == "customers":
+                    plan.touched_customers.add(row["id"])
+                else:
                     plan.touched_customers.update({row["customer_id"], it.values["customer_id"]})
         return plan
 
@@ -638,7 +667,9 @@ class _Importer:
             if category is not None:
                 v["category_id"] = self._name_id(plan, "category", category)
 
-    def _insert_values(self, it: _Item, now: dt.datetime) -> dict[str, Any]:
+    def _insert_values(
+        self, it: _Item, now: dt.datetime, tags: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
         v = dict(it.values)
         if self.kind == "customers":
             if not v.get("name"):
@@ -652,7 +683,7 @@ class _Importer:
                 updated_at=now,
                 version=1,
                 search_text=search_text_for(
-                    it.key, row["name"], row["phone"], row["email"], (), row["notes"]
+                    it.key, row["name"], row["phone"], row["email"], tags, row["notes"]
                 ),
             )
             return row
@@ -681,7 +712,7 @@ class _Importer:
         return row
 
     def _diff(
-        self, row: Any, values: dict[str, Any], tags: list[str]
+        self, row: Any, values: dict[str, Any], tags: list[str], tags_changed: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
@@ -693,7 +724,9 @@ class _Importer:
                     before[col], after[col] = old or {}, merged
             elif not _same(old, new):
                 before[col], after[col] = old, new
-        if self.kind == "customers" and set(after) & {"name", "phone", "email", "notes"}:
+        if self.kind == "customers" and (
+            tags_changed or set(after) & {"name", "phone", "email", "notes"}
+        ):
             merged_row = {**dict(row), **after}
             text = search_text_for(
                 row["code"],
@@ -734,10 +767,30 @@ class _Importer:
                 for _id, key, before, after in plan.updates
             ],
         )
-        if self.kind == "orders":
-            _add_order_totals(s, plan.new_totals, skip=plan.touched_customers)
-            if plan.touched_customers:
-                refresh_customer_aggregates(s, plan.touched_customers)
+        if self.kind == "customers" and plan.insert_keys:
+            ids: dict[str, int] = {
+                code: cid
+                for code, cid in s.execute(
+                    sa.select(CT.c.code, CT.c.id).where(CT.c.code.in_(plan.insert_keys))
+                )
+            }
+            plan.touched_customers.update(ids.values())
+            plan.tag_changes += [
+                (ids[code], code, [], list(tags)) for code, tags in plan.insert_tags.items()
+            ]
+        if plan.tag_changes:
+            insert_tags(
+                s, [(cid, t) for cid, _c, old, new in plan.tag_changes for t in new if t not in old]
+            )
+            # The same entries ``customers tag`` writes, so undo and the audit trail read
+            # one form whichever way a tag came.
+            self._audit(
+                s,
+                [
+                    ("customer", code, "tag", {"tags": old}, {"tags": new})
+                    for _cid, code, old, new in plan.tag_changes
+                ],
+            )
 
     def _audit(self, s: Session, entries: list[tuple[str, str, str, Any, Any]]) -> None:
         """Audit rows in one executemany (the import's volume rules out one ORM object each)."""
@@ -769,41 +822,11 @@ class _Importer:
         )
 
     def commit_lookups(self, plan: _Plan) -> None:
+        """What a committed batch teaches the rest of the import: its new products and
+        categories, and the customers it touched."""
+        self.touched.update(plan.touched_customers)
         for (kind, name), pid in plan.new_names.items():
             (self.products if kind == "product" else self.categories)[name] = pid
-
-
-def _add_order_totals(s: Session, totals: dict[int, list[Any]], *, skip: set[int]) -> None:
-    """New orders added onto the customers' aggregates in one executemany: the same result as
-    :func:`refresh_customer_aggregates` for pure inserts, without re-reading every order of
-    every touched customer in each batch. Customers with changed orders get the full refresh."""
-    rows = [
-        {"b_id": cid, "n": n, "total": total, "first": first, "last": last}
-        for cid, (n, total, first, last) in totals.items()
-        if cid not in skip
-    ]
-    if not rows:
-        return
-    C = CT.c
-    first, last = sa.bindparam("first", type_=sa.Date), sa.bindparam("last", type_=sa.Date)
-    driver_executemany(
-        s,
-        sa.update(CT)
-        .where(C.id == sa.bindparam("b_id"))
-        .values(
-            order_count=C.order_count + sa.bindparam("n"),
-            total_spent=C.total_spent + sa.bindparam("total", type_=C.total_spent.type),
-            first_order_on=sa.case(
-                (sa.or_(C.first_order_on.is_(None), C.first_order_on > first), first),
-                else_=C.first_order_on,
-            ),
-            last_order_on=sa.case(
-                (sa.or_(C.last_order_on.is_(None), C.last_order_on < last), last),
-                else_=C.last_order_on,
-            ),
-        ),
-        rows,
-    )
 
 
 def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
@@ -1064,19 +1087,48 @@ def import_file(
         )
     total_lines = count_lines(path)
     import_id: int | None = None
-    if not dry_run:
-        with ctx.transaction() as s:
-            import_id = s.execute(
-                sa.insert(BT).values(
-                    kind=kind,
-                    file=str(path.resolve())[:500],
-                    file_hash=file_sha256(path),
-                    encoding=source.encoding or source.info.format,
-                    actor=ctx.actor.username,
-                    started_at=ctx.now(),
-                    status="running",
-                )
-            ).inserted_primary_key[0]
+    with contextlib.ExitStack() as liveness:
+        repaired: dict[str, set[int]] = {}
+        if not dry_run:
+            repaired = repair_interrupted(ctx)
+            with ctx.transaction() as s:
+                import_id = s.execute(
+                    sa.insert(BT).values(
+                        kind=kind,
+                        file=str(path.resolve())[:500],
+                        file_hash=file_sha256(path),
+                        encoding=source.encoding or source.info.format,
+                        actor=ctx.actor.username,
+                        started_at=ctx.now(),
+                        status="running",
+                    )
+                ).inserted_primary_key[0]
+                # Held before the row is visible: no one ever sees it "running" unheld.
+                liveness.enter_context(import_liveness.held(ctx, import_id))
+        return _import_rows(
+            ctx, kind, path, source, cm, import_id, repaired.get(kind, set()),
+            mode=mode, dry_run=dry_run, region=region, batch_size=batch_size,
+            rejects_path=rejects_path, progress=progress, total_lines=total_lines,
+        )  # fmt: skip
+
+
+def _import_rows(
+    ctx: ServiceContext,
+    kind: str,
+    path: Path,
+    source: Source,
+    cm: ColumnMapping,
+    import_id: int | None,
+    repaired: set[int],
+    *,
+    mode: str,
+    dry_run: bool,
+    region: str,
+    batch_size: int,
+    rejects_path: Path | str | None,
+    progress: Progress | None,
+    total_lines: int | None,
+) -> ImportResult:
     result = ImportResult(
         import_id, kind, str(path), source.encoding or source.info.format, mode, dry_run
     )
@@ -1144,17 +1196,101 @@ def import_file(
         if rejects:
             rejects.close()
     if import_id is not None:
+        importer.touched |= repaired
+        result.touched_customer_ids = importer.touched
         with ctx.transaction() as s:
+            if kind == "orders" and importer.touched:
+                _refresh_aggregates(s, importer.touched)
             s.execute(
                 sa.update(BT)
                 .where(BT.c.id == import_id)
                 .values(status="done", finished_at=ctx.now(), **_counts(result))
             )
             _checkpoint_every(s, SQLITE_WAL_PAGES)
-        if result.inserted or result.updated:
+        if result.inserted or result.updated or repaired:
             for hook in after_import_hooks:
+                give_back_memory(ctx)
                 result.extra.update(hook(ctx, result) or {})
+        give_back_memory(ctx)
     return result
+
+
+def give_back_memory(ctx: ServiceContext) -> None:
+    """Return what the last phase of an import held to the operating system.
+
+    Each phase (the batches, then each follow-up) needs its own working memory, but freed
+    memory stays in the process — in the page cache of every pooled SQLite connection
+    (64 MB each) and in the C allocator's free lists — so the peaks added up: customers,
+    the duplicate check, orders and the value refresh ended at 470 MB where no phase
+    needs 200 MB. Closing the idle SQLite connections (reopened on demand in about a
+    millisecond) and trimming the allocator makes the process's peak that of its largest
+    phase. On PostgreSQL the cache lives in the server."""
+    gc.collect()
+    database = ctx.db.engine.url.database or ""
+    if ctx.db.backend == "sqlite" and database not in ("", ":memory:"):
+        ctx.db.engine.dispose()  # never an in-memory database: it lives in its connection
+    _trim_allocator()
+
+
+def _trim_allocator() -> None:
+    """glibc's ``malloc_trim``: hand free heap pages back (a no-op elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+AGGREGATE_SLICE = 20_000
+"""Customers per call of the aggregate refresh at an import's end: its changed rows go out as
+one executemany per call, so a slice bounds that list (all 100k at once peaked 120 MB
+higher, for the same time)."""
+
+
+def _refresh_aggregates(s: Session, customer_ids: set[int]) -> None:
+    """The order totals of the customers an order import touched, once, at its end.
+
+    Kept per batch they cost an UPDATE of every touched customer in every batch (a customer
+    with ten orders spread over a file was rewritten ten times). Done here, in the
+    transaction that marks the import done, a killed import leaves totals behind only for
+    an import still marked running, which :func:`repair_interrupted` puts right."""
+    ids = sorted(customer_ids)
+    for start in range(0, len(ids), AGGREGATE_SLICE):
+        refresh_customer_aggregates(s, ids[start : start + AGGREGATE_SLICE])
+
+
+def repair_interrupted(ctx: ServiceContext) -> dict[str, set[int]]:
+    """Mark imports whose process died "interrupted", putting right what they left undone.
+
+    Such an import's committed batches are whole, but it never reached its end: the order
+    totals of its customers were not refreshed and its follow-ups never ran. Their totals
+    are recomputed here (from the orders themselves, so running this twice is harmless) and
+    the customers are returned by kind, for the next import of that kind to include in its
+    follow-ups. Runs before every import, so running the killed file again completes it."""
+    from tricrm_tui.services.import_hooks import touched_customer_ids
+
+    with ctx.session() as s:
+        stale = s.execute(
+            sa.select(BT.c.id, BT.c.kind).where(BT.c.status == "running").order_by(BT.c.id)
+        ).all()
+    alive = import_liveness.running(ctx, [i for i, _kind in stale])
+    found: dict[str, set[int]] = {}
+    for import_id, kind in stale:
+        if import_id in alive:
+            continue
+        ids = touched_customer_ids(ctx, kind, import_id)
+        with ctx.transaction() as s:
+            if kind == "orders" and ids:
+                _refresh_aggregates(s, set(ids))
+            s.execute(
+                sa.update(BT)
+                .where(BT.c.id == import_id, BT.c.status == "running")
+                .values(status="interrupted")
+            )
+        import_liveness.forget(ctx, import_id)
+        found.setdefault(kind, set()).update(ids)
+    return found
 
 
 SQLITE_WAL_PAGES = 1000
@@ -1296,12 +1432,23 @@ class ImportRecord:
 
 
 def list_imports(ctx: ServiceContext, *, limit: int = 50, offset: int = 0) -> Page[ImportRecord]:
+    """Past imports, newest first. One recorded as running whose process is gone shows as
+    ``interrupted`` (see :mod:`~tricrm_tui.services.import_liveness`)."""
     with ctx.session() as s:
         total = s.execute(sa.select(sa.func.count()).select_from(BT)).scalar_one()
         rows = s.execute(
             sa.select(BT).order_by(BT.c.id.desc()).limit(clamp_limit(limit)).offset(offset)
         ).mappings()
         items = [ImportRecord(**{k: r[k] for k in ImportRecord.__dataclass_fields__}) for r in rows]
+    started = [r.id for r in items if r.status == "running"]
+    if started:
+        alive = import_liveness.running(ctx, started)
+        items = [
+            dataclasses.replace(r, status="interrupted")
+            if r.status == "running" and r.id not in alive
+            else r
+            for r in items
+        ]
     return Page(items=items, total=total, limit=clamp_limit(limit), offset=offset)
 
 
@@ -1393,6 +1540,8 @@ def _undo(ctx: ServiceContext, import_id: int) -> UndoResult:
             )
         touched: set[int] = set()
         now = ctx.now()
+        if kind == "customers":
+            _remove_added_tags(s, [e for e in entries if e.action == "tag"], inserted)
         for e in reversed(updates):
             values = _from_json(table, e.before or {})
             if kind == "orders":
@@ -1429,6 +1578,13 @@ def _undo(ctx: ServiceContext, import_id: int) -> UndoResult:
             removed += s.execute(sa.delete(table).where(key_col.in_(chunk))).rowcount or 0
         if touched:
             refresh_customer_aggregates(s, touched)
+        created = {
+            kind: [(e.after or {}).get("name") for e in entries if e.entity == kind]
+            for kind in ("product", "category")
+        }
+        dropped = _remove_unused(s, PT, created["product"]) + _remove_unused(
+            s, KT, created["category"]
+        )
         s.execute(sa.update(BT).where(BT.c.id == import_id).values(status="undone", undone_at=now))
         s.execute(
             sa.insert(AT).values(
@@ -1439,10 +1595,55 @@ def _undo(ctx: ServiceContext, import_id: int) -> UndoResult:
                 entity_id=str(import_id),
                 action="undo",
                 before={"status": batch["status"]},
-                after={"removed": removed, "restored": len(updates)},
+                after={"removed": removed, "restored": len(updates), "dropped": dropped},
             )
         )
     return UndoResult(import_id, removed, len(updates))
+
+
+def _remove_added_tags(s: Session, entries: list[Any], inserted: list[str]) -> None:
+    """Take off the tags an import added (its ``tag`` entries, as ``customers tag`` writes
+    them), before the customers' values and search text are put back; new customers lose
+    all theirs, as they go."""
+    T = CustomerTag.__table__
+    for e in entries:
+        added = set((e.after or {}).get("tags", [])) - set((e.before or {}).get("tags", []))
+        if added:
+            s.execute(
+                sa.delete(T).where(
+                    T.c.customer_id.in_(sa.select(CT.c.id).where(CT.c.code == e.entity_id)),
+                    T.c.tag.in_(sorted(added)),
+                )
+            )
+    for chunk in _chunks(inserted):
+        s.execute(
+            sa.delete(T).where(T.c.customer_id.in_(sa.select(CT.c.id).where(CT.c.code.in_(chunk))))
+        )
+
+
+def _remove_unused(s: Session, table: sa.Table, names: list[str | None]) -> list[str]:
+    """Delete the named rows (products or categories an import created) that no row of any
+    table refers to any more; returns the names deleted. Those something still uses stay,
+    as they would have had the operator created them by hand."""
+    from tricrm_tui.models import metadata
+
+    referring = [
+        (t, fk.parent)
+        for t in metadata.sorted_tables
+        for fk in t.foreign_keys
+        if fk.column.table is table
+    ]
+    dropped: list[str] = []
+    for chunk in _chunks(sorted({n for n in names if n})):
+        unused = sa.select(table.c.id, table.c.name).where(
+            table.c.name.in_(chunk),
+            *(~sa.exists().where(col == table.c.id) for _t, col in referring),
+        )
+        found = s.execute(unused).all()
+        if found:
+            s.execute(sa.delete(table).where(table.c.id.in_([i for i, _n in found])))
+            dropped += [n for _i, n in found]
+    return dropped
 
 
 def _later_changes(

@@ -86,6 +86,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "source": ("客户来源", "来源", "来源渠道", "source", "source channel", "lead source"),
         "owner": ("负责人", "客户经理", "归属人", "owner", "account owner", "sales rep"),
         "notes": ("备注", "说明", "notes", "note", "remarks", "remark", "comment", "comments"),
+        "tags": ("标签", "客户标签", "tags", "tag", "labels"),
     },
     "orders": {
         "order_no": ("订单编号", "订单号", "单号", "order no", "order number", "order id", "order"),
@@ -174,7 +175,7 @@ DERIVED_COLUMNS = frozenset(
     header_key(h)
     for h in (
         "region", "order_count", "total_spent", "first_order", "last_order", "rfm_segment",
-        "value_tier", "tags",
+        "value_tier",
     )
 )  # fmt: skip
 """Columns tricrm's own export writes that tricrm computes: ignored on import, so an

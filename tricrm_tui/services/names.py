@@ -228,6 +228,12 @@ def name_tokens(name: str, enterprise: bool = False) -> list[str]:
     return list(_tokens(name, enterprise))
 
 
+def name_tokens_once(name: str, enterprise: bool = False) -> list[str]:
+    """:func:`name_tokens` without the cache: for one pass over many distinct names (a
+    duplicate check streaming 100k customers), where the cache would only hold memory."""
+    return _name_tokens(name, enterprise)
+
+
 def _name_tokens(name: str, enterprise: bool = False) -> list[str]:
     """Pinyin tokens: [surname, given] for a Han personal name; words for Latin text."""
     text = clean_name(name, enterprise)

@@ -1,0 +1,144 @@
+"""``tricrm import`` on both backends: a tags column applied as ``customers tag`` applies
+tags (idempotent, audited, undone), and undo removing the products and categories an order
+import created when nothing else refers to them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.cli_runner import invoke
+from tests.factories import add_customer, add_orders
+from tricrm_tui.models import AuditEntry, CustomerTag, Product, ProductCategory
+from tricrm_tui.services import classify, customers
+
+
+def _json(db_url: str, *args: str) -> dict:  # type: ignore[type-arg]
+    res = invoke(db_url, *args, "--format", "json")
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def _tags(ctx, code: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return customers.get_customer(ctx, code).tags
+
+
+def test_a_tags_column_adds_tags_idempotently_audited_and_undone(
+    ctx, db_url: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "OLD", "老王")
+    classify.tag_customer(ctx, "OLD", ["老客户"])
+    path = tmp_path / "c.csv"
+    path.write_text(
+        '客户编号,客户名称,标签\nN1,张三,"vip, 重点；华南|vip"\nOLD,老王,重点、老客户\nN2,李四,\n',
+        encoding="utf-8",
+    )
+    first = _json(db_url, "import", "customers", str(path))
+    assert (first["inserted"], first["updated"], first["rejected"]) == (2, 1, [])
+    assert _tags(ctx, "N1") == ["vip", "华南", "重点"]
+    assert _tags(ctx, "OLD") == ["老客户", "重点"]
+    assert _tags(ctx, "N2") == []
+    # found by tag, as a tag added by hand is
+    found = _json(db_url, "customers", "list", "--search", "重点")
+    assert sorted(r["code"] for r in found) == ["N1", "OLD"]
+    with ctx.session() as s:
+        A = AuditEntry.__table__.c
+        entries = s.execute(
+            sa.select(A.entity_id, A.before, A.after)
+            .where(A.import_id == first["import_id"], A.action == "tag")
+            .order_by(A.entity_id)
+        ).all()
+    assert [(e.entity_id, e.before["tags"], e.after["tags"]) for e in entries] == [
+        ("N1", [], ["vip", "华南", "重点"]),
+        ("OLD", ["老客户"], ["老客户", "重点"]),
+    ]
+    again = _json(db_url, "import", "customers", str(path))
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 3)
+    assert _tags(ctx, "OLD") == ["老客户", "重点"]
+
+    res = invoke(db_url, "import", "undo", str(first["import_id"]))
+    assert res.exit_code == 0, res.output
+    assert _tags(ctx, "OLD") == ["老客户"]
+    assert customers.get_customer(ctx, "OLD").tags == ["老客户"]
+    assert _json(db_url, "customers", "list", "--search", "重点") == []
+    with ctx.session() as s:
+        n = s.execute(sa.select(sa.func.count()).select_from(CustomerTag.__table__)).scalar()
+    assert n == 1
+
+
+def test_an_over_long_tag_rejects_its_row(ctx, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "c.csv"
+    path.write_text(f"code,name,tags\nA1,甲,ok\nA2,乙,{'x' * 65}\n", encoding="utf-8")
+    out = _json(db_url, "import", "customers", str(path))
+    assert out["inserted"] == 1
+    assert [(r["key"], r["field"], r["code"]) for r in out["rejected"]] == [
+        ("A2", "tags", "invalid_value")
+    ]
+
+
+def test_undo_removes_the_products_and_categories_the_import_created_unless_used(
+    ctx, db_url: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "C1", "甲")
+    add_customer(ctx, "C2", "乙")
+    with ctx.transaction() as s:  # one product and category existed before the import
+        kid = s.execute(
+            sa.insert(ProductCategory.__table__).values(name="数码")
+        ).inserted_primary_key[0]
+        s.execute(sa.insert(Product.__table__).values(name="手机", sku="PHONE", category_id=kid))
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "订单编号,客户编号,下单日期,金额,商品名称,商品类别\n"
+        "O1,C1,2024-01-02,10,手机,数码\n"
+        "O2,C1,2024-01-03,20,耳机,数码\n"
+        "O3,C2,2024-01-04,30,茶叶,食品\n"
+        "O4,C2,2024-01-05,40,外套,服装\n",
+        encoding="utf-8",
+    )
+    out = _json(db_url, "import", "orders", str(path))
+    assert out["inserted"] == 4
+
+    def names(table: sa.Table) -> list[str]:
+        with ctx.session() as s:
+            return sorted(s.execute(sa.select(table.c.name)).scalars())
+
+    assert names(Product.__table__) == ["外套", "手机", "耳机", "茶叶"]
+    assert names(ProductCategory.__table__) == ["数码", "服装", "食品"]
+    # later work refers to 外套 (and so to its category 服装): those stay
+    with ctx.session() as s:
+        coat = s.execute(
+            sa.select(Product.__table__.c.id).where(Product.__table__.c.name == "外套")
+        ).scalar_one()
+    add_orders(ctx, "C1", [("2024-02-01", 50)], product_id=coat)
+    res = invoke(db_url, "import", "undo", str(out["import_id"]))
+    assert res.exit_code == 0, res.output
+    assert names(Product.__table__) == ["外套", "手机"]
+    assert names(ProductCategory.__table__) == ["数码", "服装"]
+
+
+def test_an_import_shows_running_while_its_process_holds_the_lock_then_interrupted(
+    ctx, db_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    from tricrm_tui.models import ImportBatch
+    from tricrm_tui.services import import_liveness, importing
+
+    with ctx.transaction() as s:
+        import_id = s.execute(
+            sa.insert(ImportBatch.__table__).values(
+                kind="orders", file="o.csv", file_hash="x" * 64, actor="tester",
+                started_at=ctx.now(), status="running",
+            )
+        ).inserted_primary_key[0]  # fmt: skip
+    with import_liveness.held(ctx, import_id):
+        assert importing.list_imports(ctx).items[0].status == "running"
+        listed = _json(db_url, "import", "list")  # another context sees the lock held too
+        assert listed[0]["status"] == "running"
+        assert importing.repair_interrupted(ctx) == {}
+    assert importing.list_imports(ctx).items[0].status == "interrupted"
+    assert _json(db_url, "import", "list")[0]["status"] == "interrupted"
+    assert importing.repair_interrupted(ctx) == {"orders": set()}
+    with ctx.session() as s:
+        stored = s.execute(sa.select(ImportBatch.__table__.c.status)).scalar_one()
+    assert stored == "interrupted"
