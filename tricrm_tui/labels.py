@@ -107,20 +107,21 @@ def size_label(band: str | None) -> str:
     return _(msgid) if msgid else value_label(band)
 
 
-def frequency_label(band: str | None) -> str:
-    """A purchase-frequency band in the operator's language."""
+def _band_label(labels: dict[str, str], band: str | None) -> str:
     if band is None:
         return ""
-    msgid = FREQUENCY_BAND_LABELS.get(band)
+    msgid = labels.get(band)
     return _(msgid) if msgid else band
+
+
+def frequency_label(band: str | None) -> str:
+    """A purchase-frequency band in the operator's language."""
+    return _band_label(FREQUENCY_BAND_LABELS, band)
 
 
 def aov_label(band: str | None) -> str:
     """An average-order-value band in the operator's language."""
-    if band is None:
-        return ""
-    msgid = AOV_BAND_LABELS.get(band)
-    return _(msgid) if msgid else band
+    return _band_label(AOV_BAND_LABELS, band)
 
 
 BAND_LABELLERS = {

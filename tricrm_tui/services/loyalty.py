@@ -111,16 +111,7 @@ def ensure_levels(session: Session, ctx: ServiceContext, config: LoyaltyConfig) 
             session, ctx.actor, "member_level", "*", "seed", None, {"levels": seed}, at=ctx.now()
         )
         return list(config.levels)
-    return [
-        LevelRule(
-            name=r.name,
-            rank=r.rank,
-            min_points=r.min_points,
-            min_spend=Decimal(r.min_spend),
-            multiplier=Decimal(r.multiplier),
-        )
-        for r in rows
-    ]
+    return [_stored_rule(r) for r in rows]
 
 
 def _sync_level_rules(session: Session, ctx: ServiceContext, config: LoyaltyConfig, rows) -> None:  # type: ignore[no-untyped-def]
@@ -149,6 +140,16 @@ def _sync_level_rules(session: Session, ctx: ServiceContext, config: LoyaltyConf
             audit.record(session, ctx.actor, "member_level", lv.name, "update", current, wanted)
 
 
+def _stored_rule(r: Any) -> LevelRule:
+    return LevelRule(
+        name=r.name,
+        rank=r.rank,
+        min_points=r.min_points,
+        min_spend=Decimal(r.min_spend),
+        multiplier=Decimal(r.multiplier),
+    )
+
+
 def _as_stored(level: LevelRule) -> LevelRule:
     """A configured level with the precision its row will have (``×1.10``, not ``×1.1``), so
     a level reads the same before and after it is stored."""
@@ -174,15 +175,7 @@ def read_levels(session: Session, config: LoyaltyConfig) -> list[LevelRule]:
         return list(configured.values())
     ranks = {r.rank for r in rows}
     levels = [
-        replace(configured[r.name], rank=r.rank)
-        if r.name in configured
-        else LevelRule(
-            name=r.name,
-            rank=r.rank,
-            min_points=r.min_points,
-            min_spend=Decimal(r.min_spend),
-            multiplier=Decimal(r.multiplier),
-        )
+        replace(configured[r.name], rank=r.rank) if r.name in configured else _stored_rule(r)
         for r in rows
     ]
     stored = {r.name for r in rows}

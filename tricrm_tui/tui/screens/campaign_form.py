@@ -96,15 +96,15 @@ class CampaignForm(ModalScreen[str | None]):
         self.query_one("#campaign-name", Input).focus()
 
     def values(self) -> dict[str, Any]:
-        def text(selector: str) -> str:
+        def typed(selector: str) -> str:
             return self.query_one(selector, Input).value.strip()
 
-        days = text("#campaign-days")
+        days = typed("#campaign-days")
         return {
-            "name": text("#campaign-name"),
-            "segment": text("#campaign-segment") or None,
-            "channel": text("#campaign-channel").lower(),
-            "subject": text("#campaign-subject") or None,
+            "name": typed("#campaign-name"),
+            "segment": typed("#campaign-segment") or None,
+            "channel": typed("#campaign-channel").lower(),
+            "subject": typed("#campaign-subject") or None,
             "template": self.query_one("#campaign-template", TextArea).text,
             "attribution_days": int(days) if days.lstrip("-").isdigit() else -1,
         }
