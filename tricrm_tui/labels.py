@@ -68,6 +68,26 @@ SIZE_BAND_LABELS = {
 their own ``classify.toml`` are shown as written."""
 
 
+FREQUENCY_BAND_LABELS = {
+    "no_orders": N_("no orders"),
+    "one_time": N_("one-time buyer"),
+    "occasional": N_("occasional buyer"),
+    "regular": N_("regular buyer"),
+    "frequent": N_("frequent buyer"),
+}
+"""Purchase-frequency bands: the two fixed ones and those of the shipped ``classify.toml``."""
+
+AOV_BAND_LABELS = {
+    "low": N_("low order value"),
+    "medium": N_("medium order value"),
+    "high": N_("high order value"),
+    "premium": N_("premium order value"),
+}
+"""Average-order-value bands of the shipped ``classify.toml``. As with size bands, bands an
+operator names in their own ``classify.toml`` are shown as written, and the stored name is
+what filters match and JSON/CSV carry."""
+
+
 def field_label(key: str) -> str:
     return _(FIELD_LABELS.get(key, key))
 
@@ -85,3 +105,28 @@ def size_label(band: str | None) -> str:
         return ""
     msgid = SIZE_BAND_LABELS.get(band)
     return _(msgid) if msgid else value_label(band)
+
+
+def _band_label(labels: dict[str, str], band: str | None) -> str:
+    if band is None:
+        return ""
+    msgid = labels.get(band)
+    return _(msgid) if msgid else band
+
+
+def frequency_label(band: str | None) -> str:
+    """A purchase-frequency band in the operator's language."""
+    return _band_label(FREQUENCY_BAND_LABELS, band)
+
+
+def aov_label(band: str | None) -> str:
+    """An average-order-value band in the operator's language."""
+    return _band_label(AOV_BAND_LABELS, band)
+
+
+BAND_LABELLERS = {
+    "size": size_label,
+    "behaviour": frequency_label,
+    "aov": aov_label,
+}
+"""Breakdown groupings (``report breakdown --by``) whose stored names have display names."""

@@ -197,3 +197,72 @@ def test_campaigns_snapshot(snap_compare, snapshot_ctx) -> None:  # type: ignore
     assert snap_compare(
         Host(snapshot_ctx, CampaignsScreen), terminal_size=(80, 24), run_before=cycle
     )
+
+
+async def test_c_creates_a_campaign_with_errors_shown_in_the_form(ctx) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import TextArea
+
+    from tricrm_tui.models import AuditEntry
+    from tricrm_tui.services import segments
+    from tricrm_tui.tui.screens.campaign_form import CampaignForm
+
+    ctx = fixed(ctx)
+    seed_campaign(ctx)
+    segments.save_segment(ctx, "上海客户", "city:上海")
+    app = Host(ctx, CampaignsScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, CampaignForm)
+        await pilot.press(*"回访", "tab", *"没有的分群", "tab")
+        form.query_one("#campaign-template", TextArea).text = "{{ nmae }}您好"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        error = form.query_one("#campaign-error", Static)
+        assert "unknown template field nmae" in str(error.render())
+        assert isinstance(form.focused, TextArea)
+        form.query_one("#campaign-template", TextArea).text = "{{ name }}您好"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "no segment 没有的分群" in str(error.render())
+        assert form.focused is form.query_one("#campaign-segment", Input)
+        form.query_one("#campaign-segment", Input).value = ""
+        await pilot.press(*"上海客户", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is not form
+        table = app.screen.query_one(DataTable)
+        assert table.get_row_at(table.cursor_row)[0] == "回访"
+        await settle(pilot)
+        pane = str(app.screen.query_one("#pane", Static).render())
+        assert "Recipient 1 of 1" in pane and "张伟您好" in pane  # preview of the new campaign
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CampaignsScreen)
+    record = campaigns.get_campaign(ctx, "回访")
+    assert (record.segment, record.channel) == ("上海客户", "sms")
+    with ctx.session() as s:
+        audited = s.execute(
+            sa.select(AuditEntry.entity_id).where(
+                AuditEntry.entity == "campaign", AuditEntry.action == "create"
+            )
+        ).scalars()
+        assert "回访" in list(audited)
+
+
+def test_campaign_form_snapshot(snap_compare, snapshot_ctx) -> None:  # type: ignore[no-untyped-def]
+    seed_campaign(snapshot_ctx)
+
+    async def open_form(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press(*"回访", "tab", *"missing", "ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(
+        Host(snapshot_ctx, CampaignsScreen), terminal_size=(80, 24), run_before=open_form
+    )

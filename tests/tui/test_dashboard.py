@@ -138,6 +138,40 @@ async def test_enter_reports_the_customer_when_asked(dash_ctx) -> None:  # type:
         assert tiers.row_count == 4  # A, B, C and no tier in the TUI data
 
 
+async def test_a_past_date_lists_who_its_card_counts(dash_ctx) -> None:  # type: ignore[no-untyped-def]
+    """A later refresh (after the screen's date) judges someone else at risk: the list on
+    the 15th still shows the refresh of the 10th, as the card does."""
+    with dash_ctx.transaction() as s:
+        s.execute(
+            sa.insert(ValueSnapshot.__table__).values(
+                customer_id=customers.customer_id_for(s, "C0030"),
+                as_of=dt.date(2026, 3, 20),
+                frequency=2,
+                monetary=Decimal("300.00"),
+                lifecycle="at_risk",
+                tier="high",
+                p_alive=0.2,
+                clv=Decimal("5000.00"),
+            )
+        )
+    app = Host(dash_ctx, DashboardScreen(AS_OF))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        risk = app.screen.query_one("#dash-risk", DataTable)
+        assert [str(k.value) for k in risk.rows] == ["C0011", "C0007", "C0023"]
+        assert card(app.screen, "at_risk").splitlines()[1] == "3"
+    later = Host(dash_ctx, DashboardScreen(dt.date(2026, 3, 25)))
+    async with later.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        risk = later.screen.query_one("#dash-risk", DataTable)
+        assert [str(k.value) for k in risk.rows] == ["C0030"]
+    early = Host(dash_ctx, DashboardScreen(dt.date(2026, 3, 1)))
+    async with early.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        title = str(early.screen.query_one("#dash-risk-title", Static).render())
+        assert title == "No value refresh on or before this date"
+
+
 @pytest.fixture
 def chinese() -> Iterator[None]:
     set_language("zh_CN")

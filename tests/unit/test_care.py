@@ -83,6 +83,30 @@ def test_birthday_rule_over_a_calendar(ctx, clock) -> None:  # noqa: F811
     assert [t.source for t in tasks] == ["care", "care"]
 
 
+def test_the_rule_channel_is_on_the_task(ctx, clock) -> None:  # noqa: F811
+    from tricrm_tui.i18n import set_language
+
+    add_customer(ctx, "W", "微信客户", birthday="1990-03-03")
+    add_customer(ctx, "V", "拜访客户", birthday="1990-03-04")
+    care.set_care_rule(
+        ctx, "生日微信", kind="birthday", days_ahead=3, channel="微信", message="祝福"
+    )
+    first = care.run_care(ctx, D("2027-02-28"))
+    assert [t.reason for t in first.created] == [
+        "生日微信: birthday on 2027-03-03, by wechat — 祝福"
+    ]
+    stored = followups.list_followups(ctx, customer="W", status="all").items
+    assert stored[0].reason.endswith(", by wechat — 祝福")
+    care.set_care_rule(ctx, "生日拜访", kind="birthday", days_ahead=0, channel="visit")
+    set_language("zh_CN")
+    try:
+        second = care.run_care(ctx, D("2027-03-04"))
+    finally:
+        set_language("en")
+    visit = next(t for t in second.created if t.rule == "生日拜访")
+    assert visit.reason.endswith("方式：拜访")
+
+
 def test_anniversary_and_festival_rules(ctx, clock) -> None:  # noqa: F811
     add_customer(ctx, "OLD", "老客户", registered="2024-02-03")
     add_customer(ctx, "NEW", "新客户", registered="2027-02-01")

@@ -12,8 +12,15 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from tests.factories import add_customer, add_orders
-from tricrm_tui.models import AuditEntry, Customer, LevelChange, LoyaltyEntry, ProductCategory
-from tricrm_tui.services import loyalty
+from tricrm_tui.models import (
+    AuditEntry,
+    Customer,
+    LevelChange,
+    LoyaltyEntry,
+    MemberLevel,
+    ProductCategory,
+)
+from tricrm_tui.services import kpis, loyalty
 from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.loyalty_rules import (
     DEFAULTS,
@@ -26,6 +33,7 @@ from tricrm_tui.services.loyalty_rules import (
 
 L = LoyaltyEntry.__table__
 C = Customer.__table__
+ML = MemberLevel.__table__
 
 
 def at(day: str, hour: int = 9) -> dt.datetime:
@@ -383,6 +391,11 @@ def test_upgrade_by_spend_skips_levels_and_the_multiplier_follows(ctx) -> None: 
     assert ledger(ctx, "A")[-1][:2] == ("earn", 12)
 
 
+def level_rows(ctx) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    with ctx.session() as s:
+        return [tuple(r) for r in s.execute(sa.select(ML.c.name, ML.c.rank).order_by(ML.c.rank))]
+
+
 def test_levels_are_seeded_once_and_counted(ctx) -> None:  # type: ignore[no-untyped-def]
     add_customer(ctx, "A")
     add_customer(ctx, "B")
@@ -395,8 +408,14 @@ def test_levels_are_seeded_once_and_counted(ctx) -> None:  # type: ignore[no-unt
         ("钻石", 0),
     ]
     assert rows[2].min_spend == Decimal("5000") and rows[2].multiplier == Decimal("1.25")
-    loyalty.list_levels(ctx)
+    loyalty.get_status(ctx, "A")
+    kpis.kpi_report(ctx)  # what opening the Dashboard reads
+    # Reads are reads: the configured levels are shown, nothing is written or audited.
+    assert level_rows(ctx) == [] and audit_actions(ctx) == []
+    loyalty.sync_levels(ctx)
+    loyalty.sync_levels(ctx)
     assert audit_actions(ctx) == [("member_level", "*", "seed")]
+    assert [r.name for r in loyalty.list_levels(ctx)] == ["普通", "银卡", "金卡", "钻石"]
 
 
 def test_status_shows_the_way_to_the_next_level(ctx) -> None:  # type: ignore[no-untyped-def]
@@ -480,7 +499,7 @@ def test_cli_reports_errors_as_one_line(tmp_path: Path, sqlite_template: Path) -
 
 def test_configured_thresholds_apply_to_existing_levels(ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     add_customer(ctx, "A")
-    loyalty.list_levels(ctx)  # seeded from the defaults
+    loyalty.sync_levels(ctx)  # seeded from the defaults
     config = tmp_path / "cfg"
     config.mkdir()
     (config / "loyalty.toml").write_text(
@@ -495,6 +514,12 @@ def test_configured_thresholds_apply_to_existing_levels(ctx, tmp_path, monkeypat
     rows = {r.name: r for r in loyalty.list_levels(ctx)}
     assert rows["银卡"].min_points == 500 and rows["银卡"].multiplier == Decimal("1.2")
     assert rows["黑卡"].min_spend == Decimal("100000") and rows["黑卡"].rank == 4
+    # The list shows the edited rules before they are stored; storing them is a write.
+    assert ("member_level", "银卡", "update") not in audit_actions(ctx)
+    assert ("黑卡", 4) not in level_rows(ctx)
+    loyalty.sync_levels(ctx)
     assert ("member_level", "银卡", "update") in audit_actions(ctx)
-    loyalty.list_levels(ctx)
+    assert ("黑卡", 4) in level_rows(ctx)
+    assert {r.name: r for r in loyalty.list_levels(ctx)} == rows
+    loyalty.sync_levels(ctx)
     assert audit_actions(ctx).count(("member_level", "银卡", "update")) == 1

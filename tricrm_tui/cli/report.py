@@ -49,12 +49,13 @@ def breakdown_cmd(
     from tricrm_tui.services.breakdown import breakdown
 
     rows = breakdown(ctx(), by, where=where, segment=segment)
-    if by == "size" and fmt is Format.table:  # JSON and CSV keep the stored band names
+    from tricrm_tui.labels import BAND_LABELLERS
+
+    label = BAND_LABELLERS.get(by)
+    if label is not None and fmt is Format.table:  # JSON and CSV keep the stored band names
         from dataclasses import replace
 
-        from tricrm_tui.labels import size_label
-
-        rows = [replace(r, group=size_label(r.group)) for r in rows]
+        rows = [replace(r, group=label(r.group)) for r in rows]
     title = _("Customers by {field}").format(field=by)
     emit_rows(rows, fmt, columns=BREAKDOWN_COLUMNS, title=title)
 

@@ -200,12 +200,30 @@ def at_risk_cmd(
         ),
     ] = None,
     as_of: AsOfOpt = None,
+    stored: Annotated[
+        bool,
+        typer.Option(
+            "--stored",
+            help=_(
+                "Read the stored value refresh on or before --as-of (default: today) instead "
+                "of refitting: the list the Dashboard shows."
+            ),
+        ),
+    ] = False,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
     fmt: FormatOpt = Format.table,
 ) -> None:
     from tricrm_tui.services import value
 
+    if stored:
+        if threshold is not None or factor is not None:
+            raise typer.BadParameter(
+                _("--threshold and --factor need a refit: leave out --stored"),
+                param_hint="--stored",
+            )
+        _stored_at_risk(parse_as_of(as_of), limit, offset, fmt)
+        return
     page = value.at_risk(ctx(), threshold, factor, parse_as_of(as_of), limit=limit, offset=offset)
     footer = page_caption(page)
     if fmt is not Format.table:
@@ -223,6 +241,47 @@ def at_risk_cmd(
             ("reason", _("Reason")),
         ],
         footer=footer,
+    )
+
+
+def _stored_at_risk(as_of: Any, limit: int, offset: int, fmt: Format) -> None:
+    """``value at-risk --stored``: the snapshot on or before the date, as the Dashboard
+    reads it (default: today, the Dashboard's default date)."""
+    from tricrm_tui.i18n import format_date
+    from tricrm_tui.services import value
+
+    c = ctx()
+    day = as_of or c.today()
+    page = value.at_risk_from_snapshot(c, as_of=day, limit=limit, offset=offset)
+    if fmt is not Format.table:
+        emit_rows(page.items, fmt)
+        return
+    from tricrm_tui.services.value_config import load_settings
+
+    settings = load_settings()
+    rows = [
+        {**r.__dict__, "tier": settings.tier_name(r.tier) if r.tier else ""} for r in page.items
+    ]
+    title = (
+        _("At risk in the value refresh of {date}").format(date=format_date(page.items[0].as_of))
+        if page.items
+        else _("No customers at risk in the value refresh on or before {date}").format(
+            date=format_date(day)
+        )
+    )
+    emit_rows(
+        rows,
+        fmt,
+        columns=[
+            ("code", _("Code")),
+            ("name", _("Name")),
+            ("tier", _("Tier")),
+            ("p_alive", _("P(alive)")),
+            ("clv", _("CLV")),
+            ("last_order", _("Last order")),
+        ],
+        title=title,
+        footer=page_caption(page),
     )
 
 

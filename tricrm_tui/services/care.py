@@ -13,6 +13,10 @@ every occurrence inside it that has none yet (``source_key`` =
 (or today, if that is already past). So a missed day is caught up on the next run, and
 running twice creates nothing new. A February 29 birthday is celebrated on February 28 in
 common years.
+
+Follow-ups have no channel column, so the rule's channel ends the task's reason:
+``生日问候: birthday on 2027-02-28, by phone`` (then `` — message`` when the rule has one),
+in the operator's language when the task is created.
 """
 
 from __future__ import annotations
@@ -247,8 +251,12 @@ def _window_month_days(start: dt.date, end: dt.date) -> dict[str, list[dt.date]]
 
 def _task(ctx: ServiceContext, rule: Any, r: Any, when: dt.date, day: dt.date) -> dict[str, Any]:
     due_day = max(when - dt.timedelta(days=rule.days_ahead), day)
-    reason = _("{rule}: {occasion} on {date}").format(
-        rule=rule.name, occasion=occasion_label(rule.kind, rule.occasion), date=when.isoformat()
+    # Follow-ups have no channel column: the rule's channel is the reason's last words.
+    reason = _("{rule}: {occasion} on {date}, by {channel}").format(
+        rule=rule.name,
+        occasion=occasion_label(rule.kind, rule.occasion),
+        date=when.isoformat(),
+        channel=_(rule.channel),
     )
     if rule.message:
         reason = f"{reason} — {rule.message}"

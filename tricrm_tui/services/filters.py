@@ -757,12 +757,28 @@ def describe_filter(expr: str | FilterExpr, *, today: dt.date | None = None) -> 
     return walk(node, False)
 
 
+def _band_values(labels: dict[str, str]) -> str:
+    """The stored band names a filter matches, each with its display name outside English
+    (``regular（经常购买）``): operators read the translation but type the stored name."""
+    from tricrm_tui.i18n import language
+
+    if language() == "en":
+        return ", ".join(labels)
+    return "、".join(f"{code}（{_(msgid)}）" for code, msgid in labels.items())
+
+
 def filter_help() -> str:
     """The short reference the CLI and the TUI filter bar show."""
-    return _(
+    from tricrm_tui.labels import AOV_BAND_LABELS, FREQUENCY_BAND_LABELS
+
+    bands = _("Bands: frequency:{frequency}; aov:{aov}.").format(
+        frequency=_band_values(FREQUENCY_BAND_LABELS), aov=_band_values(AOV_BAND_LABELS)
+    )
+    text = _(
         "Terms side by side must all hold; OR, NOT or -term, and (…) combine them. "
         "Fields: {fields}. Text: field:value (* wildcard; name: is a substring). "
         "Numbers: orders>=3, spent>1000. Dates: registered>=2024-01-01, or an age: "
         "last_order<90d = last order less than 90 days ago, last_order>1y = more than a "
         'year ago (d w m y). tag:vip, saved:SEGMENT. Quote values with spaces: city:"深圳 南山".'
     ).format(fields=", ".join(FIELDS))
+    return f"{text} {bands}"

@@ -29,7 +29,7 @@ import datetime as dt
 import itertools
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -111,16 +111,7 @@ def ensure_levels(session: Session, ctx: ServiceContext, config: LoyaltyConfig) 
             session, ctx.actor, "member_level", "*", "seed", None, {"levels": seed}, at=ctx.now()
         )
         return list(config.levels)
-    return [
-        LevelRule(
-            name=r.name,
-            rank=r.rank,
-            min_points=r.min_points,
-            min_spend=Decimal(r.min_spend),
-            multiplier=Decimal(r.multiplier),
-        )
-        for r in rows
-    ]
+    return [_stored_rule(r) for r in rows]
 
 
 def _sync_level_rules(session: Session, ctx: ServiceContext, config: LoyaltyConfig, rows) -> None:  # type: ignore[no-untyped-def]
@@ -149,6 +140,56 @@ def _sync_level_rules(session: Session, ctx: ServiceContext, config: LoyaltyConf
             audit.record(session, ctx.actor, "member_level", lv.name, "update", current, wanted)
 
 
+def _stored_rule(r: Any) -> LevelRule:
+    return LevelRule(
+        name=r.name,
+        rank=r.rank,
+        min_points=r.min_points,
+        min_spend=Decimal(r.min_spend),
+        multiplier=Decimal(r.multiplier),
+    )
+
+
+def _as_stored(level: LevelRule) -> LevelRule:
+    """A configured level with the precision its row will have (``×1.10``, not ``×1.1``), so
+    a level reads the same before and after it is stored."""
+    cent = Decimal("0.01")
+    return replace(
+        level, min_spend=level.min_spend.quantize(cent), multiplier=level.multiplier.quantize(cent)
+    )
+
+
+def read_levels(session: Session, config: LoyaltyConfig) -> list[LevelRule]:
+    """The member levels, lowest first, as :func:`ensure_levels` would leave them, without
+    writing: reads (a level list, a customer's status, the Dashboard) stay reads, and the
+    rows are seeded and synced by the writes that use them (``loyalty run``) or by
+    :func:`sync_levels`.
+
+    Empty table: the configured levels. Otherwise the stored levels, each with its
+    configured rules when the configuration names it, plus configured levels whose rank is
+    free, exactly as the next sync will store them.
+    """
+    rows = session.execute(sa.select(ML).order_by(ML.c.rank)).all()
+    configured = {lv.name: _as_stored(lv) for lv in config.levels}
+    if not rows:
+        return list(configured.values())
+    ranks = {r.rank for r in rows}
+    levels = [
+        replace(configured[r.name], rank=r.rank) if r.name in configured else _stored_rule(r)
+        for r in rows
+    ]
+    stored = {r.name for r in rows}
+    levels += [lv for lv in configured.values() if lv.name not in stored and lv.rank not in ranks]
+    return sorted(levels, key=lambda lv: lv.rank)
+
+
+def sync_levels(ctx: ServiceContext, config: LoyaltyConfig | None = None) -> list[LevelRule]:
+    """Store the configured levels (seeded when the table is empty, rules brought in line
+    after a config edit), audited; a no-op when nothing differs."""
+    with ctx.transaction() as s:
+        return ensure_levels(s, ctx, config or load_config())
+
+
 @dataclass(frozen=True)
 class LevelRow:
     name: str
@@ -160,10 +201,13 @@ class LevelRow:
 
 
 def list_levels(ctx: ServiceContext, config: LoyaltyConfig | None = None) -> list[LevelRow]:
-    """Levels with thresholds and how many active customers hold each (no level = the lowest)."""
+    """Levels with thresholds and how many active customers hold each (no level = the lowest).
+
+    A pure read (:func:`read_levels`): opening the Dashboard or listing levels writes nothing.
+    """
     config = config or load_config()
-    with ctx.transaction() as s:
-        levels = ensure_levels(s, ctx, config)
+    with ctx.session() as s:
+        levels = read_levels(s, config)
         counts: dict[str | None, int] = dict(
             s.execute(
                 sa.select(C.member_level, sa.func.count())
@@ -299,8 +343,8 @@ def get_status(
     config = config or load_config()
     today = ctx.today()
     start, end = _window(today, config)
-    with ctx.transaction() as s:
-        levels = ensure_levels(s, ctx, config)
+    with ctx.session() as s:
+        levels = read_levels(s, config)
         cid = customer_id_for(s, code)
         row = s.execute(sa.select(C.code, C.name, C.member_level).where(C.id == cid)).one()
         balance = s.execute(

@@ -966,18 +966,28 @@ class StoredAtRisk:
     p_alive: float | None
     clv: Decimal | None
     last_order: dt.date | None
+    as_of: dt.date
+    """The date of the snapshot that judged them at risk."""
 
 
-def at_risk_from_snapshot(ctx: ServiceContext, *, limit: int = 10) -> Page[StoredAtRisk]:
-    """Customers the latest refresh judged at risk, most value first.
+def at_risk_from_snapshot(
+    ctx: ServiceContext, *, as_of: dt.date | None = None, limit: int = 10, offset: int = 0
+) -> Page[StoredAtRisk]:
+    """Customers the latest refresh on or before ``as_of`` judged at risk, most value first
+    (without ``as_of``: the newest refresh of all).
 
-    For screens that open often (Today): one indexed query over the stored snapshot, where
-    :func:`at_risk` recomputes the valuation (seconds at 100k customers).
+    For screens that open often (Today, Dashboard): one indexed query over the stored
+    snapshot, where :func:`at_risk` recomputes the valuation (seconds at 100k customers). The
+    snapshot is chosen as the dashboard's at-risk figure chooses it
+    (:func:`tricrm_tui.services.kpis.kpi_report`), so a list for a past date matches its card.
     """
     with ctx.session() as s:
-        latest = s.execute(sa.select(sa.func.max(VS.as_of))).scalar()
+        newest = sa.select(sa.func.max(VS.as_of))
+        if as_of is not None:
+            newest = newest.where(VS.as_of <= as_of)
+        latest = s.execute(newest).scalar()
         if latest is None:
-            return Page(items=[], total=0, limit=limit, offset=0)
+            return Page(items=[], total=0, limit=limit, offset=offset)
         cond = sa.and_(
             VS.as_of == latest,
             VS.lifecycle == "at_risk",
@@ -992,6 +1002,7 @@ def at_risk_from_snapshot(ctx: ServiceContext, *, limit: int = 10) -> Page[Store
             .where(cond)
             .order_by(VS.clv.desc().nulls_last(), VS.monetary.desc(), C.code)
             .limit(clamp_limit(limit))
+            .offset(offset)
         ).all()
     items = [
         StoredAtRisk(
@@ -1002,7 +1013,8 @@ def at_risk_from_snapshot(ctx: ServiceContext, *, limit: int = 10) -> Page[Store
             p_alive=r.p_alive,
             clv=None if r.clv is None else Decimal(r.clv),
             last_order=r.last_order_on,
+            as_of=latest,
         )
         for r in rows
     ]
-    return Page(items=items, total=total, limit=limit, offset=0)
+    return Page(items=items, total=total, limit=limit, offset=offset)

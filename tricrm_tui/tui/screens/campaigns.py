@@ -1,4 +1,5 @@
-"""Campaigns: the list, each recipient's message before sending, send (confirmed), report.
+"""Campaigns: the list, a new campaign (``c``), each recipient's message before sending,
+send (confirmed), report.
 
 ``n``/``p`` walk the recipients one message at a time, so the operator reads what each
 customer will receive (and whether consent or the contact cap will skip them) before
@@ -54,6 +55,7 @@ class CampaignsScreen(Screen[None]):
     CampaignsScreen #pane { height: 1fr; border-top: solid $accent; padding: 0 1; }
     """
     BINDINGS = [
+        Binding("c", "create", _("New"), id="campaigns.create"),
         Binding("n", "next_recipient", _("Next"), id="campaigns.next"),
         Binding("p", "previous_recipient", _("Previous"), id="campaigns.previous"),
         Binding("s", "send", _("Send"), id="campaigns.send"),
@@ -67,6 +69,7 @@ class CampaignsScreen(Screen[None]):
         self.campaigns: dict[str, Any] = {}
         self.recipient = 0
         self.recipients = 0
+        self.select_after_load: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(_("Campaigns"), id="title")
@@ -112,9 +115,24 @@ class CampaignsScreen(Screen[None]):
             return
         self.app.call_from_thread(self._show_list, page)
 
+    def action_create(self) -> None:
+        from tricrm_tui.tui.screens.campaign_form import CampaignForm
+
+        self.app.push_screen(CampaignForm(), self._created)
+
+    def _created(self, name: str | None) -> None:
+        if not name:
+            return
+        self.select_after_load = name
+        self.notify(_("created campaign {name}").format(name=name))
+        self.action_reload()
+
     def _show_list(self, page: Any) -> None:
         table = self.query_one(DataTable)
         keep = table.cursor_row
+        if self.select_after_load in {c.name for c in page.items}:
+            keep = [c.name for c in page.items].index(self.select_after_load)
+        self.select_after_load = None
         table.clear()
         self.campaigns = {c.name: c for c in page.items}
         for c in page.items:
@@ -133,7 +151,7 @@ class CampaignsScreen(Screen[None]):
             table.move_cursor(row=min(max(keep, 0), len(page.items) - 1))
         else:
             self.query_one("#pane", Static).update(
-                _("No campaigns yet: create one with tricrm campaigns create.")
+                _("No campaigns yet: press c to create one (or tricrm campaigns create).")
             )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -24,7 +24,7 @@ from textual.widgets import Header, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from tricrm_tui.i18n import _, format_number, format_value
-from tricrm_tui.labels import N_, field_label, size_label, value_label
+from tricrm_tui.labels import N_, aov_label, field_label, frequency_label, size_label, value_label
 from tricrm_tui.services import customers
 from tricrm_tui.services.customers import CustomerRecord
 from tricrm_tui.tui.widgets.customer_orders import CustomerOrders
@@ -54,6 +54,10 @@ def display_value(key: str, value: Any) -> str:
         return value_label(value)
     if key == "size":
         return size_label(value)
+    if key == "frequency_band":
+        return frequency_label(value)
+    if key == "aov_band":
+        return aov_label(value)
     if key == "version":
         return str(value)
     if isinstance(value, int) and not isinstance(value, bool):

@@ -72,7 +72,8 @@ def load_dashboard(ctx: Any, as_of: dt.date | None = None) -> DashboardData:
     from tricrm_tui.services import breakdown, kpis, trends, value, value_config
 
     report = kpis.kpi_report(ctx, as_of)
-    risk = value.at_risk_from_snapshot(ctx, limit=AT_RISK_SHOWN)
+    # The list reads the same snapshot as the at-risk card: the latest on or before the date.
+    risk = value.at_risk_from_snapshot(ctx, as_of=report.as_of, limit=AT_RISK_SHOWN)
     settings = value_config.load_settings()
     return DashboardData(
         report=report,
@@ -257,7 +258,11 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
                 shown=len(data.at_risk), total=format_number(data.at_risk_total)
             )
             if data.at_risk
-            else _("No customers at risk in the latest value refresh")
+            else _("No customers at risk in the value refresh of {date}").format(
+                date=format_date(data.report.snapshot_as_of)
+            )
+            if data.report.snapshot_as_of
+            else _("No value refresh on or before this date")
         )
         self.query_one("#dash-risk-title", Static).update(title)
 
