@@ -93,6 +93,37 @@ def test_refuses_a_database_with_customers(ctx) -> None:  # type: ignore[no-unty
     assert "K1" not in codes and len(codes) == 50
 
 
+def test_the_demo_writes_the_aggregates_the_refresh_would(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Its own order aggregates, distinct purchase days included, without the refresh."""
+    monkeypatch.setattr(demo, "ORDER_BLOCK", 64)
+    monkeypatch.setattr(demo, "refresh_customer_aggregates", lambda *_a, **_k: 0)
+    build_demo(ctx, customers=200, seed=5, as_of=AS_OF)
+    with ctx.session() as s:
+        grouped = {
+            cid: (n, days, first, last)
+            for cid, n, days, first, last in s.execute(
+                sa.select(
+                    O.customer_id,
+                    sa.func.count(),
+                    sa.func.count(sa.distinct(O.order_date)),
+                    sa.func.min(O.order_date),
+                    sa.func.max(O.order_date),
+                )
+                .where(O.status != "cancelled")
+                .group_by(O.customer_id)
+            )
+        }
+        stored = {
+            cid: (n, days, first, last)
+            for cid, n, days, first, last in s.execute(
+                sa.select(C.id, C.order_count, C.purchase_days, C.first_order_on, C.last_order_on)
+            )
+            if n
+        }
+    assert stored == grouped
+    assert any(n > days for n, days, _f, _l in stored.values())  # same-day orders occur
+
+
 def test_references_and_aggregates_hold(ctx, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     # Orders are drawn per block of customers: make several blocks here.
     monkeypatch.setattr(demo, "ORDER_BLOCK", 64)

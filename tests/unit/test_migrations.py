@@ -92,6 +92,16 @@ def url_at_0001(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     admin.dispose()
 
 
+def _customers_before_0003() -> sa.Table:
+    """The customers table as revisions 0001 and 0002 have it (without ``purchase_days``),
+    with the models' column defaults, for writing rows into an old database."""
+    return sa.Table(
+        "customers",
+        sa.MetaData(),
+        *(c._copy() for c in Customer.__table__.columns if c.name != "purchase_days"),
+    )
+
+
 def test_0002_adds_the_active_code_index_to_a_database_with_customers(url_at_0001: str) -> None:
     engine = create_db_engine(url_at_0001)
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -101,7 +111,7 @@ def test_0002_adds_the_active_code_index_to_a_database_with_customers(url_at_000
     ]
     with engine.begin() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
-        t = Customer.__table__
+        t = _customers_before_0003()
         conn.execute(t.insert(), rows)
         ids = dict(conn.execute(sa.select(t.c.code, t.c.id)).all())
         conn.execute(t.update().where(t.c.code == "DEL").values(deleted_at=now))
@@ -109,7 +119,7 @@ def test_0002_adds_the_active_code_index_to_a_database_with_customers(url_at_000
     engine.dispose()
 
     db = open_database(url_at_0001)  # opening upgrades
-    assert current_revision(db.engine) == SCHEMA_HEAD == "0002"
+    assert current_revision(db.engine) == SCHEMA_HEAD
     with db.engine.connect() as conn:
         names = {ix["name"] for ix in sa.inspect(conn).get_indexes("customers")}
     assert "ix_customers_active_code" in names
@@ -117,4 +127,70 @@ def test_0002_adds_the_active_code_index_to_a_database_with_customers(url_at_000
     page = list_customers(ctx, limit=2)
     assert [c.code for c in page.items] == ["A1", "B2"] and page.total == 3
     assert [c.code for c in list_customers(ctx, offset=2).items] == ["C3"]
+    db.dispose()
+
+
+def test_0003_backfills_purchase_days_and_the_summary_reads_them(url_at_0001: str) -> None:
+    """Customers with orders at 0002 get their distinct completed purchase days counted by
+    the upgrade; the RFM summary read from the aggregates then equals the grouped one."""
+    import numpy as np
+
+    from tricrm_tui.models import Order
+    from tricrm_tui.services import rfm
+
+    engine = create_db_engine(url_at_0001)
+    upgrade(engine, "0002")
+    t, o = _customers_before_0003(), Order.__table__
+    orders = {
+        # two orders on one day, a cancelled one on a day of its own: 2 purchase days
+        "A": [("2025-01-01", "10", "completed"), ("2025-01-01", "5", "completed"),
+              ("2025-02-01", "40", "completed"), ("2025-03-01", "7", "cancelled")],
+        "B": [("2025-01-05", "20", "completed")],
+        "C": [("2025-01-09", "30", "cancelled")],  # only a cancelled order: 0
+        "D": [],
+    }  # fmt: skip
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        conn.execute(
+            t.insert(),
+            [{"code": c, "name": c, "kind": "individual", "search_text": c} for c in orders],
+        )
+        ids = dict(conn.execute(sa.select(t.c.code, t.c.id)).all())
+        conn.execute(
+            o.insert(),
+            [
+                {"order_no": f"{code}{i}", "customer_id": ids[code], "currency": "CNY",
+                 "order_date": dt.date.fromisoformat(day), "amount": amount, "quantity": 1,
+                 "status": status}
+                for code, rows in orders.items()
+                for i, (day, amount, status) in enumerate(rows)
+            ],
+        )  # fmt: skip
+    engine.dispose()
+
+    db = open_database(url_at_0001)  # opening upgrades
+    assert current_revision(db.engine) == SCHEMA_HEAD
+    c = Customer.__table__.c
+    with db.engine.begin() as conn:
+        got = dict(conn.execute(sa.select(c.code, c.purchase_days)).all())
+    assert got == {"A": 2, "B": 1, "C": 0, "D": 0}
+    ctx = ServiceContext(db=db, actor=Actor("tester", "admin"))
+    # The old rows' other aggregates were never filled in: the services' refresh does that.
+    from tricrm_tui.services.orders import refresh_customer_aggregates
+
+    with ctx.transaction() as s:
+        refresh_customer_aggregates(s)
+        assert dict(s.execute(sa.select(c.code, c.purchase_days)).all()) == got
+        as_of = dt.date(2025, 6, 30)
+        fast = rfm.order_summary(s, db.backend, as_of)
+        s.execute(o.insert().values(order_no="LATE", customer_id=ids["D"], currency="CNY",
+                                    order_date=dt.date(2025, 7, 1), amount=1, quantity=1,
+                                    status="cancelled"))  # fmt: skip
+        grouped = rfm.order_summary(s, db.backend, as_of)
+        s.rollback()
+    assert fast.from_aggregates and not grouped.from_aggregates
+    for name in ("ids", "first_day", "last_day", "orders", "purchase_days", "monetary_cents",
+                 "repeat_cents"):  # fmt: skip
+        assert np.array_equal(getattr(fast, name), getattr(grouped, name)), name
+    assert fast.purchase_days.tolist() == [2, 1, 0, 0]
     db.dispose()

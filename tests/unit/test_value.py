@@ -236,15 +236,21 @@ def test_empty_database_gives_messages_not_errors(ctx) -> None:  # type: ignore[
 
 
 def test_repeat_spend_survives_a_stale_first_order_column(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The grouped summary (a past date: an order after it) looks the first day's spend up
+    by the stored first order date, and from the orders where that column disagrees."""
     import sqlalchemy as sa
 
     from tricrm_tui.models import Customer
 
     add_customer(ctx, "S")
     add_orders(
-        ctx, "S", [("2025-01-01", 10), ("2025-01-01", 5), ("2025-02-01", 40), ("2025-03-01", 60)]
+        ctx,
+        "S",
+        [("2025-01-01", 10), ("2025-01-01", 5), ("2025-02-01", 40), ("2025-03-01", 60)]
+        + [("2025-07-01", 1)],
     )
     v = value.compute_valuation(ctx, AS_OF)
+    assert not v.summary.from_aggregates
     assert v.summary.repeat_cents.tolist() == [10000]  # 40 + 60 after the first day (15)
     assert v.summary.purchase_days.tolist() == [3]
     table = Customer.__table__

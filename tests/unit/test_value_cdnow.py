@@ -30,8 +30,20 @@ def _codes(ctx, v: value.Valuation) -> list[str]:  # type: ignore[no-untyped-def
         return rfm.customer_labels(s, v.summary.ids)[0]
 
 
-def test_summary_from_the_database_matches_the_published_one(cdnow_ctx) -> None:  # type: ignore[no-untyped-def]
+def test_summary_from_the_database_matches_the_published_one(cdnow_ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     v = value.compute_valuation(cdnow_ctx, CALIBRATION_END)
+    # The sample runs on to 1998-06-30: the orders are grouped for the calibration date, and
+    # as of the sample's last day the maintained aggregates give the same summary as they do.
+    assert not v.summary.from_aggregates
+    end = dt.date(1998, 6, 30)
+    with cdnow_ctx.session() as s:
+        fast = rfm.order_summary(s, cdnow_ctx.db.backend, end)
+        monkeypatch.setattr(rfm, "aggregates_current", lambda _s, _d: False)
+        grouped = rfm.order_summary(s, cdnow_ctx.db.backend, end)
+    assert fast.from_aggregates and not grouped.from_aggregates
+    for name in ("ids", "first_day", "last_day", "orders", "purchase_days", "monetary_cents",
+                 "repeat_cents"):  # fmt: skip
+        assert np.array_equal(getattr(fast, name), getattr(grouped, name)), name
     x, t_x, T, m = value._model_inputs(v.summary, 7.0)
     published = np.loadtxt(SUMMARY, delimiter=",", skiprows=1)
     order = np.argsort(_codes(cdnow_ctx, v))

@@ -79,6 +79,9 @@ class Customer(SQLModel, table=True):
     total_spent: Decimal = Field(default=Decimal("0"), sa_type=MONEY)
     first_order_on: dt.date | None = None
     last_order_on: dt.date | None = None
+    purchase_days: int = 0
+    """Distinct days with a completed order (same-day orders merged): the value models'
+    transactions, kept with the other aggregates so the RFM summary can read them."""
     # Value (refreshed by the value service; history lives in value_snapshots).
     rfm_segment: str | None = Field(default=None, max_length=32)
     value_tier: str | None = Field(default=None, max_length=16)

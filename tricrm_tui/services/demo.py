@@ -770,6 +770,7 @@ class _Generator:
                 "total_spent": _mapped(self.spend_cents, _money),
                 "first_order_on": _mapped(self.first_day, _optional_dates),
                 "last_order_on": _mapped(self.last_day, _optional_dates),
+                "purchase_days": self.purchase_days,
             },
             batch=self.people_batch,
         )
@@ -811,6 +812,7 @@ class _Generator:
         self.second_day = np.zeros(n, dtype=np.int64)
         self.first_seconds = np.zeros(n, dtype=np.int64)
         self.last_day = np.zeros(n, dtype=np.int64)
+        self.purchase_days = np.zeros(n, dtype=np.int64)
         self.block_base: list[tuple[int, int]] = []
         order_base = line_base = 1
         for index, (a, b) in enumerate(self.blocks()):
@@ -830,6 +832,10 @@ class _Generator:
             by = by[valid[by]]
             n_valid = np.bincount(local[by], minlength=size)
             self.valid_counts[a:b] = n_valid
+            # Distinct purchase days: in (customer, day) order, each change of either starts one.
+            new_day = np.ones(len(by), dtype=bool)
+            new_day[1:] = (np.diff(local[by]) != 0) | (np.diff(blk.day[by]) != 0)
+            self.purchase_days[a:b] = np.bincount(local[by][new_day], minlength=size)
             if len(by):
                 firsts = np.searchsorted(local[by], np.arange(size))
                 i1 = by[np.minimum(firsts, len(by) - 1)]

@@ -1,8 +1,8 @@
 """Orders: the per-customer aggregates lists filter on, and the order list.
 
-``customers.order_count/total_spent/first_order_on/last_order_on`` are denormalised so that
-filters such as ``orders>=3 last_order<90d`` and sorting by spend stay index-fast at 100k
-customers. Every service that writes orders (import, demo, merge, undo) calls
+``customers.order_count/total_spent/first_order_on/last_order_on/purchase_days`` are
+denormalised so that filters such as ``orders>=3 last_order<90d`` and sorting by spend stay
+index-fast at 100k customers, and the RFM summary as of today reads one row per customer. Every service that writes orders (import, demo, merge, undo) calls
 :func:`refresh_customer_aggregates` in the same transaction.
 """
 
@@ -28,7 +28,9 @@ _CHUNK = 5000
 
 
 def refresh_customer_aggregates(session: Session, customer_ids: Iterable[int] | None = None) -> int:
-    """Recompute order count, spend and first/last order date; all customers when ids is None.
+    """Recompute order count, spend, first/last order date and the number of distinct purchase
+    days (what the RFM summary reads, :func:`tricrm_tui.services.rfm.order_summary`), over
+    the orders that are not cancelled; all customers when ids is None.
 
     The comparison happens in the database: one ``UPDATE … FROM`` every customer outer-joined
     with their grouped orders writes only the customers whose stored figures differ (a
@@ -55,6 +57,7 @@ def refresh_customer_aggregates(session: Session, customer_ids: Iterable[int] | 
             sa.func.sum(O.amount).label("total"),
             sa.func.min(O.order_date).label("first"),
             sa.func.max(O.order_date).label("last"),
+            sa.func.count(sa.distinct(O.order_date)).label("days"),
         ).where(O.status != "cancelled")
         if chunk is not None:
             agg = agg.where(O.customer_id.in_(chunk))
@@ -69,6 +72,7 @@ def refresh_customer_aggregates(session: Session, customer_ids: Iterable[int] | 
                 _to_cents(sa.func.coalesce(a.c.total, 0), sqlite).label("total"),
                 a.c.first,
                 a.c.last,
+                sa.func.coalesce(a.c.days, 0).label("days"),
             )
             .select_from(c.outerjoin(a, a.c.cid == c.c.id))
             .where(*([] if chunk is None else [c.c.id.in_(chunk)]))
@@ -84,10 +88,15 @@ def refresh_customer_aggregates(session: Session, customer_ids: Iterable[int] | 
                     _to_cents(C.total_spent, sqlite).is_distinct_from(f.total),
                     C.first_order_on.is_distinct_from(f.first),
                     C.last_order_on.is_distinct_from(f.last),
+                    C.purchase_days.is_distinct_from(f.days),
                 ),
             )
             .values(
-                order_count=f.n, total_spent=f.total, first_order_on=f.first, last_order_on=f.last
+                order_count=f.n,
+                total_spent=f.total,
+                first_order_on=f.first,
+                last_order_on=f.last,
+                purchase_days=f.days,
             )
         )
         done += session.execute(
