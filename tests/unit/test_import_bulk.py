@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from tricrm_tui.models import ProductCategory
 from tricrm_tui.services import importing
 from tricrm_tui.services.errors import InvalidInput
-from tricrm_tui.services.importing import _ColumnMemo, _SeenKeys, driver_executemany
+from tricrm_tui.services.importing import (
+    _ColumnMemo,
+    _driver_in,
+    _padded,
+    _SeenKeys,
+    driver_executemany,
+)
 from tricrm_tui.services.normalize import parse_money
 
 KT = ProductCategory.__table__
@@ -76,13 +82,14 @@ def test_seen_keys_survive_spills() -> None:
 
 def test_bulk_insert_writes_rows_and_a_refusal_is_a_database_error(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     copies: list[int] = []
-    real_copy = importing._copy_rows
+    real_copy = importing.copy_rows
 
-    def counting_copy(conn, table, names, columns):  # type: ignore[no-untyped-def]
-        copies.append(len(columns[names[0]]))
-        real_copy(conn, table, names, columns)
+    def counting_copy(conn, table, names, rows):  # type: ignore[no-untyped-def]
+        rows = list(rows)
+        copies.append(len(rows))
+        real_copy(conn, table, names, rows)
 
-    monkeypatch.setattr(importing, "_copy_rows", counting_copy)
+    monkeypatch.setattr(importing, "copy_rows", counting_copy)
     rows = [{"name": f"类别{i}"} for i in range(3)]
     with ctx.transaction() as s:
         driver_executemany(s, sa.insert(KT), rows)
@@ -97,3 +104,65 @@ def test_bulk_insert_writes_rows_and_a_refusal_is_a_database_error(ctx, monkeypa
         driver_executemany(s, sa.insert(KT), [{"name": "新类别"}, {"name": "类别1"}])
     with ctx.session() as s:
         assert s.execute(sa.select(sa.func.count()).select_from(KT)).scalar_one() == 3
+
+
+def test_in_lists_are_padded_to_a_few_lengths_with_the_same_values() -> None:
+    assert _padded([]) == []
+    assert _padded(["a", "b"]) == ["a", "b"] + ["a"] * 498
+    assert _padded(list(range(500))) == list(range(500))
+    lengths = {len(_padded(list(range(n)))) for n in range(4000, 5001)}
+    assert lengths == {4000, 4500, 5000}
+
+
+def test_driver_lookups_find_exactly_the_stored_keys(ctx) -> None:  # type: ignore[no-untyped-def]
+    with ctx.transaction() as s:
+        driver_executemany(s, sa.insert(KT), [{"name": f"k{i}"} for i in range(700)])
+    wanted = [f"k{i}" for i in range(0, 1400, 2)]  # half of them stored
+    with ctx.session() as s:
+        rows = _driver_in(s, "SELECT {column}, id FROM {table} WHERE", KT, "name", wanted)
+        assert sorted(name for name, _id in rows) == sorted(f"k{i}" for i in range(0, 700, 2))
+        assert _driver_in(s, "SELECT {column} FROM {table} WHERE", KT, "name", []) == []
+
+
+def test_a_bulk_import_leaves_postgres_statistics_fresh(ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import add_customer
+
+    add_customer(ctx, "C1", "甲")
+    path = tmp_path / "o.csv"
+    path.write_text("订单编号,客户编号,下单日期,订单金额\nO1,C1,2026-01-05,10\n", encoding="utf-8")
+    monkeypatch.setattr(importing, "BULK_ROWS", 1)
+    with ctx.session() as s:
+        on_postgres = s.connection().dialect.name == "postgresql"
+        start = s.execute(sa.text("SELECT now()" if on_postgres else "SELECT 1")).scalar_one()
+    assert importing.import_file(ctx, "orders", path).inserted == 1
+    if not on_postgres:
+        return  # SQLite has no statistics to refresh; nothing may fail there
+    with ctx.session() as s:
+        done = {
+            name: (vacuumed, analyzed)
+            for name, vacuumed, analyzed in s.execute(
+                sa.text(
+                    "SELECT relname, last_vacuum, last_analyze FROM pg_stat_user_tables "
+                    "WHERE relname IN ('orders', 'customers')"
+                )
+            )
+        }
+    assert set(done) == {"orders", "customers"}
+    assert all(when is not None and when >= start for pair in done.values() for when in pair)
+
+
+def test_the_batch_connection_settings_go_back_after_the_import(sqlite_ctx) -> None:  # type: ignore[no-untyped-def]
+    from tricrm_tui.db.engine import SQLITE_CACHE_KIB
+
+    with sqlite_ctx.session() as s:
+
+        def pragma(name: str) -> int:
+            return int(s.execute(sa.text(f"PRAGMA {name}")).scalar_one())
+
+        assert pragma("cache_size") == -SQLITE_CACHE_KIB
+        importing._import_settings(s, importing=True)
+        assert pragma("cache_size") == -importing.IMPORT_CACHE_KIB
+        assert pragma("wal_autocheckpoint") == importing.IMPORT_WAL_PAGES
+        importing._import_settings(s, importing=False)
+        assert pragma("cache_size") == -SQLITE_CACHE_KIB
+        assert pragma("wal_autocheckpoint") == importing.SQLITE_WAL_PAGES

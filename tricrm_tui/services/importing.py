@@ -42,6 +42,8 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tricrm_tui.db.bulk import copy_applies, copy_rows
+from tricrm_tui.db.engine import SQLITE_CACHE_KIB
 from tricrm_tui.db.search import search_text_for
 from tricrm_tui.i18n import _
 from tricrm_tui.models import (
@@ -507,10 +509,14 @@ class _Importer:
         codes = list(set(codes))
         if not codes:
             return {}
-        q = sa.select(CT.c.code, sa.func.coalesce(CT.c.merged_into_id, CT.c.id)).where(
-            CT.c.code.in_(codes), CT.c.deleted_at.is_(None)
+        rows = _driver_in(
+            s,
+            "SELECT code, coalesce(merged_into_id, id) FROM {table} WHERE deleted_at IS NULL AND",
+            CT,
+            "code",
+            codes,
         )
-        return dict(s.execute(q).all())
+        return {code: cid for code, cid in rows}
 
     def _name_ids(self, s: Session, plan: _Plan, table: sa.Table, names: set[str]) -> None:
         cache = self.products if table is PT else self.categories
@@ -547,12 +553,21 @@ class _Importer:
         plan = _Plan()
         wanted_tags = {it.key: it.values.pop("tags") for it in items if "tags" in it.values}
         key_col = self.table.c[self.key_col]
-        existing = {
-            r._mapping[self.key_col]: r._mapping
-            for r in s.execute(
-                sa.select(*self.compare_columns).where(key_col.in_([it.key for it in items]))
-            )
-        }
+        # Which keys exist, as plain strings through the driver; the stored rows (typed, for
+        # the comparison) only for those, so a new file's batch stops at the first query.
+        keys = [it.key for it in items]
+        found = [k for (k,) in _driver_in(s, "SELECT {column} FROM {table} WHERE", self.table,
+                                          self.key_col, keys)]  # fmt: skip
+        existing = (
+            {
+                r._mapping[self.key_col]: r._mapping
+                for r in s.execute(
+                    sa.select(*self.compare_columns).where(key_col.in_(_padded(found)))
+                )
+            }
+            if found
+            else {}
+        )
         if self.kind != "customers":
             ids = self._customer_ids(s, [it.values["customer_code"] for it in items])
             kept = []
@@ -584,7 +599,7 @@ class _Importer:
             if customer_ids and self.mode == "update":
                 for cid, tag in s.execute(
                     sa.select(CustomerTag.__table__.c.customer_id, CustomerTag.__table__.c.tag)
-                    .where(CustomerTag.__table__.c.customer_id.in_(customer_ids))
+                    .where(CustomerTag.__table__.c.customer_id.in_(_padded(customer_ids)))
                     .order_by(CustomerTag.__table__.c.tag)
                 ):
                     tags.setdefault(cid, []).append(tag)
@@ -771,7 +786,7 @@ class _Importer:
             ids: dict[str, int] = {
                 code: cid
                 for code, cid in s.execute(
-                    sa.select(CT.c.code, CT.c.id).where(CT.c.code.in_(plan.insert_keys))
+                    sa.select(CT.c.code, CT.c.id).where(CT.c.code.in_(_padded(plan.insert_keys)))
                 )
             }
             plan.touched_customers.update(ids.values())
@@ -829,6 +844,45 @@ class _Importer:
             (self.products if kind == "product" else self.categories)[name] = pid
 
 
+IN_STEP = 500
+
+
+def _padded(values: list[Any]) -> list[Any]:
+    """``values`` for an ``IN`` list, lengthened to a multiple of ``IN_STEP`` by repeating its
+    first value (the same set, so the same answer).
+
+    An ``IN`` of n values is a statement of its own, and the SQLite driver keeps the last
+    128 prepared statements per connection: a batch's lookups came with a new count every
+    time (4,873 distinct customers, then 4,861…), so each batch left a prepared statement
+    of thousands of parameters in that cache, ~20 MB more per 100,000 orders. Padded, a
+    lookup is one of ten statements whatever the batch."""
+    short = -len(values) % IN_STEP
+    return values + values[:1] * short if values and short else values
+
+
+def _driver_in(
+    s: Session, select: str, table: sa.Table, column: str, values: list[Any]
+) -> list[Any]:
+    """``select`` (naming ``{table}`` and ``{column}``, ending in ``WHERE`` or ``AND``) with
+    ``column IN values``, sent through the driver as plain text and parameters.
+
+    A batch's lookups pass thousands of keys, and SQLAlchemy's expanding ``IN`` processes
+    and renders each of them (about a tenth of an order import's time). These lookups read
+    and return plain text and integers, which need none of that. PostgreSQL takes the keys
+    as one array (``= ANY``); SQLite gets a padded ``IN`` list (see :func:`_padded`)."""
+    if not values:
+        return []
+    conn = s.connection()
+    quote = conn.dialect.identifier_preparer
+    col = quote.quote(column)
+    head = select.format(table=quote.format_table(table), column=col)
+    if conn.dialect.name == "postgresql":
+        return list(conn.exec_driver_sql(f"{head} {col} = ANY(%s)", (list(values),)))
+    padded = _padded(values)
+    marks = ",".join("?" * len(padded))
+    return list(conn.exec_driver_sql(f"{head} {col} IN ({marks})", tuple(padded)))
+
+
 def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
     """Run a Core statement for many rows through the driver's own ``executemany``.
 
@@ -881,8 +935,10 @@ def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> Non
                     out.append(proc(v))
             values = out
         columns[name] = values
-    if _copy_applies(conn, stmt):
-        _copy_rows(conn, stmt.table, list(columns), columns)
+    insert = isinstance(stmt, sa.sql.dml.Insert) and not stmt._returning
+    if insert and isinstance(table, sa.Table) and copy_applies(conn):
+        # COPY does an INSERT's work without a round of parsing and planning per row.
+        copy_rows(conn, table, list(columns), zip(*columns.values(), strict=True))
         return
     if compiled.positional:
         params: list[Any] = list(zip(*(columns[n] for n in names), strict=True))
@@ -892,42 +948,6 @@ def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> Non
             dict(zip(keys, vals, strict=True)) for vals in zip(*columns.values(), strict=True)
         ]
     conn.exec_driver_sql(compiled.string, params)
-
-
-def _copy_applies(conn: sa.Connection, stmt: Any) -> bool:
-    """A plain multi-row INSERT on PostgreSQL through psycopg: ``COPY`` does the same work
-    without a round of statement parsing and planning per row (several times faster for a
-    batch of thousands)."""
-    return (
-        conn.dialect.name == "postgresql"
-        and conn.dialect.driver == "psycopg"
-        and isinstance(stmt, sa.sql.dml.Insert)
-        and not stmt._returning
-    )
-
-
-def _copy_rows(
-    conn: sa.Connection, table: sa.Table, names: list[str], columns: dict[str, list[Any]]
-) -> None:
-    """``COPY table (columns) FROM STDIN`` on the session's own connection, so the rows join
-    the batch's transaction. The values are already bind-processed (``Jsonb`` wrappers,
-    ciphered text), which psycopg adapts as it does for ``executemany``. A refused row
-    surfaces as SQLAlchemy's ``DBAPIError``, like an ``executemany`` failure, so the caller's
-    row-by-row retry still applies."""
-    import psycopg  # only on PostgreSQL; the SQLite path never needs it
-
-    quote = conn.dialect.identifier_preparer
-    sql = "COPY {} ({}) FROM STDIN".format(
-        quote.format_table(table), ", ".join(quote.quote(table.c[n].name) for n in names)
-    )
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    try:
-        with raw.cursor() as cur, cur.copy(sql) as copy:
-            for row in zip(*(columns[n] for n in names), strict=True):
-                copy.write_row(row)
-    except psycopg.Error as exc:
-        raise sa.exc.DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
 
 
 def by_field_value(it: _Item, fields: dict[str, str], name: str) -> Any:
@@ -1206,13 +1226,38 @@ def _import_rows(
                 .where(BT.c.id == import_id)
                 .values(status="done", finished_at=ctx.now(), **_counts(result))
             )
-            _checkpoint_every(s, SQLITE_WAL_PAGES)
+            _import_settings(s, importing=False)
+        if result.inserted + result.updated >= BULK_ROWS:
+            _vacuum_analyze(ctx, kind)
         if result.inserted or result.updated or repaired:
             for hook in after_import_hooks:
                 give_back_memory(ctx)
                 result.extra.update(hook(ctx, result) or {})
         give_back_memory(ctx)
     return result
+
+
+BULK_ROWS = 10_000
+"""Rows an import must write before it refreshes PostgreSQL's statistics at its end."""
+
+
+def _vacuum_analyze(ctx: ServiceContext, kind: str) -> None:
+    """On PostgreSQL, ``VACUUM (ANALYZE)`` the tables a bulk import wrote.
+
+    The planner reads the row counts and value spreads ``ANALYZE`` last recorded: straight
+    after loading a million orders into a table it believed empty it picks sequential scans
+    and nested loops for the follow-ups and for the next lists, until autovacuum comes round
+    (later, or never on a server where it is off). ``VACUUM`` also marks the new pages
+    all-visible, which index-only scans need, and clears the row versions the aggregate
+    refresh replaced. It cannot run in a transaction, so it gets an autocommit connection
+    of its own; SQLite's planner needs nothing here."""
+    if ctx.db.backend != "postgresql":
+        return
+    tables = [TABLE[kind]] + ([CT] if kind != "customers" else [])
+    with ctx.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        quote = conn.dialect.identifier_preparer
+        for table in tables:
+            conn.exec_driver_sql(f"VACUUM (ANALYZE) {quote.format_table(table)}")
 
 
 def give_back_memory(ctx: ServiceContext) -> None:
@@ -1297,18 +1342,30 @@ SQLITE_WAL_PAGES = 1000
 """SQLite's own default for ``wal_autocheckpoint``."""
 IMPORT_WAL_PAGES = 20_000
 """During an import: checkpoint once the write-ahead log holds ~80 MB rather than ~4 MB."""
+IMPORT_CACHE_KIB = 16_384
+"""During an import: the batch connection's SQLite page cache (16 MB rather than 64 MB)."""
 
 
-def _checkpoint_every(s: Session, pages: int) -> None:
-    """On SQLite, let the write-ahead log grow to ``pages`` before a commit copies it back.
+def _import_settings(s: Session, importing: bool) -> None:
+    """On SQLite, the batch connection's settings while an import writes, or back to normal.
 
-    Each batch rewrites pages all over the customers' and orders' indexes; with the default
-    every commit checkpoints (and fsyncs) them, which was a third of a million-order
-    import. Copying back less often writes each hot page once per many batches. Durability
-    is untouched: a commit is as safe in the log as in the database file, and the import
-    puts the default back when it ends."""
-    if s.get_bind().dialect.name == "sqlite":
-        s.execute(sa.text(f"PRAGMA wal_autocheckpoint={int(pages)}"))
+    The write-ahead log may grow to ``IMPORT_WAL_PAGES`` before a commit copies it back:
+    each batch rewrites pages all over the customers' and orders' indexes, and with the
+    default every commit checkpointed (and fsynced) them, a third of a million-order
+    import. Durability is untouched: a commit is as safe in the log as in the file.
+
+    The page cache shrinks to 16 MB: a batch appends rows and index entries, so a large
+    cache buys few hits, and at a million orders the 64 MB one, with what the allocator
+    kept around it, was ~120 MB of the import's peak (296 → 177 MB at 300,000 orders).
+    Both go back to the defaults in the transaction that ends the import (the connection
+    is pooled)."""
+    if s.get_bind().dialect.name != "sqlite":
+        return
+    pages, cache = (
+        (IMPORT_WAL_PAGES, IMPORT_CACHE_KIB) if importing else (SQLITE_WAL_PAGES, SQLITE_CACHE_KIB)
+    )
+    s.execute(sa.text(f"PRAGMA wal_autocheckpoint={int(pages)}"))
+    s.execute(sa.text(f"PRAGMA cache_size=-{int(cache)}"))
 
 
 @contextlib.contextmanager
@@ -1386,7 +1443,7 @@ def _write_batch(
     manager = ctx.session() if dry_run else ctx.transaction()
     with manager as s:
         if not dry_run:
-            _checkpoint_every(s, IMPORT_WAL_PAGES)
+            _import_settings(s, importing=True)
         plan = importer.plan(s, items) if items else _Plan()
         importer.write(s, plan)
         inserted, updated = len(plan.inserts), len(plan.updates)
