@@ -341,10 +341,12 @@ def _stored_first_day_cents(
         .group_by(O.customer_id)
     )
     out = np.zeros(ids.size, np.int64)
-    found = session.execute(q).all()
-    if found:
-        cid = np.fromiter((r[0] for r in found), np.int64, len(found))
-        cents = np.fromiter((int(r[1]) for r in found), np.int64, len(found))
+
+    def ints(values: tuple[Any, ...]) -> np.ndarray:
+        return np.fromiter((int(v) for v in values), np.int64, len(values))
+
+    cid, cents = _fetch_columns(session, q, (ints, ints))
+    if cid.size:
         pos = np.searchsorted(ids, cid)
         ok = (pos < ids.size) & (ids[np.minimum(pos, ids.size - 1)] == cid)
         out[pos[ok]] = cents[ok]
