@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from tests.cli_runner import invoke
 from tests.conftest import FIXED_NOW
 from tests.factories import add_customer, add_orders
-from tricrm_tui.models import ProductCategory
+from tricrm_tui.models import Customer, ProductCategory
 from tricrm_tui.services import audit, classify, customers
 from tricrm_tui.services.breakdown import breakdown
 from tricrm_tui.services.errors import InvalidInput
@@ -185,3 +185,62 @@ def test_cli_classify_tag_and_breakdown(ctx, db_url) -> None:  # type: ignore[no
     assert r.stdout.splitlines()[0].startswith("group,customers,share")
     assert r.stdout.splitlines()[1].startswith("华南,1,100.0")
     assert run("report", "breakdown", "--by", "region").exit_code == 0
+
+
+def test_behaviour_after_orders_matches_full_classification(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The order-import path picks the top category and channel in SQL; on ties of count and
+    spend it must pick what the full classification picks (smallest name by code point, not
+    by the database's locale), on both backends."""
+    names = ["a", "B", "茶叶", "茶具", "Zeta", "zeta"]
+    with ctx.transaction() as s:
+        cat = {
+            n: s.execute(sa.insert(ProductCategory.__table__).values(name=n)).inserted_primary_key[
+                0
+            ]
+            for n in names
+        }
+    plans = {
+        # (category, channel, amount, status) per order
+        "T1": [("a", "shop", "50", "completed"), ("B", "Shop", "50", "completed")],
+        "T2": [("茶叶", "tmall", "80", "completed"), ("茶具", "jd", "80", "completed")],
+        "T3": [("zeta", "b", "10", "completed"), ("Zeta", "a", "30", "completed")],
+        "T4": [("a", "x", "10", "completed"), ("a", "x", "10", "completed")]
+        + [("B", "y", "500", "completed")],
+        "T5": [("B", "y", "900", "cancelled"), ("a", None, "10", "completed")],
+        "T6": [],
+    }
+    for code, orders in plans.items():
+        add_customer(ctx, code, province="广东")
+        for i, (category, channel, amount, status) in enumerate(orders):
+            add_orders(
+                ctx,
+                code,
+                [(dt.date(2025, 1, 1) + dt.timedelta(days=40 * i), amount)],
+                category_id=cat[category],
+                channel=channel,
+                status=status,
+            )
+    C = classify.C
+    columns = [C.code, C.region, *(C[k] for k in classify.BEHAVIOUR_COLUMNS)]
+
+    def read() -> dict[str, tuple]:
+        with ctx.session() as s:
+            return {r[0]: tuple(r[1:]) for r in s.execute(sa.select(*columns))}
+
+    classify.classify_customers(ctx)
+    full = read()
+    assert full["T1"][2:4] == ("B", "Shop")  # ties: code point order, not the locale's
+    assert full["T2"][2:4] == ("茶具", "jd")
+    assert full["T3"][2:4] == ("Zeta", "a")  # more spend wins the tie of counts
+    assert full["T4"][2:4] == ("a", "x")  # more orders win over more spend
+    assert full["T5"][2:4] == ("a", None)  # cancelled orders do not count
+    with ctx.transaction() as s:
+        s.execute(
+            sa.update(Customer.__table__).values({k: None for k in classify.BEHAVIOUR_COLUMNS})
+        )
+        ids = list(s.execute(sa.select(C.id)).scalars())
+    result = classify.classify_customers(ctx, ids, behaviour_only=True)
+    assert read() == full
+    assert result.customers == 6 and result.changed == 6  # T6 too: "no_orders"
+    again = classify.classify_customers(ctx, ids, behaviour_only=True)
+    assert again.changed == 0

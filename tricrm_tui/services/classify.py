@@ -226,6 +226,96 @@ def _classify_chunk(
     return out
 
 
+BEHAVIOUR_COLUMNS = ("frequency_band", "favourite_category", "preferred_channel", "aov_band")
+"""The classes orders change; region and size come from the customer's own fields."""
+
+
+def _top_in_sql(session: Session, query: sa.Select, key: Any, span: Any) -> dict[int, Any]:
+    """customer → the key with most orders, then most spend, then the smallest key, picked by
+    ``ROW_NUMBER()`` in the database: the same choice as :func:`_top`, without sending every
+    (customer, key) group to Python. Keys compare by code point on both backends (PostgreSQL's
+    ``"C"`` collation, SQLite's binary one), as Python compares strings."""
+    ordered = sa.collate(key, "C") if session.get_bind().dialect.name == "postgresql" else key
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=O.customer_id,
+            order_by=(
+                sa.func.count().desc(),
+                sa.func.coalesce(sa.func.sum(O.amount), 0).desc(),
+                ordered,
+            ),
+        )
+        .label("rank")
+    )
+    groups = query.add_columns(rank).where(span, key.is_not(None)).group_by(O.customer_id, key)
+    sub = groups.subquery()
+    return dict(
+        session.execute(sa.select(sub.c.customer_id, sub.c.key).where(sub.c.rank == 1)).all()
+    )
+
+
+def _behaviour_chunk(
+    session: Session, rows: Sequence[Any], today: dt.date, rules: ClassifyRules
+) -> list[dict[str, Any]]:
+    """The behaviour classes of one chunk of customers, as :func:`_classify_chunk` computes
+    them; only the customers whose classes change."""
+    span = sa.and_(
+        O.customer_id >= rows[0].id, O.customer_id <= rows[-1].id, O.status != "cancelled"
+    )
+    cat = sa.func.coalesce(O.category_id, P.category_id)
+    categories = _top_in_sql(
+        session,
+        sa.select(O.customer_id, K.name.label("key")).select_from(
+            Order.__table__.outerjoin(Product.__table__, P.id == O.product_id).join(
+                ProductCategory.__table__, K.id == cat
+            )
+        ),
+        K.name,
+        span,
+    )
+    channels = _top_in_sql(
+        session, sa.select(O.customer_id, O.channel.label("key")), O.channel, span
+    )
+    out = []
+    for r in rows:
+        values = {
+            "frequency_band": frequency_band_for(r.order_count, r.first_order_on, today, rules),
+            "favourite_category": categories.get(r.id),
+            "preferred_channel": channels.get(r.id),
+            "aov_band": aov_band_for(r.order_count, Decimal(r.total_spent or 0), rules),
+        }
+        if any(getattr(r, k) != v for k, v in values.items()):
+            out.append({"b_id": r.id, **values})
+    return out
+
+
+def classify_behaviour_session(
+    session: Session, today: dt.date, customer_ids: Iterable[int], rules: ClassifyRules
+) -> tuple[int, int]:
+    """Refresh only the behaviour classes (:data:`BEHAVIOUR_COLUMNS`) of the given customers:
+    what an order import changes. Region and size stay as the last full classification left
+    them, and custom fields are not read; the changed rows go through the driver's own
+    executemany; (seen, changed)."""
+    from tricrm_tui.services.importing import driver_executemany
+
+    wanted = sorted(set(customer_ids))
+    cols = [C.id, C.order_count, C.total_spent, C.first_order_on]
+    cols += [C[k] for k in BEHAVIOUR_COLUMNS]
+    update = (
+        sa.update(Customer.__table__)
+        .where(C.id == sa.bindparam("b_id"))
+        .values({k: sa.bindparam(k) for k in BEHAVIOUR_COLUMNS})
+    )
+    seen = changed = 0
+    for rows in _chunks(session, sa.select(*cols).where(C.deleted_at.is_(None)), wanted):
+        updates = _behaviour_chunk(session, rows, today, rules)
+        driver_executemany(session, update, updates)
+        seen += len(rows)
+        changed += len(updates)
+    return seen, changed
+
+
 @dataclass(frozen=True)
 class ClassifyResult:
     customers: int
@@ -281,13 +371,19 @@ def classify_session(
 
 
 def classify_customers(
-    ctx: ServiceContext, customer_ids: Iterable[int] | None = None
+    ctx: ServiceContext, customer_ids: Iterable[int] | None = None, *, behaviour_only: bool = False
 ) -> ClassifyResult:
-    """Refresh the classification of the given customers (all when None); audited once."""
+    """Refresh the classification of the given customers (all when None); audited once.
+
+    ``behaviour_only`` (for given customers, after their orders changed) refreshes only the
+    classes orders decide (:func:`classify_behaviour_session`)."""
     rules = load_rules()
     ids = None if customer_ids is None else list(customer_ids)
     with ctx.transaction() as s:
-        seen, changed = classify_session(s, ctx.today(), ids, rules)
+        if behaviour_only and ids is not None:
+            seen, changed = classify_behaviour_session(s, ctx.today(), ids, rules)
+        else:
+            seen, changed = classify_session(s, ctx.today(), ids, rules)
         audit.record(
             s,
             ctx.actor,

@@ -83,7 +83,8 @@ def classify_after_import(ctx: ServiceContext, result: Any) -> dict[str, Any]:
     ids = _touched(ctx, result)
     if not ids:
         return {}
-    classify_customers(ctx, ids)
+    # Orders change only the behaviour classes; region and size need the customer rows.
+    classify_customers(ctx, ids, behaviour_only=result.kind == "orders")
     return {"classified": len(ids)}
 
 

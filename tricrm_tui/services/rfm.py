@@ -22,6 +22,7 @@ frequency and monetary ≥ t_i adds one to a base of 1. Prospects get no scores 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,8 +136,7 @@ def order_summary(
     disagrees with the orders), their first day is looked up from the orders instead.
     """
     if aggregates_current(session, as_of):
-        rows = _fetch_rows(
-            session,
+        query = (
             sa.select(
                 C.id,
                 _days(backend, C.first_order_on),
@@ -146,22 +146,24 @@ def order_summary(
                 _stored_cents(backend, C.total_spent),
             )
             .where(active_condition())
-            .order_by(C.id),
+            .order_by(C.id)
         )
-        cols = list(zip(*rows, strict=True)) if rows else [()] * 6
-        n = len(rows)
 
-        def column(i: int) -> np.ndarray:
-            return np.array(cols[i], dtype=float).astype(np.int64)
+        def whole(values: tuple[Any, ...]) -> np.ndarray:
+            return np.array(values, dtype=float).astype(np.int64)
 
+        ids, first, last, orders, days, cents = _fetch_columns(
+            session, query, (whole, _day_numbers, _day_numbers, whole, whole, whole)
+        )
+        n = int(ids.size)
         summary = OrderSummary(
             as_of=as_of,
-            ids=np.fromiter(cols[0], np.int64, n),
-            first_day=_day_numbers(cols[1]) if n else np.zeros(0, np.int64),
-            last_day=_day_numbers(cols[2]) if n else np.zeros(0, np.int64),
-            orders=column(3),
-            purchase_days=column(4),
-            monetary_cents=column(5),
+            ids=ids,
+            first_day=first,
+            last_day=last,
+            orders=orders,
+            purchase_days=days,
+            monetary_cents=cents,
             repeat_cents=np.zeros(n, np.int64),
             from_aggregates=True,
         )
@@ -294,6 +296,35 @@ def _fetch_rows(session: Session, query: sa.Select) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
+FETCH_CHUNK = 20_000
+"""Rows per ``fetchmany`` when a whole-base query goes straight into arrays: only one block
+exists as Python tuples at a time (the summary of 100k customers read at once peaked at 59 MB
+of Python objects; docs/PERFORMANCE.md, "Import, third round")."""
+
+
+def _fetch_columns(
+    session: Session, query: sa.Select, convert: tuple[Callable[[tuple[Any, ...]], np.ndarray], ...]
+) -> list[np.ndarray]:
+    """The columns of ``query`` as arrays, read :data:`FETCH_CHUNK` rows at a time from the
+    driver's cursor; ``convert[i]`` turns one block's values of column ``i`` into an array."""
+    connection = session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    parts: list[list[np.ndarray]] = [[] for _ in convert]
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(FETCH_CHUNK):
+            for part, fn, values in zip(parts, convert, zip(*rows, strict=True), strict=True):
+                part.append(fn(values))
+            del rows
+    finally:
+        cursor.close()
+    return [
+        np.concatenate(part) if part else fn(()).astype(np.int64)
+        for part, fn in zip(parts, convert, strict=True)
+    ]
+
+
 def _stored_first_day_cents(
     session: Session, backend: str, as_of: dt.date, ids: np.ndarray
 ) -> np.ndarray:
@@ -310,10 +341,12 @@ def _stored_first_day_cents(
         .group_by(O.customer_id)
     )
     out = np.zeros(ids.size, np.int64)
-    found = session.execute(q).all()
-    if found:
-        cid = np.fromiter((r[0] for r in found), np.int64, len(found))
-        cents = np.fromiter((int(r[1]) for r in found), np.int64, len(found))
+
+    def ints(values: tuple[Any, ...]) -> np.ndarray:
+        return np.fromiter((int(v) for v in values), np.int64, len(values))
+
+    cid, cents = _fetch_columns(session, q, (ints, ints))
+    if cid.size:
         pos = np.searchsorted(ids, cid)
         ok = (pos < ids.size) & (ids[np.minimum(pos, ids.size - 1)] == cid)
         out[pos[ok]] = cents[ok]

@@ -18,8 +18,10 @@ The pipeline (see ``docs/VALUE.md`` for every formula and its source):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -198,6 +200,30 @@ def _previous_lifecycle(session, as_of: dt.date) -> tuple[dt.date | None, dict[i
     return prev, {cid: stage for cid, stage in rows}
 
 
+SCAN_CACHE_KIB = 4_096
+"""SQLite page cache while the whole base is read once (4 MB rather than 64 MB): a single
+scan of every customer re-reads no page, and filling the usual cache cost the value refresh
+after an import 58 MB of its peak (docs/PERFORMANCE.md, "Import, third round")."""
+
+
+@contextlib.contextmanager
+def scan_cache(session: Any) -> Iterator[None]:
+    """On SQLite, a small page cache for the session's connection while it scans, the usual
+    one after (shrinking it frees the pages); nothing on PostgreSQL, whose cache is the
+    server's."""
+    from tricrm_tui.db.engine import SQLITE_CACHE_KIB
+
+    conn = session.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{SCAN_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        if sqlite:
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+
+
 def compute_valuation(
     ctx: ServiceContext, as_of: dt.date | None = None, settings: ValueSettings | None = None
 ) -> Valuation:
@@ -210,7 +236,7 @@ def compute_valuation(
     settings = settings or load_settings()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    with ctx.session() as s:
+    with ctx.session() as s, scan_cache(s):
         summary = rfm.order_summary(s, ctx.db.backend, as_of)
         prev_as_of, previous = _previous_lifecycle(s, as_of)
     timings["query"] = time.perf_counter() - t0
@@ -489,10 +515,11 @@ SNAPSHOT_COLUMNS = (
     "expected_purchases",
     "clv",
 )
-_SNAPSHOT_CHUNK = 20_000
+_SNAPSHOT_CHUNK = 5_000
 """Customers per block of snapshot rows: the rows of one block exist as Python objects at a
 time, so the store's memory stays flat as the customer count grows (whole 100k: 306 MB peak
-on SQLite; see docs/PERFORMANCE.md)."""
+on SQLite; blocks of 20,000 cost 12 MB more than blocks of 5,000 at the same speed; see
+docs/PERFORMANCE.md)."""
 
 
 def _store_snapshots(session: Any, v: Valuation) -> None:
@@ -527,7 +554,7 @@ def value_refresh(ctx: ServiceContext, as_of: dt.date | None = None) -> RefreshR
     t0 = time.perf_counter()
     count = len(v)
     table = ValueSnapshot.__table__
-    with ctx.transaction() as s:
+    with ctx.transaction() as s, scan_cache(s):
         s.execute(sa.delete(table).where(VS.as_of == as_of))
         _store_snapshots(s, v)
         latest = s.execute(sa.select(sa.func.max(VS.as_of))).scalar_one()
