@@ -136,9 +136,12 @@ def demo(
     if fmt is not Format.table or no_open:
         emit_record(counts, fmt, title=_("Demo data"))
     if not no_open:
-        from tricrm_tui.cli.tui import launch
+        from tricrm_tui.cli.tui import has_terminal, launch
 
-        launch()
+        if has_terminal():
+            launch()
+        else:
+            info(_("Not opening the TUI: this is not a terminal. Open it with: tricrm tui"))
 
 
 demo.__tricrm_help__ = _(  # type: ignore[attr-defined]

@@ -12,6 +12,14 @@ from tricrm_tui.i18n import _
 START_SCREENS = ("today", "customers", "dashboard")
 
 
+def has_terminal() -> bool:
+    """Whether stdin and stdout are a terminal: a Textual app started without one (a cron job,
+    a pipe, a background job) never gets a size and spins redrawing, so it is refused."""
+    import sys
+
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def launch(start: str | None = None) -> None:
     """Open the TUI; ``start`` (or ``TRICRM_START``) picks the first screen (default: Today)."""
     import os
@@ -24,6 +32,14 @@ def launch(start: str | None = None) -> None:
         raise InvalidInput(
             _("unknown start screen: {name} (today, customers or dashboard)").format(name=start),
             field="start",
+        )
+    if not has_terminal():
+        raise InvalidInput(
+            _(
+                "the TUI needs a terminal (stdin and stdout are not one); "
+                "use the commands, e.g. tricrm customers list"
+            ),
+            field="terminal",
         )
 
     actor = Actor.from_environment()
