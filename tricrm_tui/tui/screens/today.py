@@ -234,10 +234,18 @@ class TodayScreen(Screen):
 
     @work(thread=True, exclusive=True, group="today", exit_on_error=False)
     def load(self, generate: bool = False) -> None:
+        """Show what is stored first, then, when asked, generate the day's plan and care
+        follow-ups and show again: generating walks every customer's contact history (about
+        a second at 100k customers), and the operator should not wait on it to see the list."""
         ctx = self.ctx
-        generated = 0
-        if generate:
-            generated = len(plans.run_plans(ctx).created) + len(care.run_care(ctx).created)
+        self._post(self._read(ctx, 0))
+        if not generate or get_current_worker().is_cancelled:
+            return
+        generated = len(plans.run_plans(ctx).created) + len(care.run_care(ctx).created)
+        if generated:
+            self._post(self._read(ctx, generated))
+
+    def _read(self, ctx: Any, generated: int) -> TodayData:
         overdue = followups.list_followups(ctx, mine=self.mine, overdue=True, limit=PAGE).items
         seen = {t.id for t in overdue}
         today = [
@@ -247,8 +255,10 @@ class TodayScreen(Screen):
         ]
         complaints = followups.overdue_complaints(ctx, ctx.now())
         at_risk = value.at_risk_from_snapshot(ctx, limit=AT_RISK_SHOWN).items
+        return TodayData(overdue, today, complaints, generated, at_risk)
+
+    def _post(self, data: TodayData) -> None:
         if not get_current_worker().is_cancelled:
-            data = TodayData(overdue, today, complaints, generated, at_risk)
             self.app.call_from_thread(self._show, data)
 
     def _show(self, data: TodayData) -> None:
