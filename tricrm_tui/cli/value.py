@@ -256,12 +256,6 @@ def _stored_at_risk(as_of: Any, limit: int, offset: int, fmt: Format) -> None:
     if fmt is not Format.table:
         emit_rows(page.items, fmt)
         return
-    from tricrm_tui.services.value_config import load_settings
-
-    settings = load_settings()
-    rows = [
-        {**r.__dict__, "tier": settings.tier_name(r.tier) if r.tier else ""} for r in page.items
-    ]
     title = (
         _("At risk in the value refresh of {date}").format(date=format_date(page.items[0].as_of))
         if page.items
@@ -270,7 +264,7 @@ def _stored_at_risk(as_of: Any, limit: int, offset: int, fmt: Format) -> None:
         )
     )
     emit_rows(
-        rows,
+        _labelled(page.items),
         fmt,
         columns=[
             ("code", _("Code")),
