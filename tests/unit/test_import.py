@@ -309,3 +309,42 @@ def test_xlsx_and_utf16_tsv_imports(ctx, tmp_path: Path) -> None:  # type: ignor
     result = importing.import_file(ctx, "customers", tsv)
     assert (result.inserted, result.encoding) == (1, "utf-16")
     assert customers.get_customer(ctx, "X3").city == "成都"
+
+
+def test_a_batch_the_database_refuses_is_retried_line_by_line(
+    ctx, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A fault no cleaning foresaw (here: the database refusing order O3) costs that line
+    only: the batch is rolled back and each line is cleaned and written again alone, so
+    the other lines land exactly as a clean import writes them."""
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    good = ORDERS.replace("O3,C001,2023/5/3", "O3,C002,2023/5/3")
+    real = importing.driver_executemany
+
+    def refusing(s, stmt, rows):  # type: ignore[no-untyped-def]
+        if any(r.get("order_no") == "O3" for r in rows):
+            raise sa.exc.IntegrityError("INSERT", {}, Exception("refused"))
+        real(s, stmt, rows)
+
+    monkeypatch.setattr(importing, "driver_executemany", refusing)
+    res = importing.import_file(ctx, "orders", write(tmp_path, "o.csv", good))
+    assert (res.inserted, res.rejected_count) == (2, 5)
+    assert [(r.line, r.key, r.code) for r in res.rejected] == [
+        (4, "O3", "database_error"),
+        (5, "O4", "unknown_customer"),
+        (6, "O5", "invalid_value"),
+        (7, "O6", "missing_required"),
+        (8, "O7", "invalid_value"),
+    ]
+    monkeypatch.setattr(importing, "driver_executemany", real)
+    again = importing.import_file(ctx, "orders", write(tmp_path, "o2.csv", good))
+    assert (again.inserted, again.unchanged) == (1, 2)
+    rows = [
+        (o.order_no, o.customer_code, o.amount, o.product, o.category, o.channel)
+        for o in list_orders(ctx).items
+    ]
+    assert sorted(rows) == [
+        ("O1", "C001", Decimal("1234.50"), "手机", "数码", "天猫"),
+        ("O2", "C002", Decimal("1234.50"), "电脑", "数码", "京东"),
+        ("O3", "C002", Decimal("99.00"), "耳机", None, "门店"),
+    ]

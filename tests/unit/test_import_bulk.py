@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from decimal import Decimal
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
 from tricrm_tui.models import ProductCategory
-from tricrm_tui.services import importing
+from tricrm_tui.services import import_cleaning, importing
 from tricrm_tui.services.errors import InvalidInput
+from tricrm_tui.services.import_cleaning import (
+    OrderColumns,
+    RowError,
+    check_lengths,
+    clean_key,
+    parse_currency,
+    parse_quantity,
+    present,
+    reject_from,
+)
 from tricrm_tui.services.importing import (
-    _ColumnMemo,
     _driver_in,
     _padded,
     _SeenKeys,
     driver_executemany,
 )
-from tricrm_tui.services.normalize import parse_money
+from tricrm_tui.services.normalize import clean_text, parse_date, parse_money
 
 KT = ProductCategory.__table__
 
@@ -45,39 +57,109 @@ def test_uncommon_amounts_still_take_the_full_checks(raw: str) -> None:
         parse_money(raw)
 
 
-def test_column_memo_remembers_text_only_and_never_failures() -> None:
+def _one_order(raw: dict[str, object]) -> object:
+    """One order line cleaned the plain way, a cell at a time: the reference the columnar
+    cleaner must match (its result, or its first fault as (code, field, reason))."""
+    try:
+        if "__invalid__" in raw:
+            raise RowError("invalid_value", None, "not a JSON object")
+        key = clean_key(raw.get("order_no"), "order_no")
+        data = present(raw)
+        values: dict[str, object] = {
+            "customer_code": clean_key(data.get("customer_code"), "customer_code")
+        }
+        try:
+            if "date" not in data:
+                raise InvalidInput("date is required", field="date", code="missing_required")
+            values["order_date"] = parse_date(data["date"])
+            if "amount" not in data:
+                raise InvalidInput("amount is required", field="amount", code="missing_required")
+            values["amount"] = parse_money(data["amount"])
+            if "quantity" in data:
+                values["quantity"] = parse_quantity(data["quantity"])
+            for name in ("product", "category", "channel", "status"):
+                if name in data:
+                    values[name] = clean_text(data[name])
+            if "currency" in data:
+                values["currency"] = parse_currency(data["currency"])
+        except InvalidInput as exc:
+            raise reject_from(exc) from exc
+        check_lengths("orders", values)
+    except RowError as err:
+        return (err.code, err.field, err.reason)
+    return (key, values)
+
+
+CELLS = {
+    "order_no": ["O1", " O2 ", "Ｏ３", "", None, "has space", "x" * 65, "O4"],
+    "customer_code": ["C1", "C 2", "", None, "Ｃ３", "C4"],
+    "date": ["2024-05-01", "2024/5/1", "2024年5月1日", "", "  ", None, "31/12/2024", "2024-02-30",
+             "45000", "20240501"],
+    "amount": ["￥1,234.50", "1234.5元", "1,23", "", None, "12.345", "-5", "0.10"],
+    "quantity": ["1", "３", "0", "", None, "2.0", "x"],
+    "product": ["手机", " 手机 ", "", None],
+    "category": ["数码", "", None],
+    "channel": ["天猫", "门店", "", None, "c" * 40],
+    "status": ["completed", "", None],
+    "currency": ["CNY", "rmb", "人民币", "US", "", None],
+}  # fmt: skip
+
+
+def test_order_columns_clean_every_line_as_the_plain_way_does() -> None:
+    """Random messy batches, repeated texts included (so the per-column dictionaries are hit),
+    give each line the plain per-line result: same values, or the same first fault."""
+    rnd = random.Random(11)
+    fields = {name: name for name in CELLS}
+    columns = OrderColumns(fields, limit=7)  # small: the dictionaries start afresh often
+    for _ in range(30):
+        rows = [{name: rnd.choice(cells) for name, cells in CELLS.items()} for _ in range(60)]
+        rows[rnd.randrange(60)]["__invalid__"] = "{"
+        got = columns.clean(rows)
+        for raw, mine in zip(rows, got, strict=True):
+            if isinstance(mine, RowError):
+                mine = (mine.code, mine.field, mine.reason)
+            assert mine == _one_order(raw), raw
+
+
+def test_order_columns_remember_text_only_and_never_failures(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     calls: list[object] = []
+    real = import_cleaning.parse_date
 
-    def clean(value: object) -> str:
+    def counting(value: object, field: str = "date") -> object:
         calls.append(value)
-        if value == "bad":
-            raise InvalidInput("bad", field="x")
-        return str(value).strip()
+        return real(value, field)
 
-    memo = _ColumnMemo(limit=2)
-    assert memo("c", clean, " a ") == "a"
-    assert memo("c", clean, " a ") == "a"
-    assert calls == [" a "]
-    assert memo("c", clean, 1) == "1" and memo("c", clean, 1) == "1"
-    assert calls == [" a ", 1, 1]  # non-text cells are cleaned every time
-    for _ in range(2):
-        with pytest.raises(InvalidInput):
-            memo("c", clean, "bad")
-    assert calls.count("bad") == 2
-    memo("c", clean, "b")
-    memo("c", clean, "c")  # over the limit: the column starts afresh
-    assert len(memo.columns["c"]) <= 2
+    spec = list(OrderColumns.SPEC)
+    spec[0] = ("date", "order_date", counting, spec[0][3])
+    monkeypatch.setattr(OrderColumns, "SPEC", tuple(spec))
+    columns = OrderColumns({"order_no": "n", "customer_code": "c", "date": "d", "amount": "a"})
+    base = {"n": "O1", "c": "C1", "a": "1"}
+    day = dt.date(2024, 5, 1)
+    out = columns.clean(
+        [{**base, "d": d} for d in ("2024-05-01", "2024-05-01", "bad", "bad", day, day)]
+    )
+    assert calls == ["2024-05-01", "bad", "bad", day, day]
+    assert [o.code if isinstance(o, RowError) else o[1]["order_date"] for o in out] == [
+        day,
+        day,
+        "invalid_value",
+        "invalid_value",
+        day,
+        day,
+    ]
 
 
 def test_seen_keys_survive_spills() -> None:
-    seen = _SeenKeys(spill=3)
-    keys = [hash(f"K{i}") for i in range(10)]
-    for h in keys:
-        assert not seen.contains(h)
-        seen.add(h)
-    assert all(seen.contains(h) for h in keys)
-    assert not seen.contains(hash("other"))
-    assert len(seen.merged) == 9 and len(seen.recent) == 1
+    seen = _SeenKeys(spill=6)
+    batches = [np.array([hash(f"K{b}-{i}") for i in range(3)], dtype=np.int64) for b in range(5)]
+    for hashes in batches:
+        assert not seen.contains(hashes).any()
+        seen.add(hashes)
+    everything = np.concatenate(batches)
+    assert seen.contains(everything).all()
+    other = np.array([hash("other"), hash("K0-0")], dtype=np.int64)
+    assert seen.contains(other).tolist() == [False, True]
+    assert len(seen.merged) == 12 and [len(r) for r in seen.recent] == [3]
 
 
 def test_bulk_insert_writes_rows_and_a_refusal_is_a_database_error(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]

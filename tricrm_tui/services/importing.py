@@ -29,9 +29,8 @@ import dataclasses
 import datetime as dt
 import gc
 import hashlib
-import json
+import itertools
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -58,13 +57,23 @@ from tricrm_tui.models import (
     ProductCategory,
     ValueSnapshot,
 )
-from tricrm_tui.models.interactions import CHANNELS
 from tricrm_tui.services import import_liveness
 from tricrm_tui.services.audit import jsonable
-from tricrm_tui.services.classify import checked_tags, insert_tags
+from tricrm_tui.services.classify import insert_tags
 from tricrm_tui.services.context import ServiceContext
-from tricrm_tui.services.customers import FIELD_COLUMNS, validate_fields
+from tricrm_tui.services.customers import FIELD_COLUMNS
 from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
+from tricrm_tui.services.import_cleaning import (
+    TABLE,
+    OrderColumns,
+    RowError,
+    check_lengths,
+    clean_customer,
+    clean_interaction,
+    clean_key,
+    json_object,
+    parse_tags,
+)
 from tricrm_tui.services.mapping import (
     KEY_FIELD,
     REJECT_COLUMNS,
@@ -76,11 +85,6 @@ from tricrm_tui.services.mapping import (
 from tricrm_tui.services.normalize import (
     DEFAULT_REGION,
     clean_text,
-    fold_width,
-    parse_date,
-    parse_datetime,
-    parse_int,
-    parse_money,
 )
 from tricrm_tui.services.orders import refresh_customer_aggregates
 from tricrm_tui.services.paging import Page, clamp_limit
@@ -101,22 +105,18 @@ KT = ProductCategory.__table__
 AT = AuditEntry.__table__
 BT = ImportBatch.__table__
 
-ENTITY = {"customers": "customer", "orders": "order", "interactions": "interaction"}
-TABLE = {"customers": CT, "orders": OT, "interactions": IT}
-KEY_COLUMN = {"customers": "code", "orders": "order_no", "interactions": "external_key"}
+ORDER_DEFAULTS: dict[str, Any] = {
+    "quantity": 1, "currency": "CNY", "channel": None, "status": "completed",
+    "product_id": None, "category_id": None,
+}  # fmt: skip
+"""What an inserted order takes for a field its line leaves blank."""
+INTERACTION_DEFAULTS: dict[str, Any] = {
+    "direction": "outbound", "operator": None, "subject": "", "notes": None, "outcome": None,
+    "satisfaction": None,
+}  # fmt: skip
 
-CHANNEL_SYNONYMS = {
-    "电话": "phone", "手机": "phone", "tel": "phone", "call": "phone",
-    "邮件": "email", "电子邮件": "email", "e-mail": "email", "mail": "email",
-    "微信": "wechat", "weixin": "wechat", "短信": "sms", "text": "sms",
-    "在线": "chat", "聊天": "chat", "在线客服": "chat", "拜访": "visit", "上门": "visit",
-    "面谈": "visit", "社交媒体": "social", "微博": "social", "其他": "other",
-}  # fmt: skip
-DIRECTION_SYNONYMS = {
-    "in": "inbound", "inbound": "inbound", "呼入": "inbound", "来电": "inbound",
-    "out": "outbound", "outbound": "outbound", "呼出": "outbound", "去电": "outbound",
-}  # fmt: skip
-_KEY_OK = re.compile(r"^\S{1,64}$")
+ENTITY = {"customers": "customer", "orders": "order", "interactions": "interaction"}
+KEY_COLUMN = {"customers": "code", "orders": "order_no", "interactions": "external_key"}
 
 
 @dataclass(frozen=True)
@@ -180,236 +180,34 @@ into the result (e.g. ``{"new_duplicates": 3}``), such as the duplicate finder a
 classification refresh."""
 
 
-class _RowError(Exception):
-    def __init__(self, code: str, field_name: str | None, reason: str) -> None:
-        super().__init__(reason)
-        self.code, self.field, self.reason = code, field_name, reason
-
-
-def _reject_from(exc: InvalidInput, default_field: str | None = None) -> _RowError:
-    return _RowError(exc.code, exc.field or default_field, str(exc))
-
-
-# ----------------------------------------------------------------------------- row cleaning
-
-
-def _key(value: Any, field_name: str) -> str:
-    key = fold_width(clean_text(value))
-    if not key:
-        raise _RowError(
-            "missing_required", field_name, _("{field} is required").format(field=field_name)
-        )
-    if not _KEY_OK.match(key):
-        raise _RowError(
-            "invalid_value",
-            field_name,
-            _("{field} must be at most 64 characters with no spaces: {value}").format(
-                field=field_name, value=value
-            ),
-        )
-    return key
-
-
-def _json_object(value: Any) -> dict[str, Any]:
-    """An exported ``custom_fields`` cell (a JSON object) back to its fields."""
-    text = clean_text(value)
-    if not text:
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise _RowError("invalid_value", "custom_fields", _("not a JSON object")) from exc
-    if not isinstance(data, dict):
-        raise _RowError("invalid_value", "custom_fields", _("not a JSON object"))
-    return data
-
-
-def _present(raw: dict[str, Any]) -> dict[str, Any]:
-    """Fields with a value in this row (blank cells leave stored values alone)."""
-    return {k: v for k, v in raw.items() if v is not None and (not isinstance(v, str) or v.strip())}
-
-
-def _clean_customer(raw: dict[str, Any], custom: dict[str, Any], region: str) -> dict[str, Any]:
-    data = _present(raw)
-    try:
-        values = validate_fields(data, region=region)
-    except InvalidInput as exc:
-        raise _reject_from(exc) from exc
-    cf = {k: clean_text(v) for k, v in custom.items() if clean_text(v)}
-    if cf:
-        values["custom_fields"] = cf
-    return values
-
-
 class _SeenKeys:
     """The hashes of every key met so far, in 8 bytes each.
 
     A set of Python ints costs about 100 bytes a key (the int object plus its slot), which
-    at a million orders is a third of the memory budget. New hashes collect in a small set;
-    every ``spill`` of them are merged into one sorted numpy array searched by bisection."""
+    at a million orders is a third of the memory budget. Each batch's hashes arrive as one
+    sorted numpy array; every ``spill`` of them are merged into one sorted array. A batch
+    is checked against them all at once (a vectorised bisection per array), not a key at a
+    time."""
 
     def __init__(self, spill: int = 100_000) -> None:
         self.spill = spill
-        self.recent: set[int] = set()
+        self.recent: list[np.ndarray] = []
         self.merged = np.empty(0, dtype=np.int64)
 
-    def contains(self, h: int) -> bool:
-        if h in self.recent:
-            return True
-        i = int(self.merged.searchsorted(h))
-        return i < len(self.merged) and int(self.merged[i]) == h
+    def contains(self, hashes: np.ndarray) -> np.ndarray:
+        """Which of ``hashes`` were added before (a boolean array)."""
+        found = np.zeros(len(hashes), dtype=bool)
+        for known in (self.merged, *self.recent):
+            if len(known):
+                at = known.searchsorted(hashes).clip(max=len(known) - 1)
+                found |= known[at] == hashes
+        return found
 
-    def add(self, h: int) -> None:
-        self.recent.add(h)
-        if len(self.recent) >= self.spill:
-            new = np.fromiter(self.recent, dtype=np.int64, count=len(self.recent))
-            self.merged = np.union1d(self.merged, new)
-            self.recent = set()
-
-
-class _ColumnMemo:
-    """Cleaned values per column, keyed by the raw cell text.
-
-    An order file repeats its dates (a year has 366), quantities, channels, products and
-    categories on every row: cleaning each distinct text once turns ~8 parser calls per row
-    into dictionary hits. Only ``str`` cells are remembered (``1``, ``1.0`` and ``True`` are
-    equal as keys but clean differently), failures are never remembered (the parser raises
-    again, with the same reason), and each column keeps at most ``limit`` entries so memory
-    stays flat on a file of unique values."""
-
-    def __init__(self, limit: int = 20_000) -> None:
-        self.limit = limit
-        self.columns: dict[str, dict[str, Any]] = {}
-
-    def __call__(self, column: str, clean: Callable[[Any], Any], value: Any) -> Any:
-        if not isinstance(value, str):
-            return clean(value)
-        cache = self.columns.get(column)
-        if cache is None:
-            cache = self.columns[column] = {}
-        try:
-            return cache[value]
-        except KeyError:
-            pass
-        result = clean(value)
-        if len(cache) >= self.limit:
-            cache.clear()
-        cache[value] = result
-        return result
-
-
-_TAG_SEPARATORS = re.compile(r"[,;，；、|]")
-
-
-def _parse_tags(value: Any) -> tuple[str, ...]:
-    """A tags cell (``vip, 重点；老客户|华南``) as the tag service cleans tags: sorted, no
-    repeats; a tag over 64 characters rejects the row."""
-    text = clean_text(value)
-    if not text:
-        return ()
-    try:
-        return tuple(checked_tags(_TAG_SEPARATORS.split(text)))
-    except InvalidInput as exc:
-        raise _reject_from(exc, "tags") from exc
-
-
-def _parse_quantity(value: Any) -> int:
-    return parse_int(value, "quantity", minimum=1, maximum=10**6)
-
-
-def _parse_currency(value: Any) -> str:
-    cur = fold_width(clean_text(value)).upper()
-    cur = {"RMB": "CNY", "人民币": "CNY", "元": "CNY"}.get(cur, cur)
-    if not re.fullmatch(r"[A-Z]{3}", cur):
-        raise InvalidInput(_("not a currency code: {value}").format(value=value), field="currency")
-    return cur
-
-
-def _clean_order(
-    raw: dict[str, Any], region: str, memo: _ColumnMemo | None = None
-) -> dict[str, Any]:
-    data = _present(raw)
-    cached = memo or _ColumnMemo()
-    values: dict[str, Any] = {"customer_code": _key(data.get("customer_code"), "customer_code")}
-    try:
-        if "date" not in data:
-            raise InvalidInput(_("date is required"), field="date", code="missing_required")
-        values["order_date"] = cached("date", parse_date, data["date"])
-        if "amount" not in data:
-            raise InvalidInput(_("amount is required"), field="amount", code="missing_required")
-        values["amount"] = cached("amount", parse_money, data["amount"])
-        if "quantity" in data:
-            values["quantity"] = cached("quantity", _parse_quantity, data["quantity"])
-        for name in ("product", "category", "channel", "status"):
-            if name in data:
-                values[name] = cached(name, clean_text, data[name])
-        if "currency" in data:
-            values["currency"] = cached("currency", _parse_currency, data["currency"])
-    except InvalidInput as exc:
-        raise _reject_from(exc) from exc
-    return values
-
-
-def _clean_interaction(raw: dict[str, Any], region: str) -> dict[str, Any]:
-    data = _present(raw)
-    values: dict[str, Any] = {"customer_code": _key(data.get("customer_code"), "customer_code")}
-    try:
-        channel = clean_text(data.get("channel")).lower()
-        channel = CHANNEL_SYNONYMS.get(channel, channel)
-        if not channel:
-            raise InvalidInput(_("channel is required"), field="channel", code="missing_required")
-        if channel not in CHANNELS:
-            raise InvalidInput(
-                _("unknown channel: {value}").format(value=data.get("channel")), field="channel"
-            )
-        values["channel"] = channel
-        if "occurred_at" not in data:
-            raise InvalidInput(_("time is required"), field="occurred_at", code="missing_required")
-        values["occurred_at"] = parse_datetime(data["occurred_at"], field="occurred_at")
-        if "direction" in data:
-            d = clean_text(data["direction"]).lower()
-            if d not in DIRECTION_SYNONYMS:
-                raise InvalidInput(
-                    _("unknown direction: {value}").format(value=data["direction"]),
-                    field="direction",
-                )
-            values["direction"] = DIRECTION_SYNONYMS[d]
-        if "satisfaction" in data:
-            values["satisfaction"] = parse_int(
-                data["satisfaction"], "satisfaction", minimum=1, maximum=5
-            )
-        for name in ("operator", "subject", "notes", "outcome"):
-            if name in data:
-                values[name] = clean_text(data[name])
-    except InvalidInput as exc:
-        raise _reject_from(exc) from exc
-    return values
-
-
-def _max_lengths(table: sa.Table) -> dict[str, int]:
-    return {
-        c.name: c.type.length
-        for c in table.columns
-        if getattr(c.type, "length", None) and c.name != "search_text"
-    }
-
-
-MAX_LEN = {kind: _max_lengths(t) for kind, t in TABLE.items()}
-PUBLIC_NAME = {v: k for k, v in FIELD_COLUMNS.items()}
-
-
-def _check_lengths(kind: str, values: dict[str, Any]) -> None:
-    limits = MAX_LEN[kind]
-    for col, v in values.items():
-        limit = limits.get(col)
-        if limit and isinstance(v, str) and len(v) > limit:
-            raise _RowError(
-                "invalid_value",
-                PUBLIC_NAME.get(col, col),
-                _("{field} is longer than {n} characters").format(
-                    field=PUBLIC_NAME.get(col, col), n=limit
-                ),
-            )
+    def add(self, hashes: np.ndarray) -> None:
+        self.recent.append(np.sort(hashes))
+        if sum(len(r) for r in self.recent) >= self.spill:
+            self.merged = np.union1d(self.merged, np.concatenate(self.recent))
+            self.recent = []
 
 
 # ----------------------------------------------------------------------------- the pipeline
@@ -434,7 +232,7 @@ class _Plan:
     unchanged: int = 0
     skipped: int = 0
     duplicates: int = 0
-    rejects: list[tuple[_Item, _RowError]] = field(default_factory=list)
+    rejects: list[tuple[_Item, RowError]] = field(default_factory=list)
     touched_customers: set[int] = field(default_factory=set)
     """Customers whose rows or orders this batch writes (the follow-ups' and the final
     aggregate refresh's work list)."""
@@ -474,32 +272,47 @@ class _Importer:
         # the first line's values is kept instead.
         self.seen = _SeenKeys()
         self.digests: dict[int, int] = {}
-        self.memo = _ColumnMemo()
+        self.order_columns = OrderColumns(self.fields) if kind == "orders" else None
         self.touched: set[int] = set()
 
     # -- cleaning
 
+    def clean_batch(self, batch: list[tuple[int, dict[str, Any]]]) -> list[_Item | RowError]:
+        """Each line of a batch cleaned: orders a column at a time (see
+        :class:`~tricrm_tui.services.import_cleaning.OrderColumns`), the others a row at a time."""
+        if self.order_columns is not None:
+            cleaned = self.order_columns.clean([raw for _line, raw in batch])
+            return [
+                c if isinstance(c, RowError) else _Item(line, raw, c[0], c[1])
+                for (line, raw), c in zip(batch, cleaned, strict=True)
+            ]
+        out: list[_Item | RowError] = []
+        for line, raw in batch:
+            try:
+                out.append(self.clean(line, raw))
+            except RowError as err:
+                out.append(err)
+        return out
+
     def clean(self, line: int, raw: dict[str, Any]) -> _Item:
         key_field = KEY_FIELD[self.kind]
         if "__invalid__" in raw:
-            raise _RowError("invalid_value", None, _("not a JSON object"))
+            raise RowError("invalid_value", None, _("not a JSON object"))
         by_field = {f: raw.get(col) for f, col in self.fields.items()}
-        key = _key(by_field.get(key_field), key_field)
+        key = clean_key(by_field.get(key_field), key_field)
         if self.kind == "customers":
             custom = {name: raw.get(col) for name, col in self.custom.items() if name != "*"}
             if "*" in self.custom:
-                custom = {**_json_object(raw.get(self.custom["*"])), **custom}
-            tags = _parse_tags(by_field.pop("tags", None))
-            values = _clean_customer(
+                custom = {**json_object(raw.get(self.custom["*"])), **custom}
+            tags = parse_tags(by_field.pop("tags", None))
+            values = clean_customer(
                 {f: v for f, v in by_field.items() if f != "code"}, custom, self.region
             )
             if tags:
                 values["tags"] = tags
-        elif self.kind == "orders":
-            values = _clean_order(by_field, self.region, self.memo)
         else:
-            values = _clean_interaction(by_field, self.region)
-        _check_lengths(self.kind, values)
+            values = clean_interaction(by_field, self.region)
+        check_lengths(self.kind, values)
         return _Item(line, raw, key, values)
 
     # -- lookups
@@ -548,8 +361,8 @@ class _Importer:
     # -- planning
 
     def plan(self, s: Session, items: list[_Item]) -> _Plan:
-        # Work on copies: a batch the database refuses is retried row by row from the originals.
-        items = [_Item(it.line, it.raw, it.key, dict(it.values), it.repeat) for it in items]
+        # The items' values are turned into rows in place (a batch the database refuses is
+        # cleaned again from its lines, see ``_run_batch``).
         plan = _Plan()
         wanted_tags = {it.key: it.values.pop("tags") for it in items if "tags" in it.values}
         key_col = self.table.c[self.key_col]
@@ -577,7 +390,7 @@ class _Importer:
                     plan.rejects.append(
                         (
                             it,
-                            _RowError(
+                            RowError(
                                 "unknown_customer",
                                 "customer_code",
                                 _("no customer with code {code}").format(
@@ -610,7 +423,7 @@ class _Importer:
             if row is None:
                 try:
                     plan.inserts.append(self._insert_values(it, now, new_tags))
-                except _RowError as err:
+                except RowError as err:
                     plan.rejects.append((it, err))
                     continue
                 plan.insert_keys.append(it.key)
@@ -632,7 +445,7 @@ class _Importer:
                 plan.rejects.append(
                     (
                         it,
-                        _RowError(
+                        RowError(
                             "already_exists",
                             KEY_FIELD[self.kind],
                             _("{key} already exists (insert-only mode)").format(key=it.key),
@@ -685,10 +498,10 @@ class _Importer:
     def _insert_values(
         self, it: _Item, now: dt.datetime, tags: tuple[str, ...] = ()
     ) -> dict[str, Any]:
-        v = dict(it.values)
+        v = it.values  # already the plan's own copy
         if self.kind == "customers":
             if not v.get("name"):
-                raise _RowError("missing_required", "name", _("name is required"))
+                raise RowError("missing_required", "name", _("name is required"))
             row: dict[str, Any] = {c: None for c in FIELD_COLUMNS.values()}
             row.update(kind="individual", custom_fields={})
             row.update(v)
@@ -703,28 +516,8 @@ class _Importer:
             )
             return row
         if self.kind == "orders":
-            row = {
-                "quantity": 1,
-                "currency": "CNY",
-                "channel": None,
-                "status": "completed",
-                "product_id": None,
-                "category_id": None,
-            }
-            row.update(v)
-            row.update(order_no=it.key, created_at=now, updated_at=now)
-            return row
-        row = {
-            "direction": "outbound",
-            "operator": None,
-            "subject": "",
-            "notes": None,
-            "outcome": None,
-            "satisfaction": None,
-        }
-        row.update(v)
-        row.update(external_key=it.key, created_at=now)
-        return row
+            return {**ORDER_DEFAULTS, **v, "order_no": it.key, "created_at": now, "updated_at": now}
+        return {**INTERACTION_DEFAULTS, **v, "external_key": it.key, "created_at": now}
 
     def _diff(
         self, row: Any, values: dict[str, Any], tags: list[str], tags_changed: bool = False
@@ -869,7 +662,11 @@ def _driver_in(
     A batch's lookups pass thousands of keys, and SQLAlchemy's expanding ``IN`` processes
     and renders each of them (about a tenth of an order import's time). These lookups read
     and return plain text and integers, which need none of that. PostgreSQL takes the keys
-    as one array (``= ANY``); SQLite gets a padded ``IN`` list (see :func:`_padded`)."""
+    as one array (``= ANY``); SQLite gets a padded ``IN`` list (see :func:`_padded`).
+
+    The answer is fetched in one ``fetchall`` of the driver's cursor, as plain tuples:
+    iterating a SQLAlchemy result fetches and wraps one row at a time, which at a million
+    orders cost more than the queries."""
     if not values:
         return []
     conn = s.connection()
@@ -877,10 +674,16 @@ def _driver_in(
     col = quote.quote(column)
     head = select.format(table=quote.format_table(table), column=col)
     if conn.dialect.name == "postgresql":
-        return list(conn.exec_driver_sql(f"{head} {col} = ANY(%s)", (list(values),)))
-    padded = _padded(values)
-    marks = ",".join("?" * len(padded))
-    return list(conn.exec_driver_sql(f"{head} {col} IN ({marks})", tuple(padded)))
+        sql, params = f"{head} {col} = ANY(%s)", (list(values),)
+    else:
+        padded = _padded(values)
+        sql, params = f"{head} {col} IN ({','.join('?' * len(padded))})", tuple(padded)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
@@ -985,7 +788,7 @@ class _RejectsWriter:
         self.writer = csv.writer(self.fh)
         self.writer.writerow([*headers, *REJECT_COLUMNS])
 
-    def write(self, line: int, raw: dict[str, Any], err: _RowError) -> None:
+    def write(self, line: int, raw: dict[str, Any], err: RowError) -> None:
         values = ["" if raw.get(h) is None else _cell(raw.get(h)) for h in self.headers]
         self.writer.writerow([*values, line, err.code, err.field or "", err.reason])
 
@@ -1160,9 +963,9 @@ def _import_rows(
     )
     crash_after = int(os.environ.get(CRASH_ENV, "0") or 0)
 
-    pending: list[tuple[int, dict[str, Any], str | None, _RowError]] = []
+    pending: list[tuple[int, dict[str, Any], str | None, RowError]] = []
 
-    def reject(line: int, raw: dict[str, Any], key: str | None, err: _RowError) -> None:
+    def reject(line: int, raw: dict[str, Any], key: str | None, err: RowError) -> None:
         result.rejected_count += 1
         pending.append((line, raw, key, err))
 
@@ -1175,36 +978,43 @@ def _import_rows(
                 rejects.write(line, raw, err)
         pending.clear()
 
+    key_col = cm.field_columns().get(KEY_FIELD[kind])
     try:
         last_line = 0
         for batch in _batches(source.rows(), max(1, batch_size)):
             with _cyclic_gc_paused():
                 items: dict[str, _Item] = {}
-                for line, raw in batch:
-                    result.rows += 1
-                    last_line = line
-                    try:
-                        item = importer.clean(line, raw)
-                    except _RowError as err:
-                        key_col = cm.field_columns().get(KEY_FIELD[kind])
+                result.rows += len(batch)
+                last_line = batch[-1][0]
+                for (line, raw), item in zip(batch, importer.clean_batch(batch), strict=True):
+                    if isinstance(item, RowError):
                         key = clean_text(raw.get(key_col)) if key_col else None
-                        reject(line, raw, key or None, err)
+                        reject(line, raw, key or None, item)
                         continue
-                    h = hash(item.key)
                     earlier = items.get(item.key)
-                    if earlier is not None or (dry_run and h in importer.digests):
-                        first = _content_hash(earlier.values) if earlier else importer.digests[h]
+                    if dry_run:
+                        h = hash(item.key)
+                        if earlier is None and h in importer.digests:
+                            first: int | None = importer.digests[h]
+                        else:
+                            first = None if earlier is None else _content_hash(earlier.values)
+                        if first is None:
+                            importer.digests[h] = _content_hash(item.values)
+                    else:
+                        first = None if earlier is None else _content_hash(earlier.values)
+                    if first is not None:
                         if first == _content_hash(item.values):
                             result.duplicates += 1
                         else:
                             reject(line, raw, item.key, _duplicate_key(kind, item.key))
                         continue
-                    if dry_run:
-                        importer.digests[h] = _content_hash(item.values)
-                    elif importer.seen.contains(h):
-                        item.repeat = True
-                    importer.seen.add(h)
                     items[item.key] = item
+                if not dry_run and items:
+                    # Keys met in an earlier batch: checked against what that batch wrote.
+                    hashes = np.fromiter(map(hash, items), dtype=np.int64, count=len(items))
+                    for it in itertools.compress(items.values(), importer.seen.contains(hashes)):
+                        it.repeat = True
+                    importer.seen.add(hashes)
                 _run_batch(ctx, importer, list(items.values()), result, reject, dry_run)
             flush_rejects()
             result.batches += 1
@@ -1387,8 +1197,8 @@ def _cyclic_gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _duplicate_key(kind: str, key: str) -> _RowError:
-    return _RowError(
+def _duplicate_key(kind: str, key: str) -> RowError:
+    return RowError(
         "duplicate_key",
         KEY_FIELD[kind],
         _("{key} appears earlier in the file with other values").format(key=key),
@@ -1410,7 +1220,7 @@ def _run_batch(
     importer: _Importer,
     items: list[_Item],
     result: ImportResult,
-    reject: Callable[[int, dict[str, Any], str | None, _RowError], None],
+    reject: Callable[[int, dict[str, Any], str | None, RowError], None],
     dry_run: bool,
 ) -> None:
     """One transaction: plan, write, count. Should the database refuse the batch (a
@@ -1423,11 +1233,18 @@ def _run_batch(
                 items[0].line,
                 items[0].raw,
                 items[0].key,
-                _RowError("database_error", None, _("the database refused this row")),
+                RowError("database_error", None, _("the database refused this row")),
             )
             return
-        for it in items:
-            _run_batch(ctx, importer, [it], result, reject, dry_run)
+        # Planning turned the items' values into rows: each line is cleaned again, alone.
+        for it, again in zip(
+            items, importer.clean_batch([(i.line, i.raw) for i in items]), strict=True
+        ):
+            if isinstance(again, RowError):  # cleaned once already, so never expected
+                reject(it.line, it.raw, it.key, again)
+                continue
+            again.repeat = it.repeat
+            _run_batch(ctx, importer, [again], result, reject, dry_run)
         return
     for it, err in plan.rejects:
         reject(it.line, it.raw, it.key, err)
