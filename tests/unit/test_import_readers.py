@@ -282,3 +282,15 @@ def test_mapping_file_overrides(tmp_path: Path) -> None:
     bad.write_text('"会员号码" = "nonsense"\n', "utf-8")
     with pytest.raises(InvalidInput):
         build_mapping("customers", ["会员号码"], read_mapping_file(bad))
+
+
+def test_blank_csv_lines_are_skipped_and_lines_with_a_blank_first_cell_are_kept(
+    tmp_path: Path,
+) -> None:
+    text = "code,name,city\n , ,\t\nC1,张三,深圳\n,李四,\n,,\n  ,, 杭州 \n"
+    rows = _rows(_write(tmp_path, "f.csv", text, "utf-8"))
+    assert [(line, r["name"], r["city"]) for line, r in rows] == [
+        (3, "张三", "深圳"),
+        (4, "李四", ""),
+        (6, "", " 杭州 "),
+    ]

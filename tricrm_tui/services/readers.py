@@ -211,8 +211,10 @@ class CsvSource:
             for values in reader:
                 line = start
                 start = reader.line_num + 1
-                # Blank unless some cell holds a non-space: one join and strip, in C.
-                if not "".join(values).strip():
+                # Blank unless some cell holds a non-space: one join and strip, in C, and only
+                # when the first cell is itself blank (most lines start with their key).
+                first = values[0] if values else ""
+                if (not first or first.isspace()) and not "".join(values).strip():
                     continue
                 if len(values) > width:
                     # Extra cells keep their place under generated names, never silently lost.
