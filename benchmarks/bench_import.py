@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = Path(tempfile.gettempdir()) / "tricrm_bench_import"
@@ -206,6 +207,28 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def time_hooks(importing: Any, peaks: dict[str, float] | None = None) -> dict[str, float]:
+    """Wrap the post-import hooks so each one's time (and the peak RSS after it) is recorded,
+    by ``"kind: hook"``; returns the dict the times accumulate in."""
+    hook_times: dict[str, float] = {}
+
+    def timed(hook):  # type: ignore[no-untyped-def]
+        def run(ctx, result):  # type: ignore[no-untyped-def]
+            start = time.perf_counter()
+            try:
+                return hook(ctx, result)
+            finally:
+                key = f"{result.kind}: {hook.__name__}"
+                hook_times[key] = hook_times.get(key, 0.0) + time.perf_counter() - start
+                if peaks is not None:
+                    peaks[key] = _peak_mb()
+
+        return run
+
+    importing.after_import_hooks[:] = [timed(h) for h in importing.after_import_hooks]
+    return hook_times
+
+
 def run_tricrm(cpath: Path, opath: Path, db: Path, batch_size: int | None = None) -> dict:
     sys.path.insert(0, str(ROOT))
     for suffix in ("", "-wal", "-shm"):
@@ -216,22 +239,9 @@ def run_tricrm(cpath: Path, opath: Path, db: Path, batch_size: int | None = None
     ctx = open_context(str(db), Actor("bench"))
     times = {}
     counts = {}
-    hook_times: dict[str, float] = {}
     peaks: dict[str, float] = {"opened": _peak_mb()}
 
-    def timed(hook):  # the post-import hooks' share, reported on its own line
-        def run(ctx, result):
-            start = time.perf_counter()
-            try:
-                return hook(ctx, result)
-            finally:
-                key = f"{result.kind}: {hook.__name__}"
-                hook_times[key] = hook_times.get(key, 0.0) + time.perf_counter() - start
-                peaks[key] = _peak_mb()
-
-        return run
-
-    importing.after_import_hooks[:] = [timed(h) for h in importing.after_import_hooks]
+    hook_times = time_hooks(importing, peaks)
     first_hook = importing.after_import_hooks[0] if importing.after_import_hooks else None
 
     def rows_written(ctx, result):  # the peak before the follow-ups start
