@@ -41,6 +41,8 @@ def test_latest_snapshot_only_most_value_first(ctx) -> None:  # type: ignore[no-
     assert page.total == 3
     assert [r.code for r in page.items] == ["C", "B"]
     assert page.items[0].clv == Decimal("700.00")
+    uncounted = value.at_risk_from_snapshot(ctx, limit=2, count=False)  # what Today reads
+    assert (uncounted.items, uncounted.total) == (page.items, 2)
     customers.delete_customer(ctx, "C")
     assert [r.code for r in value.at_risk_from_snapshot(ctx).items] == ["B", "D"]
 

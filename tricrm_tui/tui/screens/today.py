@@ -11,7 +11,8 @@ Keys: ``l`` logs the contact and closes the task, ``z`` snoozes it (1 day, or a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -59,7 +60,8 @@ class TodayData:
     due_today: list[FollowUpRow]
     complaints: list[OverdueComplaint]
     generated: int
-    at_risk: list[Any] = field(default_factory=list)
+    at_risk: list[Any] | None = None
+    """None: not read yet (the tasks are shown first), so the at-risk list stays as it is."""
 
 
 @dataclass(frozen=True)
@@ -238,12 +240,17 @@ class TodayScreen(Screen):
         follow-ups and show again: generating walks every customer's contact history (about
         a second at 100k customers), and the operator should not wait on it to see the list."""
         ctx = self.ctx
-        self._post(self._read(ctx, 0))
+        tasks = self._read(ctx, 0)
+        self._post(tasks)  # the tasks first: the at-risk list is read after they show
+        if get_current_worker().is_cancelled:
+            return
+        at_risk = value.at_risk_from_snapshot(ctx, limit=AT_RISK_SHOWN, count=False).items
+        self._post(dataclasses.replace(tasks, at_risk=at_risk))
         if not generate or get_current_worker().is_cancelled:
             return
         generated = len(plans.run_plans(ctx).created) + len(care.run_care(ctx).created)
         if generated:
-            self._post(self._read(ctx, generated))
+            self._post(dataclasses.replace(self._read(ctx, generated), at_risk=at_risk))
 
     def _read(self, ctx: Any, generated: int) -> TodayData:
         overdue = followups.list_followups(ctx, mine=self.mine, overdue=True, limit=PAGE).items
@@ -254,8 +261,7 @@ class TodayScreen(Screen):
             if t.id not in seen
         ]
         complaints = followups.overdue_complaints(ctx, ctx.now())
-        at_risk = value.at_risk_from_snapshot(ctx, limit=AT_RISK_SHOWN).items
-        return TodayData(overdue, today, complaints, generated, at_risk)
+        return TodayData(overdue, today, complaints, generated)
 
     def _post(self, data: TodayData) -> None:
         if not get_current_worker().is_cancelled:
@@ -292,7 +298,12 @@ class TodayScreen(Screen):
         )
         complaints = self.query_one("#complaints", DataTable)
         complaints.clear()
-        self.complaint_codes = {}
+        # The at-risk rows' keys stay while that list is still the one on screen.
+        self.complaint_codes = (
+            {k: v for k, v in self.complaint_codes.items() if k.startswith("risk-")}
+            if data.at_risk is None
+            else {}
+        )
         for c in data.complaints:
             self.complaint_codes[f"complaint-{c.id}"] = c.customer_code
             complaints.add_row(
@@ -308,9 +319,17 @@ class TodayScreen(Screen):
             if data.complaints
             else _("No overdue complaints")
         )
+        if data.at_risk is not None:
+            self._show_at_risk(data.at_risk)
+        if data.generated:
+            self.notify(
+                _("{count} new follow-ups from plans and care dates").format(count=data.generated)
+            )
+
+    def _show_at_risk(self, rows: list[Any]) -> None:
         at_risk = self.query_one("#at-risk", DataTable)
         at_risk.clear()
-        for r in data.at_risk:
+        for r in rows:
             self.complaint_codes[f"risk-{r.code}"] = r.code
             at_risk.add_row(
                 r.name,
@@ -320,14 +339,10 @@ class TodayScreen(Screen):
                 format_date(r.last_order),
                 key=f"risk-{r.code}",
             )
-        at_risk.display = bool(data.at_risk)
+        at_risk.display = bool(rows)
         title = self.query_one("#at-risk-title", Static)
-        title.update(_("Most valuable customers at risk: {count}").format(count=len(data.at_risk)))
-        title.display = bool(data.at_risk)
-        if data.generated:
-            self.notify(
-                _("{count} new follow-ups from plans and care dates").format(count=data.generated)
-            )
+        title.update(_("Most valuable customers at risk: {count}").format(count=len(rows)))
+        title.display = bool(rows)
 
     def _current(self) -> FollowUpRow | None:
         table = self.query_one("#tasks", DataTable)
