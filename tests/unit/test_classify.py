@@ -326,6 +326,9 @@ def test_every_path_gives_the_same_classes(ctx, monkeypatch: pytest.MonkeyPatch)
         assert whole[code][3:5] == (favourite.get(ids[code]), channel.get(ids[code])), code
     assert len(favourite) > 20 and len(channel) > 20
     assert {v[0] for v in whole.values()} == {"华南", "西南", "华中"}
+    # the enterprises' size bands come from their custom fields (read for them alone)
+    assert {whole[c][1] for i, c in enumerate(codes) if i % 5} == {"small", "medium", "large"}
+    assert all(whole[c][1] is None for i, c in enumerate(codes) if not i % 5)
     everyone = sorted(ids.values())
     holes = [i for n, i in enumerate(everyone) if n % 5]  # dense, some left out: ranges
     sparse = everyone[::3]  # IN lists
