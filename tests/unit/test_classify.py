@@ -207,6 +207,9 @@ def test_behaviour_after_orders_matches_full_classification(ctx) -> None:  # typ
         "T4": [("a", "x", "10", "completed"), ("a", "x", "10", "completed")]
         + [("B", "y", "500", "completed")],
         "T5": [("B", "y", "900", "cancelled"), ("a", None, "10", "completed")],
+        # the same spend in cents, not as doubles (0.1 + 0.2 > 0.15 + 0.15 in floats): a tie
+        "T7": [("zeta", "q", "0.1", "completed"), ("zeta", "q", "0.2", "completed")]
+        + [("Zeta", "p", "0.15", "completed"), ("Zeta", "p", "0.15", "completed")],
         "T6": [],
     }
     for code, orders in plans.items():
@@ -234,6 +237,7 @@ def test_behaviour_after_orders_matches_full_classification(ctx) -> None:  # typ
     assert full["T3"][2:4] == ("Zeta", "a")  # more spend wins the tie of counts
     assert full["T4"][2:4] == ("a", "x")  # more orders win over more spend
     assert full["T5"][2:4] == ("a", None)  # cancelled orders do not count
+    assert full["T7"][2:4] == ("Zeta", "p")  # spend compares in cents
     with ctx.transaction() as s:
         s.execute(
             sa.update(Customer.__table__).values({k: None for k in classify.BEHAVIOUR_COLUMNS})
@@ -241,7 +245,7 @@ def test_behaviour_after_orders_matches_full_classification(ctx) -> None:  # typ
         ids = list(s.execute(sa.select(C.id)).scalars())
     result = classify.classify_customers(ctx, ids, behaviour_only=True)
     assert read() == full
-    assert result.customers == 6 and result.changed == 6  # T6 too: "no_orders"
+    assert result.customers == 7 and result.changed == 7  # T6 too: "no_orders"
     again = classify.classify_customers(ctx, ids, behaviour_only=True)
     assert again.changed == 0
 

@@ -179,15 +179,20 @@ def _top_in_sql(session: Session, query: sa.Select, key: Any, span: Any) -> dict
     """customer → the key with most orders, then most spend, then the smallest key, picked by
     ``ROW_NUMBER()`` in the database, without sending every (customer, key) group to Python.
     Keys compare by code point on both backends (PostgreSQL's ``"C"`` collation, SQLite's
-    binary one), as Python compares strings; spend compares as the database sums it."""
-    ordered = sa.collate(key, "C") if session.get_bind().dialect.name == "postgresql" else key
+    binary one), as Python compares strings. Spend compares in cents: PostgreSQL sums
+    ``numeric`` exactly; SQLite sums the REAL it stores, so its sum is rounded to two places
+    first (0.10 + 0.20 and 0.15 + 0.15 are the same spend, though not the same double), as
+    the Python pick did with the Decimal the driver returned."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    ordered = sa.collate(key, "C") if postgresql else key
+    spend = sa.func.coalesce(sa.func.sum(O.amount), 0)
     rank = (
         sa.func.row_number()
         .over(
             partition_by=O.customer_id,
             order_by=(
                 sa.func.count().desc(),
-                sa.func.coalesce(sa.func.sum(O.amount), 0).desc(),
+                (spend if postgresql else sa.func.round(spend, 2)).desc(),
                 ordered,
             ),
         )
