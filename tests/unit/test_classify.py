@@ -207,6 +207,9 @@ def test_behaviour_after_orders_matches_full_classification(ctx) -> None:  # typ
         "T4": [("a", "x", "10", "completed"), ("a", "x", "10", "completed")]
         + [("B", "y", "500", "completed")],
         "T5": [("B", "y", "900", "cancelled"), ("a", None, "10", "completed")],
+        # the same spend in cents, not as doubles (0.1 + 0.2 > 0.15 + 0.15 in floats): a tie
+        "T7": [("zeta", "q", "0.1", "completed"), ("zeta", "q", "0.2", "completed")]
+        + [("Zeta", "p", "0.15", "completed"), ("Zeta", "p", "0.15", "completed")],
         "T6": [],
     }
     for code, orders in plans.items():
@@ -234,6 +237,7 @@ def test_behaviour_after_orders_matches_full_classification(ctx) -> None:  # typ
     assert full["T3"][2:4] == ("Zeta", "a")  # more spend wins the tie of counts
     assert full["T4"][2:4] == ("a", "x")  # more orders win over more spend
     assert full["T5"][2:4] == ("a", None)  # cancelled orders do not count
+    assert full["T7"][2:4] == ("Zeta", "p")  # spend compares in cents
     with ctx.transaction() as s:
         s.execute(
             sa.update(Customer.__table__).values({k: None for k in classify.BEHAVIOUR_COLUMNS})
@@ -241,6 +245,114 @@ def test_behaviour_after_orders_matches_full_classification(ctx) -> None:  # typ
         ids = list(s.execute(sa.select(C.id)).scalars())
     result = classify.classify_customers(ctx, ids, behaviour_only=True)
     assert read() == full
-    assert result.customers == 6 and result.changed == 6  # T6 too: "no_orders"
+    assert result.customers == 7 and result.changed == 7  # T6 too: "no_orders"
     again = classify.classify_customers(ctx, ids, behaviour_only=True)
     assert again.changed == 0
+
+
+def _top_reference(rows: list[tuple[int, str | None, Decimal]]) -> dict[int, str]:
+    """customer → the key with most orders, then most spend, then the smallest key by code
+    point: the rule, in Python, for checking the picks the database makes."""
+    groups: dict[tuple[int, str], list[Decimal]] = {}
+    for cid, key, amount in rows:
+        if key is not None:
+            groups.setdefault((cid, key), []).append(amount)
+    best: dict[int, tuple[int, Decimal, str]] = {}
+    for (cid, key), amounts in groups.items():
+        cand = (len(amounts), sum(amounts, Decimal(0)), key)
+        cur = best.get(cid)
+        if (
+            cur is None
+            or (cand[0], cand[1]) > (cur[0], cur[1])
+            or ((cand[0], cand[1]) == (cur[0], cur[1]) and cand[2] < cur[2])
+        ):
+            best[cid] = cand
+    return {cid: v[2] for cid, v in best.items()}
+
+
+def test_every_path_gives_the_same_classes(ctx, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The whole base (keyset pages), a dense id list (read as id ranges), a sparse one (read
+    through IN lists) and the order-import path (behaviour only) classify alike, and the
+    picks follow the rule. Small chunks, so every path crosses chunk boundaries."""
+    import random
+
+    monkeypatch.setattr(classify, "CHUNK", 7)
+    rnd = random.Random(11)
+    names = ["a", "B", "茶叶", "茶具", "Zeta", "zeta"]
+    with ctx.transaction() as s:
+        cat = {
+            n: s.execute(sa.insert(ProductCategory.__table__).values(name=n)).inserted_primary_key[
+                0
+            ]
+            for n in names
+        }
+    codes = [f"R{i:02d}" for i in range(40)]
+    orders: list[tuple[str, str, str | None, Decimal, str]] = []
+    for i, code in enumerate(codes):
+        extra = {"kind": "enterprise", "custom_fields": {"员工人数": str(30 * i)}} if i % 5 else {}
+        add_customer(ctx, code, province=["广东", "四川", "湖北"][i % 3], **extra)
+        for n in range(rnd.randrange(0, 6)):
+            category, channel = rnd.choice(names), rnd.choice(["shop", "Shop", "jd", None])
+            amount = Decimal(rnd.choice(["10", "10", "25.50", "99"]))
+            status = "cancelled" if rnd.random() < 0.15 else "completed"
+            add_orders(
+                ctx,
+                code,
+                [(dt.date(2025, 1, 1) + dt.timedelta(days=30 * n), amount)],
+                category_id=cat[category],
+                channel=channel,
+                status=status,
+            )
+            orders.append((code, category, channel, amount, status))
+    C = classify.C
+    with ctx.session() as s:
+        ids = dict(s.execute(sa.select(C.code, C.id)).all())
+
+    def read() -> dict[str, tuple]:
+        with ctx.session() as s:
+            return {
+                r[0]: tuple(r[1:])
+                for r in s.execute(sa.select(C.code, *(C[k] for k in classify.CLASS_COLUMNS)))
+            }
+
+    def clear() -> None:
+        with ctx.transaction() as s:
+            s.execute(
+                sa.update(Customer.__table__).values({k: None for k in classify.CLASS_COLUMNS})
+            )
+
+    classify.classify_customers(ctx)
+    whole = read()
+    live = [(ids[c], k, ch, a) for c, k, ch, a, st in orders if st != "cancelled"]
+    favourite = _top_reference([(c, k, a) for c, k, _ch, a in live])
+    channel = _top_reference([(c, ch, a) for c, _k, ch, a in live])
+    for code in codes:
+        assert whole[code][3:5] == (favourite.get(ids[code]), channel.get(ids[code])), code
+    assert len(favourite) > 20 and len(channel) > 20
+    assert {v[0] for v in whole.values()} == {"华南", "西南", "华中"}
+    # the enterprises' size bands come from their custom fields (read for them alone)
+    assert {whole[c][1] for i, c in enumerate(codes) if i % 5} == {"small", "medium", "large"}
+    assert all(whole[c][1] is None for i, c in enumerate(codes) if not i % 5)
+    everyone = sorted(ids.values())
+    holes = [i for n, i in enumerate(everyone) if n % 5]  # dense, some left out: ranges
+    sparse = everyone[::3]  # IN lists
+    for wanted in (everyone, holes, sparse):
+        clear()
+        result = classify.classify_customers(ctx, wanted)
+        assert result.customers == len(wanted)
+        got = read()
+        assert {c: got[c] for c in codes if ids[c] in wanted} == {
+            c: whole[c] for c in codes if ids[c] in wanted
+        }
+        assert all(got[c] == (None,) * 6 for c in codes if ids[c] not in wanted)
+    for wanted in (everyone, holes, sparse):
+        classify.classify_customers(ctx)
+        with ctx.transaction() as s:
+            s.execute(
+                sa.update(Customer.__table__).values({k: None for k in classify.BEHAVIOUR_COLUMNS})
+            )
+        classify.classify_customers(ctx, wanted, behaviour_only=True)
+        got = read()
+        assert {c: got[c] for c in codes if ids[c] in wanted} == {
+            c: whole[c] for c in codes if ids[c] in wanted
+        }

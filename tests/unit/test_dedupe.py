@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 
 from tests.cli_runner import invoke
 from tests.factories import add_customer
+from tricrm_tui.models import Customer
 from tricrm_tui.services import dedupe, merge
 from tricrm_tui.services.names import name_key
 
@@ -157,3 +159,10 @@ def test_a_scan_around_some_customers_finds_what_the_whole_scan_finds_for_them(
             (g.codes, g.score, g.reasons) for g in expected
         ], code
         assert around.customers == whole.customers
+    # around every customer (an import of the whole base): the whole scan's groups
+    with ctx.session() as s:
+        everyone = list(s.execute(sa.select(Customer.__table__.c.id)).scalars())
+    around = dedupe.scan_duplicates(ctx, min_score=0.6, customer_ids=everyone)
+    assert [(g.codes, g.score, g.reasons, g.pairs) for g in around.groups] == [
+        (g.codes, g.score, g.reasons, g.pairs) for g in whole.groups
+    ]

@@ -194,3 +194,43 @@ def test_0003_backfills_purchase_days_and_the_summary_reads_them(url_at_0001: st
         assert np.array_equal(getattr(fast, name), getattr(grouped, name)), name
     assert fast.purchase_days.tolist() == [2, 1, 0, 0]
     db.dispose()
+
+
+def test_0004_makes_the_orders_customer_index_covering(url_at_0001: str) -> None:
+    """The per-customer order index gains the columns the per-customer reads need, on a
+    database with orders; the orders stay and the customer's orders read by date as before."""
+    from tricrm_tui.models import Order
+
+    engine = create_db_engine(url_at_0001)
+    upgrade(engine, "0003")
+    o = Order.__table__
+    with engine.begin() as conn:
+        conn.execute(
+            Customer.__table__.insert().values(
+                code="A", name="A", kind="individual", search_text="a"
+            )
+        )
+        cid = conn.execute(sa.text("SELECT id FROM customers")).scalar_one()
+        conn.execute(
+            o.insert(),
+            [
+                {"order_no": f"N{i}", "customer_id": cid, "currency": "CNY", "quantity": 1,
+                 "order_date": dt.date(2025, 1, 1 + i), "amount": 10 + i, "status": "completed",
+                 "channel": "shop"}
+                for i in range(3)
+            ],
+        )  # fmt: skip
+    engine.dispose()
+
+    db = open_database(url_at_0001)  # opening upgrades
+    assert current_revision(db.engine) == SCHEMA_HEAD
+    with db.engine.connect() as conn:
+        index = {ix["name"]: ix for ix in sa.inspect(conn).get_indexes("orders")}
+        days = conn.execute(
+            sa.select(o.c.order_date).where(o.c.customer_id == cid).order_by(o.c.order_date)
+        ).scalars()
+        assert [d.day for d in days] == [1, 2, 3]
+    assert index["ix_orders_customer_date"]["column_names"] == [
+        "customer_id", "order_date", "status", "amount", "channel", "category_id", "product_id"
+    ]  # fmt: skip
+    db.dispose()

@@ -34,7 +34,18 @@ class Product(SQLModel, table=True):
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
     __table_args__ = (
-        sa.Index("ix_orders_customer_date", "customer_id", "order_date"),
+        # Covering: the per-customer order reads (classification picks, aggregate refresh,
+        # first-day spend) need no row from the table (migration 0004).
+        sa.Index(
+            "ix_orders_customer_date",
+            "customer_id",
+            "order_date",
+            "status",
+            "amount",
+            "channel",
+            "category_id",
+            "product_id",
+        ),
         sa.Index("ix_orders_order_date", "order_date"),
     )
 

@@ -8,7 +8,8 @@ joining the order history.
 
 Work goes in chunks of customers by id: the per-customer order aggregates (favourite
 category and preferred channel: the most frequent, ties broken by spend) are GROUP BY
-queries over the chunk's id range, and the new values go back in one executemany per chunk.
+queries over the chunk's id range, read from the orders' covering per-customer index, with
+the pick made in the database; the new values go back in one executemany per chunk.
 """
 
 from __future__ import annotations
@@ -170,79 +171,28 @@ def aov_band_for(order_count: int, total: Decimal, rules: ClassifyRules) -> str 
     return band_for(Decimal(total) / order_count, rules.aov_bands)
 
 
-def _top(rows: Iterable[tuple[int, Any, int, Any]]) -> dict[int, Any]:
-    """customer → the key with most orders (then most spend, then the smallest key)."""
-    best: dict[int, tuple[int, Decimal, str, Any]] = {}
-    for cid, key, n, total in rows:
-        if key is None:
-            continue
-        cand = (n, Decimal(total or 0), str(key), key)
-        cur = best.get(cid)
-        if (
-            cur is None
-            or (cand[0], cand[1]) > (cur[0], cur[1])
-            or ((cand[0], cand[1]) == (cur[0], cur[1]) and cand[2] < cur[2])
-        ):
-            best[cid] = cand
-    return {cid: v[3] for cid, v in best.items()}
-
-
-def _classify_chunk(
-    session: Session, rows: Sequence[Any], today: dt.date, rules: ClassifyRules
-) -> list[dict[str, Any]]:
-    ids = [r.id for r in rows]
-    span = sa.and_(O.customer_id >= ids[0], O.customer_id <= ids[-1], O.status != "cancelled")
-    cat = sa.func.coalesce(O.category_id, P.category_id)
-    cat_rows = session.execute(
-        sa.select(O.customer_id, K.name, sa.func.count(), sa.func.sum(O.amount))
-        .select_from(
-            Order.__table__.outerjoin(Product.__table__, P.id == O.product_id).join(
-                ProductCategory.__table__, K.id == cat
-            )
-        )
-        .where(span)
-        .group_by(O.customer_id, K.name)
-    )
-    categories = _top(cat_rows)
-    channels = _top(
-        session.execute(
-            sa.select(O.customer_id, O.channel, sa.func.count(), sa.func.sum(O.amount))
-            .where(span, O.channel.is_not(None))
-            .group_by(O.customer_id, O.channel)
-        )
-    )
-    out = []
-    for r in rows:
-        values = {
-            "region": region_of(r.province or province_of_city(r.city), rules.regions),
-            "size_band": size_band_for(r.kind, r.size_band, r.custom_fields, rules),
-            "frequency_band": frequency_band_for(r.order_count, r.first_order_on, today, rules),
-            "favourite_category": categories.get(r.id),
-            "preferred_channel": channels.get(r.id),
-            "aov_band": aov_band_for(r.order_count, Decimal(r.total_spent or 0), rules),
-        }
-        if any(getattr(r, k) != v for k, v in values.items()):
-            out.append({"b_id": r.id, **values})
-    return out
-
-
 BEHAVIOUR_COLUMNS = ("frequency_band", "favourite_category", "preferred_channel", "aov_band")
 """The classes orders change; region and size come from the customer's own fields."""
 
 
 def _top_in_sql(session: Session, query: sa.Select, key: Any, span: Any) -> dict[int, Any]:
     """customer → the key with most orders, then most spend, then the smallest key, picked by
-    ``ROW_NUMBER()`` in the database: the same choice as :func:`_top`, without sending every
-    (customer, key) group to Python. Keys compare by code point on both backends (PostgreSQL's
-    ``"C"`` collation, SQLite's binary one), as Python compares strings."""
-    ordered = sa.collate(key, "C") if session.get_bind().dialect.name == "postgresql" else key
+    ``ROW_NUMBER()`` in the database, without sending every (customer, key) group to Python.
+    Keys compare by code point on both backends (PostgreSQL's ``"C"`` collation, SQLite's
+    binary one), as Python compares strings. Spend compares in cents: PostgreSQL sums
+    ``numeric`` exactly; SQLite sums the REAL it stores, so its sum is rounded to two places
+    first (0.10 + 0.20 and 0.15 + 0.15 are the same spend, though not the same double), as
+    the Python pick did with the Decimal the driver returned."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    ordered = sa.collate(key, "C") if postgresql else key
+    spend = sa.func.coalesce(sa.func.sum(O.amount), 0)
     rank = (
         sa.func.row_number()
         .over(
             partition_by=O.customer_id,
             order_by=(
                 sa.func.count().desc(),
-                sa.func.coalesce(sa.func.sum(O.amount), 0).desc(),
+                (spend if postgresql else sa.func.round(spend, 2)).desc(),
                 ordered,
             ),
         )
@@ -255,11 +205,10 @@ def _top_in_sql(session: Session, query: sa.Select, key: Any, span: Any) -> dict
     )
 
 
-def _behaviour_chunk(
-    session: Session, rows: Sequence[Any], today: dt.date, rules: ClassifyRules
-) -> list[dict[str, Any]]:
-    """The behaviour classes of one chunk of customers, as :func:`_classify_chunk` computes
-    them; only the customers whose classes change."""
+def _picks(session: Session, rows: Sequence[Any]) -> tuple[dict[int, Any], dict[int, Any]]:
+    """(favourite category, preferred channel) of the customers in ``rows``' id range, not
+    counting cancelled orders. Both queries read ``ix_orders_customer_date`` alone (it
+    carries status, amount, channel, category and product: migration 0004)."""
     span = sa.and_(
         O.customer_id >= rows[0].id, O.customer_id <= rows[-1].id, O.status != "cancelled"
     )
@@ -277,6 +226,35 @@ def _behaviour_chunk(
     channels = _top_in_sql(
         session, sa.select(O.customer_id, O.channel.label("key")), O.channel, span
     )
+    return categories, channels
+
+
+def _classify_chunk(
+    session: Session, rows: Sequence[Any], today: dt.date, rules: ClassifyRules
+) -> list[dict[str, Any]]:
+    """Every class of one chunk of customers; only the customers whose classes change."""
+    categories, channels = _picks(session, rows)
+    out = []
+    for r in rows:
+        values = {
+            "region": region_of(r.province or province_of_city(r.city), rules.regions),
+            "size_band": size_band_for(r.kind, r.size_band, r.custom_fields, rules),
+            "frequency_band": frequency_band_for(r.order_count, r.first_order_on, today, rules),
+            "favourite_category": categories.get(r.id),
+            "preferred_channel": channels.get(r.id),
+            "aov_band": aov_band_for(r.order_count, Decimal(r.total_spent or 0), rules),
+        }
+        if any(getattr(r, k) != v for k, v in values.items()):
+            out.append({"b_id": r.id, **values})
+    return out
+
+
+def _behaviour_chunk(
+    session: Session, rows: Sequence[Any], today: dt.date, rules: ClassifyRules
+) -> list[dict[str, Any]]:
+    """The behaviour classes of one chunk of customers, as :func:`_classify_chunk` computes
+    them; only the customers whose classes change."""
+    categories, channels = _picks(session, rows)
     out = []
     for r in rows:
         values = {
@@ -326,12 +304,22 @@ class ClassifyResult:
 def _chunks(
     session: Session, query: sa.Select, wanted: list[int] | None
 ) -> Iterable[Sequence[Any]]:
-    """Rows of ``query`` in id order, CHUNK at a time (keyset paging, or the wanted ids)."""
+    """Rows of ``query`` in id order, CHUNK at a time (keyset paging, or the wanted ids).
+
+    ``wanted`` (sorted) goes CHUNK ids at a time. Where those ids are dense — an import's own
+    customers, most of the base — the chunk is read as an id range and the few rows not
+    wanted are dropped here: a primary-key range reads at most twice the rows, where an
+    ``IN`` list of 5,000 parameters is bound, sorted and probed one id at a time. Sparse
+    ids keep the ``IN`` list. Either way the same rows come out, in the same chunks."""
     if wanted is not None:
         for i in range(0, len(wanted), CHUNK):
-            rows = session.execute(
-                query.where(C.id.in_(wanted[i : i + CHUNK])).order_by(C.id)
-            ).all()
+            part = wanted[i : i + CHUNK]
+            if part[-1] - part[0] < 2 * len(part):
+                span = query.where(C.id >= part[0], C.id <= part[-1]).order_by(C.id)
+                keep = set(part)
+                rows = [r for r in session.execute(span) if r.id in keep]
+            else:
+                rows = session.execute(query.where(C.id.in_(part)).order_by(C.id)).all()
             if rows:
                 yield rows
         return
@@ -350,11 +338,19 @@ def classify_session(
     customer_ids: Iterable[int] | None = None,
     rules: ClassifyRules | None = None,
 ) -> tuple[int, int]:
-    """Classify inside the caller's transaction (imports use this); (seen, changed)."""
+    """Classify inside the caller's transaction (imports use this); (seen, changed).
+
+    Custom fields are read for enterprises only: only their size band may come from one, and
+    decoding every customer's JSON cost a sixth of the classification after a customer
+    import. The changed rows go through the driver's own executemany."""
+    from tricrm_tui.services.importing import driver_executemany
+
     rules = rules or load_rules()
     wanted = None if customer_ids is None else sorted(set(customer_ids))
-    cols = [C.id, C.kind, C.province, C.city, C.size_band, C.custom_fields, C.order_count]
-    cols += [C.total_spent, C.first_order_on] + [C[k] for k in CLASS_COLUMNS if k != "size_band"]
+    custom = sa.case((C.kind == "enterprise", C.custom_fields), else_=sa.null())
+    cols = [C.id, C.kind, C.province, C.city, C.size_band, custom.label("custom_fields")]
+    cols += [C.order_count, C.total_spent, C.first_order_on]
+    cols += [C[k] for k in CLASS_COLUMNS if k != "size_band"]
     update = (
         sa.update(Customer.__table__)
         .where(C.id == sa.bindparam("b_id"))
@@ -363,8 +359,7 @@ def classify_session(
     seen = changed = 0
     for rows in _chunks(session, sa.select(*cols).where(C.deleted_at.is_(None)), wanted):
         updates = _classify_chunk(session, rows, today, rules)
-        if updates:
-            session.execute(update, updates)
+        driver_executemany(session, update, updates)
         seen += len(rows)
         changed += len(updates)
     return seen, changed

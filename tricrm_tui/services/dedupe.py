@@ -27,6 +27,7 @@ Library, and why: ``rapidfuzz`` (C++ Levenshtein/Indel ratios, handles CJK strin
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -119,16 +120,28 @@ _COLUMNS = [C.id, C.code, C.name, C.kind, C.phone, C.email, C.birthday, C.city, 
 PartsOf = Callable[[str, bool], tuple[str, str, str]]
 
 
+def _contacts(r: Any) -> tuple[str | None, str | None]:
+    """A fetched row's phone and email as matching compares them."""
+    return r.phone or None, (r.email or "").lower() or None
+
+
+def _name_key_once(name: str, enterprise: bool) -> str:
+    """The blocking key :func:`_name_parts_once` gives, without the other two parts."""
+    tokens = name_tokens_once(name, enterprise)
+    return "".join(sorted(tokens)) if tokens else ""
+
+
 def _row(r: Any, parts: PartsOf) -> _Row:
     ent = r.kind == "enterprise"
     key, flat, spelled = parts(r.name, ent)
+    phone, email = _contacts(r)
     return _Row(
         r.id,
         r.code,
         r.name,
         ent,
-        r.phone or None,
-        (r.email or "").lower() or None,
+        phone,
+        email,
         r.birthday,
         (r.city or "").strip() or None,
         (r.industry or "").strip().lower() or None,
@@ -138,26 +151,25 @@ def _row(r: Any, parts: PartsOf) -> _Row:
     )
 
 
-def _stream(ctx: ServiceContext, parts: PartsOf) -> Iterator[_Row]:
-    """Every active customer's matching fields, fetched a block at a time."""
+def _stream_raw(ctx: ServiceContext) -> Iterator[Any]:
+    """Every active customer's matching columns as fetched, a block at a time, in id order."""
     with ctx.session() as s:
-        result = s.execute(
+        yield from s.execute(
             sa.select(*_COLUMNS)
             .where(active_condition())
             .order_by(C.id)
             .execution_options(yield_per=_STREAM_BLOCK)
         )
-        for r in result:
-            yield _row(r, parts)
+
+
+def _stream(ctx: ServiceContext, parts: PartsOf) -> Iterator[_Row]:
+    """Every active customer's matching fields, fetched a block at a time."""
+    for r in _stream_raw(ctx):
+        yield _row(r, parts)
 
 
 def _load(ctx: ServiceContext) -> list[_Row]:
     return list(_stream(ctx, _name_parts))
-
-
-def _splittable(r: _Row) -> bool:
-    """Whether the row can meet another inside a name block too large to compare whole."""
-    return bool(r.birthday or (r.city and r.industry))
 
 
 @dataclass
@@ -170,57 +182,75 @@ class _Counts:
     customers: int = 0
 
 
-def _hashes(r: _Row) -> tuple[int | None, int | None, int | None]:
-    return (
-        hash(r.phone) if r.phone else None,
-        hash(r.email) if r.email else None,
-        hash(r.key) if r.key else None,
-    )
-
-
 def _load_around(ctx: ServiceContext, focus: set[int]) -> tuple[list[_Row], _Counts]:
     """The rows that can form a pair with a ``focus`` customer, in two streaming passes.
 
-    The first pass counts every phone, email and name key and notes the focus customers'
-    own; the second keeps only the rows sharing a phone or email with a focus customer, or
-    its name key — and of a name block too large to compare whole, only the rows its split
-    by birthday or by city and industry can pair. So memory follows the candidate pairs,
-    not the customer count (the check after importing 100k customers used to hold them all,
-    with every name's cached pinyin). Names are spelled without the cache for the same
-    reason: in one pass over distinct names a cache only holds memory."""
+    The first pass counts every phone, email and name key, notes the focus customers' own,
+    and keeps of every row only its id, its three hashes and whether it can be split (in
+    arrays: 33 bytes a customer); which rows can pair is then decided from those arrays —
+    the rows sharing a phone or email with a focus customer, or its name key, and of a name
+    block too large to compare whole only the rows its split by birthday or by city and
+    industry can pair. The second pass reads the rows again and builds (spells) only those.
+    So memory follows the candidate pairs, not the customer count (the check after
+    importing 100k customers used to hold them all, with every name's cached pinyin), and
+    each name is spelled once (the second pass used to spell every name again to find its
+    key: nearly half the check). Names are spelled without the cache: in one pass over
+    distinct names a cache only holds memory."""
     counts = _Counts()
     phones: set[int] = set()
     emails: set[int] = set()
     keys: set[int] = set()
-    for r in _stream(ctx, _name_parts_once):
+    ids = array("q")
+    phone_h, email_h, key_h = array("q"), array("q"), array("q")
+    flags = bytearray()  # bit 0, 1, 2: phone, email, name key present; bit 3: splittable
+    for r in _stream_raw(ctx):
+        # What _row would make of r, without the spelled and flat forms this pass never reads.
         counts.customers += 1
-        p, e, k = _hashes(r)
-        if p is not None:
+        phone, email = _contacts(r)
+        key = _name_key_once(r.name, r.kind == "enterprise")
+        flag = 8 if r.birthday or ((r.city or "").strip() and (r.industry or "").strip()) else 0
+        mine = r.id in focus
+        ids.append(r.id)
+        p = e = k = 0
+        if phone:
+            flag |= 1
+            p = hash(phone)
             counts.phones[p] += 1
-        if e is not None:
-            counts.emails[e] += 1
-        if k is not None:
-            counts.keys[k] += 1
-        if r.id in focus:
-            if p is not None:
+            if mine:
                 phones.add(p)
-            if e is not None:
+        if email:
+            flag |= 2
+            e = hash(email)
+            counts.emails[e] += 1
+            if mine:
                 emails.add(e)
-            if k is not None:
+        if key:
+            flag |= 4
+            k = hash(key)
+            counts.keys[k] += 1
+            if mine:
                 keys.add(k)
-    rows = []
-    for r in _stream(ctx, _name_parts_once):
-        p, e, k = _hashes(r)
+        phone_h.append(p)
+        email_h.append(e)
+        key_h.append(k)
+        flags.append(flag)
+    wanted: set[int] = set()
+    for i, cid in enumerate(ids):
+        flag = flags[i]
+        p, e, k = phone_h[i], email_h[i], key_h[i]
         if (
-            (p in phones and 1 < counts.phones[p] <= MAX_CONTACT_BLOCK)
-            or (e in emails and 1 < counts.emails[e] <= MAX_CONTACT_BLOCK)
+            (flag & 1 and p in phones and 1 < counts.phones[p] <= MAX_CONTACT_BLOCK)
+            or (flag & 2 and e in emails and 1 < counts.emails[e] <= MAX_CONTACT_BLOCK)
             or (
-                k in keys
+                flag & 4
+                and k in keys
                 and counts.keys[k] > 1
-                and (counts.keys[k] <= MAX_NAME_BLOCK or _splittable(r))
+                and (counts.keys[k] <= MAX_NAME_BLOCK or flag & 8)
             )
         ):
-            rows.append(r)
+            wanted.add(cid)
+    del ids, phone_h, email_h, key_h, flags
+    rows = [_row(r, _name_parts_once) for r in _stream_raw(ctx) if r.id in wanted] if wanted else []
     return rows, counts
 
 
