@@ -319,13 +319,13 @@ def _chunks(
                 keep = set(part)
                 rows = [r for r in session.execute(span) if r.id in keep]
             else:
-                rows = session.execute(query.where(C.id.in_(part)).order_by(C.id)).all()
+                rows = list(session.execute(query.where(C.id.in_(part)).order_by(C.id)))
             if rows:
                 yield rows
         return
     last = 0
     while True:
-        rows = session.execute(query.where(C.id > last).order_by(C.id).limit(CHUNK)).all()
+        rows = list(session.execute(query.where(C.id > last).order_by(C.id).limit(CHUNK)))
         if not rows:
             return
         yield rows
