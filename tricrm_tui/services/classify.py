@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
@@ -275,23 +275,13 @@ def classify_behaviour_session(
     what an order import changes. Region and size stay as the last full classification left
     them, and custom fields are not read; the changed rows go through the driver's own
     executemany; (seen, changed)."""
-    from tricrm_tui.services.importing import driver_executemany
-
     wanted = sorted(set(customer_ids))
     cols = [C.id, C.order_count, C.total_spent, C.first_order_on]
     cols += [C[k] for k in BEHAVIOUR_COLUMNS]
-    update = (
-        sa.update(Customer.__table__)
-        .where(C.id == sa.bindparam("b_id"))
-        .values({k: sa.bindparam(k) for k in BEHAVIOUR_COLUMNS})
-    )
-    seen = changed = 0
-    for rows in _chunks(session, sa.select(*cols).where(C.deleted_at.is_(None)), wanted):
-        updates = _behaviour_chunk(session, rows, today, rules)
-        driver_executemany(session, update, updates)
-        seen += len(rows)
-        changed += len(updates)
-    return seen, changed
+    return _write_chunks(
+        session, cols, BEHAVIOUR_COLUMNS, wanted,
+        lambda rows: _behaviour_chunk(session, rows, today, rules),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -343,22 +333,37 @@ def classify_session(
     Custom fields are read for enterprises only: only their size band may come from one, and
     decoding every customer's JSON cost a sixth of the classification after a customer
     import. The changed rows go through the driver's own executemany."""
-    from tricrm_tui.services.importing import driver_executemany
-
     rules = rules or load_rules()
     wanted = None if customer_ids is None else sorted(set(customer_ids))
     custom = sa.case((C.kind == "enterprise", C.custom_fields), else_=sa.null())
     cols = [C.id, C.kind, C.province, C.city, C.size_band, custom.label("custom_fields")]
     cols += [C.order_count, C.total_spent, C.first_order_on]
     cols += [C[k] for k in CLASS_COLUMNS if k != "size_band"]
+    return _write_chunks(
+        session, cols, CLASS_COLUMNS, wanted,
+        lambda rows: _classify_chunk(session, rows, today, rules),
+    )  # fmt: skip
+
+
+def _write_chunks(
+    session: Session,
+    cols: list[Any],
+    columns: Sequence[str],
+    wanted: list[int] | None,
+    changes: Callable[[Sequence[Any]], list[dict[str, Any]]],
+) -> tuple[int, int]:
+    """Read the live customers (``wanted`` or all) a chunk at a time, work out each chunk's
+    changed classes with ``changes`` and write them in one executemany; (seen, changed)."""
+    from tricrm_tui.services.importing import driver_executemany  # importing imports this module
+
     update = (
         sa.update(Customer.__table__)
         .where(C.id == sa.bindparam("b_id"))
-        .values({k: sa.bindparam(k) for k in CLASS_COLUMNS})
+        .values({k: sa.bindparam(k) for k in columns})
     )
     seen = changed = 0
     for rows in _chunks(session, sa.select(*cols).where(C.deleted_at.is_(None)), wanted):
-        updates = _classify_chunk(session, rows, today, rules)
+        updates = changes(rows)
         driver_executemany(session, update, updates)
         seen += len(rows)
         changed += len(updates)
