@@ -229,31 +229,15 @@ def _picks(session: Session, rows: Sequence[Any]) -> tuple[dict[int, Any], dict[
     return categories, channels
 
 
-def _classify_chunk(
-    session: Session, rows: Sequence[Any], today: dt.date, rules: ClassifyRules
+def _chunk_changes(
+    session: Session,
+    rows: Sequence[Any],
+    today: dt.date,
+    rules: ClassifyRules,
+    behaviour_only: bool = False,
 ) -> list[dict[str, Any]]:
-    """Every class of one chunk of customers; only the customers whose classes change."""
-    categories, channels = _picks(session, rows)
-    out = []
-    for r in rows:
-        values = {
-            "region": region_of(r.province or province_of_city(r.city), rules.regions),
-            "size_band": size_band_for(r.kind, r.size_band, r.custom_fields, rules),
-            "frequency_band": frequency_band_for(r.order_count, r.first_order_on, today, rules),
-            "favourite_category": categories.get(r.id),
-            "preferred_channel": channels.get(r.id),
-            "aov_band": aov_band_for(r.order_count, Decimal(r.total_spent or 0), rules),
-        }
-        if any(getattr(r, k) != v for k, v in values.items()):
-            out.append({"b_id": r.id, **values})
-    return out
-
-
-def _behaviour_chunk(
-    session: Session, rows: Sequence[Any], today: dt.date, rules: ClassifyRules
-) -> list[dict[str, Any]]:
-    """The behaviour classes of one chunk of customers, as :func:`_classify_chunk` computes
-    them; only the customers whose classes change."""
+    """The classes of one chunk of customers (only the behaviour classes when
+    ``behaviour_only``); only the customers whose classes change."""
     categories, channels = _picks(session, rows)
     out = []
     for r in rows:
@@ -263,6 +247,9 @@ def _behaviour_chunk(
             "preferred_channel": channels.get(r.id),
             "aov_band": aov_band_for(r.order_count, Decimal(r.total_spent or 0), rules),
         }
+        if not behaviour_only:
+            values["region"] = region_of(r.province or province_of_city(r.city), rules.regions)
+            values["size_band"] = size_band_for(r.kind, r.size_band, r.custom_fields, rules)
         if any(getattr(r, k) != v for k, v in values.items()):
             out.append({"b_id": r.id, **values})
     return out
@@ -280,7 +267,7 @@ def classify_behaviour_session(
     cols += [C[k] for k in BEHAVIOUR_COLUMNS]
     return _write_chunks(
         session, cols, BEHAVIOUR_COLUMNS, wanted,
-        lambda rows: _behaviour_chunk(session, rows, today, rules),
+        lambda rows: _chunk_changes(session, rows, today, rules, behaviour_only=True),
     )  # fmt: skip
 
 
@@ -341,7 +328,7 @@ def classify_session(
     cols += [C[k] for k in CLASS_COLUMNS if k != "size_band"]
     return _write_chunks(
         session, cols, CLASS_COLUMNS, wanted,
-        lambda rows: _classify_chunk(session, rows, today, rules),
+        lambda rows: _chunk_changes(session, rows, today, rules),
     )  # fmt: skip
 
 

@@ -229,8 +229,9 @@ class OrderColumns:
     reason. Cells that are not text (a workbook's dates, JSON numbers) are cleaned each time,
     since ``1``, ``1.0`` and ``True`` are equal as keys but clean differently.
 
-    The result for each line is what :func:`clean_order` gives for it alone; a test holds
-    the two to the same answers, first fault included."""
+    The result for each line is what cleaning that line alone, a cell at a time, gives
+    (``present``, ``clean_key`` and the same parsers); a test holds the two to the same
+    answers on random messy batches, first fault included."""
 
     # (field, stored name, parser, the fault of a blank cell where one is required), in the
     # order a row's faults are reported.
