@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tricrm_tui.db.url import redacted, resolve_db_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_TEMP_STORE = "MEMORY"
 SQLITE_CACHE_KIB = 65_536
 """Page cache per SQLite connection (64 MB): lists and reports re-read the same index pages.
 Bulk writers that append (the demo build, imports) lower it for their own connection."""
@@ -31,7 +32,7 @@ def _sqlite_on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
     cur.close()
 
 
