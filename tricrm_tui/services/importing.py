@@ -206,7 +206,10 @@ class _SeenKeys:
     def add(self, hashes: np.ndarray) -> None:
         self.recent.append(np.sort(hashes))
         if sum(len(r) for r in self.recent) >= self.spill:
-            self.merged = np.union1d(self.merged, np.concatenate(self.recent))
+            # A merge of two sorted arrays (``union1d`` sorted the whole again: 0.56 s
+            # against 6 ms at a million keys). A key added twice is harmless here.
+            spilled = np.sort(np.concatenate(self.recent))
+            self.merged = np.insert(self.merged, self.merged.searchsorted(spilled), spilled)
             self.recent = []
 
 
@@ -267,6 +270,7 @@ class _Importer:
         # Committed lookups only: a rolled-back batch must not leave ids behind here.
         self.products: dict[str, int] = {}
         self.categories: dict[str, int] = {}
+        self.customer_ids: dict[str, int] = {}
         # Keys met so far (as hashes, 8 bytes of information each): a repeated key is checked
         # against what its first line wrote. A dry run writes nothing, so there the hash of
         # the first line's values is kept instead.
@@ -318,18 +322,28 @@ class _Importer:
     # -- lookups
 
     def _customer_ids(self, s: Session, codes: Iterable[str]) -> dict[str, int]:
-        """Code → id; a customer merged into another resolves to the one it was merged into."""
-        codes = list(set(codes))
-        if not codes:
-            return {}
-        rows = _driver_in(
-            s,
-            "SELECT code, coalesce(merged_into_id, id) FROM {table} WHERE deleted_at IS NULL AND",
-            CT,
-            "code",
-            codes,
-        )
-        return {code: cid for code, cid in rows}
+        """Code → id; a customer merged into another resolves to the one it was merged into.
+
+        Found ids are remembered for the rest of the import: an order file names the same
+        customers again and again (a million orders, 100k customers), and asking for every
+        batch's codes cost 2.2 s of a million-order import. A customer merged or deleted by
+        someone else while the import runs is seen as it was when first looked up, as a
+        batch's own lookup would have within that batch. Bounded by ``CUSTOMER_ID_CACHE``."""
+        known = self.customer_ids
+        wanted = {c for c in codes if c not in known}
+        if wanted:
+            if len(known) + len(wanted) > CUSTOMER_ID_CACHE:
+                known.clear()
+            rows = _driver_in(
+                s,
+                "SELECT code, coalesce(merged_into_id, id) FROM {table} "
+                "WHERE deleted_at IS NULL AND",
+                CT,
+                "code",
+                sorted(wanted),
+            )
+            known.update(rows)
+        return known
 
     def _name_ids(self, s: Session, plan: _Plan, table: sa.Table, names: set[str]) -> None:
         cache = self.products if table is PT else self.categories
@@ -638,6 +652,8 @@ class _Importer:
 
 
 IN_STEP = 500
+CUSTOMER_ID_CACHE = 200_000
+"""Customer codes an order or interaction import remembers the ids of (~100 bytes each)."""
 
 
 def _padded(values: list[Any]) -> list[Any]:
