@@ -61,5 +61,8 @@ class ServiceContext:
 
 def open_context(db_value: str | None = None, actor: Actor | None = None) -> ServiceContext:
     from tricrm_tui.db.engine import open_database
+    from tricrm_tui.services.bulk_load import restore_abandoned
 
-    return ServiceContext(db=open_database(db_value), actor=actor or Actor.from_environment())
+    ctx = ServiceContext(db=open_database(db_value), actor=actor or Actor.from_environment())
+    restore_abandoned(ctx)  # what a killed bulk import left down (one query otherwise)
+    return ctx

@@ -115,3 +115,27 @@ def running(ctx: ServiceContext, import_ids: Iterable[int]) -> set[int]:
         finally:
             os.close(fd)
     return alive
+
+
+def any_alive(ctx: ServiceContext) -> bool:
+    """Whether some process is importing into this database now, whatever its import's row
+    says (an import's lock is held through its follow-ups, after its row says "done").
+
+    PostgreSQL: one look at ``pg_locks`` for a granted lock in ``LOCK_SPACE``. SQLite: the
+    lock files in the folder beside the database, each tried without waiting."""
+    if ctx.db.backend == "postgresql":
+        with ctx.db.engine.connect() as conn:
+            held = conn.execute(
+                sa.text(
+                    "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND classid::bigint = :space AND objsubid = 2 AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1"
+                ),
+                {"space": LOCK_SPACE},
+            ).first()
+        return held is not None
+    folder = _lock_dir(ctx)
+    if folder is None:
+        return False
+    ids = [int(p.stem) for p in folder.glob("*.lock") if p.stem.isdigit()]
+    return bool(running(ctx, ids))

@@ -41,6 +41,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tricrm_tui.db import deferred
 from tricrm_tui.db.bulk import copy_applies, copy_rows
 from tricrm_tui.db.engine import SQLITE_CACHE_KIB
 from tricrm_tui.db.search import search_text_for
@@ -57,7 +58,7 @@ from tricrm_tui.models import (
     ProductCategory,
     ValueSnapshot,
 )
-from tricrm_tui.services import import_liveness
+from tricrm_tui.services import bulk_load, import_liveness
 from tricrm_tui.services.audit import jsonable
 from tricrm_tui.services.classify import insert_tags
 from tricrm_tui.services.context import ServiceContext
@@ -944,11 +945,27 @@ def import_file(
                 ).inserted_primary_key[0]
                 # Held before the row is visible: no one ever sees it "running" unheld.
                 liveness.enter_context(import_liveness.held(ctx, import_id))
-        return _import_rows(
-            ctx, kind, path, source, cm, import_id, repaired.get(kind, set()),
-            mode=mode, dry_run=dry_run, region=region, batch_size=batch_size,
-            rejects_path=rejects_path, progress=progress, total_lines=total_lines,
-        )  # fmt: skip
+        table = str(TABLE[kind].name)
+        # Taken down only while this import is seen alive, so no one opening the
+        # database meanwhile builds them under it (``bulk_load.restore_abandoned``).
+        indexes_down = (
+            not dry_run
+            and bulk_load.worth_deferring(ctx, table, total_lines)
+            and bulk_load.take_down(ctx, table)
+        )
+        try:
+            return _import_rows(
+                ctx, kind, path, source, cm, import_id, repaired.get(kind, set()),
+                mode=mode, dry_run=dry_run, region=region, batch_size=batch_size,
+                rejects_path=rejects_path, progress=progress, total_lines=total_lines,
+                indexes_down=indexes_down,
+            )  # fmt: skip
+        except BaseException:
+            if indexes_down:  # the normal end builds them in its last transaction
+                # If this fails too, the next process to open the database builds them.
+                with contextlib.suppress(sa.exc.SQLAlchemyError):
+                    bulk_load.restore(ctx, (table,))
+            raise
 
 
 def _import_rows(
@@ -967,6 +984,7 @@ def _import_rows(
     rejects_path: Path | str | None,
     progress: Progress | None,
     total_lines: int | None,
+    indexes_down: bool = False,
 ) -> ImportResult:
     result = ImportResult(
         import_id, kind, str(path), source.encoding or source.info.format, mode, dry_run
@@ -1042,23 +1060,39 @@ def _import_rows(
         if rejects:
             rejects.close()
     if import_id is not None:
-        importer.touched |= repaired
-        result.touched_customer_ids = importer.touched
-        with ctx.transaction() as s:
-            if kind == "orders" and importer.touched:
-                _refresh_aggregates(s, importer.touched)
-            s.execute(
-                sa.update(BT)
-                .where(BT.c.id == import_id)
-                .values(status="done", finished_at=ctx.now(), **_counts(result))
-            )
-            _import_settings(s, importing=False)
-        if result.inserted + result.updated >= BULK_ROWS:
-            _vacuum_analyze(ctx, kind)
-        if result.inserted or result.updated or repaired:
-            for hook in after_import_hooks:
-                give_back_memory(ctx)
-                result.extra.update(hook(ctx, result) or {})
+        touched = result.touched_customer_ids = importer.touched | repaired
+        # The importer's memories (keys seen, customer ids, cleaned cells: ~30 MB at a
+        # million orders) are not needed by the follow-ups, whose peaks they would add to.
+        del importer
+        table = str(TABLE[kind].name)
+        # Customers whose every row the follow-ups rewrite get their indexes back after
+        # them (PostgreSQL; see ``bulk_load.worth_deferring_follow_ups``); orders before the
+        # aggregate refresh, which reads them.
+        customers_late = bulk_load.worth_deferring_follow_ups(ctx, len(touched)) and (
+            (indexes_down and kind == "customers")
+            or (indexes_down and kind == "orders" and bulk_load.take_down(ctx, str(CT.name)))
+        )
+        try:
+            with ctx.transaction() as s:
+                if indexes_down and not (customers_late and kind == "customers"):
+                    deferred.restore(s.connection(), (table,))
+                if kind == "orders" and touched:
+                    _refresh_aggregates(s, touched)
+                s.execute(
+                    sa.update(BT)
+                    .where(BT.c.id == import_id)
+                    .values(status="done", finished_at=ctx.now(), **_counts(result))
+                )
+                _import_settings(s, importing=False)
+            if result.inserted + result.updated >= BULK_ROWS:
+                _vacuum_analyze(ctx, kind)
+            if result.inserted or result.updated or repaired:
+                for hook in after_import_hooks:
+                    give_back_memory(ctx)
+                    result.extra.update(hook(ctx, result) or {})
+        finally:
+            if customers_late:
+                bulk_load.restore(ctx, (str(CT.name),))
         give_back_memory(ctx)
     return result
 

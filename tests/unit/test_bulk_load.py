@@ -1,0 +1,260 @@
+"""Bulk imports load with the table's secondary indexes down and build them at the end:
+the same indexes come back, the same data goes in, and a killed or failed import never
+leaves a database without them (on both backends)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from tests.unit.test_import_cli import ROOT, _content, _customers_file, _orders_file
+from tricrm_tui.db import deferred
+from tricrm_tui.db.url import resolve_db_url
+from tricrm_tui.models import ImportBatch
+from tricrm_tui.services import bulk_load, customers, import_liveness, importing
+from tricrm_tui.services.context import Actor, ServiceContext, open_context
+from tricrm_tui.services.errors import InvalidInput
+
+FORCE_BULK = (
+    "import sys; from tricrm_tui.services import bulk_load; bulk_load.MIN_ROWS = 1; "
+    "from tricrm_tui.cli.main import run; run(sys.argv[1:])"
+)
+
+
+def _definitions(url: str) -> dict[str, str]:
+    """Every index and trigger on customers and orders, by name, as the database states it."""
+    engine = sa.create_engine(resolve_db_url(url))
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            rows = conn.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND tablename IN ('customers', 'orders')"
+            ).all()
+        else:
+            rows = conn.exec_driver_sql(
+                "SELECT name, coalesce(sql, '') FROM sqlite_master "
+                "WHERE type IN ('index', 'trigger') AND tbl_name IN ('customers', 'orders')"
+            ).all()
+    engine.dispose()
+    return dict(rows)
+
+
+def _missing(url: str) -> dict[str, list[str]]:
+    engine = sa.create_engine(resolve_db_url(url))
+    with engine.connect() as conn:
+        gaps = deferred.missing(conn)
+    engine.dispose()
+    return gaps
+
+
+def _force_bulk(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """Every import takes the bulk path; returns the (table, taken down) calls made."""
+    monkeypatch.setattr(bulk_load, "MIN_ROWS", 1)
+    calls: list[tuple[str, bool]] = []
+    real = bulk_load.take_down
+
+    def spy(ctx: ServiceContext, table: str) -> bool:
+        down = real(ctx, table)
+        calls.append((table, down))
+        if down:  # really down while the rows go in
+            with ctx.db.engine.connect() as conn:
+                assert table in deferred.missing(conn)
+        return down
+
+    monkeypatch.setattr(bulk_load, "take_down", spy)
+    return calls
+
+
+def _cli_bulk(
+    db: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", FORCE_BULK, "--db", db, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        timeout=300,
+    )
+
+
+def test_a_bulk_import_builds_back_the_same_indexes_and_writes_the_same_data(
+    db_url: str, tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _definitions(db_url)
+    cfile = _customers_file(tmp_path / "c.csv", 300)
+    ofile = _orders_file(tmp_path / "o.csv", 1000, 300)
+    calls = _force_bulk(monkeypatch)
+    ctx = open_context(db_url, Actor("tester", "admin"))
+    importing.import_file(ctx, "customers", cfile, batch_size=120)
+    importing.import_file(ctx, "orders", ofile, batch_size=400)
+    bulk = [("customers", True), ("orders", True)]
+    if ctx.db.backend == "postgresql":  # the order totals rewrite customers: theirs go too
+        bulk.append(("customers", True))
+    assert calls == bulk
+    assert _definitions(db_url) == before
+    # The search index holds the customers the import added while it was down.
+    page = customers.list_customers(ctx, search="客户123")
+    assert [c.code for c in page.items] == ["C00123"]
+    page = customers.list_customers(ctx, search="13900000299")
+    assert [c.code for c in page.items] == ["C00299"]
+    ctx.db.dispose()
+
+    # The same files through the ordinary path give the same rows, totals included.
+    monkeypatch.setattr(bulk_load, "MIN_ROWS", 10**9)
+    clean = tmp_path / "clean.db"
+    clean.write_bytes(sqlite_template.read_bytes())
+    other = open_context(str(clean), Actor("tester", "admin"))
+    importing.import_file(other, "customers", cfile)
+    importing.import_file(other, "orders", ofile)
+    other.db.dispose()
+    assert calls == bulk  # no further take-down
+    assert _content(db_url) == _content(str(clean))
+
+
+def test_a_killed_bulk_import_leaves_its_indexes_to_the_next_opener(
+    db_url: str, tmp_path: Path
+) -> None:
+    cfile = _customers_file(tmp_path / "c.csv", 300)
+    killed = _cli_bulk(
+        db_url, "import", "customers", str(cfile), "--batch-size", "100",
+        env={importing.CRASH_ENV: "2"},
+    )  # fmt: skip
+    assert killed.returncode == 17, killed.stderr
+    gaps = _missing(db_url)
+    assert set(gaps) == {"customers"}
+    assert "ix_customers_phone" in gaps["customers"]
+
+    ctx = open_context(db_url, Actor("tester", "admin"))  # no import is alive: built here
+    assert _missing(db_url) == {}
+    assert [c.code for c in customers.list_customers(ctx, search="客户150").items] == ["C00150"]
+    ctx.db.dispose()
+
+    ofile = _orders_file(tmp_path / "o.csv", 900, 200)
+    killed = _cli_bulk(
+        db_url, "import", "orders", str(ofile), "--batch-size", "300",
+        env={importing.CRASH_ENV: "1"},
+    )  # fmt: skip
+    assert killed.returncode == 17, killed.stderr
+    assert set(_missing(db_url)) == {"orders"}
+    # Running the file again (through the ordinary path) completes it, indexes included.
+    rerun = subprocess.run(
+        [sys.executable, "-m", "tricrm_tui", "--db", db_url, "import", "orders", str(ofile)],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300,
+    )  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    assert _missing(db_url) == {}
+
+
+def test_the_opener_leaves_indexes_down_while_their_import_is_alive(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = open_context(db_url, Actor("tester", "admin"))
+    with ctx.transaction() as s:
+        import_id = s.execute(
+            sa.insert(ImportBatch.__table__).values(
+                kind="orders", file="o.csv", file_hash="x", actor="tester",
+                started_at=ctx.now(), status="running",
+            )
+        ).inserted_primary_key[0]  # fmt: skip
+    with import_liveness.held(ctx, import_id):
+        assert bulk_load.take_down(ctx, "orders")
+        other = open_context(db_url, Actor("someone"))
+        assert set(_missing(db_url)) == {"orders"}  # its import builds them at its end
+        other.db.dispose()
+    ctx.db.dispose()
+    again = open_context(db_url, Actor("someone"))  # the import died without building them
+    assert _missing(db_url) == {}
+    again.db.dispose()
+
+
+def test_an_import_that_fails_half_way_builds_its_indexes_before_it_raises(
+    ctx: ServiceContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfile = _customers_file(tmp_path / "c.csv", 300)
+    calls = _force_bulk(monkeypatch)
+
+    def stop(done: int, total: int | None) -> None:
+        if done > 150:
+            raise InvalidInput("stopped by the test")
+
+    with pytest.raises(InvalidInput):
+        importing.import_file(ctx, "customers", cfile, batch_size=100, progress=stop)
+    assert calls == [("customers", True)]
+    with ctx.db.engine.connect() as conn:
+        assert deferred.missing(conn) == {}
+    assert [c.code for c in customers.list_customers(ctx, search="客户42").items][:1] == ["C00042"]
+
+
+def test_only_large_imports_take_the_indexes_down(sqlite_ctx: ServiceContext) -> None:
+    assert not bulk_load.worth_deferring(sqlite_ctx, "orders", bulk_load.MIN_ROWS - 1)
+    assert bulk_load.worth_deferring(sqlite_ctx, "orders", bulk_load.MIN_ROWS)
+    assert not bulk_load.worth_deferring(sqlite_ctx, "interactions", 10**6)
+    assert not bulk_load.worth_deferring(sqlite_ctx, "orders", None)
+    rows = bulk_load.MIN_ROWS * bulk_load.SHARE + 4  # a table holding more than SHARE files
+    with sqlite_ctx.transaction() as s:
+        s.execute(
+            sa.text(
+                "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < :n) "
+                "INSERT INTO customers (code, name, kind, custom_fields, consent_email, "
+                "consent_sms, consent_phone, consent_wechat, order_count, total_spent, "
+                "points_balance, search_text, created_at, updated_at, version) "
+                "SELECT 'K' || v, 'n', 'individual', '{}', 1, 1, 1, 1, 0, 0, 0, '', "
+                "'2026-01-01', '2026-01-01', 1 FROM n"
+            ),
+            {"n": rows},
+        )
+    assert not bulk_load.worth_deferring(sqlite_ctx, "customers", bulk_load.MIN_ROWS)
+    assert bulk_load.worth_deferring(sqlite_ctx, "customers", rows // bulk_load.SHARE + 1)
+
+
+def test_postgresql_keeps_the_indexes_when_readers_hold_the_table(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import truncate_all
+
+    engine = sa.create_engine(pg_url)
+    truncate_all(engine)
+    monkeypatch.setattr(deferred, "PG_LOCK_TIMEOUT", "200ms")
+    calls = _force_bulk(monkeypatch)
+    ctx = open_context(pg_url, Actor("tester", "admin"))
+    cfile = _customers_file(tmp_path / "c.csv", 50)
+    with engine.connect() as reader, reader.begin():
+        reader.exec_driver_sql("LOCK TABLE customers IN ACCESS SHARE MODE")
+        result = importing.import_file(ctx, "customers", cfile)
+    assert calls == [("customers", False)] and result.inserted == 50
+    assert _missing(pg_url) == {}
+    ctx.db.dispose()
+    engine.dispose()
+
+
+def test_seen_keys_find_every_key_across_spills() -> None:
+    seen = importing._SeenKeys(spill=7)
+    rng = np.random.default_rng(3)
+    batches = [rng.integers(-(2**62), 2**62, 5) for _ in range(9)]
+    for batch in batches:
+        assert not seen.contains(batch).any()
+        seen.add(batch)
+    assert len(seen.merged) > 0  # some were merged
+    for batch in batches:
+        assert seen.contains(batch).all()
+    assert not seen.contains(rng.integers(-(2**62), 2**62, 50)).any()
+    assert np.all(np.diff(seen.merged) >= 0)
+
+
+def test_the_customer_id_memory_is_bounded_and_changes_nothing(
+    ctx: ServiceContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "CUSTOMER_ID_CACHE", 25)
+    importing.import_file(ctx, "customers", _customers_file(tmp_path / "c.csv", 80))
+    result = importing.import_file(
+        ctx, "orders", _orders_file(tmp_path / "o.csv", 400, 90), batch_size=30
+    )
+    unknown = sum(1 for i in range(400) if i % 90 >= 80)  # codes C00080…C00089
+    assert (result.inserted, result.rejected_count) == (400 - unknown, unknown)
+    assert {r.code for r in result.rejected} == {"unknown_customer"}
