@@ -15,7 +15,9 @@ here; a test holds the rebuilt definitions to what the migrations made.
 Between the two, lists that filter or sort on a dropped index scan the table instead, and
 search misses rows added meanwhile. A load that dies in between leaves them missing until
 :func:`restore` runs, which ``services/bulk_load.py`` does when any process opens the
-database and no import is alive.
+database and no import is alive. That is after the migrations (the definitions here are the
+newest schema's), so a migration that drops or renames one of these indexes must say
+``IF EXISTS``: a killed bulk load may have left it missing.
 """
 
 from __future__ import annotations
