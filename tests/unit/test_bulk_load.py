@@ -4,9 +4,13 @@ leaves a database without them (on both backends)."""
 
 from __future__ import annotations
 
+import itertools
 import os
+import random
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +19,7 @@ import sqlalchemy as sa
 
 from tests.unit.test_import_cli import ROOT, _content, _customers_file, _orders_file
 from tricrm_tui.db import deferred
+from tricrm_tui.db.search import FTS_TABLE
 from tricrm_tui.db.url import resolve_db_url
 from tricrm_tui.models import ImportBatch
 from tricrm_tui.services import bulk_load, customers, import_liveness, importing
@@ -247,14 +252,114 @@ def test_seen_keys_find_every_key_across_spills() -> None:
     assert np.all(np.diff(seen.merged) >= 0)
 
 
+@pytest.mark.parametrize(("cap", "ttl"), [(45, 60.0), (10**6, 0.0), (10**6, 60.0)])
 def test_the_customer_id_memory_is_bounded_and_changes_nothing(
-    ctx: ServiceContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ctx: ServiceContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: int, ttl: float
 ) -> None:
-    monkeypatch.setattr(importing, "CUSTOMER_ID_CACHE", 25)
+    """Batches of 30 lines naming customers scattered over 90 codes (80 of them known), so
+    each batch repeats codes an earlier one asked for; a memory of 45 codes overflows on
+    most batches, one with no time to live forgets every batch."""
+    monkeypatch.setattr(importing, "CUSTOMER_ID_CACHE", cap)
+    monkeypatch.setattr(importing, "CUSTOMER_ID_TTL", ttl)
+    sizes: list[int] = []
+    real = importing._Importer._customer_ids
+
+    def spy(self, s, codes):  # type: ignore[no-untyped-def]
+        found = real(self, s, codes)
+        sizes.append(len(self.customer_ids))
+        return found
+
+    monkeypatch.setattr(importing._Importer, "_customer_ids", spy)
     importing.import_file(ctx, "customers", _customers_file(tmp_path / "c.csv", 80))
-    result = importing.import_file(
-        ctx, "orders", _orders_file(tmp_path / "o.csv", 400, 90), batch_size=30
-    )
-    unknown = sum(1 for i in range(400) if i % 90 >= 80)  # codes C00080…C00089
+    rng = random.Random(5)
+    picks = [rng.randrange(90) for _ in range(400)]
+    lines = ["订单编号,客户编号,下单日期,金额"] + [
+        f"O{i:05d},C{pick:05d},2024-05-01,{i}.50" for i, pick in enumerate(picks)
+    ]
+    (tmp_path / "o.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = importing.import_file(ctx, "orders", tmp_path / "o.csv", batch_size=30)
+    unknown = sum(1 for pick in picks if pick >= 80)  # codes C00080…C00089
     assert (result.inserted, result.rejected_count) == (400 - unknown, unknown)
     assert {r.code for r in result.rejected} == {"unknown_customer"}
+    assert max(sizes) <= min(cap, 80) + 30  # one batch past the cap at most
+    if cap < 80 or ttl == 0:
+        assert any(b < a for a, b in itertools.pairwise(sizes))  # it did forget
+
+
+def _gaps(ctx: ServiceContext) -> dict[str, list[str]]:
+    with ctx.db.engine.connect() as conn:
+        return deferred.missing(conn)
+
+
+def _search_index_sound(ctx: ServiceContext) -> None:
+    """SQLite: FTS5's own check that its index matches the customers table."""
+    if ctx.db.backend == "sqlite":
+        with ctx.db.engine.begin() as conn:
+            conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('integrity-check')")
+
+
+def test_a_restore_cut_short_builds_nothing_and_the_next_builds_everything(
+    ctx: ServiceContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search triggers must never come back without the index rebuilt: the next
+    update's trigger would remove entries the index never held."""
+    importing.import_file(ctx, "customers", _customers_file(tmp_path / "c.csv", 200))
+    assert bulk_load.take_down(ctx, "customers")
+    with ctx.transaction() as s:  # a row written while the search index is down
+        s.execute(sa.text("UPDATE customers SET name = '改名客户' WHERE code = 'C00007'"))
+    down = _gaps(ctx)
+    real = deferred.build_search_index
+
+    def cut(dialect: str, execute) -> None:  # type: ignore[no-untyped-def]
+        real(dialect, execute)
+        raise RuntimeError("the process stops here")
+
+    monkeypatch.setattr(deferred, "build_search_index", cut)
+    with pytest.raises(RuntimeError):
+        bulk_load.restore(ctx)
+    assert _gaps(ctx) == down  # nothing half-built
+    monkeypatch.setattr(deferred, "build_search_index", real)
+    assert sorted(bulk_load.restore_abandoned(ctx)) == sorted(sum(down.values(), []))
+    assert _gaps(ctx) == {}
+    customers.edit_customer(ctx, "C00007", {"name": "又改名"})
+    _search_index_sound(ctx)
+    assert [c.code for c in customers.list_customers(ctx, search="又改名").items] == ["C00007"]
+
+
+def test_two_openers_after_a_killed_import_take_turns(
+    db_url: str, ctx: ServiceContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    importing.import_file(ctx, "customers", _customers_file(tmp_path / "c.csv", 200))
+    assert bulk_load.take_down(ctx, "customers")
+    down = sorted(sum(_gaps(ctx).values(), []))
+    building, release = threading.Event(), threading.Event()
+    real = deferred.build_search_index
+
+    def slow(dialect: str, execute) -> None:  # type: ignore[no-untyped-def]
+        real(dialect, execute)
+        building.set()
+        assert release.wait(10)
+
+    monkeypatch.setattr(deferred, "build_search_index", slow)
+    built: dict[str, list[str]] = {}
+
+    def first() -> None:
+        built["first"] = bulk_load.restore_abandoned(ctx)
+
+    def second() -> None:
+        assert building.wait(10)
+        other = open_context(db_url, Actor("someone"))  # restores on opening, if anything
+        built["second"] = bulk_load.restore_abandoned(other)
+        other.db.dispose()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert building.wait(10)
+    time.sleep(0.5)  # the second is waiting for the first's lock by now
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(built["first"]) == down and built["second"] == []
+    assert _gaps(ctx) == {}
+    _search_index_sound(ctx)

@@ -34,6 +34,26 @@ SEARCH_TABLE = "customers"
 PG_LOCK_TIMEOUT = "2s"
 """On PostgreSQL, how long dropping an index may wait for its table's readers; past that the
 load goes ahead with the indexes in place rather than queue every reader behind it."""
+PG_RESTORE_LOCK = 0x7472_6462
+"""The PostgreSQL advisory lock (single-key form) that makes restorers take turns: two
+processes opening the database after a killed load would otherwise both build the same
+index, and the second fail."""
+
+
+def _begin(conn: sa.Connection) -> None:
+    """Make the DDL that follows part of the connection's transaction, on SQLite too.
+
+    Python's ``sqlite3`` (its legacy transaction control, which SQLAlchemy uses) opens a
+    transaction only before INSERT, UPDATE or DELETE, so each DROP or CREATE would commit on
+    its own: a load killed half-way through a restore would leave the triggers back but the
+    search index not rebuilt, which nothing would see as missing, and the next update of
+    such a customer would corrupt the index. ``BEGIN IMMEDIATE`` also takes the write lock
+    first, so two restorers take turns (each sees what the other built)."""
+    if conn.dialect.name != "sqlite":
+        return
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _table(name: str) -> sa.Table:
@@ -85,6 +105,7 @@ def take_down(conn: sa.Connection, table: str) -> bool:
     back); True once they are down."""
     dialect = conn.dialect.name
     quote = conn.dialect.identifier_preparer
+    _begin(conn)
     if dialect == "postgresql":
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{PG_LOCK_TIMEOUT}'")
     try:
@@ -101,11 +122,21 @@ def take_down(conn: sa.Connection, table: str) -> bool:
     return True
 
 
-def restore(conn: sa.Connection, tables: tuple[str, ...] = TABLES) -> list[str]:
-    """Build whatever deferrable object is missing, in the connection's transaction;
-    returns the names built (none when everything is in place)."""
-    gaps = missing(conn, tables)
+def restore(
+    conn: sa.Connection, tables: tuple[str, ...] = TABLES, lock_timeout: str | None = None
+) -> list[str]:
+    """Build whatever deferrable object is missing, in the connection's transaction, one
+    restorer at a time; returns the names built (none when everything is in place).
+
+    ``lock_timeout`` (PostgreSQL) bounds the wait for the table and for another restorer:
+    past it the statement fails (``OperationalError``) and nothing is built."""
     dialect = conn.dialect.name
+    _begin(conn)
+    if dialect == "postgresql":
+        if lock_timeout:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_RESTORE_LOCK})")
+    gaps = missing(conn, tables)  # asked under the lock: what another restorer built is seen
     if gaps and dialect == "sqlite":
         # The sorts behind CREATE INDEX run faster in temporary files (which the operating
         # system caches) than in SQLite's in-memory store, and hold no memory of the
@@ -116,10 +147,12 @@ def restore(conn: sa.Connection, tables: tuple[str, ...] = TABLES) -> list[str]:
             wanted = set(names)
             for index in deferrable(table):
                 if index.name in wanted:
-                    index.create(conn, checkfirst=False)
+                    conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
             if table == SEARCH_TABLE and wanted & set(search_index_parts(dialect)):
                 build_search_index(dialect, conn.exec_driver_sql)
     finally:
         if gaps and dialect == "sqlite":
             conn.exec_driver_sql(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
+    if dialect == "postgresql" and lock_timeout:
+        conn.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
     return [n for names in gaps.values() for n in names]

@@ -12,10 +12,14 @@ what is missing, unless an import is still alive (it will build them at its own 
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 
 from tricrm_tui.db import deferred
 from tricrm_tui.services.context import ServiceContext
+
+log = logging.getLogger(__name__)
 
 MIN_ROWS = 20_000
 """Below this many lines an import keeps the indexes current: the time it could save is
@@ -61,15 +65,25 @@ def take_down(ctx: ServiceContext, table: str) -> bool:
     return False
 
 
-def restore(ctx: ServiceContext, tables: tuple[str, ...] = deferred.TABLES) -> list[str]:
-    """Build whatever deferrable index is missing; returns their names."""
+def restore(
+    ctx: ServiceContext,
+    tables: tuple[str, ...] = deferred.TABLES,
+    lock_timeout: str | None = None,
+) -> list[str]:
+    """Build whatever deferrable index is missing, in a transaction of its own; returns
+    their names."""
     with ctx.db.engine.connect() as conn, conn.begin():
-        return deferred.restore(conn, tables)
+        return deferred.restore(conn, tables, lock_timeout)
 
 
 def restore_abandoned(ctx: ServiceContext) -> list[str]:
-    """On opening: build the indexes a killed bulk import left missing, unless some import is
-    still running (it builds them itself at its end). One query when nothing is missing."""
+    """On opening the database and before each import: build the indexes a killed bulk
+    import left missing, unless some import is still running (it builds them itself at its
+    end). One query when nothing is missing.
+
+    Never stops the caller: when another process holds the tables or is building them
+    itself (past ``PG_LOCK_TIMEOUT`` on PostgreSQL, SQLite's busy timeout), this leaves the
+    work to it or to the next opener, and says so in the log."""
     with ctx.db.engine.connect() as conn:
         if not deferred.missing(conn):
             return []
@@ -77,4 +91,8 @@ def restore_abandoned(ctx: ServiceContext) -> list[str]:
 
     if import_liveness.any_alive(ctx):
         return []
-    return restore(ctx)
+    try:
+        return restore(ctx, lock_timeout=deferred.PG_LOCK_TIMEOUT)
+    except sa.exc.OperationalError as exc:
+        log.warning("indexes left by an interrupted import not rebuilt yet: %s", exc.orig)
+        return []

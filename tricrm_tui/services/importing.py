@@ -31,6 +31,7 @@ import gc
 import hashlib
 import itertools
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,7 +42,6 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tricrm_tui.db import deferred
 from tricrm_tui.db.bulk import copy_applies, copy_rows
 from tricrm_tui.db.engine import SQLITE_CACHE_KIB
 from tricrm_tui.db.search import search_text_for
@@ -272,6 +272,7 @@ class _Importer:
         self.products: dict[str, int] = {}
         self.categories: dict[str, int] = {}
         self.customer_ids: dict[str, int] = {}
+        self.customer_ids_since = time.monotonic()
         # Keys met so far (as hashes, 8 bytes of information each): a repeated key is checked
         # against what its first line wrote. A dry run writes nothing, so there the hash of
         # the first line's values is kept instead.
@@ -325,16 +326,24 @@ class _Importer:
     def _customer_ids(self, s: Session, codes: Iterable[str]) -> dict[str, int]:
         """Code → id; a customer merged into another resolves to the one it was merged into.
 
-        Found ids are remembered for the rest of the import: an order file names the same
-        customers again and again (a million orders, 100k customers), and asking for every
-        batch's codes cost 2.2 s of a million-order import. A customer merged or deleted by
-        someone else while the import runs is seen as it was when first looked up, as a
-        batch's own lookup would have within that batch. Bounded by ``CUSTOMER_ID_CACHE``."""
+        Found ids are remembered for a few seconds (``CUSTOMER_ID_TTL``): an order file
+        names the same customers again and again (a million orders, 100k customers), and
+        asking for every batch's codes cost 2.2 s of a million-order import. A customer
+        merged or deleted by someone else meanwhile is seen once the memory expires, as a
+        batch's own lookup sees it only at its start. At most ``CUSTOMER_ID_CACHE`` codes
+        (plus one batch's) are remembered."""
         known = self.customer_ids
-        wanted = {c for c in codes if c not in known}
+        codes = set(codes)
+        now = time.monotonic()
+        if now - self.customer_ids_since > CUSTOMER_ID_TTL:
+            known.clear()
+            self.customer_ids_since = now
+        wanted = codes - known.keys()
+        if len(known) + len(wanted) > CUSTOMER_ID_CACHE:
+            known.clear()  # and this batch's codes all asked again, not only the new ones
+            self.customer_ids_since = now
+            wanted = codes
         if wanted:
-            if len(known) + len(wanted) > CUSTOMER_ID_CACHE:
-                known.clear()
             rows = _driver_in(
                 s,
                 "SELECT code, coalesce(merged_into_id, id) FROM {table} "
@@ -655,6 +664,9 @@ class _Importer:
 IN_STEP = 500
 CUSTOMER_ID_CACHE = 200_000
 """Customer codes an order or interaction import remembers the ids of (~100 bytes each)."""
+CUSTOMER_ID_TTL = 5.0
+"""Seconds an import trusts a remembered id: a customer merged or deleted meanwhile is
+seen within that, rather than keep receiving rows for the rest of a long import."""
 
 
 def _padded(values: list[Any]) -> list[Any]:
@@ -946,14 +958,16 @@ def import_file(
                 # Held before the row is visible: no one ever sees it "running" unheld.
                 liveness.enter_context(import_liveness.held(ctx, import_id))
         table = str(TABLE[kind].name)
-        # Taken down only while this import is seen alive, so no one opening the
-        # database meanwhile builds them under it (``bulk_load.restore_abandoned``).
-        indexes_down = (
-            not dry_run
-            and bulk_load.worth_deferring(ctx, table, total_lines)
-            and bulk_load.take_down(ctx, table)
-        )
+        indexes_down = False
         try:
+            # Taken down only while this import is seen alive, so no one opening the
+            # database meanwhile builds them under it (``bulk_load.restore_abandoned``).
+            # All or nothing: a failed take-down leaves every index in place.
+            indexes_down = (
+                not dry_run
+                and bulk_load.worth_deferring(ctx, table, total_lines)
+                and bulk_load.take_down(ctx, table)
+            )
             return _import_rows(
                 ctx, kind, path, source, cm, import_id, repaired.get(kind, set()),
                 mode=mode, dry_run=dry_run, region=region, batch_size=batch_size,
@@ -961,8 +975,9 @@ def import_file(
                 indexes_down=indexes_down,
             )  # fmt: skip
         except BaseException:
-            if indexes_down:  # the normal end builds them in its last transaction
-                # If this fails too, the next process to open the database builds them.
+            if indexes_down:  # the normal end builds them before its last transaction
+                # If this fails too, the next import or the next process to open the
+                # database builds them.
                 with contextlib.suppress(sa.exc.SQLAlchemyError):
                     bulk_load.restore(ctx, (table,))
             raise
@@ -1073,9 +1088,11 @@ def _import_rows(
             or (indexes_down and kind == "orders" and bulk_load.take_down(ctx, str(CT.name)))
         )
         try:
+            if indexes_down and not (customers_late and kind == "customers"):
+                # In a transaction of its own: on PostgreSQL building an index blocks writes
+                # to its table until commit, which the aggregate refresh would prolong.
+                bulk_load.restore(ctx, (table,))
             with ctx.transaction() as s:
-                if indexes_down and not (customers_late and kind == "customers"):
-                    deferred.restore(s.connection(), (table,))
                 if kind == "orders" and touched:
                     _refresh_aggregates(s, touched)
                 s.execute(
@@ -1195,6 +1212,9 @@ def repair_interrupted(ctx: ServiceContext) -> dict[str, set[int]]:
             )
         import_liveness.forget(ctx, import_id)
         found.setdefault(kind, set()).update(ids)
+    # A process that stays open (the TUI) would otherwise keep what a failed bulk import
+    # could not build back until some other process opened the database.
+    bulk_load.restore_abandoned(ctx)
     return found
 
 
