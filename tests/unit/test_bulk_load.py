@@ -153,6 +153,7 @@ def test_a_killed_bulk_import_leaves_its_indexes_to_the_next_opener(
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300,
     )  # fmt: skip
     assert rerun.returncode == 0, rerun.stderr
+    assert "interrupted import left down" in rerun.stderr  # the wait is explained
     assert _missing(db_url) == {}
 
 

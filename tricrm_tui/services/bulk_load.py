@@ -91,6 +91,9 @@ def restore_abandoned(ctx: ServiceContext) -> list[str]:
 
     if import_liveness.any_alive(ctx):
         return []
+    # Said on stderr (the last-resort handler when nothing configured logging), since it
+    # holds up the command or the TUI's start for a few seconds at 100k customers.
+    log.warning("building the indexes an interrupted import left down…")
     try:
         return restore(ctx, lock_timeout=deferred.PG_LOCK_TIMEOUT)
     except sa.exc.OperationalError as exc:
