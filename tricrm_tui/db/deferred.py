@@ -56,6 +56,14 @@ def _begin(conn: sa.Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _lock_timeout(conn: sa.Connection, value: str | None) -> None:
+    """PostgreSQL: bound (or, with None, stop bounding) this transaction's lock waits."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            f"SET LOCAL lock_timeout = '{value}'" if value else "SET LOCAL lock_timeout = DEFAULT"
+        )
+
+
 def _table(name: str) -> sa.Table:
     import tricrm_tui.models  # noqa: F401  (registers the tables on the metadata)
 
@@ -106,8 +114,7 @@ def take_down(conn: sa.Connection, table: str) -> bool:
     dialect = conn.dialect.name
     quote = conn.dialect.identifier_preparer
     _begin(conn)
-    if dialect == "postgresql":
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{PG_LOCK_TIMEOUT}'")
+    _lock_timeout(conn, PG_LOCK_TIMEOUT)
     try:
         for index in deferrable(table):
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {quote.quote(str(index.name))}")
@@ -117,8 +124,7 @@ def take_down(conn: sa.Connection, table: str) -> bool:
         if dialect == "postgresql":  # lock_timeout: readers held the table
             return False
         raise
-    if dialect == "postgresql":
-        conn.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
+    _lock_timeout(conn, None)
     return True
 
 
@@ -133,8 +139,7 @@ def restore(
     dialect = conn.dialect.name
     _begin(conn)
     if dialect == "postgresql":
-        if lock_timeout:
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+        _lock_timeout(conn, lock_timeout)
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_RESTORE_LOCK})")
     gaps = missing(conn, tables)  # asked under the lock: what another restorer built is seen
     if gaps and dialect == "sqlite":
@@ -153,6 +158,5 @@ def restore(
     finally:
         if gaps and dialect == "sqlite":
             conn.exec_driver_sql(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
-    if dialect == "postgresql" and lock_timeout:
-        conn.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
+    _lock_timeout(conn, None)
     return [n for names in gaps.values() for n in names]
