@@ -75,33 +75,28 @@ def customer_match(
 SQLITE_DDL = [
     f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(search_text, content='customers', "
     "content_rowid='id', tokenize='trigram')",
-    f"""CREATE TRIGGER {FTS_TABLE}_ai AFTER INSERT ON customers BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON customers BEGIN
         INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
     END""",
-    f"""CREATE TRIGGER {FTS_TABLE}_ad AFTER DELETE ON customers BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON customers BEGIN
         INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text)
         VALUES ('delete', old.id, old.search_text);
     END""",
-    f"""CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE OF search_text ON customers BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF search_text ON customers BEGIN
         INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text)
         VALUES ('delete', old.id, old.search_text);
         INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
     END""",
 ]
-SQLITE_DROP = [
-    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_au",
-    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ad",
-    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ai",
-    f"DROP TABLE IF EXISTS {FTS_TABLE}",
-]
+SQLITE_TRIGGERS = [f"{FTS_TABLE}_ai", f"{FTS_TABLE}_ad", f"{FTS_TABLE}_au"]
+"""What keeps the FTS5 index current (``SQLITE_DDL[1:]``)."""
+SQLITE_DROP_TRIGGERS = [f"DROP TRIGGER IF EXISTS {name}" for name in reversed(SQLITE_TRIGGERS)]
+SQLITE_DROP = [*SQLITE_DROP_TRIGGERS, f"DROP TABLE IF EXISTS {FTS_TABLE}"]
 PG_DDL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    f"CREATE INDEX {PG_TRGM_INDEX} ON customers USING gin (search_text gin_trgm_ops)",
+    f"CREATE INDEX IF NOT EXISTS {PG_TRGM_INDEX} ON customers USING gin (search_text gin_trgm_ops)",
 ]
 PG_DROP = [f"DROP INDEX IF EXISTS {PG_TRGM_INDEX}"]
-
-
-SQLITE_TRIGGERS = [f"{FTS_TABLE}_ai", f"{FTS_TABLE}_ad", f"{FTS_TABLE}_au"]
 
 
 def search_index_parts(dialect: str) -> list[str]:
@@ -116,11 +111,8 @@ def take_down_search_index(dialect: str, execute) -> None:  # type: ignore[no-un
     SQLite loses all three triggers, not only the insert one: with rows missing from the
     index, an update's or a delete's trigger would tell FTS5 to remove entries it never
     held, which corrupts an external-content index."""
-    if dialect == "sqlite":
-        for name in SQLITE_TRIGGERS:
-            execute(f"DROP TRIGGER IF EXISTS {name}")
-    else:
-        execute(f"DROP INDEX IF EXISTS {PG_TRGM_INDEX}")
+    for stmt in SQLITE_DROP_TRIGGERS if dialect == "sqlite" else PG_DROP:
+        execute(stmt)
 
 
 def build_search_index(dialect: str, execute) -> None:  # type: ignore[no-untyped-def]
@@ -130,10 +122,10 @@ def build_search_index(dialect: str, execute) -> None:  # type: ignore[no-untype
     where keeping the index current row by row had cost an import 4.4 s."""
     if dialect == "sqlite":
         for stmt in SQLITE_DDL[1:]:
-            execute(stmt.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
+            execute(stmt)
         execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
     else:
-        execute(PG_DDL[1].replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+        execute(PG_DDL[1])
 
 
 def create_search_objects(dialect: str, execute) -> None:  # type: ignore[no-untyped-def]

@@ -1083,9 +1083,12 @@ def _import_rows(
         # Customers whose every row the follow-ups rewrite get their indexes back after
         # them (PostgreSQL; see ``bulk_load.worth_deferring_follow_ups``); orders before the
         # aggregate refresh, which reads them.
-        customers_late = bulk_load.worth_deferring_follow_ups(ctx, len(touched)) and (
-            (indexes_down and kind == "customers")
-            or (indexes_down and kind == "orders" and bulk_load.take_down(ctx, str(CT.name)))
+        customers_late = (
+            indexes_down
+            and bulk_load.worth_deferring_follow_ups(ctx, len(touched))
+            and (
+                kind == "customers" or (kind == "orders" and bulk_load.take_down(ctx, "customers"))
+            )
         )
         try:
             if indexes_down and not (customers_late and kind == "customers"):
@@ -1109,7 +1112,7 @@ def _import_rows(
                     result.extra.update(hook(ctx, result) or {})
         finally:
             if customers_late:
-                bulk_load.restore(ctx, (str(CT.name),))
+                bulk_load.restore(ctx, ("customers",))
         give_back_memory(ctx)
     return result
 
