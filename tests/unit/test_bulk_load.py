@@ -364,3 +364,21 @@ def test_two_openers_after_a_killed_import_take_turns(
     assert sorted(built["first"]) == down and built["second"] == []
     assert _gaps(ctx) == {}
     _search_index_sound(ctx)
+
+
+def test_a_bulk_import_into_a_database_this_process_just_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The migrations of a new SQLite file leave the pooled connection with its temporary
+    database open, after which SQLite refuses to change where it sorts inside a transaction:
+    the index build at the end of the first bulk import into a new file must still work."""
+    _force_bulk(monkeypatch)
+    ctx = open_context(str(tmp_path / "new.db"), Actor("tester", "admin"))
+    cfile = _customers_file(tmp_path / "c.csv", 50)
+    result = importing.import_file(ctx, "customers", cfile)
+    assert result.inserted == 50
+    with ctx.db.engine.connect() as conn:
+        assert deferred.missing(conn) == {}
+        # and the connection is back to sorting in memory
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2
+    ctx.db.dispose()

@@ -22,6 +22,9 @@ newest schema's), so a migration that drops or renames one of these indexes must
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
@@ -142,21 +145,36 @@ def restore(
         _lock_timeout(conn, lock_timeout)
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_RESTORE_LOCK})")
     gaps = missing(conn, tables)  # asked under the lock: what another restorer built is seen
-    if gaps and dialect == "sqlite":
-        # The sorts behind CREATE INDEX run faster in temporary files (which the operating
-        # system caches) than in SQLite's in-memory store, and hold no memory of the
-        # process: 1.3 s against 2.0 s for the orders' three at a million rows.
-        conn.exec_driver_sql("PRAGMA temp_store=FILE")
-    try:
-        for table, names in gaps.items():
-            wanted = set(names)
-            for index in deferrable(table):
-                if index.name in wanted:
-                    conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
-            if table == SEARCH_TABLE and wanted & set(search_index_parts(dialect)):
-                build_search_index(dialect, conn.exec_driver_sql)
-    finally:
-        if gaps and dialect == "sqlite":
-            conn.exec_driver_sql(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
+    for table, names in gaps.items():
+        wanted = set(names)
+        for index in deferrable(table):
+            if index.name in wanted:
+                conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+        if table == SEARCH_TABLE and wanted & set(search_index_parts(dialect)):
+            build_search_index(dialect, conn.exec_driver_sql)
     _lock_timeout(conn, None)
     return [n for names in gaps.values() for n in names]
+
+
+@contextlib.contextmanager
+def sorts_on_disk(conn: sa.Connection) -> Iterator[None]:
+    """SQLite: sort in temporary files while the block runs (around, not inside, the
+    transaction of a :func:`restore`).
+
+    The sorts behind CREATE INDEX run faster in temporary files (which the operating system
+    caches) than in SQLite's in-memory store, and hold no memory of the process: 1.3 s
+    against 2.0 s for the orders' three at a million rows. SQLite refuses to change the
+    setting inside a transaction once the connection has used its temporary database (the
+    migrations of a new file do), so it is set before ``BEGIN`` and put back after the
+    commit."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    # On the driver's connection: through SQLAlchemy, the statement would begin the
+    # Connection's transaction, which the caller's ``begin()`` then finds already started.
+    driver = conn.connection.driver_connection
+    driver.execute("PRAGMA temp_store=FILE")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")

@@ -72,7 +72,7 @@ def restore(
 ) -> list[str]:
     """Build whatever deferrable index is missing, in a transaction of its own; returns
     their names."""
-    with ctx.db.engine.connect() as conn, conn.begin():
+    with ctx.db.engine.connect() as conn, deferred.sorts_on_disk(conn), conn.begin():
         return deferred.restore(conn, tables, lock_timeout)
 
 
