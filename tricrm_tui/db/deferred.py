@@ -173,6 +173,7 @@ def sorts_on_disk(conn: sa.Connection) -> Iterator[None]:
     # On the driver's connection: through SQLAlchemy, the statement would begin the
     # Connection's transaction, which the caller's ``begin()`` then finds already started.
     driver = conn.connection.driver_connection
+    assert driver is not None  # a checked-out connection
     driver.execute("PRAGMA temp_store=FILE")
     try:
         yield
