@@ -164,14 +164,13 @@ def test_seen_keys_survive_spills() -> None:
 
 def test_bulk_insert_writes_rows_and_a_refusal_is_a_database_error(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     copies: list[int] = []
-    real_copy = importing.copy_rows
+    real_copy = importing.copy_columns
 
-    def counting_copy(conn, table, names, rows):  # type: ignore[no-untyped-def]
-        rows = list(rows)
-        copies.append(len(rows))
-        real_copy(conn, table, names, rows)
+    def counting_copy(conn, table, columns):  # type: ignore[no-untyped-def]
+        copies.append(len(next(iter(columns.values()))))
+        real_copy(conn, table, columns)
 
-    monkeypatch.setattr(importing, "copy_rows", counting_copy)
+    monkeypatch.setattr(importing, "copy_columns", counting_copy)
     rows = [{"name": f"类别{i}"} for i in range(3)]
     with ctx.transaction() as s:
         driver_executemany(s, sa.insert(KT), rows)
@@ -248,3 +247,99 @@ def test_the_batch_connection_settings_go_back_after_the_import(sqlite_ctx) -> N
         importing._import_settings(s, importing=False)
         assert pragma("cache_size") == -SQLITE_CACHE_KIB
         assert pragma("wal_autocheckpoint") == importing.SQLITE_WAL_PAGES
+
+
+def _pg_only(ctx) -> None:  # type: ignore[no-untyped-def]
+    if ctx.db.backend != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+
+
+def test_binary_copy_writes_exactly_what_the_text_format_writes(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Order rows (Decimal amounts, dates, aware timestamps with microseconds, Chinese text,
+    NULLs) written through binary COPY read back as written, and as the same rows written
+    through the text format read back."""
+    _pg_only(ctx)
+    from tests.factories import add_customer
+    from tricrm_tui.db import bulk
+    from tricrm_tui.models import Order
+
+    ot = Order.__table__
+    cid = add_customer(ctx, "C1", "甲").id
+    now = dt.datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=dt.UTC)
+    east = dt.timezone(dt.timedelta(hours=8))
+
+    def columns(prefix: str) -> dict[str, list]:
+        n = 4
+        return {
+            "order_no": [f"{prefix}{i}" for i in range(n)],
+            "customer_id": [cid] * n,
+            "order_date": [
+                dt.date(2024, 2, 29),
+                dt.date(1999, 12, 31),
+                dt.date(2024, 1, 1),
+                dt.date(1970, 1, 1),
+            ],  # fmt: skip
+            "amount": [Decimal("1234.50"), Decimal("0.01"), Decimal("99999999.99"), 7],
+            "currency": ["CNY"] * n,
+            "quantity": [1, 2, 1_000_000, 3],
+            "channel": ["天猫", None, "门店", "ｗｅｂ"],
+            "status": ["completed"] * n,
+            "created_at": [now, now.astimezone(east), now, now],
+            "updated_at": [now] * n,
+        }
+
+    read = sa.select(*[c for c in ot.c if c.name not in ("id", "order_no")], ot.c.order_no)
+    with ctx.transaction() as s:
+        conn = s.connection()
+        assert bulk.binary_types(conn, ot, columns("B")) is not None
+        bulk.copy_columns(conn, ot, columns("B"))
+        bulk.copy_rows(conn, ot, list(columns("T")), zip(*columns("T").values(), strict=True))
+    with ctx.session() as s:
+        rows = {r.order_no: r._asdict() for r in s.execute(read)}
+    for i in range(4):
+        b, t = rows[f"B{i}"], rows[f"T{i}"]
+        assert {**b, "order_no": ""} == {**t, "order_no": ""}
+    assert rows["B0"]["amount"] == Decimal("1234.50") and rows["B3"]["amount"] == Decimal("7.00")
+    assert rows["B1"]["created_at"] == now and rows["B2"]["quantity"] == 1_000_000
+    assert rows["B1"]["channel"] is None and rows["B3"]["channel"] == "ｗｅｂ"
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("quantity", [1, 2**31]),  # binary int4 would keep the low bits: silently wrong
+        ("quantity", [1, True]),
+        ("quantity", ["2"]),
+        ("amount", [Decimal("1"), 1.5]),  # a float is not money
+        ("order_date", [dt.datetime(2024, 1, 1, 12, 0)]),
+        ("created_at", [dt.datetime(2024, 1, 1, 12, 0)]),  # naive, for a timestamptz
+        ("channel", [3]),
+    ],
+)
+def test_binary_copy_gives_way_to_text_for_values_it_would_not_take_as_they_are(
+    ctx, column: str, values: list
+) -> None:  # type: ignore[no-untyped-def]
+    _pg_only(ctx)
+    from tricrm_tui.db import bulk
+    from tricrm_tui.models import AuditEntry, Order
+
+    with ctx.session() as s:
+        conn = s.connection()
+        assert bulk.binary_types(conn, Order.__table__, {"order_no": ["x"], column: values}) is None
+        assert bulk.binary_types(conn, Order.__table__, {"order_no": ["x"]}) is not None
+        # JSON columns always go as text (their values are already JSON text).
+        assert bulk.binary_types(conn, AuditEntry.__table__, {"before": ['{"a": 1}']}) is None
+
+
+def test_an_integer_too_large_for_its_column_is_refused_not_stored_wrong(ctx) -> None:  # type: ignore[no-untyped-def]
+    _pg_only(ctx)
+    from tests.factories import add_customer
+    from tricrm_tui.models import Order
+
+    cid = add_customer(ctx, "C1", "甲").id
+    now = ctx.now()
+    row = {"order_no": "O1", "customer_id": cid, "order_date": dt.date(2024, 1, 1),
+           "amount": Decimal("1.00"), "currency": "CNY", "quantity": 2**32 + 5,
+           "status": "completed", "created_at": now, "updated_at": now}  # fmt: skip
+    with pytest.raises(sa.exc.DBAPIError, match="out of range"), ctx.transaction() as s:
+        driver_executemany(s, sa.insert(Order.__table__), [row])

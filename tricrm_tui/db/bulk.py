@@ -4,14 +4,40 @@ PostgreSQL loads rows fastest through ``COPY … FROM STDIN``: an executemany co
 statement parsing and planning per row there (100k value snapshots: 1.8 s executemany against
 a fraction of that with ``COPY``). SQLite has no ``COPY``; its executemany on the raw
 connection is already the cheap path.
+
+Rows given a column at a time (:func:`copy_columns`, the importer's way) go in COPY's binary
+format when every value is of the Python type its column's binary form takes: psycopg then
+packs each value in C from the column's type, where the text format turns every value into
+text in the client and parses it back in the server (200k order rows: 0.3 s against 0.9 s).
+Binary COPY does not cast, so a value of another type is an error or, for an integer too
+large for ``int4``, silently wrong: each column's values are checked first (their types, and
+integers' range), and any doubt sends the whole batch through the text format as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+
+NONE = type(None)
+_INT_RANGE = {"int2": 2**15, "int4": 2**31, "int8": 2**63}
+_BINARY_TYPES: dict[str, frozenset[type]] = {
+    **{name: frozenset({int, NONE}) for name in _INT_RANGE},
+    "numeric": frozenset({Decimal, int, NONE}),
+    "bool": frozenset({bool, NONE}),
+    "date": frozenset({dt.date, NONE}),
+    "timestamptz": frozenset({dt.datetime, NONE}),
+    "timestamp": frozenset({dt.datetime, NONE}),
+    "varchar": frozenset({str, NONE}),
+    "text": frozenset({str, NONE}),
+    "bpchar": frozenset({str, NONE}),
+}
+"""PostgreSQL type name → the Python types its binary COPY form is given here (exact
+types: ``bool`` is not taken for an integer, nor a ``datetime`` for a date)."""
 
 
 def copy_applies(conn: sa.Connection) -> bool:
@@ -22,21 +48,83 @@ def copy_applies(conn: sa.Connection) -> bool:
 def copy_rows(
     conn: sa.Connection, table: sa.Table, names: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
-    """``COPY table (names) FROM STDIN`` on the connection's own DB-API connection, so the
-    rows join its transaction. Values go as psycopg adapts them for ``executemany`` (dates,
-    Decimals, floats for numeric columns, ``None`` for NULL); values that need a column
-    type's bind processing (JSON, ciphered personal fields) must be processed by the caller.
-    A refused row surfaces as SQLAlchemy's ``DBAPIError``, like an executemany failure."""
+    """``COPY table (names) FROM STDIN`` (text format) on the connection's own DB-API
+    connection, so the rows join its transaction. Values go as psycopg adapts them for
+    ``executemany`` (dates, Decimals, floats for numeric columns, ``None`` for NULL); values
+    that need a column type's bind processing (JSON, ciphered personal fields) must be
+    processed by the caller. A refused row surfaces as SQLAlchemy's ``DBAPIError``, like an
+    executemany failure."""
+    _copy(conn, table, names, rows, None)
+
+
+def copy_columns(
+    conn: sa.Connection, table: sa.Table, columns: Mapping[str, Sequence[Any]]
+) -> None:
+    """:func:`copy_rows` for values given a column at a time (equal lengths), in the binary
+    format where :func:`binary_types` allows it."""
+    names = list(columns)
+    rows = zip(*columns.values(), strict=True)
+    _copy(conn, table, names, rows, binary_types(conn, table, columns))
+
+
+def binary_types(
+    conn: sa.Connection, table: sa.Table, columns: Mapping[str, Sequence[Any]]
+) -> list[int] | None:
+    """The type OIDs of ``columns`` for a binary COPY, or None when some column's type or
+    values call for the text format."""
+    found = _column_types(conn, table)
+    oids: list[int] = []
+    for name, values in columns.items():
+        oid, typname = found.get(table.c[name].name, (0, ""))
+        allowed = _BINARY_TYPES.get(typname)
+        if allowed is None or not set(map(type, values)) <= allowed:
+            return None
+        if typname in _INT_RANGE or typname == "timestamptz" or typname == "timestamp":
+            present = [v for v in set(values) if v is not None]
+            if typname in _INT_RANGE:
+                bound = _INT_RANGE[typname]
+                if present and not (-bound <= min(present) and max(present) < bound):
+                    return None
+            elif any((v.tzinfo is None) == (typname == "timestamptz") for v in present):
+                return None  # a naive time for timestamptz, or an aware one for timestamp
+        oids.append(oid)
+    return oids
+
+
+def _column_types(conn: sa.Connection, table: sa.Table) -> dict[str, tuple[int, str]]:
+    """Column name → (type OID, type name), as the database has them (one catalogue query;
+    each COPY asks again, so a migration that changes a type is seen)."""
+    quote = conn.dialect.identifier_preparer
+    rows = conn.exec_driver_sql(
+        "SELECT a.attname, a.atttypid, t.typname FROM pg_attribute a "
+        "JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+        {"table": quote.format_table(table)},
+    )
+    return {name: (int(oid), typname) for name, oid, typname in rows}
+
+
+def _copy(
+    conn: sa.Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    binary: list[int] | None,
+) -> None:
     import psycopg  # only on PostgreSQL
 
     quote = conn.dialect.identifier_preparer
-    sql = "COPY {} ({}) FROM STDIN".format(
-        quote.format_table(table), ", ".join(quote.quote(table.c[n].name) for n in names)
+    sql = "COPY {} ({}) FROM STDIN{}".format(
+        quote.format_table(table),
+        ", ".join(quote.quote(table.c[n].name) for n in names),
+        " (FORMAT BINARY)" if binary else "",
     )
     raw = conn.connection.driver_connection
     assert raw is not None
     try:
         with raw.cursor() as cur, cur.copy(sql) as copy:
+            if binary:
+                copy.set_types(binary)
             for row in rows:
                 copy.write_row(row)
     except psycopg.Error as exc:

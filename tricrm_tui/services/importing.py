@@ -42,7 +42,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tricrm_tui.db.bulk import copy_applies, copy_rows
+from tricrm_tui.db.bulk import copy_applies, copy_columns
 from tricrm_tui.db.engine import SQLITE_CACHE_KIB
 from tricrm_tui.db.search import search_text_for
 from tricrm_tui.i18n import _
@@ -770,7 +770,7 @@ def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> Non
     insert = isinstance(stmt, sa.sql.dml.Insert) and not stmt._returning
     if insert and isinstance(table, sa.Table) and copy_applies(conn):
         # COPY does an INSERT's work without a round of parsing and planning per row.
-        copy_rows(conn, table, list(columns), zip(*columns.values(), strict=True))
+        copy_columns(conn, table, columns)
         return
     if compiled.positional:
         params: list[Any] = list(zip(*(columns[n] for n in names), strict=True))
