@@ -348,3 +348,37 @@ def test_a_batch_the_database_refuses_is_retried_line_by_line(
         ("O2", "C002", Decimal("1234.50"), "电脑", "数码", "京东"),
         ("O3", "C002", Decimal("99.00"), "耳机", None, "门店"),
     ]
+
+
+@pytest.mark.parametrize(("touched", "whole_base"), [(1, False), (2, True), (4, True)])
+def test_order_totals_after_an_import_whether_refreshed_for_its_customers_or_all(
+    ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, touched: int, whole_base: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """An import that touched half the customers or more refreshes every customer's totals
+    in one pass; fewer, only theirs. Either way the figures are the orders' own."""
+    people = "code,name\n" + "".join(f"K{i},客户{i}\n" for i in range(4))
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", people))
+    calls: list[object] = []
+    real = importing.refresh_customer_aggregates
+
+    def spy(s, ids=None):  # type: ignore[no-untyped-def]
+        calls.append(None if ids is None else len(ids))
+        return real(s, ids)
+
+    monkeypatch.setattr(importing, "refresh_customer_aggregates", spy)
+    lines = "".join(
+        f"O{i}{n},K{i},2026-0{n + 1}-1{i},{10 * (i + 1)}.5{n}\n"
+        for i in range(touched)
+        for n in range(2)
+    )
+    importing.import_file(
+        ctx, "orders", write(tmp_path, "o.csv", "订单编号,客户编号,下单日期,金额\n" + lines)
+    )
+    assert calls == [None if whole_base else touched]
+    for i in range(4):
+        c = customers.get_customer(ctx, f"K{i}")
+        if i < touched:
+            expected = (2, Decimal(20 * (i + 1)) + Decimal("1.01"), dt.date(2026, 1, 10 + i))
+        else:
+            expected = (0, Decimal("0"), None)
+        assert (c.order_count, c.total_spent, c.first_order) == expected

@@ -1167,10 +1167,9 @@ def _trim_allocator() -> None:
         pass
 
 
-AGGREGATE_SLICE = 20_000
-"""Customers per call of the aggregate refresh at an import's end: its changed rows go out as
-one executemany per call, so a slice bounds that list (all 100k at once peaked 120 MB
-higher, for the same time)."""
+WHOLE_BASE_SHARE = 2
+"""An import that touched at least 1/this of the customers refreshes every customer's order
+totals in one statement (see :func:`_refresh_aggregates`)."""
 
 
 def _refresh_aggregates(s: Session, customer_ids: set[int]) -> None:
@@ -1179,10 +1178,21 @@ def _refresh_aggregates(s: Session, customer_ids: set[int]) -> None:
     Kept per batch they cost an UPDATE of every touched customer in every batch (a customer
     with ten orders spread over a file was rewritten ten times). Done here, in the
     transaction that marks the import done, a killed import leaves totals behind only for
-    an import still marked running, which :func:`repair_interrupted` puts right."""
-    ids = sorted(customer_ids)
-    for start in range(0, len(ids), AGGREGATE_SLICE):
-        refresh_customer_aggregates(s, ids[start : start + AGGREGATE_SLICE])
+    an import still marked running, which :func:`repair_interrupted` puts right.
+
+    When the import touched most of the customers (a first load of an order history), the
+    whole base is refreshed in one statement: the customers of a chunk of ids have their
+    orders all over the table, and PostgreSQL read the whole orders table for each chunk of
+    5,000 (100k customers, 1M orders: 13 s against 19 s with the customers' indexes in
+    place; SQLite 1.8 s against 2.0 s). Customers the import did not touch are compared
+    too, and rewritten only if their stored totals were wrong."""
+    if not customer_ids:
+        return
+    held = s.execute(sa.select(sa.func.count()).select_from(CT)).scalar_one()
+    if len(customer_ids) * WHOLE_BASE_SHARE >= held:
+        refresh_customer_aggregates(s, None)
+    else:
+        refresh_customer_aggregates(s, sorted(customer_ids))
 
 
 def repair_interrupted(ctx: ServiceContext) -> dict[str, set[int]]:
