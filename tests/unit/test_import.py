@@ -382,3 +382,66 @@ def test_order_totals_after_an_import_whether_refreshed_for_its_customers_or_all
         else:
             expected = (0, Decimal("0"), None)
         assert (c.order_count, c.total_spent, c.first_order) == expected
+
+
+@pytest.mark.parametrize("kind", ["customers", "orders"])
+def test_batches_of_new_keys_stop_asking_and_a_stored_key_after_all_is_still_an_update(
+    ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Once a batch finds none of its keys stored, the next batches do not look theirs up;
+    a key that is stored after all (here, imported earlier, late in the file) is refused by
+    the unique key, and its batch is planned again: updated, unchanged, nothing lost."""
+    people = "code,name\n" + "".join(f"K{i:02d},客户{i}\n" for i in range(20))
+    head = "订单编号,客户编号,下单日期,金额\n"
+
+    def line(i: int, amount: int = 10) -> str:
+        if kind == "customers":
+            return f"K{i:02d},客户{i}{'改' if amount != 10 else ''}\n"
+        return f"O{i:02d},K{i % 20:02d},2026-01-0{1 + i % 9},{amount}\n"
+
+    importing.import_file(ctx, "customers", write(tmp_path, "p.csv", people))
+    header = "code,name\n" if kind == "customers" else head
+    if kind == "customers":
+        earlier = "".join(f"K{i:02d},客户{i}\n" for i in (50, 51))  # stored before the file
+        importing.import_file(ctx, "customers", write(tmp_path, "e.csv", header + earlier))
+        body = "".join(line(i) for i in range(52, 64)) + "K50,客户50改\nK51,客户51\n"
+    else:
+        earlier = line(50) + line(51)
+        importing.import_file(ctx, "orders", write(tmp_path, "e.csv", header + earlier))
+        body = "".join(line(i) for i in range(52, 64)) + line(50, 99) + line(51)
+    lookups: list[int] = []
+    real = importing._driver_in
+
+    def spy(s, select, table, column, values):  # type: ignore[no-untyped-def]
+        if column == importing.KEY_COLUMN[kind] and table is importing.TABLE[kind]:
+            lookups.append(len(values))
+        return real(s, select, table, column, values)
+
+    monkeypatch.setattr(importing, "_driver_in", spy)
+    before = dump(ctx)
+    result = importing.import_file(ctx, kind, write(tmp_path, "f.csv", header + body), batch_size=4)
+    assert (result.inserted, result.updated, result.unchanged, result.rejected) == (12, 1, 1, [])
+    # Asked in the first batch only, then again for the batch that met stored keys.
+    assert lookups == [4, 2]
+    assert dump(ctx) != before
+    if kind == "customers":
+        assert customers.get_customer(ctx, "K50").name == "客户50改"
+    else:
+        assert [o.amount for o in list_orders(ctx, limit=100).items if o.order_no == "O50"] == [
+            Decimal("99.00")
+        ]
+    with ctx.session() as s:
+        updates = (
+            s.execute(
+                sa.select(AuditEntry.__table__.c.entity_id).where(
+                    AuditEntry.__table__.c.import_id == result.import_id,
+                    AuditEntry.__table__.c.action == "import_update",
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert updates == ["K50" if kind == "customers" else "O50"]
+    # The same file again changes nothing (every batch asks: its first finds its keys).
+    again = importing.import_file(ctx, kind, write(tmp_path, "f.csv", header + body), batch_size=4)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 14)

@@ -280,6 +280,11 @@ class _Importer:
         self.digests: dict[int, int] = {}
         self.order_columns = OrderColumns(self.fields) if kind == "orders" else None
         self.touched: set[int] = set()
+        # Whether the next batch may skip asking which of its keys exist (see ``plan``), and
+        # whether the batch being written did.
+        self.trust_new_keys = False
+        self.trusted_batch = False
+        self.keys_refused = False  # a trusted batch met a stored key: ask for the rest
 
     # -- cleaning
 
@@ -393,8 +398,23 @@ class _Importer:
         # Which keys exist, as plain strings through the driver; the stored rows (typed, for
         # the comparison) only for those, so a new file's batch stops at the first query.
         keys = [it.key for it in items]
-        found = [k for (k,) in _driver_in(s, "SELECT {column} FROM {table} WHERE", self.table,
-                                          self.key_col, keys)]  # fmt: skip
+        # A file of new records (the usual bulk load) finds none of its keys stored, batch
+        # after batch. Once a batch found none, the next ones do not ask: their inserts meet
+        # the table's unique key anyway, and should one of them exist after all, the
+        # database refuses the batch and it is planned again, asking (``_run_batch``). Keys
+        # met earlier in the file exist by then, so such a batch always asks; a dry run
+        # inserts nothing, so it always asks.
+        self.trusted_batch = (
+            self.trust_new_keys
+            and self.import_id is not None
+            and not any(it.repeat for it in items)
+        )
+        found = [] if self.trusted_batch else [
+            k for (k,) in _driver_in(s, "SELECT {column} FROM {table} WHERE", self.table,
+                                     self.key_col, keys)
+        ]  # fmt: skip
+        if not found and not self.trusted_batch and not self.keys_refused:
+            self.trust_new_keys = True
         existing = (
             {
                 r._mapping[self.key_col]: r._mapping
@@ -1310,7 +1330,15 @@ def _run_batch(
     constraint no row check foresaw), each row is retried alone so only the bad one fails."""
     try:
         plan = _write_batch(ctx, importer, items, result, dry_run)
-    except sa.exc.SQLAlchemyError:
+    except sa.exc.SQLAlchemyError as exc:
+        if importer.trusted_batch and isinstance(exc, sa.exc.IntegrityError):
+            # Some key of a batch that did not ask was stored after all (an earlier import,
+            # or another user meanwhile): plan it again, asking, and ask from now on.
+            importer.trust_new_keys, importer.keys_refused = False, True
+            cleaned = _recleaned(importer, items)
+            if cleaned is not None:
+                _run_batch(ctx, importer, cleaned, result, reject, dry_run)
+                return
         if len(items) == 1:
             reject(
                 items[0].line,
@@ -1331,6 +1359,20 @@ def _run_batch(
         return
     for it, err in plan.rejects:
         reject(it.line, it.raw, it.key, err)
+
+
+def _recleaned(importer: _Importer, items: list[_Item]) -> list[_Item] | None:
+    """``items`` cleaned again from their lines (planning turned their values into rows),
+    keeping their repeat marks; None should a line no longer clean (never expected)."""
+    out: list[_Item] = []
+    for it, again in zip(
+        items, importer.clean_batch([(i.line, i.raw) for i in items]), strict=True
+    ):
+        if isinstance(again, RowError):
+            return None
+        again.repeat = it.repeat
+        out.append(again)
+    return out
 
 
 def _write_batch(
