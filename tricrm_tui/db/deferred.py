@@ -8,17 +8,6 @@ kept current and 21.4 s without, and building the three took 1.2 s; the customer
 they were built afterwards. So an import much larger than what a table already holds
 (``services/bulk_load.py`` decides) drops them first and builds them at its end.
 
-On PostgreSQL the table's foreign keys go too. There each inserted row's reference is
-checked on its own (a lookup and a key-share lock on the referenced row): a million orders
-took 66.6 s with their three foreign keys and 48.6 s without, and adding them back, checked
-in one join per key, 0.7 s. They come back ``NOT VALID`` first (enforced for every new row
-from then on) and are then validated; should validation find rows referring to nothing (a
-customer or product deleted by someone else while the check was down, which the import's
-own lookups rule out for its rows), the key stays enforced but unvalidated and the log says
-so, rather than fail the build. SQLite checks a reference in the parent's rowid B-tree
-(about a second of a million-order import) and switches the check per connection, outside
-a transaction only, so it keeps them.
-
 What stays: unique keys (the import looks rows up by them, and they keep the data right).
 Everything is worked out from the models' metadata, so an index added later is covered without a change
 here; a test holds the rebuilt definitions to what the migrations made.
@@ -34,7 +23,6 @@ newest schema's), so a migration that drops or renames one of these indexes must
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -42,8 +30,6 @@ from sqlmodel import SQLModel
 
 from tricrm_tui.db.engine import SQLITE_TEMP_STORE
 from tricrm_tui.db.search import build_search_index, search_index_parts, take_down_search_index
-
-log = logging.getLogger(__name__)
 
 TABLES = ("customers", "orders")
 """The tables a bulk import may load with their indexes taken down."""
@@ -95,25 +81,8 @@ def deferrable(table: str) -> list[sa.Index]:
     )
 
 
-def foreign_keys(dialect: str, table: str) -> list[sa.ForeignKeyConstraint]:
-    """The foreign keys of ``table`` that a bulk load drops: PostgreSQL only (see the module
-    doc), by name order."""
-    if dialect != "postgresql":
-        return []
-    return sorted(_table(table).foreign_key_constraints, key=foreign_key_name)
-
-
-def foreign_key_name(fk: sa.ForeignKeyConstraint) -> str:
-    """The constraint's name in the database: the models leave it to PostgreSQL, which
-    calls it ``<table>_<columns>_fkey``."""
-    if fk.name:
-        return str(fk.name)
-    return f"{fk.table.name}_{'_'.join(c.name for c in fk.columns)}_fkey"
-
-
 def _parts(dialect: str, table: str) -> list[str]:
     names = [str(i.name) for i in deferrable(table)]
-    names += [foreign_key_name(fk) for fk in foreign_keys(dialect, table)]
     return names + (search_index_parts(dialect) if table == SEARCH_TABLE else [])
 
 
@@ -123,11 +92,9 @@ def _present(conn: sa.Connection, names: list[str]) -> set[str]:
     if conn.dialect.name == "postgresql":
         sql = (
             "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND indexname = ANY(%(names)s) UNION ALL "
-            "SELECT conname FROM pg_constraint WHERE contype = 'f' "
-            "AND connamespace = current_schema()::regnamespace AND conname = ANY(%(names)s)"
+            "AND indexname = ANY(%s)"
         )
-        params: tuple | dict = {"names": names}
+        params: tuple = (names,)
     else:
         sql = f"SELECT name FROM sqlite_master WHERE name IN ({','.join('?' * len(names))})"
         params = tuple(names)
@@ -154,11 +121,6 @@ def take_down(conn: sa.Connection, table: str) -> bool:
     try:
         for index in deferrable(table):
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {quote.quote(str(index.name))}")
-        for fk in foreign_keys(dialect, table):
-            conn.exec_driver_sql(
-                f"ALTER TABLE {quote.quote(table)} "
-                f"DROP CONSTRAINT IF EXISTS {quote.quote(foreign_key_name(fk))}"
-            )
         if table == SEARCH_TABLE:
             take_down_search_index(dialect, conn.exec_driver_sql)
     except sa.exc.OperationalError:
@@ -190,39 +152,8 @@ def restore(
                 conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
         if table == SEARCH_TABLE and wanted & set(search_index_parts(dialect)):
             build_search_index(dialect, conn.exec_driver_sql)
-        for fk in foreign_keys(dialect, table):
-            if foreign_key_name(fk) in wanted:
-                _add_foreign_key(conn, fk)
     _lock_timeout(conn, None)
     return [n for names in gaps.values() for n in names]
-
-
-def _add_foreign_key(conn: sa.Connection, fk: sa.ForeignKeyConstraint) -> None:
-    """Add ``fk`` back as the migrations made it: enforced at once, then validated (one
-    join) in a savepoint, so rows that refer to nothing leave it unvalidated, and say so,
-    instead of failing the whole build."""
-    quote = conn.dialect.identifier_preparer
-    table, name = quote.quote(fk.table.name), quote.quote(foreign_key_name(fk))
-    columns = ", ".join(quote.quote(c.name) for c in fk.columns)
-    referred = ", ".join(quote.quote(e.column.name) for e in fk.elements)
-    sql = (
-        f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({columns}) "
-        f"REFERENCES {quote.quote(fk.referred_table.name)} ({referred})"
-    )
-    if fk.ondelete:
-        sql += f" ON DELETE {fk.ondelete}"
-    if fk.onupdate:
-        sql += f" ON UPDATE {fk.onupdate}"
-    conn.exec_driver_sql(sql + " NOT VALID")
-    try:
-        with conn.begin_nested():
-            conn.exec_driver_sql(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")
-    except sa.exc.IntegrityError as exc:
-        log.warning(
-            "%s.%s has rows that refer to no %s row (written while a bulk import had the "
-            "check down); the key is enforced for new rows but not validated: %s",
-            fk.table.name, columns, fk.referred_table.name, exc.orig,
-        )  # fmt: skip
 
 
 @contextlib.contextmanager
