@@ -304,6 +304,16 @@ def test_binary_copy_writes_exactly_what_the_text_format_writes(ctx) -> None:  #
     assert rows["B1"]["channel"] is None and rows["B3"]["channel"] == "ｗｅｂ"
 
 
+class _NoOffset(dt.tzinfo):
+    """A time zone that knows no offset: such a time is naive, whatever its tzinfo."""
+
+    def utcoffset(self, _moment: dt.datetime | None) -> None:
+        return None
+
+    def dst(self, _moment: dt.datetime | None) -> None:
+        return None
+
+
 @pytest.mark.parametrize(
     ("column", "values"),
     [
@@ -313,6 +323,7 @@ def test_binary_copy_writes_exactly_what_the_text_format_writes(ctx) -> None:  #
         ("amount", [Decimal("1"), 1.5]),  # a float is not money
         ("order_date", [dt.datetime(2024, 1, 1, 12, 0)]),
         ("created_at", [dt.datetime(2024, 1, 1, 12, 0)]),  # naive, for a timestamptz
+        ("created_at", [dt.datetime(2024, 1, 1, 12, 0, tzinfo=_NoOffset())]),  # naive too
         ("channel", [3]),
     ],
 )
@@ -343,3 +354,18 @@ def test_an_integer_too_large_for_its_column_is_refused_not_stored_wrong(ctx) ->
            "status": "completed", "created_at": now, "updated_at": now}  # fmt: skip
     with pytest.raises(sa.exc.DBAPIError, match="out of range"), ctx.transaction() as s:
         driver_executemany(s, sa.insert(Order.__table__), [row])
+
+
+def test_every_type_binary_copy_may_choose_has_a_binary_dumper(ctx) -> None:  # type: ignore[no-untyped-def]
+    """``set_types`` fails for a type psycopg cannot write in binary (``char(n)``): the
+    choice must never offer one, or every batch into such a column would be refused."""
+    _pg_only(ctx)
+    from psycopg.pq import Format
+
+    from tricrm_tui.db import bulk
+
+    with ctx.session() as s:
+        raw = s.connection().connection.driver_connection
+        for name in bulk._BINARY_TYPES:
+            oid = raw.adapters.types[name].oid
+            raw.adapters.get_dumper_by_oid(oid, Format.BINARY)  # raises when there is none

@@ -34,10 +34,10 @@ _BINARY_TYPES: dict[str, frozenset[type]] = {
     "timestamp": frozenset({dt.datetime, NONE}),
     "varchar": frozenset({str, NONE}),
     "text": frozenset({str, NONE}),
-    "bpchar": frozenset({str, NONE}),
 }
 """PostgreSQL type name → the Python types its binary COPY form is given here (exact
-types: ``bool`` is not taken for an integer, nor a ``datetime`` for a date)."""
+types: ``bool`` is not taken for an integer, nor a ``datetime`` for a date). Only types
+psycopg has a binary dumper for: not ``char(n)`` (``bpchar``), for one."""
 
 
 def copy_applies(conn: sa.Connection) -> bool:
@@ -85,7 +85,7 @@ def binary_types(
                 bound = _INT_RANGE[typname]
                 if present and not (-bound <= min(present) and max(present) < bound):
                     return None
-            elif any((v.tzinfo is None) == (typname == "timestamptz") for v in present):
+            elif any((v.utcoffset() is None) == (typname == "timestamptz") for v in present):
                 return None  # a naive time for timestamptz, or an aware one for timestamp
         oids.append(oid)
     return oids
