@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tricrm_tui.models import AuditEntry, Customer, ImportBatch, Order, Product, ProductCategory
+from tricrm_tui.models import (
+    AuditEntry,
+    Customer,
+    ImportBatch,
+    Interaction,
+    Order,
+    Product,
+    ProductCategory,
+)
 from tricrm_tui.services import customers, importing
 from tricrm_tui.services.errors import Conflict, InvalidInput
 from tricrm_tui.services.orders import list_orders
@@ -268,6 +276,18 @@ def test_interactions_import(ctx, tmp_path: Path) -> None:  # type: ignore[no-un
     }
     again = importing.import_file(ctx, "interactions", path)
     assert again.unchanged == 2 and again.inserted == again.updated == 0
+    # A changed line updates the stored interaction (interactions keep no update time).
+    changed = write(tmp_path, "i2.jsonl", text.replace('"满意度": 5', '"满意度": 3'))
+    third = importing.import_file(ctx, "interactions", changed)
+    assert (third.updated, third.unchanged) == (1, 1)
+    assert [r.code for r in third.rejected] == ["invalid_value", "unknown_customer"]
+    with ctx.session() as s:
+        stored = s.execute(
+            sa.select(Interaction.__table__.c.satisfaction).where(
+                Interaction.__table__.c.external_key == "I1"
+            )
+        ).scalar_one()
+    assert stored == 3
 
 
 def test_after_import_hooks_are_called(

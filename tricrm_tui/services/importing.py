@@ -505,7 +505,8 @@ class _Importer:
                     continue
                 if all_tags != old_tags:
                     plan.tag_changes.append((row["id"], it.key, old_tags, all_tags))
-                after["updated_at"] = now
+                if "updated_at" in self.table.c:  # interactions keep no such time
+                    after["updated_at"] = now
                 if self.kind == "customers":
                     after["version"] = row["version"] + 1
                 plan.updates.append((row["id"], it.key, before, after))
