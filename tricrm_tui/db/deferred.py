@@ -178,4 +178,7 @@ def sorts_on_disk(conn: sa.Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        driver.execute(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
+        # Never in place of the block's own error (a connection that broke mid-build): a
+        # connection left sorting in files is only slower.
+        with contextlib.suppress(Exception):
+            driver.execute(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
