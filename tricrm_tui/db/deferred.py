@@ -110,8 +110,8 @@ def missing(conn: sa.Connection, tables: tuple[str, ...] = TABLES) -> dict[str, 
 
 
 def take_down(conn: sa.Connection, table: str) -> bool:
-    """Drop ``table``'s deferrable indexes (for customers, also stop the search index; on
-    PostgreSQL, also drop its foreign keys) in the connection's transaction. On PostgreSQL a table busy past ``PG_LOCK_TIMEOUT``
+    """Drop ``table``'s deferrable indexes (and, for customers, stop the search index) in
+    the connection's transaction. On PostgreSQL a table busy past ``PG_LOCK_TIMEOUT``
     leaves everything in place and returns False (the transaction must then be rolled
     back); True once they are down."""
     dialect = conn.dialect.name

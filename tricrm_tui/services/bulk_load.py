@@ -1,5 +1,4 @@
-"""Whether an import loads with its table's secondary indexes (and, on PostgreSQL, its
-foreign keys) down, and putting them back.
+"""Whether an import loads with its table's secondary indexes down, and putting them back.
 
 An import much larger than what its table holds writes faster with the table's secondary
 indexes (and, for customers, the search index) dropped and built once at its end: see
