@@ -40,6 +40,33 @@ PRODUCTS = [
 ]
 
 
+def _steal() -> float:
+    """Seconds of CPU the machine's host took from it since boot (``/proc/stat``'s steal),
+    0 where that is not known. A virtual machine's speed wanders with it."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _mark() -> tuple[float, float, float]:
+    """(wall clock, this process's CPU time, the machine's stolen time), in seconds."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return time.perf_counter(), ru.ru_utime + ru.ru_stime, _steal()
+
+
+def _record(out: dict, name: str, mark: tuple[float, float, float]) -> None:
+    """Store the wall time, CPU time and stolen time of step ``name`` since ``mark``.
+
+    The process's CPU time leaves out what the host stole, so it compares across runs on a
+    machine whose speed wanders better than the wall clock does (SQLite works in the
+    process; on PostgreSQL it would leave out the server)."""
+    now = _mark()
+    for key, i in (("times", 0), ("cpu", 1), ("steal", 2)):
+        out.setdefault(key, {})[name] = now[i] - mark[i]
+
+
 def generate(customers: int, orders: int) -> tuple[Path, Path]:
     WORK.mkdir(exist_ok=True)
     cpath = WORK / f"customers_{customers}.csv"
@@ -111,6 +138,7 @@ def generate(customers: int, orders: int) -> tuple[Path, Path]:
 
 
 def run_baseline(cpath: Path, opath: Path, db: Path) -> dict:
+    out: dict = {}
     db.unlink(missing_ok=True)
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -123,12 +151,11 @@ def run_baseline(cpath: Path, opath: Path, db: Path) -> dict:
         "customer_code TEXT, order_date TEXT, amount TEXT, quantity INTEGER, product TEXT, "
         "category TEXT, channel TEXT)"
     )
-    times = {}
     for name, path, sql in (
         ("customers", cpath, "INSERT INTO customers (code, name, kind, province, city, phone, email, registered_on) VALUES (?,?,?,?,?,?,?,?)"),
         ("orders", opath, "INSERT INTO orders (order_no, customer_code, order_date, amount, quantity, product, category, channel) VALUES (?,?,?,?,?,?,?,?)"),
     ):  # fmt: skip
-        start = time.perf_counter()
+        mark = _mark()
         with path.open(encoding="utf-8", newline="") as fh:
             reader = csv.reader(fh)
             next(reader)
@@ -141,9 +168,9 @@ def run_baseline(cpath: Path, opath: Path, db: Path) -> dict:
             if batch:
                 conn.executemany(sql, batch)
         conn.commit()
-        times[name] = time.perf_counter() - start
+        _record(out, name, mark)
     conn.close()
-    return times
+    return out
 
 
 def run_schema_baseline(cpath: Path, opath: Path, db: Path) -> dict:
@@ -159,8 +186,8 @@ def run_schema_baseline(cpath: Path, opath: Path, db: Path) -> dict:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     now = "2026-01-01 00:00:00.000000"
-    times = {}
-    start = time.perf_counter()
+    out: dict = {}
+    mark = _mark()
     sql = (
         "INSERT INTO customers (code, name, kind, province, city, phone, email, registered_on, "
         "search_text, custom_fields, consent_email, consent_sms, consent_phone, consent_wechat, "
@@ -180,8 +207,8 @@ def run_schema_baseline(cpath: Path, opath: Path, db: Path) -> dict:
                 batch = []
         conn.executemany(sql, batch)
     conn.commit()
-    times["customers"] = time.perf_counter() - start
-    start = time.perf_counter()
+    _record(out, "customers", mark)
+    mark = _mark()
     ids = dict(conn.execute("SELECT code, id FROM customers"))
     sql = (
         "INSERT INTO orders (order_no, customer_id, order_date, amount, currency, quantity, "
@@ -198,9 +225,9 @@ def run_schema_baseline(cpath: Path, opath: Path, db: Path) -> dict:
                 batch = []
         conn.executemany(sql, batch)
     conn.commit()
-    times["orders"] = time.perf_counter() - start
+    _record(out, "orders", mark)
     conn.close()
-    return times
+    return out
 
 
 def _peak_mb() -> float:
@@ -237,7 +264,6 @@ def run_tricrm(cpath: Path, opath: Path, db: Path, batch_size: int | None = None
     from tricrm_tui.services.context import Actor, open_context
 
     ctx = open_context(str(db), Actor("bench"))
-    times = {}
     counts = {}
     peaks: dict[str, float] = {"opened": _peak_mb()}
 
@@ -251,21 +277,22 @@ def run_tricrm(cpath: Path, opath: Path, db: Path, batch_size: int | None = None
     if first_hook:
         importing.after_import_hooks[0] = rows_written
     size = batch_size or importing.DEFAULT_BATCH
+    out: dict = {"counts": counts, "hooks": hook_times, "peaks": peaks}
     for kind, path in (("customers", cpath), ("orders", opath)):
-        start = time.perf_counter()
+        mark = _mark()
         result = importing.import_file(ctx, kind, path, batch_size=size)
-        times[kind] = time.perf_counter() - start
+        _record(out, kind, mark)
         counts[kind] = (result.inserted, result.rejected_count)
     ctx.db.dispose()
-    return {"times": times, "counts": counts, "hooks": hook_times, "peaks": peaks}
+    return out
 
 
 def child(which: str, cpath: str, opath: str, batch_size: int | None = None) -> None:
     db = WORK / f"{which}.db"
     if which == "baseline":
-        out: dict = {"times": run_baseline(Path(cpath), Path(opath), db)}
+        out = run_baseline(Path(cpath), Path(opath), db)
     elif which == "schema":
-        out = {"times": run_schema_baseline(Path(cpath), Path(opath), db)}
+        out = run_schema_baseline(Path(cpath), Path(opath), db)
     else:
         out = run_tricrm(Path(cpath), Path(opath), db, batch_size)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -311,6 +338,16 @@ def main() -> None:
         else:
             b, sc, t = base["times"][step], schema["times"][step], ours["times"][step]
         print(f"{step:<11}{b:>14.2f}{sc:>14.2f}{t:>14.2f}{t / b:>14.1f}{t / sc:>14.1f}")
+    print("the same in CPU seconds of each process (leaves out time the host stole):")
+    for step in ("customers", "orders", "total"):
+        if step == "total":
+            b, sc, t = (sum(r["cpu"].values()) for r in (base, schema, ours))
+        else:
+            b, sc, t = base["cpu"][step], schema["cpu"][step], ours["cpu"][step]
+        print(f"{step:<11}{b:>14.2f}{sc:>14.2f}{t:>14.2f}{t / b:>14.1f}{t / sc:>14.1f}")
+    stolen = sum(sum(r["steal"].values()) for r in (base, schema, ours))
+    wall = sum(sum(r["times"].values()) for r in (base, schema, ours))
+    print(f"stolen by the host meanwhile: {stolen:.1f} s of CPU over {wall:.1f} s")
     print(
         f"peak RSS MB: baseline {base['peak_rss_mb']:.0f}, schema {schema['peak_rss_mb']:.0f}, "
         f"tricrm {ours['peak_rss_mb']:.0f}"
