@@ -299,6 +299,17 @@ def child(which: str, cpath: str, opath: str, batch_size: int | None = None) -> 
     print(json.dumps(out))
 
 
+def _print_steps(key: str, base: dict, schema: dict, ours: dict) -> None:
+    """One line per step (and the total) of the ``key`` seconds of the three sides, with
+    tricrm's ratios to the two baselines."""
+    for step in ("customers", "orders", "total"):
+        if step == "total":
+            b, sc, t = (sum(r[key].values()) for r in (base, schema, ours))
+        else:
+            b, sc, t = base[key][step], schema[key][step], ours[key][step]
+        print(f"{step:<11}{b:>14.2f}{sc:>14.2f}{t:>14.2f}{t / b:>14.1f}{t / sc:>14.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=100_000)
@@ -332,19 +343,9 @@ def main() -> None:
     print("tricrm's schema (indexes, FTS5 trigram), no cleaning; tricrm: import_file")
     head = ["step", "baseline s", "schema s", "tricrm s", "tricrm/base", "tricrm/schema"]
     print(f"{head[0]:<11}" + "".join(f"{h:>14}" for h in head[1:]))
-    for step in ("customers", "orders", "total"):
-        if step == "total":
-            b, sc, t = (sum(r["times"].values()) for r in (base, schema, ours))
-        else:
-            b, sc, t = base["times"][step], schema["times"][step], ours["times"][step]
-        print(f"{step:<11}{b:>14.2f}{sc:>14.2f}{t:>14.2f}{t / b:>14.1f}{t / sc:>14.1f}")
+    _print_steps("times", base, schema, ours)
     print("the same in CPU seconds of each process (leaves out time the host stole):")
-    for step in ("customers", "orders", "total"):
-        if step == "total":
-            b, sc, t = (sum(r["cpu"].values()) for r in (base, schema, ours))
-        else:
-            b, sc, t = base["cpu"][step], schema["cpu"][step], ours["cpu"][step]
-        print(f"{step:<11}{b:>14.2f}{sc:>14.2f}{t:>14.2f}{t / b:>14.1f}{t / sc:>14.1f}")
+    _print_steps("cpu", base, schema, ours)
     stolen = sum(sum(r["steal"].values()) for r in (base, schema, ours))
     wall = sum(sum(r["times"].values()) for r in (base, schema, ours))
     print(f"stolen by the host meanwhile: {stolen:.1f} s of CPU over {wall:.1f} s")
