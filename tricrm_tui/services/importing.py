@@ -1332,13 +1332,15 @@ def _run_batch(
     try:
         plan = _write_batch(ctx, importer, items, result, dry_run)
     except sa.exc.SQLAlchemyError as exc:
+        # Planning turned the items' values into rows: a retry cleans the lines again.
+        cleaned = _cleaned_again(importer, items)
         if importer.trusted_batch and isinstance(exc, sa.exc.IntegrityError):
             # Some key of a batch that did not ask was stored after all (an earlier import,
             # or another user meanwhile): plan it again, asking, and ask from now on.
             importer.trust_new_keys, importer.keys_refused = False, True
-            cleaned = _recleaned(importer, items)
-            if cleaned is not None:
-                _run_batch(ctx, importer, cleaned, result, reject, dry_run)
+            whole = [c for c in cleaned if isinstance(c, _Item)]
+            if len(whole) == len(items):
+                _run_batch(ctx, importer, whole, result, reject, dry_run)
                 return
         if len(items) == 1:
             reject(
@@ -1348,32 +1350,24 @@ def _run_batch(
                 RowError("database_error", None, _("the database refused this row")),
             )
             return
-        # Planning turned the items' values into rows: each line is cleaned again, alone.
-        for it, again in zip(
-            items, importer.clean_batch([(i.line, i.raw) for i in items]), strict=True
-        ):
+        # Each line alone, so only the bad one fails.
+        for it, again in zip(items, cleaned, strict=True):
             if isinstance(again, RowError):  # cleaned once already, so never expected
                 reject(it.line, it.raw, it.key, again)
                 continue
-            again.repeat = it.repeat
             _run_batch(ctx, importer, [again], result, reject, dry_run)
         return
     for it, err in plan.rejects:
         reject(it.line, it.raw, it.key, err)
 
 
-def _recleaned(importer: _Importer, items: list[_Item]) -> list[_Item] | None:
-    """``items`` cleaned again from their lines (planning turned their values into rows),
-    keeping their repeat marks; None should a line no longer clean (never expected)."""
-    out: list[_Item] = []
-    for it, again in zip(
-        items, importer.clean_batch([(i.line, i.raw) for i in items]), strict=True
-    ):
-        if isinstance(again, RowError):
-            return None
-        again.repeat = it.repeat
-        out.append(again)
-    return out
+def _cleaned_again(importer: _Importer, items: list[_Item]) -> list[_Item | RowError]:
+    """``items`` cleaned again from their lines, keeping their repeat marks."""
+    cleaned = importer.clean_batch([(i.line, i.raw) for i in items])
+    for it, again in zip(items, cleaned, strict=True):
+        if isinstance(again, _Item):
+            again.repeat = it.repeat
+    return cleaned
 
 
 def _write_batch(
