@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tricrm_tui.services import audit, customers
+from tricrm_tui.services import audit, classify, customers
 from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
 
 
@@ -141,3 +141,19 @@ def test_delete_hides_the_customer_and_keeps_the_trail(ctx) -> None:  # type: ig
         customers.get_customer(ctx, "C001")
     assert customers.list_customers(ctx).total == 0
     assert [e.action for e in audit.list_entries(ctx).items] == ["delete", "create"]
+
+
+def test_a_new_or_moved_customer_is_classified_at_once(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Region and size band come with the customer, not at the next ``tricrm classify``, and
+    follow an edit of the fields they come from; the edit's audit entry names only the
+    fields the operator changed."""
+    rec = _add(ctx, "E1", "深圳科技", kind="企业", city="深圳", size="300人")
+    assert (rec.region, rec.size, rec.frequency_band) == ("华南", "medium", "no_orders")
+    moved = customers.edit_customer(ctx, "E1", {"city": "成都"})
+    assert (moved.region, moved.size) == ("西南", "medium")
+    entry = audit.list_entries(ctx, entity="customer", entity_id="E1").items[0]
+    assert entry.after == {"city": "成都", "version": 2}
+    person = _add(ctx, "P1", "王芳")
+    assert (person.region, person.size) == (None, None)
+    assert customers.edit_customer(ctx, "P1", {"province": "北京"}).region == "华北"
+    assert classify.classify_customers(ctx).changed == 0

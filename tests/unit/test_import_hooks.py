@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.factories import add_customer
-from tricrm_tui.services import customers
+from tricrm_tui.services import audit, classify, customers
 from tricrm_tui.services.importing import import_file
 
 
@@ -42,3 +42,43 @@ def test_an_order_import_refreshes_value(ctx, tmp_path: Path) -> None:  # type: 
     assert result.extra["classified"] == 2
     c1 = customers.get_customer(ctx, "C1")
     assert c1.rfm_segment is not None and c1.value_tier is not None
+
+
+def test_new_customers_are_inserted_with_the_classes_a_full_classification_gives(  # type: ignore[no-untyped-def]
+    ctx, tmp_path: Path
+) -> None:
+    """A customer import sets each new customer's classes with its row; the classification
+    follow-up then reclassifies only the customers it updated (one here), and a full
+    classification afterwards finds nothing to change."""
+    add_customer(ctx, "OLD1", "旧客户", city="成都")
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "客户编号,客户名称,客户类型,省份,城市,规模,员工人数\n"
+        "OLD1,旧客户,个人,,杭州,,\n"  # an update: moved to 杭州
+        "E1,深圳科技,企业,,深圳,,1500\n"  # region from the city, size from a custom field
+        "E2,成都贸易,企业,四川,,120人,\n"
+        "E3,某公司,企业,,,medium,\n"  # a band label already: kept
+        "P1,王芳,个人,北京,,,\n"
+        "P2,无地址,个人,,,,\n",
+        encoding="utf-8",
+    )
+    result = import_file(ctx, "customers", path, mapping={"规模": "size"})
+    assert (result.inserted, result.updated) == (5, 1)
+    assert result.extra["classified"] == 6
+    got = {
+        code: (c.region, c.size, c.frequency_band, c.favourite_category, c.aov_band)
+        for code in ("OLD1", "E1", "E2", "E3", "P1", "P2")
+        for c in [customers.get_customer(ctx, code)]
+    }
+    assert got == {
+        "OLD1": ("华东", None, "no_orders", None, None),
+        "E1": ("华南", "large", "no_orders", None, None),
+        "E2": ("西南", "small", "no_orders", None, None),
+        "E3": (None, "medium", "no_orders", None, None),
+        "P1": ("华北", None, "no_orders", None, None),
+        "P2": (None, None, "no_orders", None, None),
+    }
+    # The follow-up classified the one updated customer, not the five inserted ones.
+    entries = audit.list_entries(ctx, entity="classification").items
+    assert [e.entity_id for e in entries][:1] == ["1 customers"]
+    assert classify.classify_customers(ctx).changed == 0

@@ -229,6 +229,40 @@ def _picks(session: Session, rows: Sequence[Any]) -> tuple[dict[int, Any], dict[
     return categories, channels
 
 
+def profile_classes(
+    kind: str,
+    province: str | None,
+    city: str | None,
+    size_band: str | None,
+    custom_fields: dict[str, Any] | None,
+    rules: ClassifyRules,
+) -> dict[str, Any]:
+    """The classes a customer's own fields decide: region and size band."""
+    return {
+        "region": region_of(province or province_of_city(city), rules.regions),
+        "size_band": size_band_for(kind, size_band, custom_fields, rules),
+    }
+
+
+def new_customer_classes(
+    row: dict[str, Any], today: dt.date, rules: ClassifyRules
+) -> dict[str, Any]:
+    """Every class of a customer about to be inserted, who has no orders yet: what
+    :func:`classify_session` would give the row once stored. A bulk customer import sets
+    them with the row, rather than insert 100k rows and then update each (1.8 s of a 100k
+    import on SQLite; on PostgreSQL every update writes a new version of the row)."""
+    return {
+        **profile_classes(
+            row["kind"], row["province"], row["city"], row["size_band"],
+            row.get("custom_fields"), rules,
+        ),
+        "frequency_band": frequency_band_for(0, None, today, rules),
+        "favourite_category": None,
+        "preferred_channel": None,
+        "aov_band": aov_band_for(0, Decimal(0), rules),
+    }  # fmt: skip
+
+
 def _chunk_changes(
     session: Session,
     rows: Sequence[Any],
@@ -248,8 +282,9 @@ def _chunk_changes(
             "aov_band": aov_band_for(r.order_count, Decimal(r.total_spent or 0), rules),
         }
         if not behaviour_only:
-            values["region"] = region_of(r.province or province_of_city(r.city), rules.regions)
-            values["size_band"] = size_band_for(r.kind, r.size_band, r.custom_fields, rules)
+            values.update(
+                profile_classes(r.kind, r.province, r.city, r.size_band, r.custom_fields, rules)
+            )
         if any(getattr(r, k) != v for k, v in values.items()):
             out.append({"b_id": r.id, **values})
     return out

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tricrm_tui.db.search import customer_match, search_text_for
 from tricrm_tui.i18n import _
 from tricrm_tui.models import CONSENT_CHANNELS, Customer, CustomerTag
-from tricrm_tui.services import audit
+from tricrm_tui.services import audit, classify
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
 from tricrm_tui.services.normalize import (
@@ -102,6 +102,8 @@ FIELD_COLUMNS = {
     "notes": "notes",
 }
 EDITABLE = tuple(FIELD_COLUMNS) + ("tags", "custom_fields", "consent")
+PROFILE_FIELDS = {"kind", "province", "city", "size_band", "custom_fields"}
+"""The columns a customer's region and size band are classified from."""
 
 SORT_COLUMNS = {
     "code": C.code,
@@ -416,6 +418,10 @@ def add_customer(ctx: ServiceContext, data: dict[str, Any]) -> CustomerRecord:
     values.setdefault("registered_on", ctx.today())
     values.setdefault("owner", ctx.actor.username)
     values.update(created_at=now, updated_at=now, version=1)
+    # Classified at once, as an import classifies its new customers, rather than left
+    # without a region until the next ``tricrm classify``.
+    row = {c: values.get(c) for c in PROFILE_FIELDS}
+    values.update(classify.new_customer_classes(row, ctx.today(), classify.load_rules()))
     values["search_text"] = search_text_for(
         values["code"],
         values["name"],
@@ -489,6 +495,11 @@ def edit_customer(
             new_tags,
             merged["notes"],
         )
+        if PROFILE_FIELDS & col_changes.keys():
+            # Region and size band follow the fields they come from.
+            mine = {k: col_changes.get(k, getattr(row, k)) for k in PROFILE_FIELDS}
+            classes = classify.profile_classes(**mine, rules=classify.load_rules())
+            col_changes.update({k: v for k, v in classes.items() if getattr(row, k) != v})
         col_changes.update(updated_at=ctx.now(), version=row.version + 1)
         result = s.execute(
             sa.update(Customer.__table__)

@@ -80,12 +80,14 @@ def classify_after_import(ctx: ServiceContext, result: Any) -> dict[str, Any]:
 
     if result.import_id is None or result.kind not in ("customers", "orders"):
         return {}
-    ids = _touched(ctx, result)
-    if not ids:
-        return {}
-    # Orders change only the behaviour classes; region and size need the customer rows.
-    classify_customers(ctx, ids, behaviour_only=result.kind == "orders")
-    return {"classified": len(ids)}
+    touched = _touched(ctx, result)
+    # New customers were inserted with their classes (``classify.new_customer_classes``).
+    done: set[int] = getattr(result, "classified_customer_ids", set())
+    ids = [i for i in touched if i not in done]
+    if ids:
+        # Orders change only the behaviour classes; region and size need the customer rows.
+        classify_customers(ctx, ids, behaviour_only=result.kind == "orders")
+    return {"classified": len(touched)} if touched else {}
 
 
 def duplicates_after_import(ctx: ServiceContext, result: Any) -> dict[str, Any]:

@@ -60,7 +60,7 @@ from tricrm_tui.models import (
 )
 from tricrm_tui.services import bulk_load, import_liveness
 from tricrm_tui.services.audit import jsonable
-from tricrm_tui.services.classify import insert_tags
+from tricrm_tui.services.classify import insert_tags, load_rules, new_customer_classes
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import FIELD_COLUMNS
 from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
@@ -150,6 +150,9 @@ class ImportResult:
     touched_customer_ids: set[int] | None = None
     """Customers the import wrote or gave rows to (set once its rows are in), for the
     follow-ups; None for a dry run."""
+    classified_customer_ids: set[int] = field(default_factory=set)
+    """Of those, the new customers it inserted with their classes set: the classification
+    follow-up skips them."""
 
     def to_json(self) -> dict[str, Any]:
         """The one JSON object ``tricrm import --format json`` prints."""
@@ -240,6 +243,8 @@ class _Plan:
     touched_customers: set[int] = field(default_factory=set)
     """Customers whose rows or orders this batch writes (the follow-ups' and the final
     aggregate refresh's work list)."""
+    classified_customers: set[int] = field(default_factory=set)
+    """New customers this batch inserts with their classes already set."""
     new_names: dict[tuple[str, str], int] = field(default_factory=dict)
     insert_tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """New customers' tags, by code (their ids are known once they are inserted)."""
@@ -280,6 +285,10 @@ class _Importer:
         self.digests: dict[int, int] = {}
         self.order_columns = OrderColumns(self.fields) if kind == "orders" else None
         self.touched: set[int] = set()
+        # New customers get their classes with their row (``new_customer_classes``): the
+        # rules are read once, and the classification follow-up leaves those customers out.
+        self.rules = load_rules() if kind == "customers" else None
+        self.classified: set[int] = set()
         # Whether the next batch may skip asking which of its keys exist (see ``plan``), and
         # whether the batch being written did.
         self.trust_new_keys = False
@@ -550,6 +559,8 @@ class _Importer:
             row: dict[str, Any] = {c: None for c in FIELD_COLUMNS.values()}
             row.update(kind="individual", custom_fields={})
             row.update(v)
+            assert self.rules is not None
+            row.update(new_customer_classes(row, self.ctx.today(), self.rules))
             row.update(
                 code=it.key,
                 created_at=now,
@@ -628,6 +639,7 @@ class _Importer:
                 )
             }
             plan.touched_customers.update(ids.values())
+            plan.classified_customers.update(ids.values())
             plan.tag_changes += [
                 (ids[code], code, [], list(tags)) for code, tags in plan.insert_tags.items()
             ]
@@ -678,6 +690,7 @@ class _Importer:
         """What a committed batch teaches the rest of the import: its new products and
         categories, and the customers it touched."""
         self.touched.update(plan.touched_customers)
+        self.classified.update(plan.classified_customers)
         for (kind, name), pid in plan.new_names.items():
             (self.products if kind == "product" else self.categories)[name] = pid
 
@@ -1097,16 +1110,19 @@ def _import_rows(
             rejects.close()
     if import_id is not None:
         touched = result.touched_customer_ids = importer.touched | repaired
+        result.classified_customer_ids = importer.classified - repaired
         # The importer's memories (keys seen, customer ids, cleaned cells: ~30 MB at a
         # million orders) are not needed by the follow-ups, whose peaks they would add to.
         del importer
         table = str(TABLE[kind].name)
         # Customers whose every row the follow-ups rewrite get their indexes back after
         # them (PostgreSQL; see ``bulk_load.worth_deferring_follow_ups``); orders before the
-        # aggregate refresh, which reads them.
+        # aggregate refresh, which reads them. New customers, classified as they were
+        # inserted, are not rewritten.
+        rewritten = len(touched) - len(result.classified_customer_ids)
         customers_late = (
             indexes_down
-            and bulk_load.worth_deferring_follow_ups(ctx, len(touched))
+            and bulk_load.worth_deferring_follow_ups(ctx, rewritten)
             and (
                 kind == "customers" or (kind == "orders" and bulk_load.take_down(ctx, "customers"))
             )
