@@ -22,7 +22,7 @@ from tricrm_tui.db import deferred
 from tricrm_tui.db.search import FTS_TABLE
 from tricrm_tui.db.url import resolve_db_url
 from tricrm_tui.models import ImportBatch
-from tricrm_tui.services import bulk_load, customers, import_liveness, importing
+from tricrm_tui.services import bulk_load, customers, import_liveness, importing, merge
 from tricrm_tui.services.context import Actor, ServiceContext, open_context
 from tricrm_tui.services.errors import InvalidInput
 
@@ -253,15 +253,15 @@ def test_seen_keys_find_every_key_across_spills() -> None:
     assert np.all(np.diff(seen.merged) >= 0)
 
 
-@pytest.mark.parametrize(("cap", "ttl"), [(45, 60.0), (10**6, 0.0), (10**6, 60.0)])
+@pytest.mark.parametrize(("cap", "moved"), [(45, False), (10**6, True), (10**6, False)])
 def test_the_customer_id_memory_is_bounded_and_changes_nothing(
-    ctx: ServiceContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: int, ttl: float
+    ctx: ServiceContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: int, moved: bool
 ) -> None:
     """Batches of 30 lines naming customers scattered over 90 codes (80 of them known), so
     each batch repeats codes an earlier one asked for; a memory of 45 codes overflows on
-    most batches, one with no time to live forgets every batch."""
+    most batches, and with the ``customer_keys`` counter moving after every batch it
+    forgets every batch."""
     monkeypatch.setattr(importing, "CUSTOMER_ID_CACHE", cap)
-    monkeypatch.setattr(importing, "CUSTOMER_ID_TTL", ttl)
     sizes: list[int] = []
     real = importing._Importer._customer_ids
 
@@ -278,13 +278,75 @@ def test_the_customer_id_memory_is_bounded_and_changes_nothing(
         f"O{i:05d},C{pick:05d},2024-05-01,{i}.50" for i, pick in enumerate(picks)
     ]
     (tmp_path / "o.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = importing.import_file(ctx, "orders", tmp_path / "o.csv", batch_size=30)
+
+    def bump(_line: int, _total: int | None) -> None:
+        if moved:
+            with ctx.transaction() as s:
+                # A code changed and changed back: nothing to see but the counter.
+                s.execute(sa.text("UPDATE customers SET code = 'X' WHERE code = 'C00001'"))
+                s.execute(sa.text("UPDATE customers SET code = 'C00001' WHERE code = 'X'"))
+
+    result = importing.import_file(ctx, "orders", tmp_path / "o.csv", batch_size=30, progress=bump)
     unknown = sum(1 for pick in picks if pick >= 80)  # codes C00080…C00089
     assert (result.inserted, result.rejected_count) == (400 - unknown, unknown)
     assert {r.code for r in result.rejected} == {"unknown_customer"}
     assert max(sizes) <= min(cap, 80) + 30  # one batch past the cap at most
-    if cap < 80 or ttl == 0:
+    if cap < 80 or moved:
         assert any(b < a for a, b in itertools.pairwise(sizes))  # it did forget
+    else:
+        assert sizes == sorted(sizes)  # it learnt and never forgot
+
+
+def _put_back_counter(ctx: ServiceContext) -> None:
+    with ctx.transaction() as s:
+        s.execute(sa.text("INSERT INTO change_counters (name, value) VALUES ('customer_keys', 0)"))
+
+
+@pytest.mark.parametrize("counter_gone", [False, True])
+def test_a_customer_merged_or_deleted_during_an_order_import_is_seen_by_the_next_batch(
+    ctx: ServiceContext, tmp_path: Path, request: pytest.FixtureRequest, counter_gone: bool
+) -> None:
+    """After the first batch, A is merged into B and D is deleted: the rest of A's lines go
+    to B, D's are refused as unknown. (An import that remembered ids for a while would
+    have kept writing to A and D.) Without the counter row the import remembers nothing
+    from one batch to the next, and gets the same answer."""
+    if counter_gone:
+        with ctx.transaction() as s:
+            s.execute(sa.text("DELETE FROM change_counters"))
+        # Put back for the next test on this PostgreSQL database (tests leave it alone).
+        request.addfinalizer(lambda: _put_back_counter(ctx))
+    for code in ("A", "B", "D"):
+        customers.add_customer(ctx, {"code": code, "name": f"客户{code}"})
+    lines = ["订单编号,客户编号,下单日期,金额"] + [
+        f"O{i:03d},{'A' if i % 2 else 'D'},2024-05-01,10" for i in range(40)
+    ]
+    (tmp_path / "o.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done: list[int] = []
+
+    def after_batch(_line: int, _total: int | None) -> None:
+        if not done:
+            merge.merge_customers(ctx, "B", ["A"])
+            customers.delete_customer(ctx, "D")
+        done.append(_line)
+
+    result = importing.import_file(
+        ctx, "orders", tmp_path / "o.csv", batch_size=10, progress=after_batch
+    )
+    assert len(done) == 4
+    assert result.inserted == 5 + 5 + 15  # the first batch's ten, then A's fifteen
+    assert {(r.code, r.key) for r in result.rejected} == {
+        ("unknown_customer", f"O{i:03d}") for i in range(10, 40, 2)
+    }
+    b = customers.get_customer(ctx, "B")
+    assert b.order_count == 20  # A's five moved by the merge, fifteen written to B
+    with ctx.session() as s:
+        a_orders = s.execute(
+            sa.text(
+                "SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id "
+                "WHERE c.code = 'A'"
+            )
+        ).scalar_one()
+    assert a_orders == 0
 
 
 def _gaps(ctx: ServiceContext) -> dict[str, list[str]]:

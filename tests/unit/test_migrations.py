@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -233,4 +234,39 @@ def test_0004_makes_the_orders_customer_index_covering(url_at_0001: str) -> None
     assert index["ix_orders_customer_date"]["column_names"] == [
         "customer_id", "order_date", "status", "amount", "channel", "category_id", "product_id"
     ]  # fmt: skip
+    db.dispose()
+
+
+def test_0005_counts_changes_to_what_a_customer_code_means(url_at_0001: str) -> None:
+    """The ``customer_keys`` counter moves when a code, a merge, a deletion changes or a row
+    goes, by any SQL, and not when other fields change."""
+    db = open_database(url_at_0001)  # opening upgrades
+    c = Customer.__table__
+
+    def counter() -> int:
+        with db.engine.connect() as conn:
+            return conn.execute(
+                sa.text("SELECT value FROM change_counters WHERE name = 'customer_keys'")
+            ).scalar_one()
+
+    def run(stmt: Any) -> None:
+        with db.engine.begin() as conn:
+            conn.execute(stmt)
+
+    run(c.insert().values(code="A", name="A", kind="individual", search_text="a"))
+    run(c.insert().values(code="B", name="B", kind="individual", search_text="b"))
+    start = counter()
+    run(c.update().where(c.c.code == "A").values(name="甲", order_count=3))
+    assert counter() == start
+    run(c.update().where(c.c.code == "A").values(code="A2"))
+    assert counter() == start + 1
+    b_id = sa.select(c.c.id).where(c.c.code == "B").scalar_subquery()
+    run(c.update().where(c.c.code == "A2").values(merged_into_id=b_id))
+    assert counter() == start + 2
+    run(
+        c.update().where(c.c.code == "A2").values(deleted_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    )
+    assert counter() == start + 3
+    run(c.delete().where(c.c.code == "A2"))
+    assert counter() == start + 4
     db.dispose()

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 from tricrm_tui.models.customers import (
     CONSENT_CHANNELS,
     CUSTOMER_KINDS,
+    ChangeCounter,
     Customer,
     CustomerTag,
     MergeRecord,
@@ -42,6 +43,7 @@ __all__ = [
     "Campaign",
     "CampaignSend",
     "CareRule",
+    "ChangeCounter",
     "CommunicationPlan",
     "Customer",
     "CustomerTag",

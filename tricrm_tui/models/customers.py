@@ -146,3 +146,16 @@ class Segment(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ChangeCounter(SQLModel, table=True):
+    """Counters the database itself bumps, by triggers (migration 0005).
+
+    ``customer_keys`` moves whenever a customer's code, merge target or deletion changes or
+    a customer row is deleted: a long import that remembers which id each customer code
+    means reads it once a batch and forgets when it moved."""
+
+    __tablename__ = "change_counters"
+
+    name: str = Field(max_length=32, primary_key=True)
+    value: int = Field(sa_type=sa.BigInteger)

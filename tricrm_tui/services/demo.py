@@ -93,8 +93,9 @@ DEMO_TABLES: list[sa.Table] = [
     CommunicationPlan.__table__,
     CareRule.__table__,
 ]
-# What ``replace`` keeps: the audit trail and import log (history), operators and roles.
-KEPT_TABLES = {"audit_log", "import_batches", "operators", "roles"}
+# What ``replace`` keeps: the audit trail and import log (history), operators and roles,
+# and the database's change counters (migration 0005), which are not data.
+KEPT_TABLES = {"audit_log", "import_batches", "operators", "roles", "change_counters"}
 
 ORDER_BLOCK = 20_000  # customers whose orders are drawn and written together
 

@@ -31,7 +31,6 @@ import gc
 import hashlib
 import itertools
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -48,6 +47,7 @@ from tricrm_tui.db.search import search_text_for
 from tricrm_tui.i18n import _
 from tricrm_tui.models import (
     AuditEntry,
+    ChangeCounter,
     Customer,
     CustomerTag,
     FollowUp,
@@ -277,7 +277,7 @@ class _Importer:
         self.products: dict[str, int] = {}
         self.categories: dict[str, int] = {}
         self.customer_ids: dict[str, int] = {}
-        self.customer_ids_since = time.monotonic()
+        self.customer_keys: int | None = None  # the counter's value they were learnt at
         # Keys met so far (as hashes, 8 bytes of information each): a repeated key is checked
         # against what its first line wrote. A dry run writes nothing, so there the hash of
         # the first line's values is kept instead.
@@ -340,22 +340,22 @@ class _Importer:
     def _customer_ids(self, s: Session, codes: Iterable[str]) -> dict[str, int]:
         """Code → id; a customer merged into another resolves to the one it was merged into.
 
-        Found ids are remembered for a few seconds (``CUSTOMER_ID_TTL``): an order file
-        names the same customers again and again (a million orders, 100k customers), and
-        asking for every batch's codes cost 2.2 s of a million-order import. A customer
-        merged or deleted by someone else meanwhile is seen once the memory expires, as a
-        batch's own lookup sees it only at its start. At most ``CUSTOMER_ID_CACHE`` codes
+        Found ids are remembered: an order file names the same customers again and again (a
+        million orders, 100k customers), and asking for every batch's codes cost 2.2 s of a
+        million-order import. They are forgotten when the database's ``customer_keys``
+        counter moved (a customer's code, merge or deletion changed, by anyone: triggers
+        bump it, migration 0005), read once a batch, so the next batch sees such a change,
+        as a batch's own lookup sees it at its start. At most ``CUSTOMER_ID_CACHE`` codes
         (plus one batch's) are remembered."""
         known = self.customer_ids
         codes = set(codes)
-        now = time.monotonic()
-        if now - self.customer_ids_since > CUSTOMER_ID_TTL:
+        counter = s.execute(CUSTOMER_KEYS).scalar_one_or_none()
+        if counter is None or counter != self.customer_keys:  # no counter: trust nothing
             known.clear()
-            self.customer_ids_since = now
+            self.customer_keys = counter
         wanted = codes - known.keys()
         if len(known) + len(wanted) > CUSTOMER_ID_CACHE:
             known.clear()  # and this batch's codes all asked again, not only the new ones
-            self.customer_ids_since = now
             wanted = codes
         if wanted:
             rows = _driver_in(
@@ -698,9 +698,10 @@ class _Importer:
 IN_STEP = 500
 CUSTOMER_ID_CACHE = 200_000
 """Customer codes an order or interaction import remembers the ids of (~100 bytes each)."""
-CUSTOMER_ID_TTL = 5.0
-"""Seconds an import trusts a remembered id: a customer merged or deleted meanwhile is
-seen within that, rather than keep receiving rows for the rest of a long import."""
+CUSTOMER_KEYS = sa.select(ChangeCounter.__table__.c.value).where(
+    ChangeCounter.__table__.c.name == "customer_keys"
+)
+"""The counter that moves when a remembered code → id answer may have gone stale."""
 
 
 def _padded(values: list[Any]) -> list[Any]:
