@@ -369,3 +369,83 @@ def test_every_type_binary_copy_may_choose_has_a_binary_dumper(ctx) -> None:  # 
         for name in bulk._BINARY_TYPES:
             oid = raw.adapters.types[name].oid
             raw.adapters.get_dumper_by_oid(oid, Format.BINARY)  # raises when there is none
+
+
+def test_order_batches_skip_reference_checks_with_what_they_refer_to_locked(  # type: ignore[no-untyped-def]
+    ctx, tmp_path, monkeypatch
+) -> None:
+    """PostgreSQL: an order batch that only inserts writes without per-row foreign-key
+    checks, holding what it refers to instead. A customer DELETE meanwhile waits for the
+    batch (here it gives up after its lock timeout) rather than leave orders referring to
+    nothing, and once the batch is in, the database refuses it as it would have anyway."""
+    from tricrm_tui.db import bulk
+    from tricrm_tui.services import customers
+
+    _pg_only(ctx)
+    for code in ("A", "D"):
+        customers.add_customer(ctx, {"code": code, "name": f"客户{code}"})
+    lines = ["订单编号,客户编号,下单日期,金额,商品名称,商品类别"] + [
+        f"O{i:03d},{'D' if i % 4 == 0 else 'A'},2024-05-01,10,茶叶,食品" for i in range(20)
+    ]
+    (tmp_path / "o.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    unchecked: list[bool] = []
+    attempts: list[str] = []
+    real_copy = importing.copy_columns
+
+    def copy_then_try_a_delete(conn, table, columns) -> None:  # type: ignore[no-untyped-def]
+        real_copy(conn, table, columns)
+        if table.name != "orders":
+            return
+        unchecked.append(
+            conn.exec_driver_sql("SHOW session_replication_role").scalar() == "replica"
+        )
+        other = sa.create_engine(ctx.db.url)
+        try:
+            with other.begin() as c:
+                c.exec_driver_sql("SET LOCAL lock_timeout = '300ms'")
+                c.exec_driver_sql("DELETE FROM customers WHERE code = 'D'")
+            attempts.append("deleted")
+        except sa.exc.OperationalError as exc:
+            attempts.append(type(exc.orig).__name__)
+        finally:
+            other.dispose()
+
+    monkeypatch.setattr(importing, "copy_columns", copy_then_try_a_delete)
+    result = importing.import_file(ctx, "orders", tmp_path / "o.csv", batch_size=10)
+    assert (result.inserted, result.rejected_count) == (20, 0)
+    assert unchecked == [True, True]
+    assert attempts == ["LockNotAvailable", "LockNotAvailable"]
+    assert customers.get_customer(ctx, "D").order_count == 5
+    with pytest.raises(sa.exc.IntegrityError), ctx.transaction() as s:
+        s.execute(sa.text("DELETE FROM customers WHERE code = 'D'"))
+    with ctx.session() as s:  # every order's customer, product and category is there
+        orphans = s.execute(
+            sa.text(
+                "SELECT count(*) FROM orders o LEFT JOIN customers c ON c.id = o.customer_id "
+                "LEFT JOIN products p ON p.id = o.product_id "
+                "LEFT JOIN product_categories k ON k.id = o.category_id "
+                "WHERE c.id IS NULL OR p.id IS NULL OR k.id IS NULL"
+            )
+        ).scalar_one()
+    assert orphans == 0
+    assert bulk.may_skip_reference_checks(ctx.db.engine)  # the tests log in as a superuser
+
+
+def test_a_login_that_may_not_skip_reference_checks_is_told_so(ctx) -> None:  # type: ignore[no-untyped-def]
+    """A role that is no superuser may not set ``session_replication_role``: its imports keep
+    the foreign-key checks (the path every SQLite import takes)."""
+    from tricrm_tui.db import bulk
+
+    _pg_only(ctx)
+    role = "tricrm_test_plain"
+    with ctx.db.engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+    plain = sa.create_engine(sa.engine.make_url(ctx.db.url).set(username=role))
+    try:
+        assert not bulk.may_skip_reference_checks(plain)
+        assert not bulk.may_skip_reference_checks(sa.create_engine("sqlite://"))
+    finally:
+        plain.dispose()
+        with ctx.db.engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP ROLE {role}")

@@ -41,6 +41,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tricrm_tui.db import bulk
 from tricrm_tui.db.bulk import copy_applies, copy_columns
 from tricrm_tui.db.engine import SQLITE_CACHE_KIB
 from tricrm_tui.db.search import search_text_for
@@ -278,6 +279,7 @@ class _Importer:
         self.categories: dict[str, int] = {}
         self.customer_ids: dict[str, int] = {}
         self.customer_keys: int | None = None  # the counter's value they were learnt at
+        self.may_skip_checks: bool | None = None  # PostgreSQL: see ``_references_held``
         # Keys met so far (as hashes, 8 bytes of information each): a repeated key is checked
         # against what its first line wrote. A dry run writes nothing, so there the hash of
         # the first line's values is kept instead.
@@ -608,7 +610,9 @@ class _Importer:
 
     def write(self, s: Session, plan: _Plan) -> None:
         if plan.inserts:
-            driver_executemany(s, sa.insert(self.table), plan.inserts)
+            unchecked = self._references_held(s, plan)
+            with bulk.references_unchecked(s.connection()) if unchecked else _NO_CONTEXT:
+                driver_executemany(s, sa.insert(self.table), plan.inserts)
             self._audit(
                 s, [(ENTITY[self.kind], f"import:{self.import_id}", "import_insert", None,
                      {"keys": plan.insert_keys})]
@@ -657,6 +661,23 @@ class _Importer:
                 ],
             )
 
+    def _references_held(self, s: Session, plan: _Plan) -> bool:
+        """PostgreSQL, order rows: whether this batch's inserts may skip their foreign-key
+        checks, having locked what they refer to (``bulk.references_held``). Only for a
+        batch that updates nothing: an update of an order another transaction holds could
+        otherwise wait on it while that one waits on the lock taken here."""
+        if self.kind != "orders" or plan.updates or self.import_id is None:
+            return False
+        if self.may_skip_checks is None:
+            self.may_skip_checks = bulk.may_skip_reference_checks(self.ctx.db.engine)
+        if not self.may_skip_checks:
+            return False
+        refs = {
+            PT: {r["product_id"] for r in plan.inserts if r.get("product_id") is not None},
+            KT: {r["category_id"] for r in plan.inserts if r.get("category_id") is not None},
+        }
+        return bulk.references_held(s.connection(), self.customer_keys, refs)
+
     def _audit(self, s: Session, entries: list[tuple[str, str, str, Any, Any]]) -> None:
         """Audit rows in one executemany (the import's volume rules out one ORM object each)."""
         if not entries:
@@ -695,6 +716,7 @@ class _Importer:
             (self.products if kind == "product" else self.categories)[name] = pid
 
 
+_NO_CONTEXT = contextlib.nullcontext()
 IN_STEP = 500
 CUSTOMER_ID_CACHE = 200_000
 """Customer codes an order or interaction import remembers the ids of (~100 bytes each)."""

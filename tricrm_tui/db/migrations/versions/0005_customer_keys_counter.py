@@ -11,6 +11,11 @@ or a customer row is deleted (an undone import). Triggers on ``customers`` bump
 ``change_counters['customer_keys']`` in the same transaction as any such change, so an
 import reads one row per batch to know whether to forget, on both backends, whichever code
 path (or hand-written SQL) made the change. Before this the import forgot every 5 s.
+
+On PostgreSQL the counter row is also what a bulk order batch locks instead of checking
+each order's customer by foreign key (``db/bulk.py``): a customer DELETE bumps the counter
+before it deletes, so it waits for such a batch to commit, and then its own foreign-key
+check sees the batch's orders.
 """
 
 from __future__ import annotations
@@ -35,15 +40,17 @@ def upgrade() -> None:
     op.execute("INSERT INTO change_counters (name, value) VALUES ('customer_keys', 0)")
     if op.get_bind().dialect.name == "postgresql":
         # One bump per statement: a statement-level trigger, which fires even when no row
-        # actually changed (harmless: the import only forgets and asks again).
+        # actually changed (harmless: the import only forgets and asks again). BEFORE the
+        # statement, so a DELETE queues behind a bulk order batch holding the counter row
+        # FOR SHARE (``db/bulk.py``, ``lock_customer_keys``) before it removes any row.
         op.execute(
             "CREATE FUNCTION tricrm_customer_keys_changed() RETURNS trigger "
             f"LANGUAGE plpgsql AS $$ BEGIN {BUMP}; RETURN NULL; END $$"
         )
         op.execute(
             "CREATE TRIGGER customers_keys_changed "
-            "AFTER UPDATE OF code, merged_into_id, deleted_at OR DELETE OR TRUNCATE ON customers "
-            "FOR EACH STATEMENT EXECUTE FUNCTION tricrm_customer_keys_changed()"
+            "BEFORE UPDATE OF code, merged_into_id, deleted_at OR DELETE OR TRUNCATE "
+            "ON customers FOR EACH STATEMENT EXECUTE FUNCTION tricrm_customer_keys_changed()"
         )
         return
     # SQLite has row triggers only; the WHEN clause leaves unchanged rows alone.
