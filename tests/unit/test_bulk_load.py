@@ -251,6 +251,11 @@ def test_seen_keys_find_every_key_across_spills() -> None:
         assert seen.contains(batch).all()
     assert not seen.contains(rng.integers(-(2**62), 2**62, 50)).any()
     assert np.all(np.diff(seen.merged) >= 0)
+    # Known and new keys mixed in any order: each answer in its key's place.
+    mixed = np.concatenate([batches[2][:3], rng.integers(-(2**62), 2**62, 4), batches[8][3:]])
+    shuffle = rng.permutation(len(mixed))
+    expected = np.array([True] * 3 + [False] * 4 + [True] * 2)[shuffle]
+    assert seen.contains(mixed[shuffle]).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize(("cap", "moved"), [(45, False), (10**6, True), (10**6, False)])
