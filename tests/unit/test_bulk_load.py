@@ -449,3 +449,67 @@ def test_a_bulk_import_into_a_database_this_process_just_created(
         # and the connection is back to sorting in memory
         assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2
     ctx.db.dispose()
+
+
+def test_order_batches_refer_only_to_what_is_there_and_leave_key_checks_on(
+    ctx: ServiceContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An order import writes its rows without per-row foreign-key checks (SQLite: on the
+    batch's own connection, with the write lock held from the batch's start), so it must
+    refer only to what exists: a product removed between two batches is created again,
+    not referred to. Afterwards every pooled connection checks foreign keys again."""
+    customers.add_customer(ctx, {"code": "A", "name": "甲"})
+    lines = ["订单编号,客户编号,下单日期,金额,商品名称,商品类别"] + [
+        f"O{i:03d},A,2024-05-01,10,茶叶,食品" for i in range(20)
+    ]
+    (tmp_path / "o.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    checks: list[int] = []
+    real = importing.driver_executemany
+
+    def spy(s, stmt, rows):  # type: ignore[no-untyped-def]
+        if getattr(stmt, "table", None) is not None and stmt.table.name == "orders":
+            if ctx.db.backend == "sqlite":
+                checks.append(s.execute(sa.text("PRAGMA foreign_keys")).scalar_one())
+            else:
+                role = s.execute(sa.text("SHOW session_replication_role")).scalar_one()
+                checks.append(int(role == "origin"))
+        return real(s, stmt, rows)
+
+    monkeypatch.setattr(importing, "driver_executemany", spy)
+
+    def remove_the_product(_line: int, _total: int | None) -> None:
+        if len(checks) == 1:  # after the first batch: tidied away by someone
+            with ctx.transaction() as s:
+                s.execute(sa.text("UPDATE orders SET product_id = NULL"))
+                s.execute(sa.text("DELETE FROM products"))
+
+    result = importing.import_file(
+        ctx, "orders", tmp_path / "o.csv", batch_size=10, progress=remove_the_product
+    )
+    assert (result.inserted, result.rejected_count) == (20, 0)
+    assert checks == [0, 0]
+    with ctx.session() as s:
+        orphans = s.execute(
+            sa.text(
+                "SELECT count(*) FROM orders o LEFT JOIN products p ON p.id = o.product_id "
+                "WHERE o.product_id IS NOT NULL AND p.id IS NULL"
+            )
+        ).scalar_one()
+        assert orphans == 0
+        assert s.execute(sa.text("SELECT count(*) FROM products")).scalar_one() == 1
+    # Every connection the pool hands out checks foreign keys.
+    conns = [ctx.db.engine.connect() for _ in range(3)]
+    try:
+        for conn in conns:
+            if ctx.db.backend == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+                conn.rollback()
+            with pytest.raises(sa.exc.IntegrityError), conn.begin():
+                conn.exec_driver_sql(
+                    "INSERT INTO orders (order_no, customer_id, order_date, amount, currency, "
+                    "quantity, status, created_at, updated_at) VALUES ('X1', 999999, "
+                    "'2024-01-01', 1, 'CNY', 1, 'completed', '2024-01-01', '2024-01-01')"
+                )
+    finally:
+        for conn in conns:
+            conn.close()

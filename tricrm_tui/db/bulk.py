@@ -198,3 +198,32 @@ def references_unchecked(conn: sa.Connection) -> Iterator[None]:
     conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
     yield
     conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
+
+
+@contextlib.contextmanager
+def sqlite_references_unchecked(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """SQLite: a connection whose transactions skip foreign-key checks, for a caller that
+    takes the write lock at the start of its transaction (``deferred.begin_immediate``) and
+    writes only references it found inside it: SQLite lets no other writer in meanwhile,
+    so what it found stays there. Each order row's three checks cost ~2.2 µs of a
+    million-order import's 2.2 s.
+
+    ``PRAGMA foreign_keys`` is a no-op inside a transaction, so it is set on the driver's
+    connection before the caller's transaction and put back after it. Should that fail,
+    the connection is thrown away rather than go back to the pool without its checks."""
+    with engine.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None and not dbapi.in_transaction
+        dbapi.execute("PRAGMA foreign_keys=OFF")
+        try:
+            yield conn
+        finally:
+            try:
+                if dbapi.in_transaction:  # the caller's transaction ends before this
+                    dbapi.rollback()
+                dbapi.execute("PRAGMA foreign_keys=ON")
+                back = dbapi.execute("PRAGMA foreign_keys").fetchone()
+            except Exception:  # noqa: BLE001 - whatever went wrong, never pool it unchecked
+                back = None
+            if not back or back[0] != 1:
+                conn.invalidate()

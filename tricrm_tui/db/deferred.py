@@ -43,7 +43,7 @@ processes opening the database after a killed load would otherwise both build th
 index, and the second fail."""
 
 
-def _begin(conn: sa.Connection) -> None:
+def begin_immediate(conn: sa.Connection) -> None:
     """Make the DDL that follows part of the connection's transaction, on SQLite too.
 
     Python's ``sqlite3`` (its legacy transaction control, which SQLAlchemy uses) opens a
@@ -116,7 +116,7 @@ def take_down(conn: sa.Connection, table: str) -> bool:
     back); True once they are down."""
     dialect = conn.dialect.name
     quote = conn.dialect.identifier_preparer
-    _begin(conn)
+    begin_immediate(conn)
     _lock_timeout(conn, PG_LOCK_TIMEOUT)
     try:
         for index in deferrable(table):
@@ -140,7 +140,7 @@ def restore(
     ``lock_timeout`` (PostgreSQL) bounds the wait for the table and for another restorer:
     past it the statement fails (``OperationalError``) and nothing is built."""
     dialect = conn.dialect.name
-    _begin(conn)
+    begin_immediate(conn)
     if dialect == "postgresql":
         _lock_timeout(conn, lock_timeout)
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_RESTORE_LOCK})")

@@ -29,6 +29,9 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
+        # An import's entry lists every key of its batch: plain text needs no walk.
+        if all(v.__class__ is str for v in value):
+            return list(value)
         return [jsonable(v) for v in value]
     return value
 

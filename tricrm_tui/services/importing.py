@@ -41,7 +41,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tricrm_tui.db import bulk
+from tricrm_tui.db import bulk, deferred
 from tricrm_tui.db.bulk import copy_applies, copy_columns
 from tricrm_tui.db.engine import SQLITE_CACHE_KIB
 from tricrm_tui.db.search import search_text_for
@@ -379,6 +379,14 @@ class _Importer:
 
     def _name_ids(self, s: Session, plan: _Plan, table: sa.Table, names: set[str]) -> None:
         cache = self.products if table is PT else self.categories
+        # Remembered ids are checked first: someone may have removed one since (an undo
+        # of the import that created it), and this batch must not refer to it.
+        known = {cache[n] for n in names if n in cache}
+        if known:
+            there = {i for (i,) in _driver_in(s, "SELECT id FROM {table} WHERE", table, "id",
+                                              sorted(known))}  # fmt: skip
+            for name in [n for n in names if n in cache and cache[n] not in there]:
+                del cache[name]
         wanted = {n for n in names if n and n not in cache}
         if not wanted:
             return
@@ -1415,6 +1423,24 @@ def _cleaned_again(importer: _Importer, items: list[_Item]) -> list[_Item | RowE
     return cleaned
 
 
+@contextlib.contextmanager
+def _sqlite_order_batch(ctx: ServiceContext) -> Iterator[Session]:
+    """SQLite: an order batch's transaction, holding the write lock from its start and
+    without per-row foreign-key checks (``bulk.sqlite_references_unchecked``). Everything
+    the batch refers to it finds inside it: its customers by code, or remembered at a
+    ``customer_keys`` value it reads inside it (``_customer_ids``); its products and
+    categories looked up, created, or remembered and checked (``_name_ids``)."""
+    with (
+        bulk.sqlite_references_unchecked(ctx.db.engine) as conn,
+        Session(bind=conn, expire_on_commit=False) as s,
+        s.begin(),
+    ):
+        # Through the session, whose transaction then is the connection's (begun on the
+        # connection itself, the session would join it and leave it uncommitted).
+        deferred.begin_immediate(s.connection())
+        yield s
+
+
 def _write_batch(
     ctx: ServiceContext,
     importer: _Importer,
@@ -1422,7 +1448,12 @@ def _write_batch(
     result: ImportResult,
     dry_run: bool,
 ) -> _Plan:
-    manager = ctx.session() if dry_run else ctx.transaction()
+    if dry_run:
+        manager = ctx.session()
+    elif importer.kind == "orders" and ctx.db.backend == "sqlite":
+        manager = _sqlite_order_batch(ctx)
+    else:
+        manager = ctx.transaction()
     with manager as s:
         if not dry_run:
             _import_settings(s, importing=True)
