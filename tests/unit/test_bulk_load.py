@@ -264,9 +264,10 @@ def test_the_customer_id_memory_is_bounded_and_changes_nothing(
 ) -> None:
     """Batches of 30 lines naming customers scattered over 90 codes (80 of them known), so
     each batch repeats codes an earlier one asked for; a memory of 45 codes overflows on
-    most batches, and with the ``customer_keys`` counter moving after every batch it
-    forgets every batch."""
+    most batches, and with the ``customer_keys`` counter moving after every batch (SQLite;
+    on PostgreSQL, with no time to live) it forgets every batch."""
     monkeypatch.setattr(importing, "CUSTOMER_ID_CACHE", cap)
+    monkeypatch.setattr(importing, "CUSTOMER_ID_TTL", 0.0 if moved else 60.0)
     sizes: list[int] = []
     real = importing._Importer._customer_ids
 
@@ -309,12 +310,18 @@ def _put_back_counter(ctx: ServiceContext) -> None:
 
 @pytest.mark.parametrize("counter_gone", [False, True])
 def test_a_customer_merged_or_deleted_during_an_order_import_is_seen_by_the_next_batch(
-    ctx: ServiceContext, tmp_path: Path, request: pytest.FixtureRequest, counter_gone: bool
+    ctx: ServiceContext,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    counter_gone: bool,
 ) -> None:
     """After the first batch, A is merged into B and D is deleted: the rest of A's lines go
     to B, D's are refused as unknown. (An import that remembered ids for a while would
     have kept writing to A and D.) Without the counter row the import remembers nothing
-    from one batch to the next, and gets the same answer."""
+    from one batch to the next, and gets the same answer. PostgreSQL has no counter: there
+    the memory lasts ``CUSTOMER_ID_TTL`` seconds, none here."""
+    monkeypatch.setattr(importing, "CUSTOMER_ID_TTL", 0.0)
     if counter_gone:
         with ctx.transaction() as s:
             s.execute(sa.text("DELETE FROM change_counters"))
@@ -513,3 +520,48 @@ def test_order_batches_refer_only_to_what_is_there_and_leave_key_checks_on(
     finally:
         for conn in conns:
             conn.close()
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+def test_a_batch_chosen_to_break_a_deadlock_is_written_again(
+    ctx: ServiceContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL breaks a deadlock by failing one of the transactions in it; when that is
+    an import's batch, the batch is planned and written again rather than the whole import
+    failing as an unavailable database. Any other database failure still stops it."""
+    from tricrm_tui.db.errors import DatabaseUnavailable
+
+    customers.add_customer(ctx, {"code": "A", "name": "甲"})
+    lines = ["订单编号,客户编号,下单日期,金额,商品名称"] + [
+        f"O{i:03d},A,2024-05-01,{i}.50,茶叶" for i in range(30)
+    ]
+    (tmp_path / "o.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    real = importing._write_batch
+    calls: list[int] = []
+
+    def chosen_once(ctx, importer, items, result, dry_run):  # type: ignore[no-untyped-def]
+        calls.append(len(items))
+        if len(calls) == 2:  # the second batch fails after planning (its values became rows)
+            with pytest.raises(RuntimeError), ctx.transaction() as s:
+                importer.plan(s, items)
+                raise RuntimeError("rolled back")
+            cause = sa.exc.OperationalError("COPY", None, _Deadlock())
+            raise DatabaseUnavailable("cannot use database: deadlock detected") from cause
+        return real(ctx, importer, items, result, dry_run)
+
+    monkeypatch.setattr(importing, "_write_batch", chosen_once)
+    result = importing.import_file(ctx, "orders", tmp_path / "o.csv", batch_size=10)
+    assert (result.inserted, result.rejected_count) == (30, 0)
+    assert calls == [10, 10, 10, 10]
+    assert customers.get_customer(ctx, "A").order_count == 30
+
+    def always_down(ctx, importer, items, result, dry_run):  # type: ignore[no-untyped-def]
+        cause = sa.exc.OperationalError("SELECT", None, Exception("server closed the connection"))
+        raise DatabaseUnavailable("cannot use database: server closed") from cause
+
+    monkeypatch.setattr(importing, "_write_batch", always_down)
+    with pytest.raises(DatabaseUnavailable):
+        importing.import_file(ctx, "orders", tmp_path / "o.csv", batch_size=10)

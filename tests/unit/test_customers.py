@@ -157,3 +157,30 @@ def test_a_new_or_moved_customer_is_classified_at_once(ctx) -> None:  # type: ig
     assert (person.region, person.size) == (None, None)
     assert customers.edit_customer(ctx, "P1", {"province": "北京"}).region == "华北"
     assert classify.classify_customers(ctx).changed == 0
+
+
+def test_an_edited_size_is_stored_as_its_band(ctx) -> None:  # type: ignore[no-untyped-def]
+    """A size typed as a head count is kept as the band classification gives it; one that
+    falls in the band already held is no change."""
+    _add(ctx, "E1", "某公司", kind="企业", custom_fields={"员工人数": "1500"})
+    assert customers.get_customer(ctx, "E1").size == "large"
+    same = customers.edit_customer(ctx, "E1", {"size": "2000人"})
+    assert (same.size, same.version) == ("large", 1)  # nothing changed, nothing audited
+    smaller = customers.edit_customer(ctx, "E1", {"size": "500人"})
+    assert smaller.size == "medium"
+    entry = audit.list_entries(ctx, entity="customer", entity_id="E1").items[0]
+    assert (entry.before, entry.after) == ({"size": "large"}, {"size": "medium", "version": 2})
+    assert classify.classify_customers(ctx).changed == 0
+
+
+def test_unreadable_classification_rules_do_not_stop_adding_customers(ctx) -> None:  # type: ignore[no-untyped-def]
+    """A broken ``classify.toml`` leaves new and edited customers unclassified (``tricrm
+    classify`` says what is wrong) rather than refuse them."""
+    config = classify.user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[aov\n", encoding="utf-8")
+    rec = _add(ctx, "P1", "王芳", city="深圳")
+    assert (rec.city, rec.region) == ("深圳", None)
+    assert customers.edit_customer(ctx, "P1", {"city": "成都"}).city == "成都"
+    with pytest.raises(InvalidInput, match="classify.toml"):
+        classify.classify_customers(ctx)

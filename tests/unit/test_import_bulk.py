@@ -375,9 +375,10 @@ def test_order_batches_skip_reference_checks_with_what_they_refer_to_locked(  # 
     ctx, tmp_path, monkeypatch
 ) -> None:
     """PostgreSQL: an order batch that only inserts writes without per-row foreign-key
-    checks, holding what it refers to instead. A customer DELETE meanwhile waits for the
-    batch (here it gives up after its lock timeout) rather than leave orders referring to
-    nothing, and once the batch is in, the database refuses it as it would have anyway."""
+    checks, holding what it refers to ``FOR KEY SHARE`` instead. A customer DELETE
+    meanwhile waits for the batch (here it gives up after its lock timeout) rather than
+    leave orders referring to nothing, and once the batch is in, the database refuses it as
+    it would have anyway."""
     from tricrm_tui.db import bulk
     from tricrm_tui.services import customers
 
@@ -428,7 +429,23 @@ def test_order_batches_skip_reference_checks_with_what_they_refer_to_locked(  # 
             )
         ).scalar_one()
     assert orphans == 0
-    assert bulk.may_skip_reference_checks(ctx.db.engine)  # the tests log in as a superuser
+    orders = importing.TABLE["orders"]
+    assert bulk.may_skip_reference_checks(ctx.db.engine, orders)  # tests log in as superuser
+    # A trigger of its own on the table keeps the checks (and so the trigger) on.
+    with ctx.db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE FUNCTION pg_temp.noop() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RETURN NEW; END $$"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER audit_orders BEFORE INSERT ON orders "
+            "FOR EACH ROW EXECUTE FUNCTION pg_temp.noop()"
+        )
+    try:
+        assert not bulk.may_skip_reference_checks(ctx.db.engine, orders)
+    finally:
+        with ctx.db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER audit_orders ON orders")
 
 
 def test_a_login_that_may_not_skip_reference_checks_is_told_so(ctx) -> None:  # type: ignore[no-untyped-def]
@@ -443,8 +460,9 @@ def test_a_login_that_may_not_skip_reference_checks_is_told_so(ctx) -> None:  # 
         conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
     plain = sa.create_engine(sa.engine.make_url(ctx.db.url).set(username=role))
     try:
-        assert not bulk.may_skip_reference_checks(plain)
-        assert not bulk.may_skip_reference_checks(sa.create_engine("sqlite://"))
+        orders = importing.TABLE["orders"]
+        assert not bulk.may_skip_reference_checks(plain, orders)
+        assert not bulk.may_skip_reference_checks(sa.create_engine("sqlite://"), orders)
     finally:
         plain.dispose()
         with ctx.db.engine.begin() as conn:

@@ -82,3 +82,20 @@ def test_new_customers_are_inserted_with_the_classes_a_full_classification_gives
     entries = audit.list_entries(ctx, entity="classification").items
     assert [e.entity_id for e in entries][:1] == ["1 customers"]
     assert classify.classify_customers(ctx).changed == 0
+
+
+def test_an_enterprise_line_repeated_or_imported_again_is_no_change(  # type: ignore[no-untyped-def]
+    ctx, tmp_path: Path
+) -> None:
+    """The stored size is the band ("medium"), the line says "300人": the same line again, in
+    a later batch or a later import, is the same customer, not a change or a conflict."""
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "客户编号,客户名称,客户类型,城市,规模\nE1,深圳科技,企业,深圳,300人\nE1,深圳科技,企业,深圳,300人\n",
+        encoding="utf-8",
+    )
+    result = import_file(ctx, "customers", path, mapping={"规模": "size"}, batch_size=1)
+    assert (result.inserted, result.duplicates, result.rejected_count) == (1, 1, 0)
+    again = import_file(ctx, "customers", path, mapping={"规模": "size"})
+    assert (again.updated, again.unchanged, again.rejected_count) == (0, 1, 0)
+    assert customers.get_customer(ctx, "E1").size == "medium"

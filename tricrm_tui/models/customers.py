@@ -149,7 +149,7 @@ class Segment(SQLModel, table=True):
 
 
 class ChangeCounter(SQLModel, table=True):
-    """Counters the database itself bumps, by triggers (migration 0005).
+    """Counters the database itself bumps, by triggers (migration 0005; SQLite only).
 
     ``customer_keys`` moves whenever a customer's code, merge target or deletion changes or
     a customer row is deleted: a long import that remembers which id each customer code

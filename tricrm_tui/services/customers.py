@@ -406,6 +406,16 @@ def _public(values: dict[str, Any]) -> dict[str, Any]:
     return {back.get(k, k): v for k, v in values.items() if k != "search_text"}
 
 
+def _rules() -> classify.ClassifyRules | None:
+    """The classification rules, or None when the user's ``classify.toml`` cannot be read:
+    adding and editing customers go on without classifying, and ``tricrm classify`` says
+    what is wrong with the file."""
+    try:
+        return classify.load_rules()
+    except InvalidInput:
+        return None
+
+
 def add_customer(ctx: ServiceContext, data: dict[str, Any]) -> CustomerRecord:
     if not data.get("code"):
         raise InvalidInput(_("customer code is required"), field="code", code="missing_required")
@@ -420,8 +430,10 @@ def add_customer(ctx: ServiceContext, data: dict[str, Any]) -> CustomerRecord:
     values.update(created_at=now, updated_at=now, version=1)
     # Classified at once, as an import classifies its new customers, rather than left
     # without a region until the next ``tricrm classify``.
-    row = {c: values.get(c) for c in PROFILE_FIELDS}
-    values.update(classify.new_customer_classes(row, ctx.today(), classify.load_rules()))
+    rules = _rules()
+    if rules is not None:
+        row = {c: values.get(c) for c in PROFILE_FIELDS}
+        values.update(classify.new_customer_classes(row, ctx.today(), rules))
     values["search_text"] = search_text_for(
         values["code"],
         values["name"],
@@ -468,6 +480,16 @@ def edit_customer(
         row = _load_row(s, code)
         if expected_version is not None and row.version != expected_version:
             raise _stale(s, code, expected_version, row.version)
+        rules = _rules()
+        if rules is not None and "size_band" in values:
+            # Stored as its band, as classification would store it: "2000人" on a
+            # customer already "large" is no change at all.
+            values["size_band"] = classify.size_band_for(
+                values.get("kind", row.kind),
+                values["size_band"],
+                values.get("custom_fields", row.custom_fields),
+                rules,
+            )
         old_tags = _tags_for(s, [row.id])[row.id]
         new_tags = _clean_tags(changes["tags"]) if "tags" in changes else old_tags
         before = {k: getattr(row, k) for k in values if getattr(row, k) != values[k]}
@@ -495,11 +517,12 @@ def edit_customer(
             new_tags,
             merged["notes"],
         )
-        if PROFILE_FIELDS & col_changes.keys():
+        if rules is not None and PROFILE_FIELDS & col_changes.keys():
             # Region and size band follow the fields they come from.
             mine = {k: col_changes.get(k, getattr(row, k)) for k in PROFILE_FIELDS}
-            classes = classify.profile_classes(**mine, rules=classify.load_rules())
-            col_changes.update({k: v for k, v in classes.items() if getattr(row, k) != v})
+            classes = classify.profile_classes(**mine, rules=rules)
+            now = {k: col_changes.get(k, getattr(row, k)) for k in classes}
+            col_changes.update({k: v for k, v in classes.items() if now[k] != v})
         col_changes.update(updated_at=ctx.now(), version=row.version + 1)
         result = s.execute(
             sa.update(Customer.__table__)

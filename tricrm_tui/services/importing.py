@@ -31,6 +31,7 @@ import gc
 import hashlib
 import itertools
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -44,6 +45,7 @@ from sqlalchemy.orm import Session
 from tricrm_tui.db import bulk, deferred
 from tricrm_tui.db.bulk import copy_applies, copy_columns
 from tricrm_tui.db.engine import SQLITE_CACHE_KIB
+from tricrm_tui.db.errors import DatabaseUnavailable
 from tricrm_tui.db.search import search_text_for
 from tricrm_tui.i18n import _
 from tricrm_tui.models import (
@@ -61,7 +63,12 @@ from tricrm_tui.models import (
 )
 from tricrm_tui.services import bulk_load, import_liveness
 from tricrm_tui.services.audit import jsonable
-from tricrm_tui.services.classify import insert_tags, load_rules, new_customer_classes
+from tricrm_tui.services.classify import (
+    insert_tags,
+    load_rules,
+    new_customer_classes,
+    size_band_for,
+)
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import FIELD_COLUMNS
 from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
@@ -284,7 +291,8 @@ class _Importer:
         self.products: dict[str, int] = {}
         self.categories: dict[str, int] = {}
         self.customer_ids: dict[str, int] = {}
-        self.customer_keys: int | None = None  # the counter's value they were learnt at
+        self.customer_keys: int | None = None  # SQLite: the counter's value they were learnt at
+        self.customer_ids_since = time.monotonic()  # PostgreSQL: when they were first learnt
         self.may_skip_checks: bool | None = None  # PostgreSQL: see ``_references_held``
         # Keys met so far (as hashes, 8 bytes of information each): a repeated key is checked
         # against what its first line wrote. A dry run writes nothing, so there the hash of
@@ -350,20 +358,26 @@ class _Importer:
 
         Found ids are remembered: an order file names the same customers again and again (a
         million orders, 100k customers), and asking for every batch's codes cost 2.2 s of a
-        million-order import. They are forgotten when the database's ``customer_keys``
-        counter moved (a customer's code, merge or deletion changed, by anyone: triggers
-        bump it, migration 0005), read once a batch, so the next batch sees such a change,
-        as a batch's own lookup sees it at its start. At most ``CUSTOMER_ID_CACHE`` codes
-        (plus one batch's) are remembered."""
+        million-order import. On SQLite they are forgotten when the database's
+        ``customer_keys`` counter moved (a customer's code, merge or deletion changed, by
+        anyone: triggers bump it, migration 0005), read once a batch, so the next batch sees
+        such a change, as a batch's own lookup sees it at its start. PostgreSQL has no such
+        counter (see the migration) and forgets them every ``CUSTOMER_ID_TTL`` seconds. At
+        most ``CUSTOMER_ID_CACHE`` codes (plus one batch's) are remembered."""
         known = self.customer_ids
         codes = set(codes)
-        counter = s.execute(CUSTOMER_KEYS).scalar_one_or_none()
-        if counter is None or counter != self.customer_keys:  # no counter: trust nothing
+        if s.get_bind().dialect.name == "sqlite":
+            counter = s.execute(CUSTOMER_KEYS).scalar_one_or_none()
+            if counter is None or counter != self.customer_keys:  # no counter: trust nothing
+                known.clear()
+                self.customer_keys = counter
+        elif time.monotonic() - self.customer_ids_since > CUSTOMER_ID_TTL:
             known.clear()
-            self.customer_keys = counter
+            self.customer_ids_since = time.monotonic()
         wanted = codes - known.keys()
         if len(known) + len(wanted) > CUSTOMER_ID_CACHE:
             known.clear()  # and this batch's codes all asked again, not only the new ones
+            self.customer_ids_since = time.monotonic()
             wanted = codes
         if wanted:
             rows = _driver_in(
@@ -489,6 +503,16 @@ class _Importer:
         for it in items:
             row = existing.get(it.key)
             new_tags = wanted_tags.get(it.key, ())
+            if row is not None and self.rules is not None and "size_band" in it.values:
+                # Compared as its band, as the stored row holds it (classified when
+                # inserted): the same "300人" again is no change.
+                v = it.values
+                v["size_band"] = size_band_for(
+                    v.get("kind", row["kind"]),
+                    v["size_band"],
+                    {**(row["custom_fields"] or {}), **v.get("custom_fields", {})},
+                    self.rules,
+                )
             if row is None:
                 try:
                     plan.inserts.append(self._insert_values(it, now, new_tags))
@@ -678,19 +702,19 @@ class _Importer:
     def _references_held(self, s: Session, plan: _Plan) -> bool:
         """PostgreSQL, order rows: whether this batch's inserts may skip their foreign-key
         checks, having locked what they refer to (``bulk.references_held``). Only for a
-        batch that updates nothing: an update of an order another transaction holds could
-        otherwise wait on it while that one waits on the lock taken here."""
+        batch that updates nothing."""
         if self.kind != "orders" or plan.updates or self.import_id is None:
             return False
         if self.may_skip_checks is None:
-            self.may_skip_checks = bulk.may_skip_reference_checks(self.ctx.db.engine)
+            self.may_skip_checks = bulk.may_skip_reference_checks(self.ctx.db.engine, self.table)
         if not self.may_skip_checks:
             return False
         refs = {
+            CT: {r["customer_id"] for r in plan.inserts},
             PT: {r["product_id"] for r in plan.inserts if r.get("product_id") is not None},
             KT: {r["category_id"] for r in plan.inserts if r.get("category_id") is not None},
         }
-        return bulk.references_held(s.connection(), self.customer_keys, refs)
+        return bulk.references_held(s.connection(), refs)
 
     def _audit(self, s: Session, entries: list[tuple[str, str, str, Any, Any]]) -> None:
         """Audit rows in one executemany (the import's volume rules out one ORM object each)."""
@@ -737,7 +761,10 @@ CUSTOMER_ID_CACHE = 200_000
 CUSTOMER_KEYS = sa.select(ChangeCounter.__table__.c.value).where(
     ChangeCounter.__table__.c.name == "customer_keys"
 )
-"""The counter that moves when a remembered code → id answer may have gone stale."""
+"""The counter that moves when a remembered code → id answer may have gone stale (SQLite)."""
+CUSTOMER_ID_TTL = 5.0
+"""PostgreSQL: seconds an import trusts a remembered id; a customer merged or deleted
+meanwhile is seen within that, rather than keep receiving rows for the rest of the import."""
 
 
 def _padded(values: list[Any]) -> list[Any]:
@@ -1383,7 +1410,7 @@ def _run_batch(
     """One transaction: plan, write, count. Should the database refuse the batch (a
     constraint no row check foresaw), each row is retried alone so only the bad one fails."""
     try:
-        plan = _write_batch(ctx, importer, items, result, dry_run)
+        plan = _write_batch_again_after_deadlocks(ctx, importer, items, result, dry_run)
     except sa.exc.SQLAlchemyError as exc:
         # Planning turned the items' values into rows: a retry cleans the lines again.
         cleaned = _cleaned_again(importer, items)
@@ -1412,6 +1439,36 @@ def _run_batch(
         return
     for it, err in plan.rejects:
         reject(it.line, it.raw, it.key, err)
+
+
+DEADLOCK_RETRIES = 3
+TRANSIENT_SQLSTATES = ("40P01", "40001")
+"""PostgreSQL's deadlock and serialization failures: the transaction was chosen to give
+way, and the same work run again normally goes through."""
+
+
+def _write_batch_again_after_deadlocks(
+    ctx: ServiceContext,
+    importer: _Importer,
+    items: list[_Item],
+    result: ImportResult,
+    dry_run: bool,
+) -> _Plan:
+    """``_write_batch``, run again (up to ``DEADLOCK_RETRIES`` times) when PostgreSQL
+    chose the batch's transaction to break a deadlock with another user's, instead of
+    failing the whole import as an unavailable database."""
+    for attempt in itertools.count(1):
+        try:
+            return _write_batch(ctx, importer, items, result, dry_run)
+        except DatabaseUnavailable as exc:
+            state = getattr(getattr(exc.__cause__, "orig", None), "sqlstate", None)
+            if attempt > DEADLOCK_RETRIES or state not in TRANSIENT_SQLSTATES:
+                raise
+            again = _cleaned_again(importer, items)  # planning made the values rows
+            items = [it for it in again if isinstance(it, _Item)]
+            if len(items) != len(again):  # cleaned once already, so never expected
+                raise
+    raise AssertionError("unreachable")
 
 
 def _cleaned_again(importer: _Importer, items: list[_Item]) -> list[_Item | RowError]:
