@@ -565,3 +565,48 @@ def test_a_batch_chosen_to_break_a_deadlock_is_written_again(
     monkeypatch.setattr(importing, "_write_batch", always_down)
     with pytest.raises(DatabaseUnavailable):
         importing.import_file(ctx, "orders", tmp_path / "o.csv", batch_size=10)
+
+
+def test_an_order_import_meeting_a_database_held_by_another_writer_stops_and_says_so(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: an order batch waits for the write lock like every write, and when another
+    writer holds it past the busy timeout the import stops with the database named, rather
+    than refuse its lines one by one as if they were bad."""
+    import shutil
+    import sqlite3
+
+    from tricrm_tui.db import engine as db_engine
+    from tricrm_tui.db.errors import DatabaseUnavailable
+
+    path = tmp_path / "held.db"
+    shutil.copy(sqlite_template, path)
+    monkeypatch.setattr(db_engine, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    ctx = open_context(str(path), Actor("tester", "admin"))
+    customers.add_customer(ctx, {"code": "A", "name": "甲"})
+    lines = ["订单编号,客户编号,下单日期,金额"] + [f"O{i:03d},A,2024-05-01,10" for i in range(5)]
+    (tmp_path / "o.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    other = sqlite3.connect(path, isolation_level=None)
+
+    def another_writer_starts(_line: int, _total: int | None) -> None:
+        if not other.in_transaction:  # after the first batch, in the middle of its own
+            other.execute("BEGIN IMMEDIATE")
+
+    try:
+        with pytest.raises(DatabaseUnavailable, match="locked"):
+            importing.import_file(
+                ctx,
+                "orders",
+                tmp_path / "o.csv",
+                batch_size=2,
+                progress=another_writer_starts,
+                rejects_path=tmp_path / "rejects.csv",
+            )
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with ctx.session() as s:  # the first batch, whole; nothing of the second
+        assert s.execute(sa.text("SELECT count(*) FROM orders")).scalar_one() == 2
+    # No line was refused: the lines are fine, the database was busy.
+    assert (tmp_path / "rejects.csv").read_text(encoding="utf-8-sig").count("\n") <= 1
+    ctx.db.dispose()

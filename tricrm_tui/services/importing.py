@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from tricrm_tui.db import bulk, deferred
 from tricrm_tui.db.bulk import copy_applies, copy_columns
 from tricrm_tui.db.engine import SQLITE_CACHE_KIB
-from tricrm_tui.db.errors import DatabaseUnavailable
+from tricrm_tui.db.errors import DatabaseUnavailable, translate_db_errors
 from tricrm_tui.db.search import search_text_for
 from tricrm_tui.i18n import _
 from tricrm_tui.models import (
@@ -1488,6 +1488,7 @@ def _sqlite_order_batch(ctx: ServiceContext) -> Iterator[Session]:
     ``customer_keys`` value it reads inside it (``_customer_ids``); its products and
     categories looked up, created, or remembered and checked (``_name_ids``)."""
     with (
+        translate_db_errors(ctx.db.display_url),  # as ``ctx.transaction()`` does
         bulk.sqlite_references_unchecked(ctx.db.engine) as conn,
         Session(bind=conn, expire_on_commit=False) as s,
         s.begin(),
