@@ -610,3 +610,42 @@ def test_an_order_import_meeting_a_database_held_by_another_writer_stops_and_say
     # No line was refused: the lines are fine, the database was busy.
     assert (tmp_path / "rejects.csv").read_text(encoding="utf-8-sig").count("\n") <= 1
     ctx.db.dispose()
+
+
+def test_a_remembered_product_whose_id_went_to_another_is_not_referred_to(
+    ctx: ServiceContext, tmp_path: Path
+) -> None:
+    """An import remembers 茶叶's id from a line it skipped; meanwhile the import that created
+    茶叶 is undone (茶叶 unused, removed) and another product is added, which SQLite gives
+    the freed id. The next 茶叶 order refers to a 茶叶, not to that other product."""
+    customers.add_customer(ctx, {"code": "A", "name": "甲"})
+    head = "订单编号,客户编号,下单日期,金额,商品名称\n"
+    (tmp_path / "a.csv").write_text(head + "O1,A,2024-05-01,1.50,茶叶\n", encoding="utf-8")
+    first = importing.import_file(ctx, "orders", tmp_path / "a.csv")
+    (tmp_path / "x.csv").write_text(
+        head + "O1,A,2024-05-01,1.50,茶叶\nO2,A,2024-05-02,2.50,茶叶\n", encoding="utf-8"
+    )
+    done: list[int] = []
+
+    def meanwhile(_line: int, _total: int | None) -> None:
+        if not done:
+            done.append(1)
+            importing.undo_import(ctx, first.import_id)
+            with ctx.transaction() as s:
+                s.execute(
+                    sa.text(
+                        "INSERT INTO products (sku, name, currency, active) "
+                        "VALUES ('K1', '咖啡', 'CNY', true)"
+                    )
+                )
+
+    importing.import_file(
+        ctx, "orders", tmp_path / "x.csv", mode="skip", batch_size=1, progress=meanwhile
+    )
+    with ctx.session() as s:
+        rows = s.execute(
+            sa.text(
+                "SELECT o.order_no, p.name FROM orders o JOIN products p ON p.id = o.product_id"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [("O2", "茶叶")]

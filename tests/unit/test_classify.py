@@ -357,3 +357,22 @@ def test_every_path_gives_the_same_classes(ctx, monkeypatch: pytest.MonkeyPatch)
         assert {c: got[c] for c in codes if ids[c] in wanted} == {
             c: whole[c] for c in codes if ids[c] in wanted
         }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[frequency]\nmin_tenure_days = "ninety"\n',
+        '[[size.bands]]\nlabel = "x"\nbelow = "many"\n',
+        "size = 3\n",
+    ],
+)
+def test_rules_of_the_wrong_shape_are_named_like_unreadable_ones(ctx, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Valid TOML of the wrong shape is reported as the file it is, and adding a customer
+    goes on without classifying."""
+    config = classify.user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput, match="classify.toml"):
+        classify.load_rules()
+    assert add_customer(ctx, "P1", "王芳", city="深圳").region is None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.factories import add_customer
-from tricrm_tui.services import audit, classify, customers
+from tricrm_tui.services import audit, classify, customers, importing
 from tricrm_tui.services.importing import import_file
 
 
@@ -99,3 +101,21 @@ def test_an_enterprise_line_repeated_or_imported_again_is_no_change(  # type: ig
     again = import_file(ctx, "customers", path, mapping={"规模": "size"})
     assert (again.updated, again.unchanged, again.rejected_count) == (0, 1, 0)
     assert customers.get_customer(ctx, "E1").size == "medium"
+
+
+def test_a_customer_import_with_unreadable_rules_writes_its_rows_and_says_why_unclassified(  # type: ignore[no-untyped-def]
+    ctx, tmp_path: Path
+) -> None:
+    """A broken ``classify.toml`` does not hold the rows back: they go in unclassified, the
+    import is recorded as done, and the classification follow-up names the file."""
+    from tricrm_tui.services.errors import InvalidInput
+
+    config = classify.user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[aov\n", encoding="utf-8")
+    path = tmp_path / "c.csv"
+    path.write_text("客户编号,客户名称,城市\nC1,甲,深圳\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="classify.toml"):
+        import_file(ctx, "customers", path)
+    assert customers.get_customer(ctx, "C1").region is None
+    assert [r.status for r in importing.list_imports(ctx).items] == ["done"]

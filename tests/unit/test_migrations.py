@@ -281,3 +281,35 @@ def test_0005_counts_changes_to_what_a_customer_code_means(url_at_0001: str) -> 
     run(c.delete().where(c.c.code == "A2"))
     assert counter() == start + 4
     db.dispose()
+
+
+def test_0006_takes_off_the_customer_keys_trigger_a_first_0005_left_on_postgresql(
+    url_at_0001: str,
+) -> None:
+    """A PostgreSQL database that a first form of 0005 gave a trigger bumping the counter
+    (every key change then queued on one row) loses it on opening."""
+    engine = create_db_engine(url_at_0001)
+    upgrade(engine, "0005")
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        pytest.skip("PostgreSQL only: SQLite keeps its triggers")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE FUNCTION tricrm_customer_keys_changed() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN UPDATE change_counters SET value = value + 1; RETURN NULL; END $$"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER customers_keys_changed BEFORE UPDATE OF code, merged_into_id, "
+            "deleted_at OR DELETE OR TRUNCATE ON customers FOR EACH STATEMENT "
+            "EXECUTE FUNCTION tricrm_customer_keys_changed()"
+        )
+    engine.dispose()
+    db = open_database(url_at_0001)  # opening upgrades
+    with db.engine.connect() as conn:
+        left = conn.exec_driver_sql(
+            "SELECT (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'customers'::regclass "
+            "AND NOT tgisinternal), (SELECT count(*) FROM pg_proc "
+            "WHERE proname = 'tricrm_customer_keys_changed')"
+        ).one()
+    assert tuple(left) == (0, 0)
+    db.dispose()

@@ -111,18 +111,37 @@ def load_rules(path: Path | None = None) -> ClassifyRules:
                 _("cannot read {path}: {error}").format(path=user, error=exc), field="config"
             ) from exc
         sources.append(str(user))
-    regions = {}
-    for prov, region in (data.get("regions") or {}).items():
-        regions[canonical_province(prov) or prov] = str(region)
-    return ClassifyRules(
-        regions=regions,
-        size_bands=_bands(data["size"]["bands"], "size"),
-        size_custom_fields=list(data["size"].get("custom_fields", [])),
-        frequency_bands=_bands(data["frequency"]["bands"], "frequency"),
-        min_tenure_days=int(data["frequency"].get("min_tenure_days", 90)),
-        aov_bands=_bands(data["aov"]["bands"], "aov"),
-        source=sources,
-    )
+    try:
+        regions = {}
+        for prov, region in (data.get("regions") or {}).items():
+            regions[canonical_province(prov) or prov] = str(region)
+        return ClassifyRules(
+            regions=regions,
+            size_bands=_bands(data["size"]["bands"], "size"),
+            size_custom_fields=list(data["size"].get("custom_fields", [])),
+            frequency_bands=_bands(data["frequency"]["bands"], "frequency"),
+            min_tenure_days=int(data["frequency"].get("min_tenure_days", 90)),
+            aov_bands=_bands(data["aov"]["bands"], "aov"),
+            source=sources,
+        )
+    except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError) as exc:
+        # Valid TOML of the wrong shape (``below = "many"``, ``size = 3``): said as plainly.
+        raise InvalidInput(
+            _("cannot read {path}: {error}").format(
+                path=user, error=f"{type(exc).__name__}: {exc}"
+            ),
+            field="config",
+        ) from exc
+
+
+def rules_or_none() -> ClassifyRules | None:
+    """The rules, or None when the user's ``classify.toml`` cannot be read: adding, editing
+    and importing customers go on without classifying them, and the classification (an
+    import's follow-up, ``tricrm classify``) says what is wrong with the file."""
+    try:
+        return load_rules()
+    except InvalidInput:
+        return None
 
 
 def band_for(value: Decimal | int | float, bands: list[Band]) -> str | None:

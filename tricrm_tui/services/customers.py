@@ -406,16 +406,6 @@ def _public(values: dict[str, Any]) -> dict[str, Any]:
     return {back.get(k, k): v for k, v in values.items() if k != "search_text"}
 
 
-def _rules() -> classify.ClassifyRules | None:
-    """The classification rules, or None when the user's ``classify.toml`` cannot be read:
-    adding and editing customers go on without classifying, and ``tricrm classify`` says
-    what is wrong with the file."""
-    try:
-        return classify.load_rules()
-    except InvalidInput:
-        return None
-
-
 def add_customer(ctx: ServiceContext, data: dict[str, Any]) -> CustomerRecord:
     if not data.get("code"):
         raise InvalidInput(_("customer code is required"), field="code", code="missing_required")
@@ -430,7 +420,7 @@ def add_customer(ctx: ServiceContext, data: dict[str, Any]) -> CustomerRecord:
     values.update(created_at=now, updated_at=now, version=1)
     # Classified at once, as an import classifies its new customers, rather than left
     # without a region until the next ``tricrm classify``.
-    rules = _rules()
+    rules = classify.rules_or_none()
     if rules is not None:
         row = {c: values.get(c) for c in PROFILE_FIELDS}
         values.update(classify.new_customer_classes(row, ctx.today(), rules))
@@ -480,7 +470,7 @@ def edit_customer(
         row = _load_row(s, code)
         if expected_version is not None and row.version != expected_version:
             raise _stale(s, code, expected_version, row.version)
-        rules = _rules()
+        rules = classify.rules_or_none()
         if rules is not None and "size_band" in values:
             # Stored as its band, as classification would store it: "2000人" on a
             # customer already "large" is no change at all.

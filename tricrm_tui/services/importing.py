@@ -65,8 +65,8 @@ from tricrm_tui.services import bulk_load, import_liveness
 from tricrm_tui.services.audit import jsonable
 from tricrm_tui.services.classify import (
     insert_tags,
-    load_rules,
     new_customer_classes,
+    rules_or_none,
     size_band_for,
 )
 from tricrm_tui.services.context import ServiceContext
@@ -303,7 +303,7 @@ class _Importer:
         self.touched: set[int] = set()
         # New customers get their classes with their row (``new_customer_classes``): the
         # rules are read once, and the classification follow-up leaves those customers out.
-        self.rules = load_rules() if kind == "customers" else None
+        self.rules = rules_or_none() if kind == "customers" else None
         self.classified: set[int] = set()
         # Whether the next batch may skip asking which of its keys exist (see ``plan``), and
         # whether the batch being written did.
@@ -394,12 +394,13 @@ class _Importer:
     def _name_ids(self, s: Session, plan: _Plan, table: sa.Table, names: set[str]) -> None:
         cache = self.products if table is PT else self.categories
         # Remembered ids are checked first: someone may have removed one since (an undo
-        # of the import that created it), and this batch must not refer to it.
+        # of the import that created it), and this batch must not refer to it, nor to
+        # another row that took its id (SQLite may give a freed id out again).
         known = {cache[n] for n in names if n in cache}
         if known:
-            there = {i for (i,) in _driver_in(s, "SELECT id FROM {table} WHERE", table, "id",
-                                              sorted(known))}  # fmt: skip
-            for name in [n for n in names if n in cache and cache[n] not in there]:
+            there = dict(_driver_in(s, "SELECT id, name FROM {table} WHERE", table, "id",
+                                    sorted(known)))  # fmt: skip
+            for name in [n for n in names if n in cache and there.get(cache[n]) != n[:200]]:
                 del cache[name]
         wanted = {n for n in names if n and n not in cache}
         if not wanted:
@@ -599,8 +600,8 @@ class _Importer:
             row: dict[str, Any] = {c: None for c in FIELD_COLUMNS.values()}
             row.update(kind="individual", custom_fields={})
             row.update(v)
-            assert self.rules is not None
-            row.update(new_customer_classes(row, self.ctx.today(), self.rules))
+            if self.rules is not None:
+                row.update(new_customer_classes(row, self.ctx.today(), self.rules))
             row.update(
                 code=it.key,
                 created_at=now,
@@ -681,7 +682,8 @@ class _Importer:
                 )
             }
             plan.touched_customers.update(ids.values())
-            plan.classified_customers.update(ids.values())
+            if self.rules is not None:
+                plan.classified_customers.update(ids.values())
             plan.tag_changes += [
                 (ids[code], code, [], list(tags)) for code, tags in plan.insert_tags.items()
             ]

@@ -57,4 +57,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         op.execute("DROP TRIGGER customers_keys_changed")
         op.execute("DROP TRIGGER customers_keys_deleted")
+    else:  # what a first form of this revision left (see 0006)
+        op.execute("DROP TRIGGER IF EXISTS customers_keys_changed ON customers")
+        op.execute("DROP FUNCTION IF EXISTS tricrm_customer_keys_changed()")
     op.drop_table("change_counters")
