@@ -470,7 +470,8 @@ def edit_customer(
         row = _load_row(s, code)
         if expected_version is not None and row.version != expected_version:
             raise _stale(s, code, expected_version, row.version)
-        rules = classify.rules_or_none()
+        # The rules (two TOML files) are read only for an edit of what they classify.
+        rules = classify.rules_or_none() if PROFILE_FIELDS & values.keys() else None
         if rules is not None and "size_band" in values:
             # Stored as its band, as classification would store it: "2000人" on a
             # customer already "large" is no change at all.
