@@ -304,6 +304,29 @@ def test_after_import_hooks_are_called(
     assert seen == [result.import_id] and result.to_json()["new_duplicates"] == 0
 
 
+def test_import_leaves_the_cyclic_collector_on_even_when_a_follow_up_fails(
+    ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The importer pauses the collector while it reads, writes and runs each follow-up; it
+    must come back on, whether the import ends well or a follow-up raises, or the process
+    (the TUI runs imports in a worker) would never free a reference cycle again."""
+    import gc
+
+    during: list[bool] = []
+
+    def failing(context, result):  # type: ignore[no-untyped-def]
+        during.append(gc.isenabled())
+        raise RuntimeError("follow-up failed")
+
+    assert gc.isenabled()
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS), batch_size=2)
+    assert gc.isenabled()
+    monkeypatch.setattr(importing, "after_import_hooks", [failing])
+    with pytest.raises(RuntimeError, match="follow-up failed"):
+        importing.import_file(ctx, "orders", write(tmp_path, "o.csv", ORDERS), batch_size=2)
+    assert during == [False] and gc.isenabled()
+
+
 def test_xlsx_and_utf16_tsv_imports(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from openpyxl import Workbook
 
