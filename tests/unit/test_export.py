@@ -120,3 +120,47 @@ def test_amounts_are_exact_decimals(ctx, tmp_path: Path) -> None:  # type: ignor
     out = tmp_path / "c.jsonl"
     exporting.export_file(ctx, "customers", out)
     assert json.loads(out.read_text("utf-8"))["total_spent"] == "0.30"
+
+
+def test_a_page_at_a_time_gives_the_same_files(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Pages of one and two rows (every page boundary crossed) write what one page does."""
+    _seed(ctx)
+    add_customer(ctx, "C4", "=cmd|' /C calc'!A0", tags=["=tag"])
+    add_orders(ctx, "C2", [("2024-03-04", "1.00")])
+    for what in ("customers", "orders"):
+        for suffix in ("csv", "jsonl"):
+            whole = tmp_path / f"{what}.{suffix}"
+            exporting.export_file(ctx, what, whole)
+            for size in (1, 2):
+                paged = tmp_path / f"{what}_{size}.{suffix}"
+                exporting.export_file(ctx, what, paged, page_size=size)
+                assert paged.read_bytes() == whole.read_bytes(), (what, suffix, size)
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "customers.csv").read_text("utf-8-sig"))))
+    c4 = next(r for r in rows if r["code"] == "C4")
+    assert c4["name"].startswith("'=") and c4["tags"] == "'=tag"
+
+
+def test_columns_are_neutralised_whole_or_cell_by_cell() -> None:
+    """The column check finds a formula on any line of the joined column, and a cell that
+    merely holds a line break before ``=`` is left as it is."""
+    assert exporting._inert(["ok", "a\n=b", None]) == ["ok", "a\n=b", None]
+    assert exporting._inert(["ok", "a\n=b", "=x"]) == ["ok", "a\n=b", "'=x"]
+    assert exporting._inert(["-1", "ok"]) == ["'-1", "ok"]
+    assert exporting._inert([None, "", "\tx"]) == [None, "", "'\tx"]
+    assert exporting._inert([Decimal("-5.00"), 3, None]) == [Decimal("-5.00"), 3, None]
+    assert exporting._inert([1, "@x", Decimal("-1")]) == [1, "'@x", Decimal("-1")]
+
+    class Text(str):
+        pass
+
+    assert exporting._inert([Text("+1")]) == ["'+1"]
+
+
+def test_csv_writes_times_in_iso_form() -> None:
+    import datetime as dt
+
+    out = io.StringIO()
+    csv.writer(out).writerows(
+        exporting._csv_rows([[dt.datetime(2024, 5, 1, 9, 30)], [dt.date(2024, 5, 1)], [None]])
+    )
+    assert out.getvalue() == "2024-05-01T09:30:00,2024-05-01,\r\n"

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, CustomerTag, Order, Product, ProductCategory
 from tricrm_tui.services import audit
+from tricrm_tui.services.collector import paused_during
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.regions import canonical_province, province_of_city, region_of
@@ -411,6 +412,7 @@ def _write_chunks(
     return seen, changed
 
 
+@paused_during
 def classify_customers(
     ctx: ServiceContext, customer_ids: Iterable[int] | None = None, *, behaviour_only: bool = False
 ) -> ClassifyResult:

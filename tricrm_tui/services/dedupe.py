@@ -40,6 +40,7 @@ from rapidfuzz import fuzz
 
 from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, NotDuplicate
+from tricrm_tui.services.collector import paused_during
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import active_condition
 from tricrm_tui.services.names import clean_name, name_key, name_tokens, name_tokens_once
@@ -419,6 +420,7 @@ def _not_duplicates(ctx: ServiceContext) -> set[tuple[int, int]]:
         }
 
 
+@paused_during
 def scan_duplicates(
     ctx: ServiceContext,
     *,

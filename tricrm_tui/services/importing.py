@@ -61,7 +61,7 @@ from tricrm_tui.models import (
     ProductCategory,
     ValueSnapshot,
 )
-from tricrm_tui.services import bulk_load, import_liveness
+from tricrm_tui.services import bulk_load, collector, import_liveness
 from tricrm_tui.services.audit import jsonable
 from tricrm_tui.services.classify import (
     insert_tags,
@@ -1000,9 +1000,11 @@ def _batches(rows: Iterator[tuple[int, dict[str, Any]]], size: int) -> Iterator[
     Reading a batch allocates a dict per line, and with the collector on those allocations
     set off collections that walked everything the process holds (SQLAlchemy's metadata,
     the importer's memories): 1.1 s of a million-order import, half the cost of reading
-    the file. The caller pauses it again for cleaning and writing (``_cyclic_gc_paused``)."""
+    the file. The caller pauses it again for cleaning and writing the batch, which cost
+    about a sixth of an order import's CPU with it on, and for each follow-up, between
+    which ``give_back_memory`` collects."""
     while True:
-        with _cyclic_gc_paused():
+        with collector.paused():
             batch = list(itertools.islice(rows, size))
         if not batch:
             return
@@ -1137,7 +1139,7 @@ def _import_rows(
     try:
         last_line = 0
         for batch in _batches(source.rows(), max(1, batch_size)):
-            with _cyclic_gc_paused():
+            with collector.paused():
                 items: dict[str, _Item] = {}
                 result.rows += len(batch)
                 last_line = batch[-1][0]
@@ -1218,7 +1220,7 @@ def _import_rows(
             if result.inserted or result.updated or repaired:
                 for hook in after_import_hooks:
                     give_back_memory(ctx)
-                    with _cyclic_gc_paused():
+                    with collector.paused():
                         result.extra.update(hook(ctx, result) or {})
         finally:
             if customers_late:
@@ -1369,29 +1371,6 @@ def _import_settings(s: Session, importing: bool) -> None:
     )
     s.execute(sa.text(f"PRAGMA wal_autocheckpoint={int(pages)}"))
     s.execute(sa.text(f"PRAGMA cache_size=-{int(cache)}"))
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector back while one batch is read, cleaned and written,
-    and while one follow-up runs.
-
-    A batch allocates tens of thousands of small dicts and tuples that form no cycles
-    (reference counting frees them); with the collector on, each burst of allocations makes
-    it rescan every live row of the batch, which cost about a sixth of an order import's
-    CPU. It runs again between batches, so cycles made meanwhile (sessions, transactions)
-    are still collected and memory stays bounded by one batch. The follow-ups read
-    100k-row chunks of customers and orders, whose allocations set off the same full
-    collections (0.8 s of a million-order import); ``give_back_memory`` collects between
-    them."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _duplicate_key(kind: str, key: str) -> RowError:

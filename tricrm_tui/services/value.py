@@ -32,6 +32,7 @@ from tricrm_tui.i18n import _
 from tricrm_tui.labels import N_
 from tricrm_tui.models import Customer, ValueSnapshot
 from tricrm_tui.services import audit
+from tricrm_tui.services.collector import paused_during
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.errors import InvalidInput, NotFound
 from tricrm_tui.services.paging import Page, clamp_limit
@@ -543,6 +544,7 @@ def _store_snapshots(session: Any, v: Valuation) -> None:
             conn.exec_driver_sql(sql, [dict(zip(SNAPSHOT_COLUMNS, r, strict=True)) for r in rows])
 
 
+@paused_during
 def value_refresh(ctx: ServiceContext, as_of: dt.date | None = None) -> RefreshResult:
     """Recompute and store every active customer's value as of ``as_of`` (default today).
 
