@@ -1,4 +1,4 @@
-"""Exporting customers, orders or a saved segment to CSV, XLSX or JSON Lines, page by page.
+"""Exporting customers, orders or a saved segment to CSV, XLSX or JSON Lines, streamed.
 
 Spreadsheet safety: a cell a spreadsheet would evaluate (text starting with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return) gets a leading ``'`` — OWASP's advice against CSV
@@ -108,34 +108,47 @@ Columns = list[list[Any]]
 check and convert whole columns (most need nothing) and zip the rows out at the end."""
 
 
-def _fetch(s: Session, query: sa.Select) -> Columns:
-    """``query``'s answer as columns, each passed through its type's own result processing
-    (dates, exact Decimal amounts, the personal-field cipher); [] when it is empty.
+def _pages(s: Session, query: sa.Select, page: int) -> Iterator[Columns]:
+    """``query``'s answer ``page`` rows at a time, as columns of values as SQLAlchemy gives
+    them (dates, exact Decimal amounts, the personal-field cipher undone).
 
-    SQLAlchemy's rows wrap every row and process it cell by cell, and the export then made a
-    dict of each: at a million orders that cost three times the query itself (17 s against
-    ~5 s). The statement still goes through SQLAlchemy, so the filter's parameters are
-    bound as usual; only the driver's answer is read straight off its cursor."""
-    result = s.execute(query)
+    One query streams the whole export, so memory holds one page and the export is one
+    consistent snapshot. Asking again page by page (``id > last … LIMIT``) cost PostgreSQL
+    a nested-loop join per page: 12.6 s against 8.5 s at a million orders.
+
+    PostgreSQL: a server-side cursor, read through SQLAlchemy's result (psycopg has already
+    made the values; SQLAlchemy's rows add little to it). SQLite: the driver's own cursor,
+    which steps through the answer as it is fetched; SQLAlchemy's rows (and the dict the
+    export used to make of each) cost more than the query there, so each column goes
+    through its type's result processing once per page instead (3.4 s against 6.3 s for
+    reading a million orders)."""
+    if s.get_bind().dialect.name != "sqlite":
+        result = s.execute(query, execution_options={"stream_results": True, "yield_per": page})
+        try:
+            for part in result.partitions():
+                yield [list(col) for col in zip(*part, strict=True)]
+        finally:
+            result.close()
+        return
+    result = s.execute(query)  # no stream_results: it would buffer a first row off the cursor
     try:
         cursor = result.cursor  # type: ignore[attr-defined]
-        rows, described = cursor.fetchall(), cursor.description
+        dialect = s.get_bind().dialect
+        processors = [col.type._cached_result_processor(dialect, None)
+                      for col in query.selected_columns]  # fmt: skip
+        while rows := cursor.fetchmany(page):
+            columns: Columns = [list(col) for col in zip(*rows, strict=True)]
+            del rows
+            for i, process in enumerate(processors):
+                if process is not None:
+                    memo: dict[Any, Any] = {}  # dates and the like repeat down a column
+                    columns[i] = [
+                        None if v is None else memo[v] if v in memo else memo.setdefault(v, process(v))
+                        for v in columns[i]
+                    ]  # fmt: skip
+            yield columns
     finally:
         result.close()
-    if not rows:
-        return []
-    dialect = s.get_bind().dialect
-    columns: Columns = [list(col) for col in zip(*rows, strict=True)]
-    for i, col in enumerate(query.selected_columns):
-        # As SQLAlchemy asks: with the driver's type code (psycopg's numeric needs it).
-        process = col.type._cached_result_processor(dialect, described[i][1])
-        if process is not None:
-            memo: dict[Any, Any] = {}  # dates and the like repeat down a column
-            columns[i] = [
-                None if v is None else memo[v] if v in memo else memo.setdefault(v, process(v))
-                for v in columns[i]
-            ]
-    return columns
 
 
 def _customer_pages(ctx: ServiceContext, cond: Any, page: int) -> Iterator[Columns]:
@@ -143,28 +156,21 @@ def _customer_pages(ctx: ServiceContext, cond: Any, page: int) -> Iterator[Colum
     cols = [c.label(name) for name, c in CUSTOMER_COLUMNS]
     names = [name for name, _c in CUSTOMER_COLUMNS]
     json_at, spent_at = names.index("custom_fields") + 1, names.index("total_spent") + 1
-    last = 0
-    while True:
-        with ctx.session() as s:
-            columns = _fetch(
-                s, sa.select(C.id, *cols).where(cond, C.id > last).order_by(C.id).limit(page)
-            )
-            if not columns:
-                return
+    with ctx.session() as s:
+        for columns in _pages(s, sa.select(C.id, *cols).where(cond).order_by(C.id), page):
             ids = columns[0]
             tags: dict[int, list[str]] = {}
             for cid, tag in s.execute(
                 sa.select(T.customer_id, T.tag).where(T.customer_id.in_(ids)).order_by(T.tag)
             ):
                 tags.setdefault(cid, []).append(tag)
-        columns[json_at] = [
-            json.dumps(v, ensure_ascii=False) if v else "" for v in columns[json_at]
-        ]
-        columns[spent_at] = [
-            None if v is None else Decimal(v).quantize(CENT) for v in columns[spent_at]
-        ]
-        yield [*columns[1:], [",".join(tags.get(cid, [])) for cid in ids]]
-        last = ids[-1]
+            columns[json_at] = [
+                json.dumps(v, ensure_ascii=False) if v else "" for v in columns[json_at]
+            ]
+            columns[spent_at] = [
+                None if v is None else Decimal(v).quantize(CENT) for v in columns[spent_at]
+            ]
+            yield [*columns[1:], [",".join(tags.get(cid, [])) for cid in ids]]
 
 
 def _order_pages(ctx: ServiceContext, cond: Any, page: int) -> Iterator[Columns]:
@@ -175,37 +181,24 @@ def _order_pages(ctx: ServiceContext, cond: Any, page: int) -> Iterator[Columns]
         .outerjoin(P, P.c.id == O.product_id)
         .outerjoin(K, K.c.id == O.category_id)
     )
-    last = 0
-    while True:
-        q = (
-            sa.select(
-                O.id,
-                O.order_no,
-                C.code.label("customer_code"),
-                O.order_date.label("date"),
-                O.amount,
-                O.currency,
-                O.quantity,
-                P.c.name.label("product"),
-                K.c.name.label("category"),
-                O.channel,
-                O.status,
-            )
-            .select_from(source)
-            .where(O.id > last)
-            .order_by(O.id)
-            .limit(page)
-        )
-        if cond is not None:
-            q = q.where(cond)
-        with ctx.session() as s:
-            columns = _fetch(s, q)
-        if not columns:
-            return
-        # The amount column's scale (2) already gives every amount its two places: SQLite's
-        # REAL through the column's processor, PostgreSQL's numeric(14, 2) as stored.
-        yield columns[1:]
-        last = columns[0][-1]
+    q = sa.select(
+        O.order_no,
+        C.code.label("customer_code"),
+        O.order_date.label("date"),
+        O.amount,
+        O.currency,
+        O.quantity,
+        P.c.name.label("product"),
+        K.c.name.label("category"),
+        O.channel,
+        O.status,
+    ).select_from(source)
+    if cond is not None:
+        q = q.where(cond)
+    # The amount column's scale (2) already gives every amount its two places: SQLite's
+    # REAL through the column's processor, PostgreSQL's numeric(14, 2) as stored.
+    with ctx.session() as s:
+        yield from _pages(s, q.order_by(O.id), page)
 
 
 ORDER_HEADERS = [
