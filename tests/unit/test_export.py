@@ -164,3 +164,54 @@ def test_csv_writes_times_in_iso_form() -> None:
         exporting._csv_rows([[dt.datetime(2024, 5, 1, 9, 30)], [dt.date(2024, 5, 1)], [None]])
     )
     assert out.getvalue() == "2024-05-01T09:30:00,2024-05-01,\r\n"
+
+
+def test_a_failed_export_leaves_the_earlier_file_and_no_open_query(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A value the encoding cannot hold stops the export: the file of that name keeps its
+    earlier content, no half-written file is left, and the export's query is closed even
+    while the error is kept (on PostgreSQL an open one would hold its tables)."""
+    add_customer(ctx, "C1", "张三")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "c.csv"
+    exporting.export_file(ctx, "customers", out, encoding="gbk")
+    before = out.read_bytes()
+    for i in range(2, 6):
+        add_customer(ctx, f"C{i}", "𠀀" if i == 5 else f"客户{i}")  # 𠀀 is outside GBK
+    with pytest.raises(InvalidInput, match="gbk") as raised:
+        exporting.export_file(ctx, "customers", out, encoding="gbk", page_size=2)
+    assert raised.value is not None and ctx.db.engine.pool.checkedout() == 0
+    assert out.read_bytes() == before
+    assert [p.name for p in folder.iterdir()] == ["c.csv"]
+
+
+def test_unreadable_text_in_the_database_is_a_database_error(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Text stored without being UTF-8 (written by some other tool) is met while the export
+    streams; it is reported as the database's fault, like any other query's, not as a crash."""
+    import sqlalchemy as sa
+
+    from tricrm_tui.db.errors import DatabaseUnavailable
+
+    if ctx.db.backend != "sqlite":
+        pytest.skip("PostgreSQL refuses such text when it is written")
+    for i in range(1, 5):
+        add_customer(ctx, f"C{i}", f"客户{i}")
+    with ctx.db.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE customers SET name = CAST(x'41ff42' AS TEXT) WHERE code = 'C4'")
+        )
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(DatabaseUnavailable, match="UTF-8"):
+        exporting.export_file(ctx, "customers", folder / "c.csv", page_size=2)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_control_character_names_its_row_for_a_workbook(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "C1", "张三")
+    add_customer(ctx, "C2", "bell\x07name")
+    with pytest.raises(InvalidInput, match="name of C2") as raised:
+        exporting.export_file(ctx, "customers", tmp_path / "c.xlsx")
+    assert raised.value.field == "name" and not (tmp_path / "c.xlsx").exists()
+    assert exporting.export_file(ctx, "customers", tmp_path / "c.csv").rows == 2
+    assert "bell\x07name" in (tmp_path / "c.csv").read_text("utf-8-sig")

@@ -12,10 +12,12 @@ streams rows to disk instead of building the workbook in memory.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -108,7 +110,7 @@ Columns = list[list[Any]]
 check and convert whole columns (most need nothing) and zip the rows out at the end."""
 
 
-def _pages(s: Session, query: sa.Select, page: int) -> Iterator[Columns]:
+def _pages(s: Session, query: sa.Select, page: int) -> Generator[Columns, None, None]:
     """``query``'s answer ``page`` rows at a time, as columns of values as SQLAlchemy gives
     them (dates, exact Decimal amounts, the personal-field cipher undone).
 
@@ -136,7 +138,7 @@ def _pages(s: Session, query: sa.Select, page: int) -> Iterator[Columns]:
         dialect = s.get_bind().dialect
         processors = [col.type._cached_result_processor(dialect, None)
                       for col in query.selected_columns]  # fmt: skip
-        while rows := cursor.fetchmany(page):
+        while rows := _fetchmany(cursor, page, dialect):
             columns: Columns = [list(col) for col in zip(*rows, strict=True)]
             del rows
             for i, process in enumerate(processors):
@@ -151,7 +153,18 @@ def _pages(s: Session, query: sa.Select, page: int) -> Iterator[Columns]:
         result.close()
 
 
-def _customer_pages(ctx: ServiceContext, cond: Any, page: int) -> Iterator[Columns]:
+def _fetchmany(cursor: Any, page: int, dialect: sa.Dialect) -> list[Any]:
+    """The cursor's next ``page`` rows, its errors wrapped as SQLAlchemy wraps them (an
+    unreadable or locked database, text that is not UTF-8), so the caller's
+    ``translate_db_errors`` says what went wrong as it does for every other query."""
+    try:
+        rows: list[Any] = cursor.fetchmany(page)
+    except dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error) from exc
+    return rows
+
+
+def _customer_pages(ctx: ServiceContext, cond: Any, page: int) -> Generator[Columns, None, None]:
     T = CustomerTag.__table__.c
     cols = [c.label(name) for name, c in CUSTOMER_COLUMNS]
     names = [name for name, _c in CUSTOMER_COLUMNS]
@@ -173,7 +186,7 @@ def _customer_pages(ctx: ServiceContext, cond: Any, page: int) -> Iterator[Colum
             yield [*columns[1:], [",".join(tags.get(cid, [])) for cid in ids]]
 
 
-def _order_pages(ctx: ServiceContext, cond: Any, page: int) -> Iterator[Columns]:
+def _order_pages(ctx: ServiceContext, cond: Any, page: int) -> Generator[Columns, None, None]:
     P = Product.__table__
     K = ProductCategory.__table__
     source = (
@@ -234,7 +247,7 @@ def export_file(
     if what == "segment" and not segment:
         raise InvalidInput(_("name the segment to export"), field="segment")
     path = Path(path)
-    pages: Iterator[Columns]
+    pages: Generator[Columns, None, None]
     if what == "orders":
         cond = None if not where else _customer_condition(ctx, where, None)
         pages = _order_pages(ctx, cond, page_size)
@@ -243,7 +256,24 @@ def export_file(
         cond = _customer_condition(ctx, where, segment if what == "segment" else None)
         pages = _customer_pages(ctx, cond, page_size)
         headers = [name for name, _c in CUSTOMER_COLUMNS] + ["tags"]
-    suffix = path.suffix.lower()
+    # The file is written beside its name and takes it only when complete: an export that
+    # fails (a value the encoding cannot hold, the database gone) leaves no half file, and
+    # an earlier export of the same name as it was. A failing writer must not leave the
+    # export's query open either: on PostgreSQL it would sit idle in its transaction,
+    # holding its tables against index builds and migrations while the error is kept.
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        with contextlib.closing(pages):
+            result = _write(partial, path.suffix.lower(), headers, pages, encoding)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return dataclasses.replace(result, path=str(path))
+
+
+def _write(
+    path: Path, suffix: str, headers: list[str], pages: Iterator[Columns], encoding: str | None
+) -> ExportResult:
     if suffix in (".xlsx", ".xlsm"):
         n = _write_xlsx(path, headers, pages)
         return ExportResult(str(path), "xlsx", None, n)
@@ -306,7 +336,6 @@ def _write_csv(path: Path, headers: list[str], pages: Iterator[Columns], enc: st
                 writer.writerows(_csv_rows(columns))
                 n += len(columns[0])
     except UnicodeEncodeError as exc:
-        path.unlink(missing_ok=True)
         raise InvalidInput(
             _("a value cannot be written in {encoding}: {text}; use utf-8 or gb18030").format(
                 encoding=enc, text=exc.object[exc.start : exc.end]
@@ -314,7 +343,6 @@ def _write_csv(path: Path, headers: list[str], pages: Iterator[Columns], enc: st
             field="encoding",
         ) from exc
     except LookupError as exc:
-        path.unlink(missing_ok=True)
         raise InvalidInput(
             _("unknown encoding: {name}").format(name=enc), field="encoding"
         ) from exc
@@ -323,6 +351,7 @@ def _write_csv(path: Path, headers: list[str], pages: Iterator[Columns], enc: st
 
 def _write_xlsx(path: Path, headers: list[str], pages: Iterator[Columns]) -> int:
     from openpyxl import Workbook
+    from openpyxl.utils.exceptions import IllegalCharacterError
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet()
@@ -330,10 +359,30 @@ def _write_xlsx(path: Path, headers: list[str], pages: Iterator[Columns]) -> int
     n = 0
     for columns in pages:
         for row in zip(*map(_inert, columns), strict=True):
-            ws.append(row)
+            try:
+                ws.append(row)
+            except IllegalCharacterError as exc:
+                raise _control_character(headers, row) from exc
         n += len(columns[0])
     wb.save(path)
     return n
+
+
+def _control_character(headers: list[str], row: tuple[Any, ...]) -> InvalidInput:
+    """Why a row cannot go into a workbook: a cell holds a control character (say a bell
+    pasted into a name), which XLSX cannot store; CSV and JSON Lines keep it as it is."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    field = next(
+        (h for h, v in zip(headers, row, strict=True)
+         if isinstance(v, str) and ILLEGAL_CHARACTERS_RE.search(v)),
+        headers[0],
+    )  # fmt: skip
+    return InvalidInput(
+        _("{field} of {key} holds a control character a workbook cannot store; "
+          "export to .csv or .jsonl instead").format(field=field, key=row[0]),
+        field=field,
+    )  # fmt: skip
 
 
 def _write_jsonl(path: Path, headers: list[str], pages: Iterator[Columns]) -> int:
