@@ -331,3 +331,49 @@ async def test_brackets_in_names_and_searches_are_text_not_markup(tui_ctx) -> No
         await pilot.press("enter")
         await settle(pilot)
         assert "see [red]" in screen_text(app)
+
+
+async def test_x_exports_what_the_list_shows(tui_ctx, tmp_path, monkeypatch) -> None:
+    """``x`` offers a file in the data folder's exports; Enter writes every customer the
+    list shows (its filter and its search, all pages, not only the one on screen); the
+    notification says how many and where. Another name can be typed over the offer."""
+    import csv
+    from pathlib import Path
+
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        notes = capture_notifications(app, monkeypatch)
+        await pilot.press("x")
+        await pilot.pause()
+        offered = app.screen.query_one("#answer", Input).value
+        assert "exports" in offered and offered.endswith(".csv")
+        await pilot.press("enter")
+        await settle(pilot)
+        rows = list(csv.DictReader(Path(offered).read_text("utf-8-sig").splitlines()))
+        assert len(rows) == 200 > PAGE_SIZE
+        assert any("200 rows written to" in m for m, _s in notes)
+
+        # Filtered to one province and searched: the file holds those customers only.
+        screen.where = Customer.__table__.c.province == "广东"  # what the filter bar hands over
+        await pilot.press("slash", *"example", "enter")
+        await settle(pilot, 0.3)
+        expected = customer_rows.list_customer_rows(
+            tui_ctx, search="example", where=screen.where, limit=1000
+        )
+        target = tmp_path / "out" / "广东.jsonl"
+        await pilot.press("x")
+        await pilot.pause()
+        app.screen.query_one("#answer", Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        import json
+
+        exported = [json.loads(line)["code"] for line in target.read_text("utf-8").splitlines()]
+        assert exported == [r.code for r in expected.items] and len(exported) == 100
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("escape")  # Escape: nothing written
+        await settle(pilot)
+        assert sorted(p.name for p in target.parent.iterdir()) == ["广东.jsonl"]

@@ -215,3 +215,19 @@ def test_a_control_character_names_its_row_for_a_workbook(ctx, tmp_path: Path) -
     assert raised.value.field == "name" and not (tmp_path / "c.xlsx").exists()
     assert exporting.export_file(ctx, "customers", tmp_path / "c.csv").rows == 2
     assert "bell\x07name" in (tmp_path / "c.csv").read_text("utf-8-sig")
+
+
+def test_search_and_a_service_condition_narrow_the_export(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """What the customer list shows (its search text and the condition its filter built)
+    is what the export writes; for orders, the orders of those customers."""
+    from tricrm_tui.models import Customer
+
+    _seed(ctx)
+    shenzhen = Customer.__table__.c.city == "深圳"
+    out = tmp_path / "c.csv"
+    assert exporting.export_file(ctx, "customers", out, condition=shenzhen).rows == 1
+    assert exporting.export_file(ctx, "customers", out, search="王").rows == 1
+    assert "王五" in out.read_text("utf-8-sig")
+    assert exporting.export_file(ctx, "customers", out, search="王", condition=shenzhen).rows == 0
+    assert exporting.export_file(ctx, "orders", out, search="张三").rows == 2
+    assert exporting.export_file(ctx, "orders", out, search="王五").rows == 0

@@ -20,6 +20,13 @@ WhereOpt = Annotated[
     str | None,
     typer.Option("--where", help=_('Filter expression, e.g. "province:广东 orders>=3".')),
 ]
+SearchOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--search",
+        help=_("Only customers whose code, name, phone, email, tags or notes hold this text."),
+    ),
+]
 EncodingOpt = Annotated[
     str | None,
     typer.Option("--encoding", help=_("CSV encoding (default: UTF-8 with BOM; e.g. gbk).")),
@@ -31,11 +38,11 @@ PathArg = Annotated[Path, typer.Argument(help=_("Output file: .csv, .xlsx or .js
 
 
 def _export(what: str, path: Path, segment: str | None, where: str | None,
-            encoding: str | None, fmt: Format) -> None:  # fmt: skip
+            search: str | None, encoding: str | None, fmt: Format) -> None:  # fmt: skip
     from tricrm_tui.services import exporting
 
     result = exporting.export_file(
-        ctx(), what, path, segment=segment, where=where, encoding=encoding
+        ctx(), what, path, segment=segment, where=where, search=search, encoding=encoding
     )
     if fmt is Format.json:
         emit_json(result)
@@ -48,9 +55,9 @@ def _export(what: str, path: Path, segment: str | None, where: str | None,
     help=_("Export customers."),
     epilog=_('Example: tricrm export customers 客户.xlsx --where "province:广东"'),
 )
-def customers_cmd(path: PathArg, where: WhereOpt = None, encoding: EncodingOpt = None,
-                  fmt: FormatOpt = Format.table) -> None:  # fmt: skip
-    _export("customers", path, None, where, encoding, fmt)
+def customers_cmd(path: PathArg, where: WhereOpt = None, search: SearchOpt = None,
+                  encoding: EncodingOpt = None, fmt: FormatOpt = Format.table) -> None:  # fmt: skip
+    _export("customers", path, None, where, search, encoding, fmt)
 
 
 @app.command(
@@ -58,9 +65,9 @@ def customers_cmd(path: PathArg, where: WhereOpt = None, encoding: EncodingOpt =
     help=_("Export orders (with --where, the orders of matching customers)."),
     epilog=_("Example: tricrm export orders orders.csv --encoding gbk"),
 )
-def orders_cmd(path: PathArg, where: WhereOpt = None, encoding: EncodingOpt = None,
-               fmt: FormatOpt = Format.table) -> None:  # fmt: skip
-    _export("orders", path, None, where, encoding, fmt)
+def orders_cmd(path: PathArg, where: WhereOpt = None, search: SearchOpt = None,
+               encoding: EncodingOpt = None, fmt: FormatOpt = Format.table) -> None:  # fmt: skip
+    _export("orders", path, None, where, search, encoding, fmt)
 
 
 @app.command(
@@ -72,7 +79,8 @@ def segment_cmd(
     name: Annotated[str, typer.Argument(help=_("Segment name."))],
     path: PathArg,
     where: WhereOpt = None,
+    search: SearchOpt = None,
     encoding: EncodingOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    _export("segment", path, name, where, encoding, fmt)
+    _export("segment", path, name, where, search, encoding, fmt)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, CustomerTag, Order, Product, ProductCategory, Segment
 from tricrm_tui.services.context import ServiceContext
-from tricrm_tui.services.customers import active_condition
+from tricrm_tui.services.customer_rows import list_conditions
 from tricrm_tui.services.errors import InvalidInput, NotFound
 
 C = Customer.__table__.c
@@ -81,8 +81,17 @@ class ExportResult:
     rows: int
 
 
-def _customer_condition(ctx: ServiceContext, where: str | None, segment: str | None) -> Any:
-    conds = [active_condition()]
+def _customer_condition(
+    ctx: ServiceContext,
+    where: str | None,
+    segment: str | None,
+    search: str | None = None,
+    condition: sa.ColumnElement[bool] | None = None,
+) -> Any:
+    """The customers an export takes: live ones, matching the segment, the ``where``
+    expression, the list's ``search`` text and a ``condition`` a service built (what the
+    TUI's customer list holds), all of them."""
+    conds = list_conditions(ctx, search=search, where=condition)
     expressions = []
     if segment:
         with ctx.session() as s:
@@ -235,10 +244,16 @@ def export_file(
     *,
     segment: str | None = None,
     where: str | None = None,
+    search: str | None = None,
+    condition: sa.ColumnElement[bool] | None = None,
     encoding: str | None = None,
     page_size: int = PAGE,
 ) -> ExportResult:
-    """Write ``what`` (customers, orders, or the customers of ``segment``) to ``path``."""
+    """Write ``what`` (customers, orders, or the customers of ``segment``) to ``path``.
+
+    ``where`` (the filter language), ``search`` (the customer list's search text) and
+    ``condition`` (a condition a service built, as the TUI's list holds it) narrow the
+    customers, or for orders the customers whose orders go out."""
     if what not in WHATS:
         raise InvalidInput(
             _("unknown export: {what} (customers, orders or segment)").format(what=what),
@@ -249,11 +264,13 @@ def export_file(
     path = Path(path)
     pages: Generator[Columns, None, None]
     if what == "orders":
-        cond = None if not where else _customer_condition(ctx, where, None)
+        narrowed = where or search or condition is not None
+        cond = _customer_condition(ctx, where, None, search, condition) if narrowed else None
         pages = _order_pages(ctx, cond, page_size)
         headers = ORDER_HEADERS
     else:
-        cond = _customer_condition(ctx, where, segment if what == "segment" else None)
+        segment_name = segment if what == "segment" else None
+        cond = _customer_condition(ctx, where, segment_name, search, condition)
         pages = _customer_pages(ctx, cond, page_size)
         headers = [name for name, _c in CUSTOMER_COLUMNS] + ["tags"]
     # The file is written beside its name and takes it only when complete: an export that

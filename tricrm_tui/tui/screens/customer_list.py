@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from rich.cells import cell_len
@@ -149,6 +150,7 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         Binding("s", "cycle_sort", N_("Sort"), id="customers.sort"),
         Binding("S", "flip_sort", N_("Reverse"), id="customers.reverse"),
         Binding("f", "filter", N_("Filter"), id="customers.filter"),
+        Binding("x", "export", N_("Export"), id="customers.export"),
         Binding("r", "reload", N_("Reload"), show=False, id="customers.reload"),
         Binding("escape", "escape", N_("Clear search / back"), show=False, id="customers.escape"),
         # Only reached from the search box: the table answers ↓ itself.
@@ -382,6 +384,41 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         bar.display = self.filter_active
         self.sub_title = meaning or self.list_title or _("Customers")
         self._request(replace(self.query_state, offset=0), "first", recount=True)
+
+    # --- export (what the list shows: its filter and search, every page) --------------------
+
+    def action_export(self) -> None:
+        from tricrm_tui.locations import data_dir
+        from tricrm_tui.tui.widgets.confirm import TextDialog
+
+        stamp = self.app.ctx.now().astimezone().strftime("%Y%m%d-%H%M%S")  # type: ignore[attr-defined]
+        default = data_dir() / "exports" / f"customers-{stamp}.csv"
+        search, where = self.query_state.search or None, self.where  # as the list shows now
+
+        def chosen(answer: str | None) -> None:
+            if answer:
+                self.notify(_("exporting to {file}…").format(file=answer), markup=False)
+                self._export(Path(answer).expanduser(), search, where)
+
+        self.app.push_screen(
+            TextDialog(_("Export these customers to (.csv, .xlsx or .jsonl):"), str(default)),
+            chosen,
+        )
+
+    @work(thread=True, group="customer-export", exit_on_error=False)
+    def _export(self, path: Path, search: str | None, where: Any) -> None:
+        from tricrm_tui.services import exporting
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        result = exporting.export_file(
+            self.app.ctx,  # type: ignore[attr-defined]
+            "customers",
+            path,
+            search=search,
+            condition=where,
+        )
+        message = _("{n} rows written to {file}").format(n=result.rows, file=result.path)
+        self.app.call_from_thread(self.notify, message, timeout=8, markup=False)
 
     # --- paging and sorting -----------------------------------------------------------------
 

@@ -50,14 +50,15 @@ class TextDialog(ModalScreen[str | None]):
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="text.cancel")]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, value: str = "") -> None:
         super().__init__()
         self.question = question
+        self.value = value
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question)
-            yield Input(id="answer")
+            yield Input(self.value, id="answer")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
