@@ -231,3 +231,13 @@ def test_search_and_a_service_condition_narrow_the_export(ctx, tmp_path: Path) -
     assert exporting.export_file(ctx, "customers", out, search="王", condition=shenzhen).rows == 0
     assert exporting.export_file(ctx, "orders", out, search="张三").rows == 2
     assert exporting.export_file(ctx, "orders", out, search="王五").rows == 0
+
+
+def test_a_file_that_cannot_be_written_is_named(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "C1", "张三")
+    with pytest.raises(InvalidInput, match="cannot write") as raised:
+        exporting.export_file(ctx, "customers", tmp_path)  # a folder
+    assert raised.value.field == "path"
+    with pytest.raises(InvalidInput, match="cannot write .*no/such/folder"):
+        exporting.export_file(ctx, "customers", tmp_path / "no" / "such" / "folder" / "c.csv")
+    assert ctx.db.engine.pool.checkedout() == 0

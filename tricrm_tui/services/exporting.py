@@ -12,11 +12,12 @@ streams rows to disk instead of building the workbook in memory.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import datetime as dt
+import errno
 import json
+import os
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -280,10 +281,17 @@ def export_file(
     # holding its tables against index builds and migrations while the error is kept.
     partial = path.with_name(f".{path.name}.part")
     try:
-        with contextlib.closing(pages):
-            result = _write(partial, path.suffix.lower(), headers, pages, encoding)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        result = _write(partial, path.suffix.lower(), headers, pages, encoding)
         partial.replace(path)
+    except OSError as exc:  # a folder that is not there or not ours, a full disk
+        raise InvalidInput(
+            _("cannot write {file}: {reason}").format(file=path, reason=exc.strerror or exc),
+            field="path",
+        ) from exc
     finally:
+        pages.close()  # the query, whether the file was written or not
         partial.unlink(missing_ok=True)
     return dataclasses.replace(result, path=str(path))
 
