@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.widgets import Input
 
@@ -333,13 +335,22 @@ async def test_brackets_in_names_and_searches_are_text_not_markup(tui_ctx) -> No
         assert "see [red]" in screen_text(app)
 
 
+def _exported(path) -> list[str]:  # type: ignore[no-untyped-def]
+    import csv
+    import json
+
+    text = path.read_text("utf-8-sig")
+    if path.suffix == ".jsonl":
+        return [json.loads(line)["code"] for line in text.splitlines()]
+    return [r["code"] for r in csv.DictReader(text.splitlines())]
+
+
 async def test_x_exports_what_the_list_shows(tui_ctx, tmp_path, monkeypatch) -> None:
     """``x`` offers a file in the data folder's exports; Enter writes every customer the
-    list shows (its filter and its search, all pages, not only the one on screen); the
-    notification says how many and where. Another name can be typed over the offer."""
-    import csv
-    from pathlib import Path
-
+    list shows (its filter, search and sort, all pages, not only the one on screen) and an
+    "Export" notice says how many and where. A bare name goes to the exports folder;
+    Escape writes nothing."""
+    exports = tmp_path / "data" / "exports"  # the data folder the tests point tricrm at
     app = TricrmApp(tui_ctx)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -347,33 +358,81 @@ async def test_x_exports_what_the_list_shows(tui_ctx, tmp_path, monkeypatch) -> 
         notes = capture_notifications(app, monkeypatch)
         await pilot.press("x")
         await pilot.pause()
-        offered = app.screen.query_one("#answer", Input).value
-        assert "exports" in offered and offered.endswith(".csv")
+        offered = Path(app.screen.query_one("#answer", Input).value)
+        assert offered.parent == exports and offered.suffix == ".csv"
         await pilot.press("enter")
         await settle(pilot)
-        rows = list(csv.DictReader(Path(offered).read_text("utf-8-sig").splitlines()))
-        assert len(rows) == 200 > PAGE_SIZE
-        assert any("200 rows written to" in m for m, _s in notes)
+        assert _exported(offered) == [f"C{i:04d}" for i in range(1, 201)]  # 200 > one page
+        assert any(f"200 rows written to {offered}" in m for m, _s in notes)
 
-        # Filtered to one province and searched: the file holds those customers only.
-        screen.where = Customer.__table__.c.province == "广东"  # what the filter bar hands over
+        # The filter bar's own condition, a search and the reversed sort.
+        await pilot.press("f", *"province:广东", "enter")
+        await settle(pilot)
         await pilot.press("slash", *"example", "enter")
         await settle(pilot, 0.3)
-        expected = customer_rows.list_customer_rows(
-            tui_ctx, search="example", where=screen.where, limit=1000
-        )
-        target = tmp_path / "out" / "广东.jsonl"
+        await pilot.press("S")
+        await settle(pilot)
+        shown = customer_rows.list_customer_rows(
+            tui_ctx, search="example", where=screen.where, sort="code", descending=True,
+            limit=1000,
+        )  # fmt: skip
+        assert row_codes(screen) == [r.code for r in shown.items][:PAGE_SIZE]
         await pilot.press("x")
         await pilot.pause()
-        app.screen.query_one("#answer", Input).value = str(target)
+        app.screen.query_one("#answer", Input).value = "广东.jsonl"  # a bare name
         await pilot.press("enter")
         await settle(pilot)
-        import json
+        codes = _exported(exports / "广东.jsonl")
+        assert codes == [r.code for r in shown.items] and len(codes) == 100
+        assert codes[0] == "C0199"  # odd codes are 广东; reversed
 
-        exported = [json.loads(line)["code"] for line in target.read_text("utf-8").splitlines()]
-        assert exported == [r.code for r in expected.items] and len(exported) == 100
+        before = {p.name: p.read_bytes() for p in exports.iterdir()}
         await pilot.press("x")
         await pilot.pause()
         await pilot.press("escape")  # Escape: nothing written
         await settle(pilot)
-        assert sorted(p.name for p in target.parent.iterdir()) == ["广东.jsonl"]
+        assert {p.name: p.read_bytes() for p in exports.iterdir()} == before
+
+
+async def test_an_export_outlives_its_list_and_says_why_it_failed(
+    tui_ctx, tmp_path, monkeypatch
+) -> None:
+    """The answer reaches the operator after the list it came from is closed, and a failure
+    is told as the export's, not the database's, with the reason."""
+    from tricrm_tui.services import exporting
+
+    beijing = Customer.__table__.c.city == "北京"
+    expected = customers.list_customers(tui_ctx, where=beijing, limit=1000)
+    real = exporting.export_file
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        import time
+
+        time.sleep(0.5)  # long enough for the list to be closed meanwhile
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(exporting, "export_file", slow)
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        notes = capture_notifications(app, monkeypatch)
+        await app.push_screen(CustomerListScreen(where=beijing, title="北京的客户"))
+        await settle(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+        target = tmp_path / "out" / "北京.csv"
+        app.screen.query_one("#answer", Input).value = str(target)
+        await pilot.press("enter", "escape")  # export, and close the list at once
+        await pilot.pause()
+        assert app.screen.where is None  # back on the full list
+        await settle(pilot, 0.8)
+        assert _exported(target) == [r.code for r in expected.items]
+        assert any(f"{expected.total} rows written to {target}" in m for m, _s in notes)
+
+        (tmp_path / "afile").write_text("")
+        await pilot.press("x")
+        await pilot.pause()
+        app.screen.query_one("#answer", Input).value = str(tmp_path / "afile" / "c.csv")
+        await pilot.press("enter")
+        await settle(pilot, 0.8)
+        assert any("cannot write" in m and sev == "error" for m, sev in notes), notes

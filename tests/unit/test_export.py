@@ -241,3 +241,103 @@ def test_a_file_that_cannot_be_written_is_named(ctx, tmp_path: Path) -> None:  #
     with pytest.raises(InvalidInput, match="cannot write .*no/such/folder"):
         exporting.export_file(ctx, "customers", tmp_path / "no" / "such" / "folder" / "c.csv")
     assert ctx.db.engine.pool.checkedout() == 0
+
+
+def test_customers_go_out_in_the_lists_sort(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _seed(ctx)
+    out = tmp_path / "c.jsonl"
+    exporting.export_file(ctx, "customers", out, sort="-spent")
+    rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [r["code"] for r in rows] == ["C1", "C3", "C2"]  # 7.50, then 0.00 newest first
+    exporting.export_file(ctx, "customers", out, sort="name")
+    names = [json.loads(line)["name"] for line in out.read_text("utf-8").splitlines()]
+    assert names == sorted(names)
+    with pytest.raises(InvalidInput, match="cannot sort by"):
+        exporting.export_file(ctx, "customers", out, sort="nonesuch")
+
+
+def test_two_exports_to_one_name_never_write_into_each_other(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Each export writes a file of its own beside the name and takes the name when done:
+    whichever finishes last wins, and the file is always one export, whole."""
+    import threading
+
+    for i in range(1, 41):
+        add_customer(ctx, f"C{i:02d}", f"客户{i}")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "c.csv"
+    real_pages = exporting._pages
+    started = threading.Barrier(2)
+
+    def slow_pages(*args, **kwargs):  # type: ignore[no-untyped-def]
+        import time
+
+        started.wait(timeout=10)
+        for page in real_pages(*args, **kwargs):
+            time.sleep(0.01)
+            yield page
+
+    errors: list[BaseException] = []
+
+    def export(search: str | None) -> None:
+        try:
+            exporting.export_file(ctx, "customers", out, search=search, page_size=3)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(exporting, "_pages", slow_pages):
+        threads = [threading.Thread(target=export, args=(s,)) for s in (None, "客户1")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    assert not errors
+    codes = [r["code"] for r in csv.DictReader(io.StringIO(out.read_text("utf-8-sig")))]
+    everyone = [f"C{i:02d}" for i in range(1, 41)]
+    ones = [c for c in everyone if "客户1" in f"客户{int(c[1:])}"]
+    assert codes in (everyone, ones)
+    assert [p.name for p in folder.iterdir()] == ["c.csv"]
+
+
+def test_overwriting_keeps_the_files_mode_its_link_and_writes_a_pipe(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A customer file kept private (mode 600) stays private when exported again; a link
+    keeps pointing at the file it names, which gets the export; a named pipe is written
+    into as it goes."""
+    import os
+    import stat
+    import threading
+
+    add_customer(ctx, "C1", "张三", phone="13812345678")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    private = folder / "private.csv"
+    private.write_text("old")
+    private.chmod(0o600)
+    exporting.export_file(ctx, "customers", private)
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600 and "张三" in private.read_text(
+        "utf-8-sig"
+    )
+
+    real = folder / "real.csv"
+    real.write_text("old")
+    link = folder / "link.csv"
+    link.symlink_to(real.name)
+    exporting.export_file(ctx, "customers", link)
+    assert link.is_symlink() and "张三" in real.read_text("utf-8-sig")
+
+    pipe = folder / "pipe.csv"
+    os.mkfifo(pipe)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_text("utf-8-sig")))
+    reader.start()
+    assert exporting.export_file(ctx, "customers", pipe).rows == 1
+    reader.join(timeout=30)
+    assert "张三" in got[0] and stat.S_ISFIFO(pipe.stat().st_mode)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "link.csv",
+        "pipe.csv",
+        "private.csv",
+        "real.csv",
+    ]

@@ -27,6 +27,10 @@ SearchOpt = Annotated[
         help=_("Only customers whose code, name, phone, email, tags or notes hold this text."),
     ),
 ]
+SortOpt = Annotated[
+    str | None,
+    typer.Option("--sort", help=_("Sort field; prefix with - for descending (e.g. -spent).")),
+]
 EncodingOpt = Annotated[
     str | None,
     typer.Option("--encoding", help=_("CSV encoding (default: UTF-8 with BOM; e.g. gbk).")),
@@ -38,12 +42,14 @@ PathArg = Annotated[Path, typer.Argument(help=_("Output file: .csv, .xlsx or .js
 
 
 def _export(what: str, path: Path, segment: str | None, where: str | None,
-            search: str | None, encoding: str | None, fmt: Format) -> None:  # fmt: skip
+            search: str | None, encoding: str | None, fmt: Format,
+            sort: str | None = None) -> None:  # fmt: skip
     from tricrm_tui.services import exporting
 
     result = exporting.export_file(
-        ctx(), what, path, segment=segment, where=where, search=search, encoding=encoding
-    )
+        ctx(), what, path, segment=segment, where=where, search=search, sort=sort,
+        encoding=encoding,
+    )  # fmt: skip
     if fmt is Format.json:
         emit_json(result)
     else:
@@ -56,8 +62,9 @@ def _export(what: str, path: Path, segment: str | None, where: str | None,
     epilog=_('Example: tricrm export customers 客户.xlsx --where "province:广东"'),
 )
 def customers_cmd(path: PathArg, where: WhereOpt = None, search: SearchOpt = None,
-                  encoding: EncodingOpt = None, fmt: FormatOpt = Format.table) -> None:  # fmt: skip
-    _export("customers", path, None, where, search, encoding, fmt)
+                  sort: SortOpt = None, encoding: EncodingOpt = None,
+                  fmt: FormatOpt = Format.table) -> None:  # fmt: skip
+    _export("customers", path, None, where, search, encoding, fmt, sort)
 
 
 @app.command(
@@ -80,7 +87,8 @@ def segment_cmd(
     path: PathArg,
     where: WhereOpt = None,
     search: SearchOpt = None,
+    sort: SortOpt = None,
     encoding: EncodingOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    _export("segment", path, name, where, search, encoding, fmt)
+    _export("segment", path, name, where, search, encoding, fmt, sort)

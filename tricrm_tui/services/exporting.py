@@ -12,12 +12,15 @@ streams rows to disk instead of building the workbook in memory.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
 import errno
 import json
 import os
+import stat
+import tempfile
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,6 +34,7 @@ from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, CustomerTag, Order, Product, ProductCategory, Segment
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customer_rows import list_conditions
+from tricrm_tui.services.customers import list_order
 from tricrm_tui.services.errors import InvalidInput, NotFound
 
 C = Customer.__table__.c
@@ -174,13 +178,15 @@ def _fetchmany(cursor: Any, page: int, dialect: sa.Dialect) -> list[Any]:
     return rows
 
 
-def _customer_pages(ctx: ServiceContext, cond: Any, page: int) -> Generator[Columns, None, None]:
+def _customer_pages(
+    ctx: ServiceContext, cond: Any, page: int, order: list[Any]
+) -> Generator[Columns, None, None]:
     T = CustomerTag.__table__.c
     cols = [c.label(name) for name, c in CUSTOMER_COLUMNS]
     names = [name for name, _c in CUSTOMER_COLUMNS]
     json_at, spent_at = names.index("custom_fields") + 1, names.index("total_spent") + 1
     with ctx.session() as s:
-        for columns in _pages(s, sa.select(C.id, *cols).where(cond).order_by(C.id), page):
+        for columns in _pages(s, sa.select(C.id, *cols).where(cond).order_by(*order), page):
             ids = columns[0]
             tags: dict[int, list[str]] = {}
             for cid, tag in s.execute(
@@ -247,6 +253,7 @@ def export_file(
     where: str | None = None,
     search: str | None = None,
     condition: sa.ColumnElement[bool] | None = None,
+    sort: str | None = None,
     encoding: str | None = None,
     page_size: int = PAGE,
 ) -> ExportResult:
@@ -254,7 +261,9 @@ def export_file(
 
     ``where`` (the filter language), ``search`` (the customer list's search text) and
     ``condition`` (a condition a service built, as the TUI's list holds it) narrow the
-    customers, or for orders the customers whose orders go out."""
+    customers, or for orders the customers whose orders go out. Customers go out in the
+    order the customer list's ``sort`` gives (``-spent``: by spend, highest first), else in
+    the order they were added; orders in the order they were added."""
     if what not in WHATS:
         raise InvalidInput(
             _("unknown export: {what} (customers, orders or segment)").format(what=what),
@@ -272,28 +281,79 @@ def export_file(
     else:
         segment_name = segment if what == "segment" else None
         cond = _customer_condition(ctx, where, segment_name, search, condition)
-        pages = _customer_pages(ctx, cond, page_size)
+        order = list_order(sort) if sort else [C.id]
+        pages = _customer_pages(ctx, cond, page_size, order)
         headers = [name for name, _c in CUSTOMER_COLUMNS] + ["tags"]
-    # The file is written beside its name and takes it only when complete: an export that
-    # fails (a value the encoding cannot hold, the database gone) leaves no half file, and
-    # an earlier export of the same name as it was. A failing writer must not leave the
-    # export's query open either: on PostgreSQL it would sit idle in its transaction,
-    # holding its tables against index builds and migrations while the error is kept.
-    partial = path.with_name(f".{path.name}.part")
     try:
-        if path.is_dir():
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-        result = _write(partial, path.suffix.lower(), headers, pages, encoding)
-        partial.replace(path)
+        with _destination(path) as target:
+            result = _write(target, path.suffix.lower(), headers, pages, encoding)
     except OSError as exc:  # a folder that is not there or not ours, a full disk
         raise InvalidInput(
             _("cannot write {file}: {reason}").format(file=path, reason=exc.strerror or exc),
             field="path",
         ) from exc
     finally:
-        pages.close()  # the query, whether the file was written or not
-        partial.unlink(missing_ok=True)
+        # The query, however the export ended: on PostgreSQL an open one would sit idle in
+        # its transaction, holding its tables against index builds and migrations.
+        pages.close()
     return dataclasses.replace(result, path=str(path))
+
+
+@contextlib.contextmanager
+def _destination(path: Path) -> Iterator[Path]:
+    """Where an export writes ``path``.
+
+    A file (new, or there already, or behind a symbolic link) is written beside itself
+    under a name of its own and takes its place only when complete, with the mode the old
+    one had (a new one gets the usual one, after the umask): an export that fails leaves
+    no half file and an earlier file of that name as it was, and two exports to one name
+    never write into each other. A pipe or a device (``/dev/stdout``) is written as it
+    goes. Where no file can be made beside it (a folder one may not write, a name too long
+    for the temporary one), a file one may write is written in place, and removed should
+    the export fail."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if path.exists() and not path.is_file():  # a pipe or a device, links followed
+        yield path
+        return
+    target = path.resolve() if path.is_symlink() else path
+    existed = target.exists()
+    if existed and not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+    try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    except OSError:
+        if not target.parent.is_dir():
+            raise
+        fd, name = -1, ""
+    if fd < 0:
+        try:
+            yield target
+        except BaseException:
+            with contextlib.suppress(OSError):
+                target.unlink()
+            raise
+        return
+    os.close(fd)
+    partial = Path(name)
+    try:
+        yield partial
+        mode = stat.S_IMODE(target.stat().st_mode) if existed else 0o666 & ~_umask()
+        os.chmod(partial, mode)
+        partial.replace(target)
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it (``os.umask`` sets it, for every thread
+    at once); 0o022 where the system does not say."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
 
 
 def _write(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -385,40 +386,39 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         self.sub_title = meaning or self.list_title or _("Customers")
         self._request(replace(self.query_state, offset=0), "first", recount=True)
 
-    # --- export (what the list shows: its filter and search, every page) --------------------
+    # --- export (what the list shows: its filter, search and sort, every page) ---------------
 
     def action_export(self) -> None:
         from tricrm_tui.locations import data_dir
         from tricrm_tui.tui.widgets.confirm import TextDialog
 
+        folder = data_dir() / "exports"
         stamp = self.app.ctx.now().astimezone().strftime("%Y%m%d-%H%M%S")  # type: ignore[attr-defined]
-        default = data_dir() / "exports" / f"customers-{stamp}.csv"
-        search, where = self.query_state.search or None, self.where  # as the list shows now
+        q = self.query_state  # as the list shows now, whatever it shows by the answer
+        search, where = q.search or None, self.where
+        sort = ("-" if q.descending else "") + q.sort
 
         def chosen(answer: str | None) -> None:
-            if answer:
-                self.notify(_("exporting to {file}…").format(file=answer), markup=False)
-                self._export(Path(answer).expanduser(), search, where)
+            if not answer:
+                return
+            path = Path(answer).expanduser()
+            path = path if path.is_absolute() else folder / path  # a bare name: the exports
+            self.notify(_("exporting to {file}…").format(file=path), markup=False)
+            # On the app, not this screen: closing the list must not drop the result.
+            self.app.run_worker(
+                partial(export_customers, self.app, path, search, where, sort),
+                thread=True,
+                group="customer-export",
+                exit_on_error=False,
+            )
 
         self.app.push_screen(
-            TextDialog(_("Export these customers to (.csv, .xlsx or .jsonl):"), str(default)),
+            TextDialog(
+                _("Export these customers to (.csv, .xlsx or .jsonl):"),
+                str(folder / f"customers-{stamp}.csv"),
+            ),
             chosen,
         )
-
-    @work(thread=True, group="customer-export", exit_on_error=False)
-    def _export(self, path: Path, search: str | None, where: Any) -> None:
-        from tricrm_tui.services import exporting
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        result = exporting.export_file(
-            self.app.ctx,  # type: ignore[attr-defined]
-            "customers",
-            path,
-            search=search,
-            condition=where,
-        )
-        message = _("{n} rows written to {file}").format(n=result.rows, file=result.path)
-        self.app.call_from_thread(self.notify, message, timeout=8, markup=False)
 
     # --- paging and sorting -----------------------------------------------------------------
 
@@ -474,3 +474,30 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         from tricrm_tui.tui.screens.customer_detail import CustomerDetailScreen
 
         self.app.push_screen(CustomerDetailScreen(code))
+
+
+def export_customers(app: Any, path: Path, search: str | None, where: Any, sort: str) -> None:
+    """In a worker thread: write the customers a list shows to ``path`` and say how it went.
+
+    It tells the operator itself, as an "Export" notice, so a failure is not reported as the
+    database's (a folder that cannot be made, a control character a workbook cannot hold),
+    and the answer reaches the operator whichever screen is open by then."""
+    from tricrm_tui.services import exporting
+    from tricrm_tui.tui.workers import error_message
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        result = exporting.export_file(
+            app.ctx, "customers", path, search=search, condition=where, sort=sort
+        )
+    except OSError as exc:
+        message = _("cannot write {file}: {reason}").format(file=path, reason=exc.strerror or exc)
+        app.call_from_thread(app.notify, message, title=_("Export"), severity="error",
+                             timeout=10, markup=False)  # fmt: skip
+        return
+    except Exception as exc:  # noqa: BLE001 - every failure is told, none kills the app
+        app.call_from_thread(app.notify, error_message(exc), title=_("Export"),
+                             severity="error", timeout=10, markup=False)  # fmt: skip
+        return
+    message = _("{n} rows written to {file}").format(n=result.rows, file=result.path)
+    app.call_from_thread(app.notify, message, title=_("Export"), timeout=10, markup=False)
