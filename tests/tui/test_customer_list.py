@@ -436,3 +436,29 @@ async def test_an_export_outlives_its_list_and_says_why_it_failed(
         await pilot.press("enter")
         await settle(pilot, 0.8)
         assert any("cannot write" in m and sev == "error" for m, sev in notes), notes
+
+
+async def test_a_filter_narrows_a_list_opened_on_some_customers(tui_ctx) -> None:
+    """On "these customers" (a value cell, a segment) the filter bar narrows the list, the
+    title says both, and clearing the filter gives the customers it was opened on back."""
+    import sqlalchemy as sa
+
+    c = Customer.__table__.c
+    beijing = c.city == "北京"
+    both = customers.list_customers(tui_ctx, where=sa.and_(beijing, c.kind == "enterprise"))
+    only_beijing = customers.list_customers(tui_ctx, where=beijing)
+    assert 0 < both.total < only_beijing.total
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.push_screen(CustomerListScreen(where=beijing, title="北京的客户"))
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("f", *"kind:enterprise", "enter")
+        await settle(pilot)
+        assert row_codes(screen) == [r.code for r in both.items]
+        assert screen.sub_title.startswith("北京的客户 · ")
+        await pilot.press("escape")  # clears the filter: back to the customers of 北京
+        await settle(pilot)
+        assert f"of {only_beijing.total}" in status(screen)
+        assert screen.sub_title == "北京的客户"

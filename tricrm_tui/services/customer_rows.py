@@ -93,3 +93,14 @@ def list_customer_rows(
             for r in s.execute(q)
         ]
     return Page(items=items, total=total, limit=limit, offset=offset, total_capped=capped)
+
+
+def narrowed(
+    base: sa.ColumnElement[bool] | None, condition: sa.ColumnElement[bool] | None
+) -> sa.ColumnElement[bool] | None:
+    """``condition`` within ``base`` (either may be None): a filter typed on a list of some
+    customers (a segment, the customers of a value cell) narrows that list rather than
+    replacing it."""
+    if base is None or condition is None:
+        return condition if base is None else base
+    return sa.and_(base, condition)

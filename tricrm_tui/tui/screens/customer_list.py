@@ -379,11 +379,14 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         self._set_filter(None, None)
 
     def _set_filter(self, condition: Any, meaning: str | None) -> None:
+        """A filter narrows what the list was opened on (a segment, a value cell's
+        customers); clearing it gives that back."""
         self.filter_active = condition is not None
-        self.where = condition if condition is not None else self.base_where
+        self.where = customer_rows.narrowed(self.base_where, condition)
         bar = self.query_one(FilterBar)
         bar.display = self.filter_active
-        self.sub_title = meaning or self.list_title or _("Customers")
+        titles = [self.list_title if self.base_where is not None else None, meaning]
+        self.sub_title = " · ".join(t for t in titles if t) or self.list_title or _("Customers")
         self._request(replace(self.query_state, offset=0), "first", recount=True)
 
     # --- export (what the list shows: its filter, search and sort, every page) ---------------
