@@ -28,6 +28,14 @@ def status(screen: CustomerListScreen) -> str:
     return str(screen.query_one("#status").render())
 
 
+async def open_these(app, pilot, where, title: str) -> CustomerListScreen:  # type: ignore[no-untyped-def]
+    """Push a list of "these customers" (as the Value screen does) and wait for its rows."""
+    await settle(pilot)
+    await app.push_screen(CustomerListScreen(where=where, title=title))
+    await settle(pilot)
+    return app.screen  # type: ignore[no-any-return]
+
+
 async def test_opens_on_the_first_page_only(tui_ctx) -> None:
     app = TricrmApp(tui_ctx)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -262,10 +270,7 @@ async def test_a_list_of_these_customers_from_a_service_condition(tui_ctx) -> No
     expected = customers.list_customers(tui_ctx, where=beijing, limit=PAGE_SIZE)
     app = TricrmApp(tui_ctx)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await app.push_screen(CustomerListScreen(where=beijing, title="北京的客户"))
-        await settle(pilot)
-        screen = app.screen
+        screen = await open_these(app, pilot, beijing, "北京的客户")
         assert row_codes(screen) == [r.code for r in expected.items]
         assert f"of {expected.total}" in status(screen)
         assert "北京的客户" in screen_text(app)
@@ -416,8 +421,7 @@ async def test_an_export_outlives_its_list_and_says_why_it_failed(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         notes = capture_notifications(app, monkeypatch)
-        await app.push_screen(CustomerListScreen(where=beijing, title="北京的客户"))
-        await settle(pilot)
+        await open_these(app, pilot, beijing, "北京的客户")
         await pilot.press("x")
         await pilot.pause()
         target = tmp_path / "out" / "北京.csv"
@@ -450,10 +454,7 @@ async def test_a_filter_narrows_a_list_opened_on_some_customers(tui_ctx) -> None
     assert 0 < both.total < only_beijing.total
     app = TricrmApp(tui_ctx)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await app.push_screen(CustomerListScreen(where=beijing, title="北京的客户"))
-        await settle(pilot)
-        screen = app.screen
+        screen = await open_these(app, pilot, beijing, "北京的客户")
         await pilot.press("f", *"kind:enterprise", "enter")
         await settle(pilot)
         assert row_codes(screen) == [r.code for r in both.items]
