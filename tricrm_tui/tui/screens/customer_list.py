@@ -13,6 +13,7 @@ names (two cells per character) stay aligned.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -488,16 +489,13 @@ def export_customers(app: Any, path: Path, search: str | None, where: Any, sort:
     from tricrm_tui.services import exporting
     from tricrm_tui.tui.workers import error_message
 
-    try:
+    # A folder typed with the name is made; one that cannot be is the export's to say.
+    with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
+    try:
         result = exporting.export_file(
             app.ctx, "customers", path, search=search, condition=where, sort=sort
         )
-    except OSError as exc:
-        message = _("cannot write {file}: {reason}").format(file=path, reason=exc.strerror or exc)
-        app.call_from_thread(app.notify, message, title=_("Export"), severity="error",
-                             timeout=10, markup=False)  # fmt: skip
-        return
     except Exception as exc:  # noqa: BLE001 - every failure is told, none kills the app
         app.call_from_thread(app.notify, error_message(exc), title=_("Export"),
                              severity="error", timeout=10, markup=False)  # fmt: skip
