@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from tricrm_tui.db import bulk
 from tricrm_tui.models import ProductCategory
 from tricrm_tui.services import import_cleaning, importing
 from tricrm_tui.services.errors import InvalidInput
@@ -164,13 +165,13 @@ def test_seen_keys_survive_spills() -> None:
 
 def test_bulk_insert_writes_rows_and_a_refusal_is_a_database_error(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     copies: list[int] = []
-    real_copy = importing.copy_columns
+    real_copy = bulk.copy_columns
 
     def counting_copy(conn, table, columns):  # type: ignore[no-untyped-def]
         copies.append(len(next(iter(columns.values()))))
         real_copy(conn, table, columns)
 
-    monkeypatch.setattr(importing, "copy_columns", counting_copy)
+    monkeypatch.setattr(bulk, "copy_columns", counting_copy)
     rows = [{"name": f"类别{i}"} for i in range(3)]
     with ctx.transaction() as s:
         driver_executemany(s, sa.insert(KT), rows)
@@ -260,7 +261,6 @@ def test_binary_copy_writes_exactly_what_the_text_format_writes(ctx) -> None:  #
     through the text format read back."""
     _pg_only(ctx)
     from tests.factories import add_customer
-    from tricrm_tui.db import bulk
     from tricrm_tui.models import Order
 
     ot = Order.__table__
@@ -331,7 +331,7 @@ def test_binary_copy_gives_way_to_text_for_values_it_would_not_take_as_they_are(
     ctx, column: str, values: list
 ) -> None:  # type: ignore[no-untyped-def]
     _pg_only(ctx)
-    from tricrm_tui.db import bulk
+
     from tricrm_tui.models import AuditEntry, Order
 
     with ctx.session() as s:
@@ -362,8 +362,6 @@ def test_every_type_binary_copy_may_choose_has_a_binary_dumper(ctx) -> None:  # 
     _pg_only(ctx)
     from psycopg.pq import Format
 
-    from tricrm_tui.db import bulk
-
     with ctx.session() as s:
         raw = s.connection().connection.driver_connection
         for name in bulk._BINARY_TYPES:
@@ -379,7 +377,7 @@ def test_order_batches_skip_reference_checks_with_what_they_refer_to_locked(  # 
     meanwhile waits for the batch (here it gives up after its lock timeout) rather than
     leave orders referring to nothing, and once the batch is in, the database refuses it as
     it would have anyway."""
-    from tricrm_tui.db import bulk
+
     from tricrm_tui.services import customers
 
     _pg_only(ctx)
@@ -391,7 +389,7 @@ def test_order_batches_skip_reference_checks_with_what_they_refer_to_locked(  # 
     (tmp_path / "o.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     unchecked: list[bool] = []
     attempts: list[str] = []
-    real_copy = importing.copy_columns
+    real_copy = bulk.copy_columns
 
     def copy_then_try_a_delete(conn, table, columns) -> None:  # type: ignore[no-untyped-def]
         real_copy(conn, table, columns)
@@ -411,7 +409,7 @@ def test_order_batches_skip_reference_checks_with_what_they_refer_to_locked(  # 
         finally:
             other.dispose()
 
-    monkeypatch.setattr(importing, "copy_columns", copy_then_try_a_delete)
+    monkeypatch.setattr(bulk, "copy_columns", copy_then_try_a_delete)
     result = importing.import_file(ctx, "orders", tmp_path / "o.csv", batch_size=10)
     assert (result.inserted, result.rejected_count) == (20, 0)
     assert unchecked == [True, True]
@@ -451,7 +449,6 @@ def test_order_batches_skip_reference_checks_with_what_they_refer_to_locked(  # 
 def test_a_login_that_may_not_skip_reference_checks_is_told_so(ctx) -> None:  # type: ignore[no-untyped-def]
     """A role that is no superuser may not set ``session_replication_role``: its imports keep
     the foreign-key checks (the path every SQLite import takes)."""
-    from tricrm_tui.db import bulk
 
     _pg_only(ctx)
     role = "tricrm_test_plain"

@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tricrm_tui.db.bulk import driver_executemany
 from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, CustomerTag, Order, Product, ProductCategory
 from tricrm_tui.services import audit
@@ -396,8 +397,6 @@ def _write_chunks(
 ) -> tuple[int, int]:
     """Read the live customers (``wanted`` or all) a chunk at a time, work out each chunk's
     changed classes with ``changes`` and write them in one executemany; (seen, changed)."""
-    from tricrm_tui.services.importing import driver_executemany  # importing imports this module
-
     update = (
         sa.update(Customer.__table__)
         .where(C.id == sa.bindparam("b_id"))

@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tricrm_tui.db import bulk, deferred
-from tricrm_tui.db.bulk import copy_applies, copy_columns
+from tricrm_tui.db.bulk import driver_executemany
 from tricrm_tui.db.engine import SQLITE_CACHE_KIB
 from tricrm_tui.db.errors import DatabaseUnavailable, translate_db_errors
 from tricrm_tui.db.search import search_text_for
@@ -815,73 +815,6 @@ def _driver_in(
         return list(cursor.fetchall())
     finally:
         cursor.close()
-
-
-def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
-    """Run a Core statement for many rows through the driver's own ``executemany``.
-
-    SQLAlchemy's executemany processes every parameter of every row in Python, which costs
-    more than the insert itself at a million rows. Here the statement is compiled once,
-    each column's bind processor (the same ones SQLAlchemy would apply: Decimal, dates, JSON,
-    the personal-field cipher) is looked up once, and values that repeat (dates, the batch's
-    timestamp) are processed once."""
-    if not rows:
-        return
-    conn = s.connection()
-    dialect = conn.dialect
-    compiled = stmt.compile(dialect=dialect, column_keys=list(rows[0]))
-    names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
-    procs: dict[str, Any] = {}
-    for name in set(names):
-        proc = compiled.binds[name].type._cached_bind_processor(dialect)
-        if proc is not None:
-            procs[name] = proc
-    # Columns the rows leave out take their column default, worked out once per call.
-    table = getattr(stmt, "table", None)
-    defaults: dict[str, Any] = {}
-    for name in set(names) - set(rows[0]):
-        default = table.c[name].default if table is not None and name in table.c else None
-        if default is None:
-            defaults[name] = None
-        elif default.is_scalar:
-            defaults[name] = default.arg
-        elif default.is_callable:
-            defaults[name] = default.arg(None)
-        else:
-            raise ValueError(f"no client-side default for {name}")
-    if defaults:
-        rows = [{**defaults, **row} for row in rows]
-    columns: dict[str, list[Any]] = {}
-    for name in dict.fromkeys(names):
-        values = [row[name] for row in rows]
-        proc = procs.get(name)
-        if proc is not None:
-            memo: dict[Any, Any] = {}
-            out: list[Any] = []
-            for v in values:
-                if v is None:
-                    out.append(None)
-                elif isinstance(v, dt.date):  # dates and timestamps repeat: process once
-                    if v not in memo:
-                        memo[v] = proc(v)
-                    out.append(memo[v])
-                else:
-                    out.append(proc(v))
-            values = out
-        columns[name] = values
-    insert = isinstance(stmt, sa.sql.dml.Insert) and not stmt._returning
-    if insert and isinstance(table, sa.Table) and copy_applies(conn):
-        # COPY does an INSERT's work without a round of parsing and planning per row.
-        copy_columns(conn, table, columns)
-        return
-    if compiled.positional:
-        params: list[Any] = list(zip(*(columns[n] for n in names), strict=True))
-    else:
-        keys = list(columns)
-        params = [
-            dict(zip(keys, vals, strict=True)) for vals in zip(*columns.values(), strict=True)
-        ]
-    conn.exec_driver_sql(compiled.string, params)
 
 
 def by_field_value(it: _Item, fields: dict[str, str], name: str) -> Any:

@@ -36,6 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tricrm_tui.db.bulk import driver_executemany
 from tricrm_tui.i18n import _
 from tricrm_tui.models import (
     Customer,
@@ -539,24 +540,13 @@ class RunSummary:
         return bool(self.orders_accrued or self.lots_expired or self.upgrades or self.downgrades)
 
 
-_COLUMNS = ("customer_id", "at", "kind", "points", "source_key", "reason", "expires_on", "actor")
-
-
 def _insert_entries(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Append entries: COPY on PostgreSQL (twice as fast as executemany for the million rows of
-    a first run, inside the same transaction), executemany elsewhere."""
-    if not rows:
-        return
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        sql = f"COPY {L.name} ({', '.join(_COLUMNS)}) FROM STDIN"
-        with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
-            for row in rows:
-                copy.write_row(tuple(row[c] for c in _COLUMNS))
-        return
+    """Append entries through ``driver_executemany``: COPY on PostgreSQL (twice as fast as
+    executemany for the million rows of a first run, inside the same transaction), the
+    driver's own executemany on SQLite, each column's values processed once rather than
+    every row's parameters by SQLAlchemy (11 s of a million-order first run)."""
     for i in range(0, len(rows), _INSERT_BATCH):
-        session.execute(sa.insert(L), rows[i : i + _INSERT_BATCH])
+        driver_executemany(session, sa.insert(L), rows[i : i + _INSERT_BATCH])
 
 
 def _apply_deltas(session: Session, deltas: dict[int, int]) -> None:
