@@ -331,7 +331,6 @@ def test_binary_copy_gives_way_to_text_for_values_it_would_not_take_as_they_are(
     ctx, column: str, values: list
 ) -> None:  # type: ignore[no-untyped-def]
     _pg_only(ctx)
-
     from tricrm_tui.models import AuditEntry, Order
 
     with ctx.session() as s:
@@ -377,7 +376,6 @@ def test_order_batches_skip_reference_checks_with_what_they_refer_to_locked(  # 
     meanwhile waits for the batch (here it gives up after its lock timeout) rather than
     leave orders referring to nothing, and once the batch is in, the database refuses it as
     it would have anyway."""
-
     from tricrm_tui.services import customers
 
     _pg_only(ctx)
@@ -464,3 +462,27 @@ def test_a_login_that_may_not_skip_reference_checks_is_told_so(ctx) -> None:  # 
         plain.dispose()
         with ctx.db.engine.begin() as conn:
             conn.exec_driver_sql(f"DROP ROLE {role}")
+
+
+def test_values_held_is_planned_each_call_and_fails_as_the_database(ctx) -> None:  # type: ignore[no-untyped-def]
+    """``bulk.values_held`` answers which values a column holds and is never prepared (a
+    plan kept from when the table was empty made the loyalty run's first accrual take over
+    an hour); a lock it cannot get is the database's error, as for any statement."""
+    _pg_only(ctx)
+    from tricrm_tui.db.errors import DatabaseUnavailable
+    from tricrm_tui.models import ProductCategory
+
+    table = ProductCategory.__table__
+    with ctx.transaction() as s:
+        conn = s.connection()
+        for i in range(8):  # psycopg prepares what it has run five times
+            assert bulk.values_held(conn, table.c.name, [f"k{i}", "none"]) == []
+        s.execute(sa.insert(table), [{"name": f"k{i}"} for i in range(3)])
+        assert sorted(bulk.values_held(conn, table.c.name, ["k0", "k2", "none"])) == ["k0", "k2"]
+        prepared = s.execute(sa.text("SELECT statement FROM pg_prepared_statements")).scalars()
+        assert not [q for q in prepared if "= ANY(" in q]
+    with ctx.db.engine.connect() as other, other.begin():
+        other.exec_driver_sql(f"LOCK TABLE {table.name} IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(DatabaseUnavailable, match="lock timeout"), ctx.transaction() as s:
+            s.execute(sa.text("SET LOCAL lock_timeout = '200ms'"))
+            bulk.values_held(s.connection(), table.c.name, ["k0"])

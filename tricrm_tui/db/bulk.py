@@ -223,6 +223,30 @@ def sqlite_references_unchecked(engine: sa.Engine) -> Iterator[sa.Connection]:
                 conn.invalidate()
 
 
+def values_held(conn: sa.Connection, column: sa.Column[Any], values: list[Any]) -> list[Any]:
+    """Which of ``values`` ``column`` holds, asked in one statement (PostgreSQL through
+    psycopg) with the values as one array, planned for this call alone.
+
+    Not prepared: psycopg prepares a statement it has run five times, and PostgreSQL may
+    then keep a plan made when the table was small. A caller asking again and again while
+    its own transaction fills the table (the loyalty run's ledger) got a sequential scan
+    checking every row against each value in turn, ~5 s a call at a few hundred thousand
+    rows. Planned with the values in hand, the lookup reads the column's index. Driver
+    errors come out as SQLAlchemy's, as for any other statement."""
+    quote = conn.dialect.identifier_preparer
+    name = quote.quote(column.name)
+    sql = f"SELECT {name} FROM {quote.format_table(column.table)} WHERE {name} = ANY(%s)"
+    driver: Any = conn.connection.driver_connection
+    try:
+        with driver.cursor() as cursor:
+            cursor.execute(sql, (values,), prepare=False)
+            return [value for (value,) in cursor.fetchall()]
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(
+            sql, (values,), exc, conn.dialect.loaded_dbapi.Error
+        ) from exc
+
+
 def driver_executemany(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
     """Run a Core statement for many rows through the driver's own ``executemany``.
 

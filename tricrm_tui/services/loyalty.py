@@ -36,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tricrm_tui.db.bulk import driver_executemany
+from tricrm_tui.db.bulk import driver_executemany, values_held
 from tricrm_tui.i18n import _
 from tricrm_tui.models import (
     Customer,
@@ -577,28 +577,16 @@ class _Run:
         self.review(lo, hi)
 
     def _in_ledger(self, keys: list[str]) -> set[str]:
-        """Which of ``keys`` the ledger already holds, 1,000 at a time.
-
-        PostgreSQL gets them as one array, in a statement planned for each call (psycopg
-        prepares a statement it has run five times, and PostgreSQL may then keep a plan made
-        while the ledger was still empty): a first run writes a million entries in this
-        transaction, and the kept plan, a sequential scan checking each entry against a
-        thousand parameters one by one, took ~5 s a call, over an hour for a million
-        orders. Planned with the keys in hand it reads the unique index."""
+        """Which of ``keys`` the ledger already holds, 1,000 at a time. On PostgreSQL in a
+        statement planned for each call (``bulk.values_held``): a first run fills the
+        ledger in this transaction, and a plan kept from when it was empty took ~5 s a
+        call, over an hour for a million freshly imported orders."""
         known: set[str] = set()
         connection = self.s.connection()
-        postgresql = connection.dialect.name == "postgresql"
         for i in range(0, len(keys), 1000):
             part = keys[i : i + 1000]
-            if postgresql:
-                driver = connection.connection.driver_connection
-                with driver.cursor() as cursor:  # type: ignore[union-attr]
-                    cursor.execute(
-                        f"SELECT source_key FROM {L.name} WHERE source_key = ANY(%s)",
-                        (part,),
-                        prepare=False,
-                    )
-                    known.update(key for (key,) in cursor.fetchall())
+            if connection.dialect.name == "postgresql":
+                known.update(values_held(connection, L.c.source_key, part))
             else:
                 known.update(
                     self.s.execute(sa.select(L.c.source_key).where(L.c.source_key.in_(part)))
