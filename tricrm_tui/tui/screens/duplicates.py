@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -37,6 +38,10 @@ COMPARED_FIELDS = (
     "notes",
     "registered",
 )
+
+
+COMPARE_MAX_WIDTH = 40
+"""A compared value wider than this is cut in the table (the record shows it whole)."""
 
 
 def _show(value: Any) -> str:
@@ -184,8 +189,7 @@ class DuplicatesScreen(Screen[None]):
     def _render_compare(self, keep_row: int | None = None) -> None:
         table = self.query_one("#compare", DataTable)
         row = table.cursor_row if keep_row is None else keep_row
-        table.clear(columns=True)
-        table.add_columns(_("Field"), self.left.code, self.right.code, _("Keep"))
+        rows = []
         for f in COMPARED_FIELDS:
             lv, rv = _show(getattr(self.left, f)), _show(getattr(self.right, f))
             differs = lv != rv
@@ -194,13 +198,23 @@ class DuplicatesScreen(Screen[None]):
             mark_l = "● " if chosen == "left" and differs else "  "
             mark_r = "● " if chosen == "right" and differs else "  "
             keep = (rv if chosen == "right" else lv) if differs else lv
-            table.add_row(
-                Text(field_label(f)),
-                Text(mark_l + lv, style=style),
-                Text(mark_r + rv, style=style),
-                Text(keep, style="bold" if differs else ""),
-                key=f,
+            rows.append(
+                (
+                    Text(field_label(f)),
+                    Text(mark_l + lv, style=style),
+                    Text(mark_r + rv, style=style),
+                    Text(keep, style="bold" if differs else ""),
+                )
             )
+        # Widths from the cells themselves: auto-sized columns are measured lazily, so the
+        # first frames after a pair arrived could show every column cut to a few cells.
+        headers = (_("Field"), self.left.code, self.right.code, _("Keep"))
+        table.clear(columns=True)
+        for i, header in enumerate(headers):
+            width = max([cell_len(header)] + [r[i].cell_len for r in rows])
+            table.add_column(header, width=min(width, COMPARE_MAX_WIDTH))
+        for f, cells in zip(COMPARED_FIELDS, rows, strict=True):
+            table.add_row(*cells, key=f)
         table.move_cursor(row=max(0, min(row, len(COMPARED_FIELDS) - 1)))
 
     def _status(self, text: str) -> None:
