@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import add_customer, add_orders
@@ -327,6 +327,9 @@ def _exprs():  # type: ignore[no-untyped-def]
 
 @settings(max_examples=300, deadline=None)
 @given(_exprs())
+@example(Term("aov", ":", "："))  # a full-width colon is read as a colon unless quoted
+@example(Term("name", ":", "“引号”"))  # curly quotes end a quoted value unless escaped
+@example(Term("tag", ":", '（x）\\”"'))
 def test_parse_of_format_gives_the_same_ast(node) -> None:  # type: ignore[no-untyped-def]
     assert parse_filter(format_filter(node)) == node
 

@@ -276,7 +276,7 @@ def _tokens(expr: str) -> list[_Tok]:
                 if p >= n:
                     raise FilterError(_("unclosed quote"), expr, k, n - k)
                 c = expr[p]
-                if c == "\\" and p + 1 < n and expr[p + 1] in '"\\':
+                if c == "\\" and p + 1 < n and expr[p + 1] in '"\\“”':
                     buf.append(expr[p + 1])
                     p += 2
                 elif c == '"':
@@ -504,10 +504,19 @@ def parse_filter(expr: str) -> FilterExpr:
 # --- printing --------------------------------------------------------------------------
 
 
+_READ_AS_SYNTAX = set(_FULL_WIDTH) | {"“", "”"}
+"""Characters :func:`ascii_syntax` reads as syntax outside quotes (a full-width colon is a
+colon): a value holding one is quoted, or it would come back as another value."""
+
+
 def _quote(value: str) -> str:
-    if value and not any(ch in _BARE_STOP or ch.isspace() for ch in value):
+    if value and not any(ch in _BARE_STOP or ch in _READ_AS_SYNTAX or ch.isspace() for ch in value):
         return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    # Inside quotes “ and ” would end the value as " does: all three are escaped.
+    escaped = value.replace("\\", "\\\\")
+    for mark in ('"', "“", "”"):
+        escaped = escaped.replace(mark, "\\" + mark)
+    return '"' + escaped + '"'
 
 
 def format_filter(node: FilterExpr) -> str:
