@@ -580,7 +580,7 @@ class _Run:
         """Which of ``keys`` the ledger already holds, 1,000 at a time. On PostgreSQL in a
         statement planned for each call (``bulk.values_held``): a first run fills the
         ledger in this transaction, and a plan kept from when it was empty took ~5 s a
-        call, over an hour for a million freshly imported orders."""
+        call, an hour and more for a million freshly imported orders."""
         known: set[str] = set()
         connection = self.s.connection()
         for i in range(0, len(keys), 1000):
