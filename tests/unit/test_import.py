@@ -453,14 +453,14 @@ def test_batches_of_new_keys_stop_asking_and_a_stored_key_after_all_is_still_an_
         importing.import_file(ctx, "orders", write(tmp_path, "e.csv", header + earlier))
         body = "".join(line(i) for i in range(52, 64)) + line(50, 99) + line(51)
     lookups: list[int] = []
-    real = importing._driver_in
+    real = importing.driver_in
 
     def spy(s, select, table, column, values):  # type: ignore[no-untyped-def]
         if column == importing.KEY_COLUMN[kind] and table is importing.TABLE[kind]:
             lookups.append(len(values))
         return real(s, select, table, column, values)
 
-    monkeypatch.setattr(importing, "_driver_in", spy)
+    monkeypatch.setattr(importing, "driver_in", spy)
     before = dump(ctx)
     result = importing.import_file(ctx, kind, write(tmp_path, "f.csv", header + body), batch_size=4)
     assert (result.inserted, result.updated, result.unchanged, result.rejected) == (12, 1, 1, [])

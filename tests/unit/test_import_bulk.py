@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tricrm_tui.db import bulk
+from tricrm_tui.db.bulk import driver_in, padded
 from tricrm_tui.models import ProductCategory
 from tricrm_tui.services import import_cleaning, importing
 from tricrm_tui.services.errors import InvalidInput
@@ -24,12 +25,7 @@ from tricrm_tui.services.import_cleaning import (
     present,
     reject_from,
 )
-from tricrm_tui.services.importing import (
-    _driver_in,
-    _padded,
-    _SeenKeys,
-    driver_executemany,
-)
+from tricrm_tui.services.importing import _SeenKeys, driver_executemany
 from tricrm_tui.services.normalize import clean_text, parse_date, parse_money
 
 KT = ProductCategory.__table__
@@ -189,10 +185,10 @@ def test_bulk_insert_writes_rows_and_a_refusal_is_a_database_error(ctx, monkeypa
 
 
 def test_in_lists_are_padded_to_a_few_lengths_with_the_same_values() -> None:
-    assert _padded([]) == []
-    assert _padded(["a", "b"]) == ["a", "b"] + ["a"] * 498
-    assert _padded(list(range(500))) == list(range(500))
-    lengths = {len(_padded(list(range(n)))) for n in range(4000, 5001)}
+    assert padded([]) == []
+    assert padded(["a", "b"]) == ["a", "b"] + ["a"] * 498
+    assert padded(list(range(500))) == list(range(500))
+    lengths = {len(padded(list(range(n)))) for n in range(4000, 5001)}
     assert lengths == {4000, 4500, 5000}
 
 
@@ -201,9 +197,9 @@ def test_driver_lookups_find_exactly_the_stored_keys(ctx) -> None:  # type: igno
         driver_executemany(s, sa.insert(KT), [{"name": f"k{i}"} for i in range(700)])
     wanted = [f"k{i}" for i in range(0, 1400, 2)]  # half of them stored
     with ctx.session() as s:
-        rows = _driver_in(s, "SELECT {column}, id FROM {table} WHERE", KT, "name", wanted)
+        rows = driver_in(s, "SELECT {column}, id FROM {table} WHERE", KT, "name", wanted)
         assert sorted(name for name, _id in rows) == sorted(f"k{i}" for i in range(0, 700, 2))
-        assert _driver_in(s, "SELECT {column} FROM {table} WHERE", KT, "name", []) == []
+        assert driver_in(s, "SELECT {column} FROM {table} WHERE", KT, "name", []) == []
 
 
 def test_a_bulk_import_leaves_postgres_statistics_fresh(ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -464,8 +460,8 @@ def test_a_login_that_may_not_skip_reference_checks_is_told_so(ctx) -> None:  # 
             conn.exec_driver_sql(f"DROP ROLE {role}")
 
 
-def test_values_held_is_planned_each_call_and_fails_as_the_database(ctx) -> None:  # type: ignore[no-untyped-def]
-    """``bulk.values_held`` answers which values a column holds and is never prepared (a
+def test_driver_in_is_planned_each_call_and_fails_as_the_database(ctx) -> None:  # type: ignore[no-untyped-def]
+    """``bulk.driver_in`` answers which values a column holds and is never prepared (a
     plan kept from when the table was empty made the loyalty run's first accrual take over
     an hour); a lock it cannot get is the database's error, as for any statement."""
     _pg_only(ctx)
@@ -473,16 +469,17 @@ def test_values_held_is_planned_each_call_and_fails_as_the_database(ctx) -> None
     from tricrm_tui.models import ProductCategory
 
     table = ProductCategory.__table__
+    ask = "SELECT {column} FROM {table} WHERE"
     with ctx.transaction() as s:
-        conn = s.connection()
         for i in range(8):  # psycopg prepares what it has run five times
-            assert bulk.values_held(conn, table.c.name, [f"k{i}", "none"]) == []
+            assert bulk.driver_in(s, ask, table, "name", [f"k{i}", "none"]) == []
         s.execute(sa.insert(table), [{"name": f"k{i}"} for i in range(3)])
-        assert sorted(bulk.values_held(conn, table.c.name, ["k0", "k2", "none"])) == ["k0", "k2"]
+        held = bulk.driver_in(s, ask, table, "name", ["k0", "k2", "none"])
+        assert sorted(name for (name,) in held) == ["k0", "k2"]
         prepared = s.execute(sa.text("SELECT statement FROM pg_prepared_statements")).scalars()
         assert not [q for q in prepared if "= ANY(" in q]
     with ctx.db.engine.connect() as other, other.begin():
         other.exec_driver_sql(f"LOCK TABLE {table.name} IN ACCESS EXCLUSIVE MODE")
         with pytest.raises(DatabaseUnavailable, match="lock timeout"), ctx.transaction() as s:
             s.execute(sa.text("SET LOCAL lock_timeout = '200ms'"))
-            bulk.values_held(s.connection(), table.c.name, ["k0"])
+            bulk.driver_in(s, ask, table, "name", ["k0"])

@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tricrm_tui.db import bulk, deferred
-from tricrm_tui.db.bulk import driver_executemany
+from tricrm_tui.db.bulk import driver_executemany, driver_in, padded
 from tricrm_tui.db.engine import SQLITE_CACHE_KIB
 from tricrm_tui.db.errors import DatabaseUnavailable, translate_db_errors
 from tricrm_tui.db.search import search_text_for
@@ -382,7 +382,7 @@ class _Importer:
             self.customer_ids_since = time.monotonic()
             wanted = codes
         if wanted:
-            rows = _driver_in(
+            rows = driver_in(
                 s,
                 "SELECT code, coalesce(merged_into_id, id) FROM {table} "
                 "WHERE deleted_at IS NULL AND",
@@ -400,7 +400,7 @@ class _Importer:
         # another row that took its id (SQLite may give a freed id out again).
         known = {cache[n] for n in names if n in cache}
         if known:
-            there = dict(_driver_in(s, "SELECT id, name FROM {table} WHERE", table, "id",
+            there = dict(driver_in(s, "SELECT id, name FROM {table} WHERE", table, "id",
                                     sorted(known)))  # fmt: skip
             for name in [n for n in names if n in cache and there.get(cache[n]) != n[:200]]:
                 del cache[name]
@@ -452,7 +452,7 @@ class _Importer:
             and not any(it.repeat for it in items)
         )
         found = [] if self.trusted_batch else [
-            k for (k,) in _driver_in(s, "SELECT {column} FROM {table} WHERE", self.table,
+            k for (k,) in driver_in(s, "SELECT {column} FROM {table} WHERE", self.table,
                                      self.key_col, keys)
         ]  # fmt: skip
         if not found and not self.trusted_batch and not self.keys_refused:
@@ -461,7 +461,7 @@ class _Importer:
             {
                 r._mapping[self.key_col]: r._mapping
                 for r in s.execute(
-                    sa.select(*self.compare_columns).where(key_col.in_(_padded(found)))
+                    sa.select(*self.compare_columns).where(key_col.in_(padded(found)))
                 )
             }
             if found
@@ -498,7 +498,7 @@ class _Importer:
             if customer_ids and self.mode == "update":
                 for cid, tag in s.execute(
                     sa.select(CustomerTag.__table__.c.customer_id, CustomerTag.__table__.c.tag)
-                    .where(CustomerTag.__table__.c.customer_id.in_(_padded(customer_ids)))
+                    .where(CustomerTag.__table__.c.customer_id.in_(padded(customer_ids)))
                     .order_by(CustomerTag.__table__.c.tag)
                 ):
                     tags.setdefault(cid, []).append(tag)
@@ -680,7 +680,7 @@ class _Importer:
             ids: dict[str, int] = {
                 code: cid
                 for code, cid in s.execute(
-                    sa.select(CT.c.code, CT.c.id).where(CT.c.code.in_(_padded(plan.insert_keys)))
+                    sa.select(CT.c.code, CT.c.id).where(CT.c.code.in_(padded(plan.insert_keys)))
                 )
             }
             plan.touched_customers.update(ids.values())
@@ -759,7 +759,6 @@ class _Importer:
 
 
 _NO_CONTEXT = contextlib.nullcontext()
-IN_STEP = 500
 CUSTOMER_ID_CACHE = 200_000
 """Customer codes an order or interaction import remembers the ids of (~100 bytes each)."""
 CUSTOMER_KEYS = sa.select(ChangeCounter.__table__.c.value).where(
@@ -769,52 +768,6 @@ CUSTOMER_KEYS = sa.select(ChangeCounter.__table__.c.value).where(
 CUSTOMER_ID_TTL = 5.0
 """PostgreSQL: seconds an import trusts a remembered id; a customer merged or deleted
 meanwhile is seen within that, rather than keep receiving rows for the rest of the import."""
-
-
-def _padded(values: list[Any]) -> list[Any]:
-    """``values`` for an ``IN`` list, lengthened to a multiple of ``IN_STEP`` by repeating its
-    first value (the same set, so the same answer).
-
-    An ``IN`` of n values is a statement of its own, and the SQLite driver keeps the last
-    128 prepared statements per connection: a batch's lookups came with a new count every
-    time (4,873 distinct customers, then 4,861…), so each batch left a prepared statement
-    of thousands of parameters in that cache, ~20 MB more per 100,000 orders. Padded, a
-    lookup is one of ten statements whatever the batch."""
-    short = -len(values) % IN_STEP
-    return values + values[:1] * short if values and short else values
-
-
-def _driver_in(
-    s: Session, select: str, table: sa.Table, column: str, values: list[Any]
-) -> list[Any]:
-    """``select`` (naming ``{table}`` and ``{column}``, ending in ``WHERE`` or ``AND``) with
-    ``column IN values``, sent through the driver as plain text and parameters.
-
-    A batch's lookups pass thousands of keys, and SQLAlchemy's expanding ``IN`` processes
-    and renders each of them (about a tenth of an order import's time). These lookups read
-    and return plain text and integers, which need none of that. PostgreSQL takes the keys
-    as one array (``= ANY``); SQLite gets a padded ``IN`` list (see :func:`_padded`).
-
-    The answer is fetched in one ``fetchall`` of the driver's cursor, as plain tuples:
-    iterating a SQLAlchemy result fetches and wraps one row at a time, which at a million
-    orders cost more than the queries."""
-    if not values:
-        return []
-    conn = s.connection()
-    quote = conn.dialect.identifier_preparer
-    col = quote.quote(column)
-    head = select.format(table=quote.format_table(table), column=col)
-    if conn.dialect.name == "postgresql":
-        sql, params = f"{head} {col} = ANY(%s)", (list(values),)
-    else:
-        padded = _padded(values)
-        sql, params = f"{head} {col} IN ({','.join('?' * len(padded))})", tuple(padded)
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
 
 
 def by_field_value(it: _Item, fields: dict[str, str], name: str) -> Any:
