@@ -80,3 +80,40 @@ def capture_notifications(app, monkeypatch: pytest.MonkeyPatch) -> list[tuple[st
         app, "notify", lambda message, **kw: notes.append((message, kw.get("severity", "")))
     )
     return notes
+
+
+class LongWork:
+    """Stands in for a long import or export service call: it runs until its ``stop`` says
+    yes (then raises ``Stopped``, as the services do) or five seconds pass, and records
+    which, so a test can tell whether the TUI asked it to stop."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.started = threading.Event()
+        self.seen: list[str] = []
+
+    def __call__(self, *args: object, stop, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+        import threading
+
+        from tricrm_tui.services.errors import Stopped
+
+        self.started.set()
+        for _ in range(500):
+            if stop():
+                self.seen.append("stopped")
+                raise Stopped("stopped")
+            threading.Event().wait(0.01)
+        self.seen.append("ran to its end")
+
+
+async def question_after(pilot, *keys: str) -> str:  # type: ignore[no-untyped-def]
+    """Press ``keys``, which must raise a yes/no question; the question's text."""
+    from textual.widgets import Label
+
+    from tricrm_tui.tui.widgets.confirm import ConfirmDialog
+
+    await pilot.press(*keys)
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ConfirmDialog)
+    return str(pilot.app.screen.query_one("#question", Label).render())

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.tui.conftest import capture_notifications, screen_text, settle
+from tests.tui.conftest import (
+    LongWork,
+    capture_notifications,
+    question_after,
+    screen_text,
+    settle,
+)
 from tests.tui.data import UNIQUE_CODE, UNIQUE_NAME, seed_customers
 from tricrm_tui.models import Customer
 from tricrm_tui.services import customer_rows, customers
@@ -463,3 +469,43 @@ async def test_a_filter_narrows_a_list_opened_on_some_customers(tui_ctx) -> None
         await settle(pilot)
         assert f"of {only_beijing.total}" in status(screen)
         assert screen.sub_title == "北京的客户"
+
+
+async def test_quitting_under_an_export_asks_then_stops_it(tui_ctx, tmp_path, monkeypatch) -> None:
+    """``q`` while an export is written asks first; ``n`` carries on, ``y`` quits and the
+    export is asked to stop before its next page (the service's own tests show it keeps no
+    file). Without the question the terminal came back while the process lingered."""
+    import asyncio
+
+    from tricrm_tui.services import exporting
+    from tricrm_tui.tui.widgets.confirm import ConfirmDialog
+
+    held = LongWork()
+    monkeypatch.setattr(exporting, "export_file", held)
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        notes = capture_notifications(app, monkeypatch)
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("enter")
+        assert await asyncio.to_thread(held.started.wait, 5)
+        assert "export is being written" in await question_after(pilot, "q")
+        assert "[y] yes   [n] no" in screen_text(app)  # the keys, not read as markup
+        await pilot.press("q")  # a second q does not quit past the question
+        await pilot.pause()
+        assert not app._exit and isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        await pilot.pause()
+        assert not app._exit and isinstance(app.screen, CustomerListScreen) and held.seen == []
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app._exit
+    for _ in range(100):  # the worker's thread sees the cancellation on its next ask
+        if held.seen:
+            break
+        await asyncio.sleep(0.02)
+    assert held.seen == ["stopped"]
+    assert not [m for m, _s in notes if "stopped" in m]  # no one is left to tell

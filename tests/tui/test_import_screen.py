@@ -12,6 +12,7 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, Input, Label
 
+from tests.tui.conftest import LongWork, question_after
 from tricrm_tui.services import customers
 from tricrm_tui.tui.screens.import_screen import ImportScreen
 
@@ -119,3 +120,37 @@ def test_snapshot(snap_compare, sqlite_ctx, snapshot_file: Path) -> None:  # typ
     assert snap_compare(
         Host(sqlite_ctx, str(snapshot_file)), terminal_size=(80, 24), run_before=settle
     )
+
+
+def test_leaving_a_running_import_asks_then_stops_it(sqlite_ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_leaving_a_running_import_asks_then_stops_it(sqlite_ctx, tmp_path, monkeypatch))
+
+
+async def _leaving_a_running_import_asks_then_stops_it(sqlite_ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Escape during an import asks first; ``n`` stays with the import running, ``y`` leaves
+    and the import is asked to stop (after its batch: the service's own tests show what a
+    stopped import keeps). Without the question the import went on unseen and its result
+    was lost with the screen."""
+    from tricrm_tui.services import importing
+    from tricrm_tui.tui.widgets.confirm import ConfirmDialog
+
+    held = LongWork()
+    monkeypatch.setattr(importing, "import_file", held)
+    path = tmp_path / "c.csv"
+    path.write_bytes(FILE.encode("gbk"))
+    app = Host(sqlite_ctx, str(path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        screen = app.screen
+        await pilot.press("ctrl+r")
+        assert await asyncio.to_thread(held.started.wait, 5)
+        assert "An import is running" in await question_after(pilot, "escape")
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen and held.seen == []
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")
+        await _settle(app, pilot)
+        assert app.screen is not screen and not isinstance(app.screen, ConfirmDialog)
+        assert held.seen == ["stopped"]

@@ -185,6 +185,36 @@ def test_a_failed_export_leaves_the_earlier_file_and_no_open_query(ctx, tmp_path
     assert [p.name for p in folder.iterdir()] == ["c.csv"]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".jsonl"])
+def test_a_stopped_export_keeps_no_file_and_the_earlier_one(
+    ctx, tmp_path: Path, suffix: str
+) -> None:  # type: ignore[no-untyped-def]
+    """``stop`` (tricrm quitting under an export) is asked before each page; a yes ends the
+    export with ``Stopped``, its temporary file removed, an earlier file of that name as it
+    was, and its query closed."""
+    from tricrm_tui.services.errors import Stopped
+
+    for i in range(1, 6):
+        add_customer(ctx, f"C{i}", f"客户{i}")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / f"c{suffix}"
+    out.write_bytes(b"earlier")
+    asked: list[int] = []
+
+    def at_third_page() -> bool:
+        asked.append(1)
+        return len(asked) == 3
+
+    with pytest.raises(Stopped, match="stopped before it ended"):
+        exporting.export_file(ctx, "customers", out, page_size=2, stop=at_third_page)
+    assert len(asked) == 3 and ctx.db.engine.pool.checkedout() == 0
+    assert out.read_bytes() == b"earlier"
+    assert [p.name for p in folder.iterdir()] == [out.name]
+    done = exporting.export_file(ctx, "customers", out, page_size=2, stop=lambda: False)
+    assert done.rows == 5 and out.read_bytes() != b"earlier"
+
+
 def test_unreadable_text_in_the_database_is_a_database_error(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Text stored without being UTF-8 (written by some other tool) is met while the export
     streams; it is reported as the database's fault, like any other query's, not as a crash."""
@@ -207,12 +237,21 @@ def test_unreadable_text_in_the_database_is_a_database_error(ctx, tmp_path: Path
     assert list(folder.iterdir()) == []
 
 
-def test_a_control_character_names_its_row_for_a_workbook(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_control_character_names_its_row_for_a_workbook(ctx, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The refusal names the row and field, and the workbook given up on leaves no file,
+    not even the temporary one openpyxl streams rows to (in the TUI's long-lived process
+    those would pile up until it ended)."""
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     add_customer(ctx, "C1", "张三")
     add_customer(ctx, "C2", "bell\x07name")
     with pytest.raises(InvalidInput, match="name of C2") as raised:
         exporting.export_file(ctx, "customers", tmp_path / "c.xlsx")
     assert raised.value.field == "name" and not (tmp_path / "c.xlsx").exists()
+    assert list(scratch.iterdir()) == []
     assert exporting.export_file(ctx, "customers", tmp_path / "c.csv").rows == 2
     assert "bell\x07name" in (tmp_path / "c.csv").read_text("utf-8-sig")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.cli_runner import invoke
@@ -142,3 +143,41 @@ def test_an_import_shows_running_while_its_process_holds_the_lock_then_interrupt
     with ctx.session() as s:
         stored = s.execute(sa.select(ImportBatch.__table__.c.status)).scalar_one()
     assert stored == "interrupted"
+
+
+def test_a_stopped_import_keeps_whole_batches_is_interrupted_and_completes_when_run_again(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """``stop`` (the TUI's import screen left, or tricrm quit, under a running import) ends
+    the import after the batch it was writing, as a kill would: those batches stay, it is
+    listed interrupted, and importing the file again completes it. A stopped dry run says so
+    and writes nothing."""
+    from tricrm_tui.models import Customer
+    from tricrm_tui.services import importing
+    from tricrm_tui.services.errors import Stopped
+
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "客户编号,客户名称\n" + "".join(f"S{i:03d},客户{i}\n" for i in range(25)), "utf-8"
+    )
+    asked: list[int] = []
+
+    def stop_at_second() -> bool:
+        asked.append(1)
+        return len(asked) >= 2
+
+    def stored() -> list[str]:
+        with ctx.session() as s:
+            return list(s.execute(sa.select(Customer.__table__.c.code)).scalars())
+
+    with pytest.raises(Stopped, match="dry run stopped after line 6"):
+        importing.import_file(ctx, "customers", path, batch_size=5, dry_run=True, stop=lambda: True)
+    assert stored() == []
+    with pytest.raises(Stopped, match="after line 11; importing the file again completes it"):
+        importing.import_file(ctx, "customers", path, batch_size=5, stop=stop_at_second)
+    assert sorted(stored()) == [f"S{i:03d}" for i in range(10)]  # two whole batches
+    assert [r.status for r in importing.list_imports(ctx).items] == ["interrupted"]
+    again = importing.import_file(ctx, "customers", path, batch_size=5, stop=lambda: False)
+    assert (again.inserted, again.unchanged) == (15, 10)
+    assert sorted(stored()) == [f"S{i:03d}" for i in range(25)]
+    assert [r.status for r in importing.list_imports(ctx).items] == ["done", "interrupted"]

@@ -42,6 +42,11 @@ class PermissionDenied(TricrmError):
     exit_code = 7
 
 
+class Stopped(TricrmError):
+    """Long work (an import, an export) stopped because its operator asked, between two of
+    its steps: what it had committed stays, what it was writing is not kept."""
+
+
 __all__ = [
     "Conflict",
     "DatabaseError",
@@ -50,5 +55,6 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "SchemaTooNew",
+    "Stopped",
     "TricrmError",
 ]

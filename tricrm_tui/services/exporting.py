@@ -21,7 +21,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +35,7 @@ from tricrm_tui.models import Customer, CustomerTag, Order, Product, ProductCate
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customer_rows import list_conditions
 from tricrm_tui.services.customers import list_order
-from tricrm_tui.services.errors import InvalidInput, NotFound
+from tricrm_tui.services.errors import InvalidInput, NotFound, Stopped
 
 C = Customer.__table__.c
 O = Order.__table__.c  # noqa: E741
@@ -256,6 +256,7 @@ def export_file(
     sort: str | None = None,
     encoding: str | None = None,
     page_size: int = PAGE,
+    stop: Callable[[], bool] | None = None,
 ) -> ExportResult:
     """Write ``what`` (customers, orders, or the customers of ``segment``) to ``path``.
 
@@ -263,7 +264,11 @@ def export_file(
     ``condition`` (a condition a service built, as the TUI's list holds it) narrow the
     customers, or for orders the customers whose orders go out. Customers go out in the
     order the customer list's ``sort`` gives (``-spent``: by spend, highest first), else in
-    the order they were added; orders in the order they were added."""
+    the order they were added; orders in the order they were added.
+
+    ``stop`` is asked before each page: when it answers yes (the TUI quitting under the
+    export) the export ends with :class:`Stopped`, leaving no file and any earlier one of
+    that name as it was."""
     if what not in WHATS:
         raise InvalidInput(
             _("unknown export: {what} (customers, orders or segment)").format(what=what),
@@ -286,7 +291,8 @@ def export_file(
         headers = [name for name, _c in CUSTOMER_COLUMNS] + ["tags"]
     try:
         with _destination(path) as target:
-            result = _write(target, path.suffix.lower(), headers, pages, encoding)
+            written = pages if stop is None else _until_stopped(pages, stop, path)
+            result = _write(target, path.suffix.lower(), headers, written, encoding)
     except OSError as exc:  # a folder that is not there or not ours, a full disk
         raise InvalidInput(
             _("cannot write {file}: {reason}").format(file=path, reason=exc.strerror or exc),
@@ -297,6 +303,15 @@ def export_file(
         # its transaction, holding its tables against index builds and migrations.
         pages.close()
     return dataclasses.replace(result, path=str(path))
+
+
+def _until_stopped(
+    pages: Iterator[Columns], stop: Callable[[], bool], path: Path
+) -> Iterator[Columns]:
+    for columns in pages:
+        if stop():
+            raise Stopped(_("export to {file} stopped before it ended").format(file=path))
+        yield columns
 
 
 @contextlib.contextmanager
@@ -442,15 +457,31 @@ def _write_xlsx(path: Path, headers: list[str], pages: Iterator[Columns]) -> int
     ws = wb.create_sheet()
     ws.append(headers)
     n = 0
-    for columns in pages:
-        for row in zip(*map(_inert, columns), strict=True):
-            try:
-                ws.append(row)
-            except IllegalCharacterError as exc:
-                raise _control_character(headers, row) from exc
-        n += len(columns[0])
+    try:
+        for columns in pages:
+            for row in zip(*map(_inert, columns), strict=True):
+                try:
+                    ws.append(row)
+                except IllegalCharacterError as exc:
+                    raise _control_character(headers, row) from exc
+            n += len(columns[0])
+    except BaseException:
+        _discard(ws)
+        raise
     wb.save(path)
     return n
+
+
+def _discard(ws: Any) -> None:
+    """Close a write-only sheet an export gave up on and remove the temporary file openpyxl
+    streams its rows to: left open, the file stays until the process ends (the TUI's can
+    last all day) and its writer complains when collected."""
+    with contextlib.suppress(Exception):
+        ws.close()
+    writer = getattr(ws, "_writer", None)  # openpyxl keeps the temporary file's writer here
+    if writer is not None:
+        with contextlib.suppress(Exception):
+            writer.cleanup()
 
 
 def _control_character(headers: list[str], row: tuple[Any, ...]) -> InvalidInput:

@@ -71,7 +71,7 @@ from tricrm_tui.services.classify import (
 )
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import FIELD_COLUMNS
-from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
+from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound, Stopped
 from tricrm_tui.services.import_cleaning import (
     TABLE,
     OrderColumns,
@@ -911,8 +911,13 @@ def import_file(
     batch_size: int = DEFAULT_BATCH,
     rejects_path: Path | str | None = None,
     progress: Progress | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ImportResult:
-    """Import ``path`` as ``kind`` (customers, orders or interactions); see the module doc."""
+    """Import ``path`` as ``kind`` (customers, orders or interactions); see the module doc.
+
+    ``stop`` is asked after each batch: when it answers yes (the operator left the TUI's
+    import) the import ends there with :class:`Stopped`, as if killed: its committed
+    batches stay, it is listed as interrupted, and importing the file again completes it."""
     check_kind(kind)
     if mode not in MODES:
         raise InvalidInput(
@@ -965,8 +970,8 @@ def import_file(
             return _import_rows(
                 ctx, kind, path, source, cm, import_id, repaired.get(kind, set()),
                 mode=mode, dry_run=dry_run, region=region, batch_size=batch_size,
-                rejects_path=rejects_path, progress=progress, total_lines=total_lines,
-                indexes_down=indexes_down,
+                rejects_path=rejects_path, progress=progress, stop=stop,
+                total_lines=total_lines, indexes_down=indexes_down,
             )  # fmt: skip
         except BaseException:
             if indexes_down:  # the normal end builds them before its last transaction
@@ -992,6 +997,7 @@ def _import_rows(
     batch_size: int,
     rejects_path: Path | str | None,
     progress: Progress | None,
+    stop: Callable[[], bool] | None,
     total_lines: int | None,
     indexes_down: bool = False,
 ) -> ImportResult:
@@ -1065,6 +1071,11 @@ def _import_rows(
                 progress(last_line, total_lines)
             if crash_after and result.batches >= crash_after:
                 os._exit(17)
+            if stop is not None and stop():
+                said = _("import stopped after line {line}; importing the file again completes it")
+                if dry_run:
+                    said = _("dry run stopped after line {line}")
+                raise Stopped(said.format(line=last_line))
     finally:
         if rejects:
             rejects.close()

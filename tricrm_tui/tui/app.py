@@ -104,6 +104,34 @@ class TricrmApp(App[None]):
         if problem:
             self.notify(problem, severity="warning", timeout=10, markup=False)
 
+    async def action_quit(self) -> None:
+        """Quit, asking first while an import or export is under way: quitting stops it (the
+        export keeps no file; the import keeps its written batches and completes when the
+        file is imported again), where without the question the terminal would come back
+        and the process linger, silent, until the work ended."""
+        from tricrm_tui.tui.widgets.confirm import ConfirmDialog
+        from tricrm_tui.tui.workers import (
+            EXPORT_GROUP,
+            IMPORT_GROUP,
+            STOP_EXPORT,
+            STOP_IMPORT,
+            running_work,
+        )
+
+        if any(isinstance(s, ConfirmDialog) for s in self.screen_stack):
+            return  # already asking (q pressed twice): the dialog's n declines
+        importing = running_work(self, IMPORT_GROUP)
+        if not importing and not running_work(self, EXPORT_GROUP):
+            self.exit()
+            return
+
+        def answered(stop: bool | None) -> None:
+            if stop:
+                self.exit()  # which cancels every worker; each stops at its next step
+
+        question = _(STOP_IMPORT) if importing else _(STOP_EXPORT)
+        self.push_screen(ConfirmDialog(question + "\n" + _("Quit tricrm?")), answered)
+
     def get_default_screen(self) -> Screen:
         return CustomerListScreen()
 

@@ -7,10 +7,34 @@ file must cost the operator one red message, not the session they were working i
 
 from __future__ import annotations
 
+from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
 from tricrm_tui.i18n import _
+from tricrm_tui.labels import N_
 from tricrm_tui.services.errors import DatabaseError, TricrmError
+
+IMPORT_GROUP = "import-run"
+"""The import screen's run: stopped after its batch if the operator leaves, having said yes."""
+EXPORT_GROUP = "customer-export"
+"""Exports the app runs for its screens: stopped before their next page if tricrm quits."""
+STOP_IMPORT = N_(
+    "An import is running. Stop it after the batch it is writing? "
+    "What it wrote stays; importing the file again completes it."
+)
+STOP_EXPORT = N_("An export is being written. Stop it? Its file is not kept.")
+
+
+def running_work(node: DOMNode, *groups: str) -> list[Worker]:
+    """The workers of ``groups`` still to finish: the app's for the app, else ``node``'s."""
+    app = node.app
+    return [
+        w
+        for w in app.workers
+        if w.group in groups
+        and (node is app or w.node is node)
+        and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+    ]
 
 
 def error_message(error: BaseException) -> str:

@@ -39,7 +39,7 @@ from tricrm_tui.services.paging import Page
 from tricrm_tui.tui.widgets.filter_bar import FilterBar
 from tricrm_tui.tui.widgets.footer import TranslatedFooter
 from tricrm_tui.tui.widgets.paged_table import PagedTable, page_span
-from tricrm_tui.tui.workers import ReportsWorkerErrors
+from tricrm_tui.tui.workers import EXPORT_GROUP, ReportsWorkerErrors
 
 PAGE_SIZE = 50
 """Rows per page: about two screens at 80×24, small enough to fetch in a few milliseconds."""
@@ -412,7 +412,7 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
             self.app.run_worker(
                 partial(export_customers, self.app, path, search, where, sort),
                 thread=True,
-                group="customer-export",
+                group=EXPORT_GROUP,
                 exit_on_error=False,
             )
 
@@ -486,16 +486,23 @@ def export_customers(app: Any, path: Path, search: str | None, where: Any, sort:
     It tells the operator itself, as an "Export" notice, so a failure is not reported as the
     database's (a folder that cannot be made, a control character a workbook cannot hold),
     and the answer reaches the operator whichever screen is open by then."""
+    from textual.worker import get_current_worker
+
     from tricrm_tui.services import exporting
+    from tricrm_tui.services.errors import Stopped
     from tricrm_tui.tui.workers import error_message
 
+    worker = get_current_worker()
     # A folder typed with the name is made; one that cannot be is the export's to say.
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         result = exporting.export_file(
-            app.ctx, "customers", path, search=search, condition=where, sort=sort
-        )
+            app.ctx, "customers", path, search=search, condition=where, sort=sort,
+            stop=lambda: worker.is_cancelled,  # tricrm quitting, the operator having said yes
+        )  # fmt: skip
+    except Stopped:
+        return  # no one is left to tell
     except Exception as exc:  # noqa: BLE001 - every failure is told, none kills the app
         app.call_from_thread(app.notify, error_message(exc), title=_("Export"),
                              severity="error", timeout=10, markup=False)  # fmt: skip

@@ -29,7 +29,10 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState
 
 from tricrm_tui.i18n import _
+from tricrm_tui.services.errors import Stopped
 from tricrm_tui.services.mapping import CUSTOM_PREFIX, KINDS, ColumnMapping, fields_for
+from tricrm_tui.tui.widgets.confirm import ConfirmDialog
+from tricrm_tui.tui.workers import IMPORT_GROUP, STOP_IMPORT, running_work
 
 IGNORE = "__ignore__"
 CUSTOM = "__custom__"
@@ -245,11 +248,14 @@ class ImportScreen(Screen[None]):
         self._status(_("Importing {file}…").format(file=self.source_path.name))
         self._run_import(self.source_path, self.kind, self.mapping, dry_run)
 
-    @work(thread=True, exclusive=True, group="import-run", exit_on_error=False)
+    @work(thread=True, exclusive=True, group=IMPORT_GROUP, exit_on_error=False)
     def _run_import(self, path: Path, kind: str, mapping: ColumnMapping, dry_run: bool) -> None:
+        from textual.worker import get_current_worker
+
         from tricrm_tui.services.importing import import_file
 
         bar = self.query_one("#import-progress", ProgressBar)
+        worker = get_current_worker()
 
         def progress(done: int, total: int | None) -> None:
             self.app.call_from_thread(bar.update, total=total, progress=done)
@@ -262,6 +268,8 @@ class ImportScreen(Screen[None]):
             dry_run=dry_run,
             encoding=self.encoding,
             progress=progress,
+            # Cancelled when the operator leaves this screen or tricrm, having said yes.
+            stop=lambda: worker.is_cancelled,
         )
         self.app.call_from_thread(self._show_result, result)
 
@@ -290,14 +298,26 @@ class ImportScreen(Screen[None]):
             self.query_one(TabbedContent).active = "tab-rejects"
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and isinstance(event.worker.error, Stopped):
+            return  # the operator stopped it, leaving the screen: nothing to tell
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             self._status(_("Failed: {error}").format(error=error))
             self.notify(str(error), title=_("Import"), severity="error", timeout=8)
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
+        if len(self.app.screen_stack) < 2:
+            return
+        if not running_work(self, IMPORT_GROUP):
             self.app.pop_screen()
+            return
+
+        def answered(stop: bool | None) -> None:
+            # Leaving cancels the screen's workers: the import stops after its batch.
+            if stop and self.is_current:
+                self.app.pop_screen()
+
+        self.app.push_screen(ConfirmDialog(_(STOP_IMPORT)), answered)
 
 
 def _cell(value: Any) -> str:

@@ -19,6 +19,7 @@ ConfirmDialog, TextDialog { align: center middle; }
 ConfirmDialog > Vertical, TextDialog > Vertical {
     width: 64; height: auto; border: thick $accent; background: $surface; padding: 1 2;
 }
+ConfirmDialog Label, TextDialog Label { width: 100%; }
 """
 
 
@@ -37,8 +38,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, id="question")
-            yield Label(_("[y] yes   [n] no"), id="keys")
+            # Not markup: a question quotes names and paths, and "[y]" would read as a tag.
+            yield Label(self.question, id="question", markup=False)
+            yield Label(_("[y] yes   [n] no"), id="keys", markup=False)
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
@@ -57,7 +59,7 @@ class TextDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
+            yield Label(self.question, markup=False)
             yield Input(self.value, id="answer")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
