@@ -583,6 +583,15 @@ def delete_customer(ctx: ServiceContext, code: str) -> None:
     """Mark a customer deleted. Their orders and history stay, so reports do not change."""
     with ctx.transaction() as s:
         row = _load_row(s, code)
+        if row.merged_into_id is not None:
+            # Its records are the kept customer's now; deleted, it could never be unmerged.
+            kept = s.execute(sa.select(C.code).where(C.id == row.merged_into_id)).scalar_one()
+            raise InvalidInput(
+                _("customer {code} is merged into {kept}; unmerge it before deleting it").format(
+                    code=code, kept=kept
+                ),
+                field="code",
+            )
         s.execute(
             sa.update(Customer.__table__)
             .where(C.id == row.id)

@@ -48,14 +48,15 @@ from tricrm_tui.db.engine import SQLITE_CACHE_KIB
 from tricrm_tui.db.errors import DatabaseUnavailable, translate_db_errors
 from tricrm_tui.db.search import search_text_for
 from tricrm_tui.i18n import _
+from tricrm_tui.labels import N_
 from tricrm_tui.models import (
     AuditEntry,
     ChangeCounter,
     Customer,
     CustomerTag,
-    FollowUp,
     ImportBatch,
     Interaction,
+    MergeRecord,
     Order,
     Product,
     ProductCategory,
@@ -382,10 +383,14 @@ class _Importer:
             self.customer_ids_since = time.monotonic()
             wanted = codes
         if wanted:
+            # Merges keep ``merged_into_id`` pointing at the customer holding the records
+            # (``merge.merge_customers`` redirects earlier ones); a deleted one holds none.
             rows = driver_in(
                 s,
                 "SELECT code, coalesce(merged_into_id, id) FROM {table} "
-                "WHERE deleted_at IS NULL AND",
+                "WHERE deleted_at IS NULL AND (merged_into_id IS NULL OR EXISTS ("
+                "SELECT 1 FROM {table} AS k WHERE k.id = {table}.merged_into_id "
+                "AND k.deleted_at IS NULL)) AND",
                 CT,
                 "code",
                 sorted(wanted),
@@ -555,6 +560,9 @@ class _Importer:
                 if not after:
                     plan.unchanged += 1
                     continue
+                if self.kind == "customers" and (gone := self._gone(s, row)) is not None:
+                    plan.rejects.append((it, gone))
+                    continue
                 if all_tags != old_tags:
                     plan.tag_changes.append((row["id"], it.key, old_tags, all_tags))
                 if "updated_at" in self.table.c:  # interactions keep no such time
@@ -567,6 +575,27 @@ class _Importer:
                 else:
                     plan.touched_customers.update({row["customer_id"], it.values["customer_id"]})
         return plan
+
+    def _gone(self, s: Session, row: Any) -> RowError | None:
+        """Why a stored customer a line would change takes no changes: merged into another
+        (which holds its records now) or deleted. Unchanged lines still count unchanged, so
+        the file that created them imports again cleanly."""
+        if row["merged_into_id"] is not None:
+            kept = s.execute(sa.select(CT.c.code).where(CT.c.id == row["merged_into_id"]))
+            return RowError(
+                "merged_customer",
+                "code",
+                _("customer {code} was merged into {kept}; change {kept} instead").format(
+                    code=row["code"], kept=kept.scalar_one()
+                ),
+            )
+        if row["deleted_at"] is not None:
+            return RowError(
+                "deleted_customer",
+                "code",
+                _("customer {code} was deleted").format(code=row["code"]),
+            )
+        return None
 
     def _resolve_products(self, s: Session, plan: _Plan, items: list[_Item]) -> None:
         names = {it.values.get("product") or "" for it in items}
@@ -1549,6 +1578,8 @@ def _undo(ctx: ServiceContext, import_id: int) -> UndoResult:
         )
         if kind == "customers" and inserted:
             blockers += _dependants(s, inserted)
+        elif inserted:
+            blockers += _merged_away(s, table, kind, inserted)
         if blockers:
             raise Conflict(
                 _("import {id} cannot be undone: later changes depend on it: {what}").format(
@@ -1699,23 +1730,88 @@ def _later_changes(
     return found
 
 
+DEPENDANT_LABELS = {
+    "orders": N_("orders"),
+    "interactions": N_("interactions"),
+    "followups": N_("follow-ups"),
+    "feedback": N_("feedback entries"),
+    "loyalty_ledger": N_("loyalty ledger entries"),
+    "level_changes": N_("member level changes"),
+    "stage_events": N_("journey stage events"),
+    "campaign_sends": N_("campaign sends"),
+    "merge_records": N_("merges"),
+    "not_duplicates": N_("not-duplicate decisions"),
+    "customers": N_("customers merged into it"),
+}
+"""What may refer to a customer, as an undo that would remove it names them. Tags go with
+the customer and value snapshots are recomputed, so neither stands in the way."""
+NOT_DEPENDANTS = {"customer_tags", "value_snapshots"}
+
+
 def _dependants(s: Session, codes: list[str]) -> list[str]:
-    """Records that point at customers the import added (they would be orphaned)."""
+    """Records that point at customers the import added (they would be orphaned): every
+    table with a reference to customers, found from the schema, so a new one is not missed."""
+    from tricrm_tui.models import metadata
+
+    referring = [
+        (t, fk.parent)
+        for t in metadata.sorted_tables
+        for fk in t.foreign_keys
+        if fk.column.table is CT and t.name not in NOT_DEPENDANTS
+    ]
     found: list[str] = []
-    FT = FollowUp.__table__
     for chunk in _chunks(codes):
-        for label, table in ((_("orders"), OT), (_("interactions"), IT), (_("follow-ups"), FT)):
+        for table, col in referring:
+            target = CT.alias("target")
             q = (
-                sa.select(CT.c.code, sa.func.count())
-                .select_from(table.join(CT, CT.c.id == table.c.customer_id))
-                .where(CT.c.code.in_(chunk))
-                .group_by(CT.c.code)
+                sa.select(target.c.code, sa.func.count())
+                .select_from(table.join(target, target.c.id == col))
+                .where(target.c.code.in_(chunk))
+                .group_by(target.c.code)
                 .limit(10)
             )
+            what = _(DEPENDANT_LABELS.get(table.name, table.name))
             for code, n in s.execute(q):
                 found.append(
-                    _("customer {code} now has {n} {what}").format(code=code, n=n, what=label)
+                    _("customer {code} now has {n} {what}").format(code=code, n=n, what=what)
                 )
+            if len(found) >= 10:
+                return found
+    return found
+
+
+def _merged_away(s: Session, table: sa.Table, kind: str, keys: list[str]) -> list[str]:
+    """Rows of ``keys`` a merge moved to another customer and has not given back: removing
+    them would leave that merge unable to be undone exactly."""
+    moved: dict[int, tuple[str, str]] = {}
+    name = str(table.name)
+    K = CT.alias("kept")
+    for merged_code, kept_code, record in s.execute(
+        sa.select(CT.c.code, K.c.code, MergeRecord.__table__.c.moved)
+        .select_from(
+            MergeRecord.__table__.join(CT, CT.c.id == MergeRecord.__table__.c.merged_id).join(
+                K, K.c.id == MergeRecord.__table__.c.kept_id
+            )
+        )
+        .where(MergeRecord.__table__.c.undone_at.is_(None))
+    ):
+        for row_id in (record or {}).get(name) or []:
+            moved[row_id] = (merged_code, kept_code)
+    if not moved:
+        return []
+    key_col = table.c[KEY_COLUMN[kind]]
+    found: list[str] = []
+    for chunk in _chunks(keys):
+        for row_id, key in s.execute(sa.select(table.c.id, key_col).where(key_col.in_(chunk))):
+            if row_id in moved:
+                merged_code, kept_code = moved[row_id]
+                found.append(
+                    _("{key} was moved by merging {code} into {kept}; unmerge {code} first").format(
+                        key=key, code=merged_code, kept=kept_code
+                    )
+                )
+                if len(found) >= 10:
+                    return found
     return found
 
 

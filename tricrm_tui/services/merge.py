@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tricrm_tui.db.deferred import begin_immediate
 from tricrm_tui.db.search import search_text_for
 from tricrm_tui.i18n import _
 from tricrm_tui.models import (
@@ -79,8 +80,25 @@ class UnmergeResult:
     fields_kept: list[str] = field(default_factory=list)
 
 
-def _row(s: Session, code: str, *, active: bool = True) -> Any:
-    row = s.execute(sa.select(Customer.__table__).where(C.code == code)).first()
+def _locked(s: Session, codes: list[str]) -> dict[str, Any]:
+    """The customers of ``codes``, their rows locked until the transaction ends, in id order
+    so two merges cannot lock crosswise: read under the lock, a customer another merge took
+    meanwhile shows as merged. SQLite has no row locks, and Python's driver would read these
+    rows outside any transaction and only wait for the write lock at the first write, too
+    late; the write lock is taken first instead."""
+    begin_immediate(s.connection())
+    rows = s.execute(
+        sa.select(Customer.__table__).where(C.code.in_(codes)).order_by(C.id).with_for_update()
+    ).all()
+    return {r.code: r for r in rows}
+
+
+def _row(s: Session, code: str, *, active: bool = True, found: Any = None) -> Any:
+    row = (
+        s.execute(sa.select(Customer.__table__).where(C.code == code).with_for_update()).first()
+        if found is None
+        else found.get(code)
+    )
     if row is None or row.deleted_at is not None:
         raise NotFound(_("no customer with code {code}").format(code=code))
     if active and row.merged_into_id is not None:
@@ -148,14 +166,22 @@ def merge_customers(
     filled_total: dict[str, Any] = {}
     sends_left = 0
     with ctx.transaction() as s:
-        keep = _row(s, keep_code)
-        rows = {code: _row(s, code) for code in others}
+        found = _locked(s, [keep_code, *others])
+        keep = _row(s, keep_code, found=found)
+        rows = {code: _row(s, code, found=found) for code in others}
         current = {col: getattr(keep, col) for col in FILLABLE.values()}
         # Which customer supplies each filled field.
         source: dict[str, str] = {}
         for fname, col in FILLABLE.items():
             if fname in prefer:
                 chosen = keep if prefer[fname] == keep_code else rows[prefer[fname]]
+                if chosen is not keep and _empty(getattr(chosen, col)):
+                    raise InvalidInput(
+                        _("--prefer {field}={code}: {code} has no {field}").format(
+                            field=fname, code=chosen.code
+                        ),
+                        field="prefer",
+                    )
                 if chosen is not keep and getattr(chosen, col) != current[col]:
                     source[col] = chosen.code
             elif _empty(current[col]):
@@ -164,11 +190,24 @@ def merge_customers(
                         source[col] = code
                         break
         keep_tags = set(_tags_for(s, [keep.id])[keep.id])
+        tags_before = sorted(keep_tags)
         custom = dict(keep.custom_fields or {})
         points = keep.points_balance
         for code in others:
             other = rows[code]
             moved: dict[str, list[int]] = {}
+            # Those merged into this one before now point at the kept customer, so a code
+            # always leads to the customer that holds its records (an order file naming one).
+            redirected = sorted(
+                s.execute(sa.select(C.id).where(C.merged_into_id == other.id)).scalars().all()
+            )
+            if redirected:
+                s.execute(
+                    sa.update(Customer.__table__)
+                    .where(C.id.in_(redirected))
+                    .values(merged_into_id=keep.id)
+                )
+                moved["redirected"] = redirected
             for name, table in MOVED_TABLES.items():
                 q = sa.select(table.c.id).where(table.c.customer_id == other.id)
                 if name == "campaign_sends":
@@ -251,14 +290,22 @@ def merge_customers(
             .values(updated_at=ctx.now(), version=keep.version + 1)
         )
         _refresh(s, ctx, [keep.id, *[r.id for r in rows.values()]])
+        public_before = {
+            col: audit.jsonable(getattr(keep, col)) for col in [*filled_total, "points_balance"]
+        }
         audit.record(
             s,
             ctx.actor,
             "customer",
             keep_code,
             "merge_keep",
-            None,
-            {"merged": others, "filled": filled_total},
+            {**public_before, "tags": tags_before},
+            {
+                "merged": others,
+                "filled": filled_total,
+                "points_balance": points,
+                "tags": sorted(keep_tags),
+            },
         )
     public = {v: k for k, v in FIELD_COLUMNS.items()}
     return MergeResult(
@@ -281,8 +328,18 @@ def _restore_value(col: str, text: Any) -> Any:
 def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
     """Undo the latest merge of ``merged_code``: its records move back, its tags leave the
     kept customer, fields it filled are emptied again (unless edited since), and it is
-    active again."""
+    active again.
+
+    Only what is still on the kept customer moves back: a row moved elsewhere since (or
+    removed, its id perhaps given to another row) stays where it is. Points earned on the
+    kept customer for orders that move back, and the expiry of lots that move back, go with
+    them; both balances are then the sums of their ledgers, and an unmerge that would leave
+    either below zero (the kept customer spent the points) is refused. A tag, custom field
+    or field value another customer still merged into the kept one also brought stays. A
+    merge whose kept customer has itself been merged since is undone in reverse order:
+    that later merge first."""
     with ctx.transaction() as s:
+        begin_immediate(s.connection())  # see ``_locked``
         other = _row(s, merged_code, active=False)
         if other.merged_into_id is None:
             raise InvalidInput(
@@ -299,15 +356,45 @@ def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
             raise Conflict(
                 _("no merge record for {code}; it cannot be unmerged").format(code=merged_code)
             )
-        keep = s.execute(sa.select(Customer.__table__).where(C.id == rec.kept_id)).one()
+        keep = s.execute(
+            sa.select(Customer.__table__).where(C.id == rec.kept_id).with_for_update()
+        ).one()
+        if keep.merged_into_id is not None:
+            final = s.execute(sa.select(C.code).where(C.id == keep.merged_into_id)).scalar_one()
+            raise Conflict(
+                _(
+                    "{code} was merged into {kept}, which has since been merged into {final}: "
+                    "unmerge {kept} first"
+                ).format(code=merged_code, kept=keep.code, final=final)
+            )
         moved = dict(rec.moved or {})
         back: dict[str, int] = {}
         for name, table in MOVED_TABLES.items():
             ids = moved.get(name) or []
+            if name == "loyalty_ledger":
+                ids = [*ids, *_points_of_orders(s, keep.id, other.id, moved.get("orders") or [])]
             if ids:
-                s.execute(sa.update(table).where(table.c.id.in_(ids)).values(customer_id=other.id))
-                back[name] = len(ids)
-        added = moved.get("tags_added") or []
+                n = _move(s, table, ids, keep.id, other.id)
+                if name == "loyalty_ledger":
+                    n += _move(s, table, _expiries_of_lots(s, keep.id, other.id), keep.id, other.id)
+                if n:
+                    back[name] = n
+        redirected = moved.get("redirected") or []
+        if redirected:
+            s.execute(
+                sa.update(Customer.__table__)
+                .where(C.id.in_(redirected), C.merged_into_id == keep.id)
+                .values(merged_into_id=other.id)
+            )
+        staying = _still_merged(s, keep.id, other.id)
+        tags_now = _tags_for(s, [keep.id])[keep.id]
+        added = []
+        for tag in moved.get("tags_added") or []:
+            by = next((r for r in staying if tag in r.tags), None)
+            if by is None:
+                added.append(tag)
+            else:  # another customer still merged in has it: it stays, as theirs now
+                by.brings_tag(tag)
         if added:
             s.execute(sa.delete(T).where(T.c.customer_id == keep.id, T.c.tag.in_(added)))
         values: dict[str, Any] = {}
@@ -316,27 +403,57 @@ def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
             if col == "custom_fields":
                 now_custom = dict(keep.custom_fields or {})
                 for k, v in change["added"].items():
-                    if now_custom.get(k) == v:
+                    if now_custom.get(k) != v:
+                        continue  # changed since: the later value stays
+                    # Another customer still merged in that has the field fills it.
+                    by = next((r for r in staying if k in r.custom_fields), None)
+                    if by is None:
                         now_custom.pop(k)
+                    else:
+                        now_custom[k] = by.custom_fields[k]
+                        by.fills("custom_fields", None, {k: by.custom_fields[k]})
                 values["custom_fields"] = now_custom
                 restored.append(col)
                 continue
-            if audit.jsonable(getattr(keep, col)) == change["after"]:
-                values[col] = _restore_value(col, change["before"])
-                restored.append(col)
-            else:
+            if audit.jsonable(getattr(keep, col)) != change["after"]:
                 kept_changes.append(col)
-        points = int(moved.get("points") or 0)
-        if points:
-            values["points_balance"] = keep.points_balance - points
-        values.update(updated_at=ctx.now(), version=keep.version + 1)
+                continue
+            before = _restore_value(col, change["before"])
+            same = (r for r in staying if audit.jsonable(getattr(r, col)) == change["after"])
+            if (by := next(same, None)) is not None:
+                by.fills(col, before, getattr(by, col))  # the same value: it stays, as theirs
+                continue
+            by = next((r for r in staying if not _empty(getattr(r, col))), None)
+            if _empty(before) and by is not None:
+                values[col] = getattr(by, col)
+                by.fills(col, before, values[col])
+            else:
+                values[col] = before
+            restored.append(col)
+        for r in staying:
+            if r.refilled:
+                s.execute(
+                    sa.update(M).where(M.c.id == r.record_id).values(filled=r.filled, moved=r.moved)
+                )
+        balances = _ledger_sums(s, [keep.id, other.id])
+        for who, cid in ((keep.code, keep.id), (merged_code, other.id)):
+            if balances[cid] < 0:
+                raise Conflict(
+                    _(
+                        "unmerging {code} would leave {who} at {points} points ({kept} spent "
+                        "points {code} brought); adjust {kept}'s points first"
+                    ).format(code=merged_code, who=who, points=balances[cid], kept=keep.code)
+                )
+        values.update(
+            points_balance=balances[keep.id], updated_at=ctx.now(), version=keep.version + 1
+        )
         s.execute(sa.update(Customer.__table__).where(C.id == keep.id).values(**values))
         s.execute(
             sa.update(Customer.__table__)
             .where(C.id == other.id)
             .values(
                 merged_into_id=None,
-                points_balance=other.points_balance + points,
+                points_balance=balances[other.id],
                 updated_at=ctx.now(),
                 version=other.version + 1,
             )
@@ -352,6 +469,23 @@ def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
             {"merged_into": keep.code},
             {"merged_into": None, "moved_back": back, "restored": restored, "kept": kept_changes},
         )
+        changed = [c for c in values if c not in ("updated_at", "version")]
+        audit.record(
+            s,
+            ctx.actor,
+            "customer",
+            keep.code,
+            "unmerge_keep",
+            {
+                **{c: audit.jsonable(getattr(keep, c)) for c in changed},
+                "tags": tags_now,
+            },
+            {
+                "unmerged": merged_code,
+                **{c: audit.jsonable(values[c]) for c in changed},
+                "tags": [t for t in tags_now if t not in added],
+            },
+        )
     public = {v: k for k, v in FIELD_COLUMNS.items()}
     return UnmergeResult(
         restored=merged_code,
@@ -360,6 +494,132 @@ def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
         fields_restored=[public.get(c, c) for c in restored],
         fields_kept=[public.get(c, c) for c in kept_changes],
     )
+
+
+def _move(s: Session, table: sa.Table, ids: list[int], frm: int, to: int) -> int:
+    """Move the rows of ``ids`` still on ``frm`` to ``to``; how many moved."""
+    n = 0
+    for i in range(0, len(ids), 500):
+        n += (
+            s.execute(
+                sa.update(table)
+                .where(table.c.id.in_(ids[i : i + 500]), table.c.customer_id == frm)
+                .values(customer_id=to)
+            ).rowcount
+            or 0
+        )
+    return n
+
+
+def _points_of_orders(s: Session, keep_id: int, other_id: int, order_ids: list[int]) -> list[int]:
+    """Ledger entries on the kept customer that earned points for these orders, moved back
+    to the other one (a loyalty run after the merge credited them there)."""
+    L, OT = LoyaltyEntry.__table__, Order.__table__
+    found: list[int] = []
+    for i in range(0, len(order_ids), 500):
+        keys = sa.select(sa.literal("order:") + OT.c.order_no).where(
+            OT.c.id.in_(order_ids[i : i + 500]), OT.c.customer_id == other_id
+        )
+        found += s.execute(
+            sa.select(L.c.id).where(L.c.customer_id == keep_id, L.c.source_key.in_(keys))
+        ).scalars()
+    return found
+
+
+def _expiries_of_lots(s: Session, keep_id: int, other_id: int) -> list[int]:
+    """Expiry entries on the kept customer for lots (positive entries) now back on the
+    other one: ``expire:<lot id>:<date>``."""
+    L = LoyaltyEntry.__table__
+    lots = {
+        str(i)
+        for i in s.execute(
+            sa.select(L.c.id).where(L.c.customer_id == other_id, L.c.points > 0)
+        ).scalars()
+    }
+    return [
+        i
+        for i, key in s.execute(
+            sa.select(L.c.id, L.c.source_key).where(
+                L.c.customer_id == keep_id, L.c.kind == "expire"
+            )
+        )
+        if key.split(":")[1] in lots
+    ]
+
+
+def _ledger_sums(s: Session, ids: list[int]) -> dict[int, int]:
+    L = LoyaltyEntry.__table__
+    sums = dict.fromkeys(ids, 0)
+    for cid, total in s.execute(
+        sa.select(L.c.customer_id, sa.func.sum(L.c.points))
+        .where(L.c.customer_id.in_(ids))
+        .group_by(L.c.customer_id)
+    ):
+        sums[cid] = int(total or 0)
+    return sums
+
+
+@dataclass
+class _Merged:
+    """A customer still merged straight into the kept one, with its merge record's
+    ``filled`` (changed when it fills in for a customer unmerged before it)."""
+
+    tags: set[str]
+    custom_fields: dict[str, Any]
+    values: dict[str, Any]
+    record_id: int
+    filled: dict[str, Any]
+    moved: dict[str, Any]
+    refilled: bool = False
+
+    def __getattr__(self, col: str) -> Any:
+        return self.values.get(col)
+
+    def fills(self, col: str, before: Any, after: Any) -> None:
+        """Record that it filled ``col``, so unmerging it takes the value back out."""
+        if col == "custom_fields":
+            entry = self.filled.setdefault("custom_fields", {"before": {}, "added": {}})
+            entry["added"] = {**entry["added"], **after}
+        else:
+            self.filled[col] = {"before": audit.jsonable(before), "after": audit.jsonable(after)}
+        self.refilled = True
+
+    def brings_tag(self, tag: str) -> None:
+        self.moved["tags_added"] = sorted({*self.moved.get("tags_added", []), tag})
+        self.refilled = True
+
+
+def _still_merged(s: Session, keep_id: int, leaving: int) -> list[_Merged]:
+    """The other customers merged straight into ``keep_id`` and not unmerged, in the order
+    they were merged: what they brought stays, and they fill what the leaving one took."""
+    rows = s.execute(
+        sa.select(
+            Customer.__table__,
+            M.c.id.label("record_id"),
+            M.c.filled.label("record_filled"),
+            M.c.moved.label("record_moved"),
+        )
+        .join(M, M.c.merged_id == C.id)
+        .where(
+            M.c.kept_id == keep_id,
+            M.c.undone_at.is_(None),
+            C.merged_into_id == keep_id,
+            C.id != leaving,
+        )
+        .order_by(M.c.id)
+    ).all()
+    tags = _tags_for(s, [r.id for r in rows]) if rows else {}
+    return [
+        _Merged(
+            set(tags.get(r.id, [])),
+            dict(r.custom_fields or {}),
+            dict(r._mapping),
+            r.record_id,
+            dict(r.record_filled or {}),
+            dict(r.record_moved or {}),
+        )
+        for r in rows
+    ]
 
 
 def mark_not_duplicate(ctx: ServiceContext, code_a: str, code_b: str) -> bool:

@@ -1,0 +1,268 @@
+"""Merges meeting later work: chains of merges, undone imports, deletions, re-imports,
+several customers merged into one, points spent or earned after the merge, and two
+operators merging at once. Each case once corrupted data or lied; all on both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.cli_runner import invoke
+from tests.factories import add_customer
+from tests.unit.test_merge import _snapshot, family  # noqa: F401  (a fixture)
+from tricrm_tui.models import AuditEntry, Customer, LoyaltyEntry, Order
+from tricrm_tui.services import customers, importing, loyalty, merge
+from tricrm_tui.services.errors import Conflict, InvalidInput
+
+C = Customer.__table__.c
+
+
+def _orders_of(ctx, code: str) -> list[str]:  # type: ignore[no-untyped-def]
+    OT = Order.__table__.c
+    with ctx.session() as s:
+        return sorted(
+            s.execute(
+                sa.select(OT.order_no)
+                .join(Customer.__table__, C.id == OT.customer_id)
+                .where(C.code == code)
+            ).scalars()
+        )
+
+
+def _orders_file(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    path.write_text(
+        "order_no,customer_code,order_date,amount\n" + "".join(",".join(r) + "\n" for r in rows),
+        "utf-8",
+    )
+    return path
+
+
+def _balance_is_ledger(ctx, *codes: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Each customer's stored balance, checked against the sum of its ledger."""
+    L = LoyaltyEntry.__table__.c  # noqa: N806
+    out = {}
+    with ctx.session() as s:
+        for code in codes:
+            cid, stored = s.execute(sa.select(C.id, C.points_balance).where(C.code == code)).one()
+            total = s.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(L.points), 0)).where(L.customer_id == cid)
+            ).scalar_one()
+            assert stored == total, (code, stored, total)
+            out[code] = stored
+    return out
+
+
+def test_a_chain_of_merges_is_undone_in_reverse_order_exactly(family) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """M1 into K, then K into M2: an order for M1 goes to M2, which holds its records;
+    unmerging M1 first is refused naming K; K then M1 gives back exactly the start."""
+    ctx = family
+    start = _snapshot(ctx)
+    merge.merge_customers(ctx, "K", ["M1"])
+    merge.merge_customers(ctx, "M2", ["K"])
+    with ctx.session() as s:
+        pointing = dict(s.execute(sa.select(C.code, C.merged_into_id).where(C.code != "M2")).all())
+        m2 = s.execute(sa.select(C.id).where(C.code == "M2")).scalar_one()
+    assert pointing == {"K": m2, "M1": m2}  # M1's code leads to the customer with its orders
+    with pytest.raises(Conflict, match="merged into K, which has since been merged into M2"):
+        merge.unmerge_customer(ctx, "M1")
+    merge.unmerge_customer(ctx, "K")
+    merge.unmerge_customer(ctx, "M1")
+    assert _snapshot(ctx) == start
+    _balance_is_ledger(ctx, "K", "M1", "M2")
+
+
+def test_order_imports_follow_merges_to_an_active_customer(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for code in ("A", "B", "C", "D", "E"):
+        add_customer(ctx, code)
+    merge.merge_customers(ctx, "A", ["B"])
+    merge.merge_customers(ctx, "C", ["A"])
+    merge.merge_customers(ctx, "D", ["E"])
+    customers.delete_customer(ctx, "D")
+    path = _orders_file(
+        tmp_path / "o.csv", [("O1", "B", "2026-01-01", "10"), ("O2", "E", "2026-01-02", "20")]
+    )
+    result = importing.import_file(ctx, "orders", path)
+    assert _orders_of(ctx, "C") == ["O1"]  # B → A → C, the one holding B's records
+    assert [(r.line, r.code) for r in result.rejected] == [(3, "unknown_customer")]  # D deleted
+
+
+def test_an_import_whose_orders_a_merge_moved_cannot_be_undone_until_unmerged(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Undoing it would delete rows the merge record names; SQLite gives their ids to the
+    next rows, which an unmerge then moved to the wrong customer."""
+    for code in ("A", "B", "C"):
+        add_customer(ctx, code)
+    first = importing.import_file(
+        ctx,
+        "orders",
+        _orders_file(tmp_path / "b.csv", [("OB1", "B", "2026-01-01", "100")]),
+    )
+    merge.merge_customers(ctx, "A", ["B"])
+    with pytest.raises(Conflict, match="OB1 was moved by merging B into A; unmerge B first"):
+        importing.undo_import(ctx, first.import_id)
+    importing.import_file(
+        ctx, "orders", _orders_file(tmp_path / "c.csv", [("OC1", "C", "2026-02-01", "10")])
+    )
+    merge.unmerge_customer(ctx, "B")
+    assert (_orders_of(ctx, "B"), _orders_of(ctx, "C")) == (["OB1"], ["OC1"])
+    importing.undo_import(ctx, first.import_id)  # unmerged: nothing stands in the way
+    assert _orders_of(ctx, "B") == []
+
+
+def test_undo_of_a_customer_import_names_every_kind_of_dependant(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "A1", "Alpha")
+    path = tmp_path / "c.csv"
+    path.write_text("code,name\nN2,Two\nN3,Three\nN4,Four\n", "utf-8")
+    result = importing.import_file(ctx, "customers", path)
+    merge.mark_not_duplicate(ctx, "A1", "N2")
+    loyalty.adjust_points(ctx, "N3", 100, "welcome")
+    merge.merge_customers(ctx, "A1", ["N4"])
+    with pytest.raises(Conflict) as refused:
+        importing.undo_import(ctx, result.import_id)
+    said = str(refused.value)
+    assert "customer N2 now has 1 not-duplicate decisions" in said
+    assert "customer N3 now has 1 loyalty ledger entries" in said
+    assert "customer N4 now has 1 merges" in said
+
+
+def test_a_merged_or_deleted_customer_takes_no_changes_from_a_file(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "c.csv"
+    path.write_text("code,name,city\nK,Keep,深圳\nB,Bee,杭州\nD,Dee,广州\n", "utf-8")
+    importing.import_file(ctx, "customers", path)
+    merge.merge_customers(ctx, "K", ["B"])
+    customers.delete_customer(ctx, "D")
+    again = importing.import_file(ctx, "customers", path)  # the same file: all unchanged
+    assert (again.updated, again.unchanged, again.rejected) == (0, 3, [])
+    path.write_text("code,name,city\nB,Renamed,杭州\nD,Dee,上海\n", "utf-8")
+    changed = importing.import_file(ctx, "customers", path)
+    assert [(r.key, r.code, r.reason) for r in changed.rejected] == [
+        ("B", "merged_customer", "customer B was merged into K; change K instead"),
+        ("D", "deleted_customer", "customer D was deleted"),
+    ]
+    assert customers.get_customer(ctx, "B").name == "Bee"
+
+
+def test_a_merged_customer_cannot_be_deleted(ctx) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "A")
+    add_customer(ctx, "B")
+    merge.merge_customers(ctx, "A", ["B"])
+    with pytest.raises(InvalidInput, match="B is merged into A; unmerge it before deleting it"):
+        customers.delete_customer(ctx, "B")
+    merge.unmerge_customer(ctx, "B")
+    customers.delete_customer(ctx, "B")
+
+
+def test_unmerging_one_of_several_keeps_what_the_others_brought(ctx) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "K", "Keep", phone="13800002222")
+    add_customer(ctx, "P", "Pee", tags="vip", custom_fields={"k": "v1"}, city="深圳")
+    add_customer(ctx, "Q", "Queue", tags="vip", custom_fields={"k": "v2"}, city="深圳")
+    merge.merge_customers(ctx, "K", ["P", "Q"])
+    kept = customers.get_customer(ctx, "K")
+    assert (kept.tags, kept.custom_fields, kept.city) == (["vip"], {"k": "v1"}, "深圳")
+    merge.unmerge_customer(ctx, "P")
+    kept = customers.get_customer(ctx, "K")
+    # Q, still merged, brought the tag, the city and a value for k too.
+    assert (kept.tags, kept.custom_fields, kept.city) == (["vip"], {"k": "v2"}, "深圳")
+    merge.unmerge_customer(ctx, "Q")
+    kept = customers.get_customer(ctx, "K")
+    assert (kept.tags, kept.custom_fields, kept.city) == ([], {}, None)
+
+
+def test_preferring_an_empty_value_is_refused(ctx) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "K", "Keep", phone="13800002222")
+    add_customer(ctx, "P", "Pee")
+    with pytest.raises(InvalidInput, match="--prefer phone=P: P has no phone"):
+        merge.merge_customers(ctx, "K", ["P"], prefer={"phone": "P"})
+    assert customers.get_customer(ctx, "K").phone == "+8613800002222"
+
+
+def test_points_follow_their_orders_back_and_spent_points_stop_an_unmerge(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "A")
+    add_customer(ctx, "B")
+    importing.import_file(
+        ctx, "orders", _orders_file(tmp_path / "o.csv", [("Z9", "B", "2026-01-05", "1250")])
+    )
+    loyalty.adjust_points(ctx, "B", 300, "welcome")
+    merge.merge_customers(ctx, "A", ["B"])
+    loyalty.run_loyalty(ctx, dt.date(2026, 2, 1))  # Z9 earns on A, which holds it now
+    assert _balance_is_ledger(ctx, "A", "B")["A"] > 300
+    spent = loyalty.redeem_points(ctx, "A", 1000, "gift")
+    with pytest.raises(Conflict, match="would leave A at -1000 points"):
+        merge.unmerge_customer(ctx, "B")
+    assert _balance_is_ledger(ctx, "A", "B")["B"] == 0  # refused: nothing changed
+    loyalty.adjust_points(ctx, "A", 1000, "goodwill, to undo the merge")
+    merge.unmerge_customer(ctx, "B")
+    balances = _balance_is_ledger(ctx, "A", "B")
+    assert balances == {"A": 0, "B": balances["B"]} and balances["B"] > 300
+    assert spent.points == -1000
+    assert loyalty.run_loyalty(ctx, dt.date(2026, 2, 1)).orders_accrued == 0  # Z9 not again
+
+
+def test_merge_and_unmerge_are_audited_with_before_values_on_both_sides(ctx) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "K", "Keep")
+    add_customer(ctx, "P", "Pee", phone="13800002222", tags="vip")
+    loyalty.adjust_points(ctx, "P", 50, "welcome")
+    merge.merge_customers(ctx, "K", ["P"])
+    merge.unmerge_customer(ctx, "P")
+    A = AuditEntry.__table__.c  # noqa: N806
+    with ctx.session() as s:
+        entries = {
+            action: (before, after)
+            for action, before, after in s.execute(
+                sa.select(A.action, A.before, A.after).where(A.entity_id == "K")
+            )
+        }
+    before, after = entries["merge_keep"]
+    assert before == {"phone": None, "points_balance": 0, "tags": []}
+    assert (after["points_balance"], after["tags"]) == (50, ["vip"])
+    before, after = entries["unmerge_keep"]
+    assert (before["phone"], before["points_balance"], before["tags"]) == (
+        "+8613800002222", 50, ["vip"],
+    )  # fmt: skip
+    assert (after["phone"], after["points_balance"], after["tags"]) == (None, 0, [])
+
+
+def test_two_merges_at_once_cannot_merge_into_a_customer_being_merged(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Merge C11 into C10 holds its transaction open; merge C12 into C11 meanwhile waits
+    for it and is then refused: C11 is merged. (Without row locks on PostgreSQL both
+    committed and C12's records went to the hidden C11.)"""
+    for code in ("C10", "C11", "C12"):
+        add_customer(ctx, code)
+    real, inside = merge._refresh, threading.Event()
+
+    def slow(s, ctx_, ids):  # type: ignore[no-untyped-def]
+        real(s, ctx_, ids)
+        if threading.current_thread().name == "first":
+            inside.set()
+            threading.Event().wait(1.0)
+
+    monkeypatch.setattr(merge, "_refresh", slow)
+    errors: list[Exception] = []
+    first = threading.Thread(target=merge.merge_customers, args=(ctx, "C10", ["C11"]), name="first")
+    first.start()
+    assert inside.wait(10)
+    try:
+        merge.merge_customers(ctx, "C11", ["C12"])
+    except Exception as exc:  # noqa: BLE001 - which one is the point
+        errors.append(exc)
+    first.join()
+    assert len(errors) == 1
+    assert isinstance(errors[0], InvalidInput) or "locked" in str(errors[0]), errors
+    with ctx.session() as s:
+        assert s.execute(sa.select(C.merged_into_id).where(C.code == "C12")).scalar_one() is None
+
+
+def test_cli_merge_in_json_names_the_merged(ctx, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "K")
+    add_customer(ctx, "P")
+    res = invoke(db_url, "customers", "merge", "K", "P", "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["merged"] == ["P"]
