@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def test_an_order_import_refreshes_value(ctx, tmp_path: Path) -> None:  # type: 
     add_customer(ctx, "C2", "乙")
     path = tmp_path / "o.csv"
     path.write_text(
-        "订单编号,客户编号,下单日期,订单金额\nO1,C1,2026年1月5日,￥1,234.50\nO2,C1,2026.2.1,99元\n"
+        '订单编号,客户编号,下单日期,订单金额\nO1,C1,2026年1月5日,"￥1,234.50"\nO2,C1,2026.2.1,99元\n'
         "O3,C2,20260301,10\n",
         encoding="utf-8-sig",
     )
@@ -44,6 +45,7 @@ def test_an_order_import_refreshes_value(ctx, tmp_path: Path) -> None:  # type: 
     assert result.extra["classified"] == 2
     c1 = customers.get_customer(ctx, "C1")
     assert c1.rfm_segment is not None and c1.value_tier is not None
+    assert c1.total_spent == Decimal("1333.50")  # the quoted ￥1,234.50 whole
 
 
 def test_new_customers_are_inserted_with_the_classes_a_full_classification_gives(  # type: ignore[no-untyped-def]

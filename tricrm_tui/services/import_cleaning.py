@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tricrm_tui.i18n import _
-from tricrm_tui.models import Customer, Interaction, Order
+from tricrm_tui.models import Customer, Interaction, Order, Product, ProductCategory
 from tricrm_tui.models.interactions import CHANNELS
 from tricrm_tui.services.classify import checked_tags
 from tricrm_tui.services.customers import FIELD_COLUMNS, validate_fields
@@ -33,6 +33,7 @@ from tricrm_tui.services.normalize import (
     parse_int,
     parse_money,
 )
+from tricrm_tui.services.readers import INVALID, INVALID_REASON
 
 TABLE = {
     "customers": Customer.__table__,
@@ -58,6 +59,12 @@ class RowError(Exception):
     def __init__(self, code: str, field_name: str | None, reason: str) -> None:
         super().__init__(reason)
         self.code, self.field, self.reason = code, field_name, reason
+
+
+def invalid_line(raw: dict[str, Any]) -> RowError:
+    """A line a reader could make no record of (not a JSON object; more cells than the
+    header), refused before anything else is said of it."""
+    return RowError("invalid_value", None, raw.get(INVALID_REASON) or _("not a JSON object"))
 
 
 def reject_from(exc: InvalidInput, default_field: str | None = None) -> RowError:
@@ -186,6 +193,12 @@ def _max_lengths(table: sa.Table) -> dict[str, int]:
 
 
 MAX_LEN = {kind: _max_lengths(t) for kind, t in TABLE.items()}
+# An order names its product and category, stored in tables of their own: a longer name
+# would be cut to fit there, and the next import, looking it up whole, would not find it.
+MAX_LEN["orders"].update(
+    product=Product.__table__.c.name.type.length,
+    category=ProductCategory.__table__.c.name.type.length,
+)
 PUBLIC_NAME = {v: k for k, v in FIELD_COLUMNS.items()}
 
 
@@ -302,8 +315,8 @@ class OrderColumns:
             out[i] = faults.get(i) or too_long[i]
         # A line that is not a JSON object is refused before anything else is said of it.
         for i, row in enumerate(rows):
-            if "__invalid__" in row:
-                out[i] = RowError("invalid_value", None, _("not a JSON object"))
+            if INVALID in row:
+                out[i] = invalid_line(row)
         return out
 
     @staticmethod

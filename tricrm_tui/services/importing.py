@@ -81,6 +81,7 @@ from tricrm_tui.services.import_cleaning import (
     clean_customer,
     clean_interaction,
     clean_key,
+    invalid_line,
     json_object,
     parse_tags,
 )
@@ -90,6 +91,7 @@ from tricrm_tui.services.mapping import (
     ColumnMapping,
     build_mapping,
     check_kind,
+    is_reject_column,
     read_mapping_file,
 )
 from tricrm_tui.services.normalize import (
@@ -98,7 +100,7 @@ from tricrm_tui.services.normalize import (
 )
 from tricrm_tui.services.orders import refresh_customer_aggregates
 from tricrm_tui.services.paging import Page, clamp_limit
-from tricrm_tui.services.readers import Source, open_source
+from tricrm_tui.services.readers import INVALID, Source, open_source
 
 MODES = ("update", "skip", "insert-only")
 DEFAULT_BATCH = 5000
@@ -333,8 +335,8 @@ class _Importer:
 
     def clean(self, line: int, raw: dict[str, Any]) -> _Item:
         key_field = KEY_FIELD[self.kind]
-        if "__invalid__" in raw:
-            raise RowError("invalid_value", None, _("not a JSON object"))
+        if INVALID in raw:
+            raise invalid_line(raw)
         by_field = {f: raw.get(col) for f, col in self.fields.items()}
         key = clean_key(by_field.get(key_field), key_field)
         if self.kind == "customers":
@@ -830,13 +832,17 @@ class _RejectsWriter:
     def __init__(self, path: Path, headers: list[str], encoding: str | None) -> None:
         enc = encoding or "utf-8-sig"
         self.fh = path.open("w", encoding=enc, errors="replace", newline="")
-        self.headers = headers
+        # A rejects file imported again brings its own error columns: written once, anew.
+        self.headers = [h for h in headers if not is_reject_column(h)]
         self.writer = csv.writer(self.fh)
-        self.writer.writerow([*headers, *REJECT_COLUMNS])
+        self.writer.writerow([*self.headers, *REJECT_COLUMNS])
 
     def write(self, line: int, raw: dict[str, Any], err: RowError) -> None:
         values = ["" if raw.get(h) is None else _cell(raw.get(h)) for h in self.headers]
-        self.writer.writerow([*values, line, err.code, err.field or "", err.reason])
+        reason = err.reason
+        if raw.get(INVALID):  # a line that made no record: its text, to fix
+            reason = f"{reason}: {raw[INVALID]}"
+        self.writer.writerow([*values, line, err.code, err.field or "", reason])
 
     def close(self) -> None:
         self.fh.close()
@@ -953,7 +959,23 @@ def import_file(
             _("unknown mode: {mode} (update, skip or insert-only)").format(mode=mode),
             field="mode",
         )
+    import phonenumbers  # the phone library's own list of regions
+
+    if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(
+            _("unknown region: {region} (a two-letter country code such as CN, HK, TW, US)")
+            .format(region=region),
+            field="region",
+        )  # fmt: skip
+    region = region.upper()
     path = Path(path)
+    if rejects_path is not None and _same_file(Path(rejects_path), path):
+        raise InvalidInput(
+            _("--rejects {file} is the file being imported; name another file").format(
+                file=rejects_path
+            ),
+            field="rejects",
+        )
     source = open_source(path, encoding=encoding, sheet=sheet)
     cm = _mapping_for(kind, source, mapping)
     missing = cm.missing_required()
@@ -1009,6 +1031,13 @@ def import_file(
                 with contextlib.suppress(sa.exc.SQLAlchemyError):
                     bulk_load.restore(ctx, (table,))
             raise
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return a.resolve() == b.resolve()
 
 
 def _import_rows(
@@ -1538,16 +1567,28 @@ def undo_import(ctx: ServiceContext, import_id: int) -> UndoResult:
     record it touched, or orders, interactions or follow-ups hanging on a customer it added.
     """
     try:
-        return _undo(ctx, import_id)
+        result, kind, touched = _undo(ctx, import_id)
     except sa.exc.IntegrityError as exc:
         raise Conflict(
             _("import {id} cannot be undone: other records still refer to rows it added").format(
                 id=import_id
             )
         ) from exc
+    # The classes and value the import's rows gave are worked out again without them, as
+    # the import's own follow-ups worked them out with them.
+    if touched:
+        from tricrm_tui.services.classify import classify_customers
+        from tricrm_tui.services.value import value_refresh
+
+        with collector.paused():
+            classify_customers(ctx, sorted(touched), behaviour_only=kind == "orders")
+            if kind == "orders":
+                value_refresh(ctx)
+    return result
 
 
-def _undo(ctx: ServiceContext, import_id: int) -> UndoResult:
+def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int]]:
+    """The undo, and the kind and still-present customers whose classes it changed."""
     with ctx.transaction() as s:
         batch = s.execute(sa.select(BT).where(BT.c.id == import_id)).mappings().first()
         if batch is None:
@@ -1646,7 +1687,13 @@ def _undo(ctx: ServiceContext, import_id: int) -> UndoResult:
                 after={"removed": removed, "restored": len(updates), "dropped": dropped},
             )
         )
-    return UndoResult(import_id, removed, len(updates))
+        if kind == "customers" and updates:
+            touched.update(
+                s.execute(
+                    sa.select(CT.c.id).where(CT.c.code.in_([u.entity_id for u in updates]))
+                ).scalars()
+            )
+    return UndoResult(import_id, removed, len(updates)), kind, touched
 
 
 def _remove_added_tags(s: Session, entries: list[Any], inserted: list[str]) -> None:

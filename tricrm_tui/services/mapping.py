@@ -165,12 +165,29 @@ HOW_CHOSEN = N_("chosen")
 _FOLD = re.compile(r"[\s_\-.·:：（）()]+")
 
 
+_TRADITIONAL = str.maketrans(
+    "業產會別辦動單發號員實備屬幣歸錄態戶戸數時機來標滿狀電碼種稱簽籤類係繫細經結編聯規訂訊記話詳說負責貨郵銷間題額冊註內開",
+    "业产会别办动单发号员实备属币归录态户户数时机来标满状电码种称签签类系系细经结编联规订讯记话详说负责货邮销间题额册注内开",
+)
+"""Traditional characters of the header synonyms, read as their simplified forms, so a Hong
+Kong or Taiwan export's 客戶編號 or 手機號碼 maps as 客户编号 and 手机号码 do. A table of the
+few dozen characters the synonyms use, rather than a converter library for headers alone."""
+
+
 def header_key(header: str) -> str:
-    return _FOLD.sub("", unicodedata.normalize("NFKC", header).casefold())
+    return _FOLD.sub("", unicodedata.normalize("NFKC", header).casefold().translate(_TRADITIONAL))
 
 
 REJECT_COLUMNS = ("error_line", "error_code", "error_field", "error_reason")
-"""Columns a rejects file adds; ignored when the fixed file is imported again."""
+_REPEATED_REJECT_COLUMN = re.compile(r"(?:error_line|error_code|error_field|error_reason)_\d+")
+
+
+def is_reject_column(column: str) -> bool:
+    """A column a rejects file adds (``error_line_2`` and so on: a rejects file of a rejects
+    file, as earlier versions wrote them), ignored when the file is imported again."""
+    return column in REJECT_COLUMNS or _REPEATED_REJECT_COLUMN.fullmatch(column) is not None
+
+
 DERIVED_COLUMNS = frozenset(
     header_key(h)
     for h in (
@@ -245,7 +262,13 @@ def read_mapping_file(path: Path | str) -> dict[str, str | None]:
     """``--map`` TOML: ``"列名" = "field"`` pairs at the top or under ``[columns]``; a value of
     ``""`` or ``"ignore"`` drops the column, ``"custom:名称"`` keeps it as a custom field."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        # utf-8-sig: Windows Notepad starts a UTF-8 file with a byte-order mark.
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            _("mapping file {file} is not UTF-8; save it as UTF-8").format(file=path),
+            field="map",
+        ) from exc
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInput(
             _("cannot read mapping file {file}: {error}").format(file=path, error=exc),
@@ -253,10 +276,21 @@ def read_mapping_file(path: Path | str) -> dict[str, str | None]:
         ) from exc
     table = data.get("columns", data)
     out: dict[str, str | None] = {}
+    by_field: dict[str, str] = {}
     for column, target in table.items():
         if not isinstance(target, str):
             continue
-        out[column] = None if target.strip().lower() in ("", "ignore", "-") else target.strip()
+        field_name = None if target.strip().lower() in ("", "ignore", "-") else target.strip()
+        if field_name and field_name in by_field:  # which of the two would win is a guess
+            raise InvalidInput(
+                _("mapping file {file} maps both {a} and {b} to {field}").format(
+                    file=path, a=by_field[field_name], b=column, field=field_name
+                ),
+                field="map",
+            )
+        if field_name:
+            by_field[field_name] = column
+        out[column] = field_name
     return out
 
 
@@ -278,7 +312,7 @@ def build_mapping(
     out: list[ColumnTarget] = []
     for column in headers:
         key = header_key(column)
-        if column in REJECT_COLUMNS or (kind == "customers" and key in DERIVED_COLUMNS):
+        if is_reject_column(column) or (kind == "customers" and key in DERIVED_COLUMNS):
             out.append(ColumnTarget(column, None, HOW_IGNORED))
             continue
         if kind == "customers" and key == "customfields":

@@ -45,7 +45,12 @@ KIND_SYNONYMS = {
 
 
 def clean_text(value: object) -> str:
-    """NFC-normalised, trimmed, inner whitespace runs folded to one space."""
+    """NFC-normalised, trimmed, inner whitespace runs folded to one space; a leading ``'``
+    before ``=``, ``+``, ``-`` or ``@`` dropped.
+
+    That apostrophe is how exports (tricrm's own, spreadsheets') keep such text from being
+    run as a formula: it marks text, it is not part of it, so an exported file imports back
+    unchanged."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
@@ -53,7 +58,13 @@ def clean_text(value: object) -> str:
         text = unicodedata.normalize("NFC", text)
     # str.split() splits on runs of any Unicode whitespace and drops the ends, in C: an
     # import calls this for every cell, so it must not cost a regex each time.
-    return " ".join(text.split())
+    text = " ".join(text.split())
+    if text[:1] == "'" and text[1:2] in _FORMULA_LEADS:
+        return text[1:]
+    return text
+
+
+_FORMULA_LEADS = frozenset("=+-@")
 
 
 def fold_width(text: str) -> str:
@@ -136,7 +147,12 @@ def normalise_email(value: str) -> str:
 
 
 _DATE_PATTERNS = [
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$"),
+    # A time may follow (an exported timestamp); any other tail (``2023-05-01 至 2023-05-31``,
+    # a range) is not one date and is refused.
+    re.compile(
+        r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
+        r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+    ),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 ]
@@ -184,10 +200,10 @@ def _parse_date_text(raw: str, value: object, field: str) -> dt.date:
                 raise InvalidInput(
                     _("no such date: {value}").format(value=value), field=field
                 ) from exc
-    if re.fullmatch(r"\d{4,5}(\.\d+)?", raw):
-        serial = float(raw)
-        if 1 <= serial < 2958466:
-            return EXCEL_EPOCH + dt.timedelta(days=int(serial))
+    # Excel serials as text: five digits (1927 to 2173). Four would read a bare year (a
+    # birthday column holding 1985) as a day in 1905.
+    if re.fullmatch(r"\d{5}(\.\d+)?", raw):
+        return EXCEL_EPOCH + dt.timedelta(days=int(float(raw)))
     raise InvalidInput(_("not a date: {value}").format(value=value), field=field)
 
 
@@ -277,13 +293,17 @@ def parse_money(value: object, field: str = "amount", *, allow_negative: bool = 
 
 
 _INT = re.compile(r"^[-+]?\d+(?:\.0+)?$")
+_INT_GROUPS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.0+)?$")
 
 
 def parse_int(
     value: object, field: str, *, minimum: int | None = None, maximum: int | None = None
 ) -> int:
-    """Whole numbers, full-width digits folded; ``3.0`` (Excel's way of writing 3) accepted."""
-    raw = fold_width(clean_text(value)).replace(",", "")
+    """Whole numbers, full-width digits folded; ``3.0`` (Excel's way of writing 3) accepted;
+    commas only as thousands separators (``1,5`` is a decimal comma or a typo, not 15)."""
+    raw = fold_width(clean_text(value))
+    if "," in raw and _INT_GROUPS.match(raw):
+        raw = raw.replace(",", "")
     if not _INT.match(raw):
         raise InvalidInput(_("not a whole number: {value}").format(value=value), field=field)
     number = int(Decimal(raw))

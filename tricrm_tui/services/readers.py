@@ -54,15 +54,45 @@ def file_format(path: Path) -> str:
 
 
 def _decodes_strictly(path: Path, encoding: str) -> bool:
+    return _undecodable_line(path, encoding) is None
+
+
+def _undecodable_line(path: Path, encoding: str) -> int | None:
+    """The first line (1-based) ``encoding`` cannot read in ``path``; None when all can."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
+    lines = 1
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):
-                decoder.decode(chunk)
+                lines += decoder.decode(chunk).count("\n")
             decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    except UnicodeDecodeError as exc:
+        # The chunk's text up to the bad byte, decoded again to count its lines.
+        good = exc.object[: exc.start]
+        return lines + codecs.decode(good, encoding, errors="replace").count("\n")
+    return None
+
+
+def _big5(path: Path) -> str | None:
+    """The Big5 flavour that reads ``path``: Big5-HKSCS (Hong Kong's extra characters, a
+    superset of Big5) or Microsoft's cp950 (Taiwan's Windows exports: €, 碁…), else None."""
+    for name in ("big5hkscs", "cp950"):
+        if _decodes_strictly(path, name):
+            return name
+    return None
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 text with no BOM (some exports write none): mostly-ASCII text then has a NUL
+    in every other byte, which UTF-8 would read as NUL characters, not fail on."""
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def _common_share(text: str, encoding: str, lead_from: int, lead_to: int) -> float:
@@ -83,33 +113,35 @@ def _common_share(text: str, encoding: str, lead_from: int, lead_to: int) -> flo
     return common / len(han)
 
 
-def _gb_or_big5(path: Path) -> str:
+def _gb_or_big5(path: Path, big5: str) -> str:
     """Bytes valid in both GB18030 and Big5 (double-byte ranges overlap): read a sample in
     each and keep the reading made of common characters."""
     with path.open("rb") as fh:
         sample = fh.read(256 * 1024)
     as_gb = sample.decode("gb18030", errors="ignore")
-    as_big5 = sample.decode("big5", errors="ignore")
+    as_big5 = sample.decode(big5, errors="ignore")
     gb_score = _common_share(as_gb, "gb2312", 0xB0, 0xD7)
     big5_score = _common_share(as_big5, "big5", 0xA4, 0xC6)
-    return "big5" if big5_score > gb_score else "gb18030"
+    return big5 if big5_score > gb_score else "gb18030"
 
 
 def detect_encoding(path: Path) -> str:
     """The codec name to read ``path`` with (see the module docstring for the order)."""
     with path.open("rb") as fh:
-        head = fh.read(4)
+        head = fh.read(4096)
     for bom, name in _BOMS:
         if head.startswith(bom):
             return name
+    if (utf16 := _utf16_without_bom(head)) is not None:
+        return utf16
     if _decodes_strictly(path, "utf-8"):
         return "utf-8"
     gb = _decodes_strictly(path, "gb18030")
-    big5 = _decodes_strictly(path, "big5")
+    big5 = _big5(path)
     if gb and big5:
-        return _gb_or_big5(path)
+        return _gb_or_big5(path, big5)
     if gb or big5:
-        return "gb18030" if gb else "big5"
+        return "gb18030" if gb else str(big5)
     from charset_normalizer import from_path  # the well-kept detector, for Big5 and the rest
 
     best = from_path(path).best()
@@ -144,7 +176,19 @@ class SourceInfo:
 
 
 def _text_encoding(path: Path, encoding: str | None) -> str:
-    return check_encoding(encoding) if encoding else detect_encoding(path)
+    """The encoding to read ``path`` with. One given with ``--encoding`` is checked against
+    the whole file first: found wrong half-way, an import would stop with batches written."""
+    if not encoding:
+        return detect_encoding(path)
+    name = check_encoding(encoding)
+    line = _undecodable_line(path, name)
+    if line is not None:
+        raise InvalidInput(
+            _("line {line} of {file} is not {encoding}; leave out --encoding to have it "
+              "detected").format(line=line, file=path.name, encoding=encoding),
+            field="encoding",
+        )  # fmt: skip
+    return name
 
 
 def _sniff_dialect(sample: str) -> tuple[type[csv.Dialect] | csv.Dialect, bool]:
@@ -195,7 +239,7 @@ class CsvSource:
         with path.open("r", encoding=self.encoding, newline="") as fh:
             sample = fh.read(SNIFF_BYTES)
         self.dialect, self.whitespace = _sniff_dialect(sample)
-        first = next(csv.reader(io.StringIO(sample), self.dialect), [])
+        first = next(_records(csv.reader(io.StringIO(sample), self.dialect)), [])
         self.headers = _unique_headers(first)
         self.info = SourceInfo(
             path, "csv", self.encoding, self.headers, delimiter=self.dialect.delimiter
@@ -204,35 +248,87 @@ class CsvSource:
     def rows(self) -> Iterator[tuple[int, Row]]:
         with self.path.open("r", encoding=self.encoding, newline="") as fh:
             reader = csv.reader(fh, self.dialect)
-            next(reader, None)
             headers = self.headers
             width = len(headers)
-            start = reader.line_num + 1
-            for values in reader:
-                line = start
+            start = 1
+            try:
+                next(_records(reader), None)  # the header, after any blank lines
                 start = reader.line_num + 1
-                # Blank unless some cell holds a non-space: one join and strip, in C, and only
-                # when the first cell is itself blank (most lines start with their key).
-                first = values[0] if values else ""
-                if (not first or first.isspace()) and not "".join(values).strip():
-                    continue
-                if len(values) > width:
-                    # Extra cells keep their place under generated names, never silently lost.
-                    extra = [f"column_{i}" for i in range(width + 1, len(values) + 1)]
-                    yield line, dict(zip(headers + extra, values, strict=True))
-                else:
-                    yield line, dict(zip(headers, values, strict=False))
+                for values in reader:
+                    line = start
+                    start = reader.line_num + 1
+                    # Blank unless some cell holds a non-space: one join and strip, in C, and
+                    # only when the first cell is itself blank (most lines start with their key).
+                    first = values[0] if values else ""
+                    if (not first or first.isspace()) and not "".join(values).strip():
+                        continue
+                    if len(values) > width and "".join(values[width:]).strip():
+                        yield line, _too_wide(headers, values, self.dialect.delimiter)
+                    else:
+                        yield line, dict(zip(headers, values, strict=False))
+            except csv.Error as exc:  # a cell beyond the field limit, a stray NUL
+                raise InvalidInput(
+                    _("{file}, line {line}: {reason}").format(
+                        file=self.path.name, line=start, reason=exc
+                    ),
+                    field="path",
+                ) from exc
+
+
+def _starts_with(path: Path, lead: bytes) -> bool:
+    """Whether the file's first non-blank byte (after a UTF-8 BOM) is ``lead``."""
+    with path.open("rb") as fh:
+        head = fh.read(4096).removeprefix(codecs.BOM_UTF8).lstrip()
+    return head.startswith(lead)
+
+
+def _records(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    """``reader``'s records from the first that is not blank (exports with blank lines
+    before their header)."""
+    for values in reader:
+        if "".join(values).strip():
+            yield values
+            yield from reader
+            return
+
+
+def _too_wide(headers: list[str], values: list[Any], delimiter: str) -> Row:
+    """A line with more filled cells than the header has columns: a value holding the
+    delimiter unquoted (``深圳市,南山区``) has shifted every cell after it, so the line is
+    refused (its cells kept for the rejects file) rather than stored shifted with its last
+    cells lost."""
+    cells, width = len(values), len(headers)
+    return {
+        **dict(zip(headers, values, strict=False)),
+        INVALID: delimiter.join("" if v is None else str(v) for v in values),
+        INVALID_REASON: _(
+            "this line has {cells} cells but the header {width}; a value holding the "
+            "delimiter must be quoted"
+        ).format(cells=cells, width=width),
+    }
+
+
+INVALID = "__invalid__"
+"""Key of a row a reader could not make a record of; its value is the line's text."""
+INVALID_REASON = "__reason__"
+"""Why (when not "not a JSON object")."""
+
+csv.field_size_limit(64 * 1024 * 1024)
+"""Cells up to 64 MB are read, so an over-long one is refused by its field's length check
+with its line rather than stopping the import (the default limit is 128 KB)."""
 
 
 def excel_value(value: Any) -> Any:
-    """A cell as text, except dates: Excel numbers come as floats, and ``repr`` of a float is
-    the shortest text that reads back the same, so ``1234.5`` stays exactly 1234.5."""
+    """A cell as text, except dates: Excel numbers come as floats, written with the 15
+    significant digits Excel itself keeps, so ``1234.5`` stays exactly 1234.5."""
     if value is None or isinstance(value, str | dt.date | dt.datetime):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        # Excel keeps 15 significant digits; a formula's result (19.9 × 3) is stored with
+        # binary noise past them (59.699999999999996), which Excel never shows.
+        return str(int(value)) if value.is_integer() else format(value, ".15g")
     if isinstance(value, dt.time):
         return value.isoformat()
     return str(value)
@@ -259,6 +355,9 @@ class XlsxSource:
             self._ws = self._wb[sheet]
         else:
             self._ws = self._wb.worksheets[0]
+        # The size a workbook records for its sheet may be stale (written by other tools);
+        # read-only mode trusts it and would stop there, so have the rows read to the end.
+        self._ws.reset_dimensions()
         self.header_row = 0
         self.headers = []
         for i, values in enumerate(self._ws.iter_rows(values_only=True), start=1):
@@ -270,10 +369,14 @@ class XlsxSource:
 
     def rows(self) -> Iterator[tuple[int, Row]]:
         headers = self.headers
+        width = len(headers)
         try:
             rows = self._ws.iter_rows(min_row=self.header_row + 1, values_only=True)
             for line, values in enumerate(rows, start=self.header_row + 1):
                 if not any(v not in (None, "") for v in values):
+                    continue
+                if len(values) > width and any(v not in (None, "") for v in values[width:]):
+                    yield line, _too_wide(headers, list(values), "\t")
                     continue
                 yield (
                     line,
@@ -289,16 +392,16 @@ class JsonLinesSource:
     def __init__(self, path: Path, encoding: str | None = None) -> None:
         self.path = path
         self.encoding = _text_encoding(path, encoding)
-        headers: list[str] = []
+        # Every line's keys, not the first lines' only: exports leave out a record's empty
+        # keys, so a field may first appear on line 300 000.
+        headers: dict[str, None] = {}
         with path.open("r", encoding=self.encoding) as fh:
-            for n, text in enumerate(fh):
-                if n >= 200:
-                    break
+            for text in fh:
                 obj = self._parse(text)
                 if isinstance(obj, dict):
-                    headers += [k for k in obj if k not in headers]
-        self.headers = headers
-        self.info = SourceInfo(path, "jsonl", self.encoding, headers)
+                    headers.update(dict.fromkeys(obj))
+        self.headers = list(headers)
+        self.info = SourceInfo(path, "jsonl", self.encoding, self.headers)
 
     @staticmethod
     def _parse(text: str) -> Any:
@@ -318,7 +421,7 @@ class JsonLinesSource:
                     continue
                 if not isinstance(obj, dict):
                     # A broken line still becomes a row, so it is rejected with its number.
-                    yield line, {"__invalid__": text.rstrip("\r\n")}
+                    yield line, {INVALID: text.rstrip("\r\n")}
                     continue
                 yield line, {k: _json_value(v) for k, v in obj.items()}
 
@@ -344,6 +447,19 @@ def open_source(
     if not path.is_file():
         raise InvalidInput(_("no such file: {file}").format(file=path), field="path")
     kind = file_format(path)
+    if path.suffix.lower() == ".xls":
+        raise InvalidInput(
+            _("{file} is an old Excel workbook (.xls); save it as .xlsx or .csv").format(
+                file=path.name
+            ),
+            field="path",
+        )
+    if kind == "jsonl" and _starts_with(path, b"["):
+        raise InvalidInput(
+            _("{file} is one JSON array; tricrm reads JSON Lines, one object per line "
+              "(jq -c '.[]' turns one into the other)").format(file=path.name),
+            field="path",
+        )  # fmt: skip
     if kind == "xlsx":
         return XlsxSource(path, sheet)
     if kind == "jsonl":
