@@ -332,3 +332,58 @@ def test_files_tricrm_cannot_read_are_named_with_what_to_do(
         # The runner hands back what ``main`` turns into a message and exit code 4.
         assert isinstance(res.exception, InvalidInput) and said in str(res.exception), res.output
     assert _codes(ctx) == []
+
+
+@pytest.mark.parametrize("batch_size", [1, 5000])
+def test_a_repeated_key_counts_the_same_wherever_the_batches_split(
+    ctx, tmp_path: Path, batch_size
+) -> None:  # type: ignore[no-untyped-def]
+    """A later line with blanks where the first had values is a repeat (blank cells never
+    erase); one with other values is refused. It was refused inside a batch and counted a
+    repeat across two."""
+    path = tmp_path / "d.csv"
+    path.write_text(
+        "code,name,phone\nD1,Ann,13812345678\nE1,Eve,\nD1,Ann,\nE1,Eve,13912345678\n", "utf-8"
+    )
+    result = importing.import_file(ctx, "customers", path, batch_size=batch_size)
+    assert (result.inserted, result.duplicates) == (2, 1)
+    assert _rejected(result) == [(5, "E1", "duplicate_key", "code")]
+    dry = importing.import_file(ctx, "customers", path, batch_size=5000, dry_run=True)
+    assert _rejected(dry) == _rejected(result)  # lines in one batch: the dry run agrees
+
+
+def test_a_quote_left_open_at_the_end_is_refused_not_swallowing_lines(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "q.csv"
+    path.write_text('code,name,notes\nU0,Zed,ok\nU1,Ann,"重要\nU2,Bob,ok\nU3,Cy,ok\n', "utf-8")
+    result = importing.import_file(ctx, "customers", path)
+    assert _rejected(result) == [(3, "U1", "invalid_value", None)]
+    assert "never closed" in result.rejected[0].reason
+    assert _codes(ctx) == ["U0"]
+    closed = tmp_path / "ok.csv"  # a last cell over several lines, properly closed
+    closed.write_text('code,name,notes\nU1,Ann,"重要\n客户甲"\n', "utf-8")
+    importing.import_file(ctx, "customers", closed)
+    assert customers.get_customer(ctx, "U1").notes == "重要 客户甲"
+
+
+def test_doubled_quotes_read_as_one_even_when_the_first_lines_have_none(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "dq.csv"
+    path.write_text(
+        "code,name,notes\n" + "".join(f"P{i},N{i},ok\n" for i in range(50))
+        + 'Q1,Ann,"He said ""hi"""\nQ2,Bob,"重要\n客户 ""甲"""\n',
+        "utf-8",
+    )  # fmt: skip
+    importing.import_file(ctx, "customers", path)
+    assert customers.get_customer(ctx, "Q1").notes == 'He said "hi"'
+    assert customers.get_customer(ctx, "Q2").notes == '重要 客户 "甲"'
+
+
+def test_a_nul_in_a_cell_is_dropped_on_both_backends(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL cannot store a NUL: the row was refused as a database error naming no
+    field (SQLite stored it)."""
+    path = tmp_path / "nul.csv"
+    path.write_text("code,name,notes\nN1,Ann,a\x00b\n", "utf-8")
+    result = importing.import_file(ctx, "customers", path)
+    assert result.rejected == []
+    assert customers.get_customer(ctx, "N1").notes == "ab"

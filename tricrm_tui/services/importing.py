@@ -818,6 +818,23 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
+def _says_nothing_new(later: dict[str, Any], earlier: dict[str, Any]) -> bool:
+    """Whether a repeated key's later line only repeats its earlier one: each value it holds
+    is the earlier line's (a blank cell holds none), its custom fields and tags among the
+    earlier ones'."""
+    for name, value in later.items():
+        before = earlier.get(name)
+        if name == "custom_fields":
+            if any((before or {}).get(k) != v for k, v in value.items()):
+                return False
+        elif name == "tags":
+            if set(value) - set(before or ()):
+                return False
+        elif before is None or not _same(before, value):
+            return False
+    return True
+
+
 def _content_hash(values: dict[str, Any]) -> int:
     try:
         return hash(tuple(sorted(values.items())))
@@ -1099,22 +1116,27 @@ def _import_rows(
                         reject(line, raw, key or None, item)
                         continue
                     earlier = items.get(item.key)
-                    if dry_run:
-                        h = hash(item.key)
-                        if earlier is None and h in importer.digests:
-                            first: int | None = importer.digests[h]
-                        else:
-                            first = None if earlier is None else _content_hash(earlier.values)
-                        if first is None:
-                            importer.digests[h] = _content_hash(item.values)
-                    else:
-                        first = None if earlier is None else _content_hash(earlier.values)
-                    if first is not None:
-                        if first == _content_hash(item.values):
+                    if earlier is not None:
+                        # As a line of a later batch is checked against what the first wrote
+                        # (``plan``): the same, or blanks where it had values, is a repeat.
+                        if _says_nothing_new(item.values, earlier.values):
                             result.duplicates += 1
                         else:
                             reject(line, raw, item.key, _duplicate_key(kind, item.key))
                         continue
+                    if dry_run:
+                        # Nothing is written to check a later batch's line against: the first
+                        # line's values are remembered as a hash, and only the same values
+                        # count as a repeat (the real run may count one with blanks as one).
+                        h = hash(item.key)
+                        first = importer.digests.get(h)
+                        if first is not None:
+                            if first == _content_hash(item.values):
+                                result.duplicates += 1
+                            else:
+                                reject(line, raw, item.key, _duplicate_key(kind, item.key))
+                            continue
+                        importer.digests[h] = _content_hash(item.values)
                     items[item.key] = item
                 if not dry_run and items:
                     # Keys met in an earlier batch: checked against what that batch wrote.

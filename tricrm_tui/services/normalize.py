@@ -45,8 +45,8 @@ KIND_SYNONYMS = {
 
 
 def clean_text(value: object) -> str:
-    """NFC-normalised, trimmed, inner whitespace runs folded to one space; a leading ``'``
-    before ``=``, ``+``, ``-`` or ``@`` dropped.
+    """NFC-normalised, trimmed, inner whitespace runs folded to one space, NUL characters
+    dropped; a leading ``'`` before ``=``, ``+``, ``-`` or ``@`` dropped.
 
     That apostrophe is how exports (tricrm's own, spreadsheets') keep such text from being
     run as a formula: it marks text, it is not part of it, so an exported file imports back
@@ -58,6 +58,8 @@ def clean_text(value: object) -> str:
         text = unicodedata.normalize("NFC", text)
     # str.split() splits on runs of any Unicode whitespace and drops the ends, in C: an
     # import calls this for every cell, so it must not cost a regex each time.
+    if "\x00" in text:  # a NUL means nothing in text, and PostgreSQL cannot store one
+        text = text.replace("\x00", "")
     text = " ".join(text.split())
     if text[:1] == "'" and text[1:2] in _FORMULA_LEADS:
         return text[1:]

@@ -197,9 +197,16 @@ def _sniff_dialect(sample: str) -> tuple[type[csv.Dialect] | csv.Dialect, bool]:
     lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
     body = "\n".join(lines)
     try:
-        return csv.Sniffer().sniff(body, delimiters=",;\t|"), False
+        dialect = csv.Sniffer().sniff(body, delimiters=",;\t|")
     except csv.Error:
         pass
+    else:
+        # A quote inside a quoted cell is written doubled (RFC 4180, Excel). The sniffer
+        # says "not doubled" whenever its sample happens to hold no such cell, and a later
+        # ``"He said ""hi"""`` would then read as ``He said "hi"""``.
+        if not dialect.escapechar:
+            dialect.doublequote = True
+        return dialect, False
     if lines and all(len(ln.split()) == len(lines[0].split()) > 1 for ln in lines):
         return _Whitespace, True
     return csv.excel, False
@@ -251,6 +258,7 @@ class CsvSource:
             headers = self.headers
             width = len(headers)
             start = 1
+            held: tuple[int, Row] | None = None  # the last record, checked at the end
             try:
                 next(_records(reader), None)  # the header, after any blank lines
                 start = reader.line_num + 1
@@ -262,10 +270,19 @@ class CsvSource:
                     first = values[0] if values else ""
                     if (not first or first.isspace()) and not "".join(values).strip():
                         continue
+                    if held is not None:
+                        yield held
                     if len(values) > width and "".join(values[width:]).strip():
-                        yield line, _too_wide(headers, values, self.dialect.delimiter)
+                        held = line, _too_wide(headers, values, self.dialect.delimiter)
                     else:
-                        yield line, dict(zip(headers, values, strict=False))
+                        held = line, dict(zip(headers, values, strict=False))
+                if held is not None:
+                    if reader.line_num > held[0] and self._left_open(held[0]):
+                        held = held[0], {**held[1], INVALID: "", INVALID_REASON: _(
+                            "a quote opened on this line is never closed: every line after "
+                            "it was read into one cell"
+                        )}  # fmt: skip
+                    yield held
             except csv.Error as exc:  # a cell beyond the field limit, a stray NUL
                 raise InvalidInput(
                     _("{file}, line {line}: {reason}").format(
@@ -273,6 +290,19 @@ class CsvSource:
                     ),
                     field="path",
                 ) from exc
+
+    def _left_open(self, line: int) -> bool:
+        """Whether the file ends inside a quoted cell that opened on ``line``: an odd count
+        of quote characters from there on. The reader, forgiving, reads such a file's last
+        lines into one cell without a word. Read again only for a last record that spans
+        lines, which is rare."""
+        quote = self.dialect.quotechar or '"'
+        count = 0
+        with self.path.open("r", encoding=self.encoding, newline="") as fh:
+            for n, text in enumerate(fh, start=1):
+                if n >= line:
+                    count += text.count(quote)
+        return count % 2 == 1
 
 
 def _starts_with(path: Path, lead: bytes) -> bool:
