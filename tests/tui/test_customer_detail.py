@@ -110,3 +110,56 @@ def test_values_read_as_the_operator_expects() -> None:
         assert display_value("kind", "enterprise") == "企业"
     finally:
         set_language("en")
+
+
+async def test_u_unmerges_a_customer_merged_into_this_one(tui_ctx, monkeypatch) -> None:
+    """``u`` offers the customers merged in, latest first; Enter gives the offered one back
+    and the notice says what moved. A refusal (a chain undone out of order) says why, and
+    a customer with none merged in says so."""
+    from textual.widgets import Input
+
+    from tricrm_tui.services import merge
+
+    merge.merge_customers(tui_ctx, "C0001", ["C0002"])
+    merge.merge_customers(tui_ctx, "C0003", ["C0001"])  # C0001, holding C0002, into C0003
+    app = Host(tui_ctx, "C0001")
+    notes = capture_notifications(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.screen.query_one("#answer", Input).value == "C0002"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("unmerge C0001 first" in m and sev == "error" for m, sev in notes), notes
+        assert customers.get_customer(tui_ctx, "C0002").merged_into == "C0003"
+
+        app.push_screen(CustomerDetailScreen("C0003"))
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.screen.query_one("#answer", Input).value == "C0001"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("C0001 restored from C0003" in m for m, _s in notes), notes
+        await pilot.press("escape")  # back on C0001's screen: C0002 can come back now
+        await settle(pilot)
+        await pilot.press("u", "enter")
+        await settle(pilot)
+        assert customers.get_customer(tui_ctx, "C0002").merged_into is None
+        await pilot.press("u")
+        await settle(pilot)
+        assert any("no customer is merged into C0001" in m for m, _s in notes), notes
+
+
+def test_cli_lists_the_customers_merged_into_one(tui_ctx) -> None:
+    import json
+
+    from tests.cli_runner import invoke
+    from tricrm_tui.services import merge
+
+    merge.merge_customers(tui_ctx, "C0001", ["C0002", "C0004"])
+    url = str(tui_ctx.db.engine.url)
+    res = invoke(url, "customers", "merged", "C0001", "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert [r["code"] for r in json.loads(res.stdout)] == ["C0004", "C0002"]

@@ -477,6 +477,29 @@ def unmerge_cmd(
 
 
 @app.command(
+    "merged",
+    help=_("List the customers merged into one, latest first: those unmerge can give back."),
+    epilog=_("Example: tricrm customers merged C001 --format json"),
+)
+def merged_cmd(
+    code: Annotated[str, typer.Argument(help=_("Code of the customer kept."))],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    from tricrm_tui.services import merge
+
+    emit_rows(
+        merge.merged_in(ctx(), code),
+        fmt,
+        columns=[
+            ("code", _("Code")),
+            ("name", _("Name")),
+            ("merged_at", _("Merged")),
+            ("actor", _("By")),
+        ],
+    )
+
+
+@app.command(
     "not-duplicate",
     help=_("Record that two customers are different people, so they are not offered again."),
     epilog=_("Example: tricrm customers not-duplicate C001 C002"),

@@ -649,6 +649,32 @@ def mark_not_duplicate(ctx: ServiceContext, code_a: str, code_b: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class MergedIn:
+    """A customer merged into another and not unmerged: what ``unmerge`` can give back."""
+
+    code: str
+    name: str
+    merged_at: dt.datetime
+    actor: str | None
+
+
+def merged_in(ctx: ServiceContext, keep_code: str) -> list[MergedIn]:
+    """The customers merged straight into ``keep_code`` and not unmerged, latest first (the
+    one a chain lets ``unmerge`` take back first)."""
+    K = Customer.__table__.alias("kept")
+    with ctx.session() as s:
+        _row(s, keep_code, active=False)  # named, and not deleted
+        rows = s.execute(
+            sa.select(C.code, C.name, M.c.merged_at, M.c.actor)
+            .select_from(M.join(Customer.__table__, C.id == M.c.merged_id))
+            .join(K, K.c.id == M.c.kept_id)
+            .where(K.c.code == keep_code, M.c.undone_at.is_(None), C.merged_into_id.is_not(None))
+            .order_by(M.c.id.desc())
+        ).all()
+    return [MergedIn(r.code, r.name, r.merged_at, r.actor) for r in rows]
+
+
 def active_codes(ctx: ServiceContext, codes: list[str]) -> list[str]:
     """The codes among ``codes`` that are active customers (for the review screen)."""
     with ctx.session() as s:

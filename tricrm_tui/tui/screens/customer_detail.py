@@ -90,6 +90,7 @@ class CustomerDetailScreen(ReportsWorkerErrors, Screen):
         Binding("right_square_bracket", "next_tab", N_("Next tab"), id="detail.next_tab"),
         Binding("left_square_bracket", "previous_tab", N_("Previous tab"), id="detail.prev_tab"),
         Binding("e", "edit", N_("Edit"), id="detail.edit"),
+        Binding("u", "unmerge", N_("Unmerge"), id="detail.unmerge"),
     ]
 
     def __init__(self, code: str) -> None:
@@ -137,6 +138,60 @@ class CustomerDetailScreen(ReportsWorkerErrors, Screen):
         else:
             self._show(saved)
             self.notify(_("Saved {code}").format(code=saved.code))
+
+    # --- unmerge: give back a customer merged into this one ------------------------------
+
+    def action_unmerge(self) -> None:
+        self._merged_in()
+
+    @work(thread=True, exclusive=True, group="customer-unmerge", exit_on_error=False)
+    def _merged_in(self) -> None:
+        from tricrm_tui.services import merge
+
+        found = merge.merged_in(self.app.ctx, self.code)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._ask_unmerge, [m.code for m in found])
+
+    def _ask_unmerge(self, codes: list[str]) -> None:
+        from tricrm_tui.tui.widgets.confirm import TextDialog
+
+        if not codes:
+            self.notify(_("no customer is merged into {code}").format(code=self.code))
+            return
+
+        def chosen(answer: str | None) -> None:
+            if answer:
+                self._unmerge(answer.strip())
+
+        question = _("Unmerge which customer from {code}? (merged in, latest first: {codes})")
+        self.app.push_screen(
+            TextDialog(question.format(code=self.code, codes=", ".join(codes)), codes[0]),
+            chosen,
+        )
+
+    @work(thread=True, exclusive=True, group="customer-unmerge", exit_on_error=False)
+    def _unmerge(self, code: str) -> None:
+        from tricrm_tui.services import merge
+        from tricrm_tui.services.errors import TricrmError
+
+        try:
+            result = merge.unmerge_customer(self.app.ctx, code)  # type: ignore[attr-defined]
+        except TricrmError as exc:  # refused (a later merge first, points spent): say why
+            self.app.call_from_thread(
+                self.notify, str(exc), title=_("Unmerge"), severity="error", timeout=10,
+                markup=False,
+            )  # fmt: skip
+            return
+        said = _("{code} restored from {kept}; moved back: {moved}").format(
+            code=result.restored,
+            kept=result.kept,
+            moved=", ".join(f"{k} {v}" for k, v in result.moved_back.items()) or "-",
+        )
+        if result.fields_kept:
+            said += "\n" + _(
+                "fields changed since the merge were left as they are: {fields}"
+            ).format(fields=", ".join(result.fields_kept))
+        self.app.call_from_thread(self.notify, said, title=_("Unmerge"), markup=False)
+        self.app.call_from_thread(self._load)
 
     def action_back(self) -> None:
         self.app.pop_screen()
