@@ -112,12 +112,19 @@ def test_values_read_as_the_operator_expects() -> None:
         set_language("en")
 
 
+async def offered(pilot) -> str:  # type: ignore[no-untyped-def]
+    """Press ``u``: the code the unmerge question offers."""
+    from textual.widgets import Input
+
+    await pilot.press("u")
+    await settle(pilot)
+    return str(pilot.app.screen.query_one("#answer", Input).value)
+
+
 async def test_u_unmerges_a_customer_merged_into_this_one(tui_ctx, monkeypatch) -> None:
     """``u`` offers the customers merged in, latest first; Enter gives the offered one back
     and the notice says what moved. A refusal (a chain undone out of order) says why, and
     a customer with none merged in says so."""
-    from textual.widgets import Input
-
     from tricrm_tui.services import merge
 
     merge.merge_customers(tui_ctx, "C0001", ["C0002"])
@@ -126,9 +133,7 @@ async def test_u_unmerges_a_customer_merged_into_this_one(tui_ctx, monkeypatch) 
     notes = capture_notifications(app, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("u")
-        await settle(pilot)
-        assert app.screen.query_one("#answer", Input).value == "C0002"
+        assert await offered(pilot) == "C0002"
         await pilot.press("enter")
         await settle(pilot)
         assert any("unmerge C0001 first" in m and sev == "error" for m, sev in notes), notes
@@ -136,9 +141,7 @@ async def test_u_unmerges_a_customer_merged_into_this_one(tui_ctx, monkeypatch) 
 
         app.push_screen(CustomerDetailScreen("C0003"))
         await settle(pilot)
-        await pilot.press("u")
-        await settle(pilot)
-        assert app.screen.query_one("#answer", Input).value == "C0001"
+        assert await offered(pilot) == "C0001"
         await pilot.press("enter")
         await settle(pilot)
         assert any("C0001 restored from C0003" in m for m, _s in notes), notes
