@@ -154,6 +154,15 @@ async def test_u_unmerges_a_customer_merged_into_this_one(tui_ctx, monkeypatch) 
         await settle(pilot)
         assert any("no customer is merged into C0001" in m for m, _s in notes), notes
 
+        merge.merge_customers(tui_ctx, "C0005", ["C0006"])  # not into the customer shown
+        merge.merge_customers(tui_ctx, "C0001", ["C0007"])
+        assert await offered(pilot) == "C0007"
+        pilot.app.screen.query_one("#answer").value = "C0006"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("C0006 is not merged into C0001" in m for m, _s in notes), notes
+        assert customers.get_customer(tui_ctx, "C0006").merged_into == "C0005"
+
 
 def test_cli_lists_the_customers_merged_into_one(tui_ctx) -> None:
     import json

@@ -461,19 +461,8 @@ def unmerge_cmd(
     if fmt is Format.json:
         emit_json(result)
         return
-    info(
-        _("{code} restored from {kept}; moved back: {moved}").format(
-            code=result.restored,
-            kept=result.kept,
-            moved=", ".join(f"{k} {v}" for k, v in result.moved_back.items()) or "-",
-        )
-    )
-    if result.fields_kept:
-        info(
-            _("fields changed since the merge were left as they are: {fields}").format(
-                fields=", ".join(result.fields_kept)
-            )
-        )
+    for line in result.lines():
+        info(line)
 
 
 @app.command(

@@ -1642,7 +1642,7 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
         if kind == "customers" and inserted:
             blockers += _dependants(s, inserted)
         elif inserted:
-            blockers += _merged_away(s, table, kind, inserted)
+            blockers += _merged_away(s, table, kind, inserted, batch["started_at"])
         if blockers:
             raise Conflict(
                 _("import {id} cannot be undone: later changes depend on it: {what}").format(
@@ -1849,9 +1849,12 @@ def _dependants(s: Session, codes: list[str]) -> list[str]:
     return found
 
 
-def _merged_away(s: Session, table: sa.Table, kind: str, keys: list[str]) -> list[str]:
+def _merged_away(
+    s: Session, table: sa.Table, kind: str, keys: list[str], since: dt.datetime
+) -> list[str]:
     """Rows of ``keys`` a merge moved to another customer and has not given back: removing
-    them would leave that merge unable to be undone exactly."""
+    them would leave that merge unable to be undone exactly. Only merges made ``since`` the
+    import began can have moved its rows, so only their records are read."""
     moved: dict[int, tuple[str, str]] = {}
     name = str(table.name)
     K = CT.alias("kept")
@@ -1862,7 +1865,10 @@ def _merged_away(s: Session, table: sa.Table, kind: str, keys: list[str]) -> lis
                 K, K.c.id == MergeRecord.__table__.c.kept_id
             )
         )
-        .where(MergeRecord.__table__.c.undone_at.is_(None))
+        .where(
+            MergeRecord.__table__.c.undone_at.is_(None),
+            MergeRecord.__table__.c.merged_at >= since,
+        )
     ):
         for row_id in (record or {}).get(name) or []:
             moved[row_id] = (merged_code, kept_code)

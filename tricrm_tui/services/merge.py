@@ -78,6 +78,37 @@ class UnmergeResult:
     moved_back: dict[str, int]
     fields_restored: list[str]
     fields_kept: list[str] = field(default_factory=list)
+    points_settled: int = 0
+    """Points moved from the merged customer to the kept one (negative: the other way) to
+    cover what one spent of the other's while merged."""
+
+    def lines(self) -> list[str]:
+        """What the unmerge did, as the CLI and the TUI tell it."""
+        out = [
+            _("{code} restored from {kept}; moved back: {moved}").format(
+                code=self.restored,
+                kept=self.kept,
+                moved=", ".join(f"{k} {v}" for k, v in self.moved_back.items()) or "-",
+            )
+        ]
+        if self.fields_kept:
+            out.append(
+                _("fields changed since the merge were left as they are: {fields}").format(
+                    fields=", ".join(self.fields_kept)
+                )
+            )
+        if self.points_settled:
+            giver, taker = (
+                (self.restored, self.kept)
+                if self.points_settled > 0
+                else (self.kept, self.restored)
+            )
+            out.append(
+                _("{n} points of {giver}'s cover what {taker} spent of them while merged").format(
+                    n=abs(self.points_settled), giver=giver, taker=taker
+                )
+            )
+        return out
 
 
 def _locked(s: Session, codes: list[str]) -> dict[str, Any]:
@@ -87,15 +118,26 @@ def _locked(s: Session, codes: list[str]) -> dict[str, Any]:
     rows outside any transaction and only wait for the write lock at the first write, too
     late; the write lock is taken first instead."""
     begin_immediate(s.connection())
+    named = sa.select(C.id).where(C.code.in_(codes)).scalar_subquery()
+    # With them the customers merged into them, which a merge redirects: every row this
+    # transaction writes is locked in this one ordered statement, as unmerge locks its own.
     rows = s.execute(
-        sa.select(Customer.__table__).where(C.code.in_(codes)).order_by(C.id).with_for_update()
+        sa.select(Customer.__table__)
+        .where(sa.or_(C.code.in_(codes), C.merged_into_id.in_(named)))
+        .order_by(C.id)
+        .with_for_update()
     ).all()
-    return {r.code: r for r in rows}
+    return {r.code: r for r in rows if r.code in codes}
+
+
+def _lock_ids(s: Session, ids: set[int]) -> None:
+    """Lock these customers' rows, in id order (see :func:`_locked`)."""
+    s.execute(sa.select(C.id).where(C.id.in_(sorted(ids))).order_by(C.id).with_for_update()).all()
 
 
 def _row(s: Session, code: str, *, active: bool = True, found: Any = None) -> Any:
     row = (
-        s.execute(sa.select(Customer.__table__).where(C.code == code).with_for_update()).first()
+        s.execute(sa.select(Customer.__table__).where(C.code == code)).first()
         if found is None
         else found.get(code)
     )
@@ -356,9 +398,16 @@ def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
             raise Conflict(
                 _("no merge record for {code}; it cannot be unmerged").format(code=merged_code)
             )
-        keep = s.execute(
-            sa.select(Customer.__table__).where(C.id == rec.kept_id).with_for_update()
-        ).one()
+        # Every customer row this writes, locked in one ordered statement (as merges lock
+        # theirs), then read again: another merge or unmerge may have finished meanwhile.
+        _lock_ids(s, {other.id, rec.kept_id, *(rec.moved or {}).get("redirected", [])})
+        other = s.execute(sa.select(Customer.__table__).where(C.id == other.id)).one()
+        rec = s.execute(sa.select(M).where(M.c.id == rec.id, M.c.undone_at.is_(None))).first()
+        if rec is None or other.merged_into_id is None:
+            raise Conflict(
+                _("{code} was unmerged meanwhile, by someone else").format(code=merged_code)
+            )
+        keep = s.execute(sa.select(Customer.__table__).where(C.id == rec.kept_id)).one()
         if keep.merged_into_id is not None:
             final = s.execute(sa.select(C.code).where(C.id == keep.merged_into_id)).scalar_one()
             raise Conflict(
@@ -415,8 +464,22 @@ def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
                 values["custom_fields"] = now_custom
                 restored.append(col)
                 continue
-            if audit.jsonable(getattr(keep, col)) != change["after"]:
-                kept_changes.append(col)
+            now = audit.jsonable(getattr(keep, col))
+            if now != change["after"]:
+                # A later merge into the same customer replacing this value (``--prefer``)
+                # recorded it as its "before": that merge now takes back what was there
+                # before this one, not this one's value.
+                later = next(
+                    (r for r in staying
+                     if (r.filled.get(col) or {}).get("after") == now
+                     and (r.filled.get(col) or {}).get("before") == change["after"]),
+                    None,
+                )  # fmt: skip
+                if later is not None:
+                    later.filled[col] = {"before": change["before"], "after": now}
+                    later.refilled = True
+                else:
+                    kept_changes.append(col)
                 continue
             before = _restore_value(col, change["before"])
             same = (r for r in staying if audit.jsonable(getattr(r, col)) == change["after"])
@@ -436,14 +499,7 @@ def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
                     sa.update(M).where(M.c.id == r.record_id).values(filled=r.filled, moved=r.moved)
                 )
         balances = _ledger_sums(s, [keep.id, other.id])
-        for who, cid in ((keep.code, keep.id), (merged_code, other.id)):
-            if balances[cid] < 0:
-                raise Conflict(
-                    _(
-                        "unmerging {code} would leave {who} at {points} points ({kept} spent "
-                        "points {code} brought); adjust {kept}'s points first"
-                    ).format(code=merged_code, who=who, points=balances[cid], kept=keep.code)
-                )
+        settled = _settle_points(s, ctx, rec.id, keep, other, balances)
         values.update(
             points_balance=balances[keep.id], updated_at=ctx.now(), version=keep.version + 1
         )
@@ -467,7 +523,13 @@ def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
             merged_code,
             "unmerge",
             {"merged_into": keep.code},
-            {"merged_into": None, "moved_back": back, "restored": restored, "kept": kept_changes},
+            {
+                "merged_into": None,
+                "moved_back": back,
+                "restored": restored,
+                "kept": kept_changes,
+                "points_settled": settled,
+            },
         )
         changed = [c for c in values if c not in ("updated_at", "version")]
         audit.record(
@@ -493,7 +555,45 @@ def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
         moved_back=back,
         fields_restored=[public.get(c, c) for c in restored],
         fields_kept=[public.get(c, c) for c in kept_changes],
+        points_settled=settled,
     )
+
+
+def _settle_points(
+    s: Session, ctx: ServiceContext, record_id: int, keep: Any, other: Any, sums: dict[int, int]
+) -> int:
+    """Points one of the two spent of the other's while merged, given back as a pair of
+    ``adjust`` entries: which customer's lot a redemption or an expiry drew on was decided
+    on the merged ledger, so with each entry back on its own customer one may be short
+    what the other is over (together they hold what the kept one held, never below zero).
+    Returns the points moved from the merged customer to the kept one (negative: the other
+    way); ``sums`` is updated."""
+    from tricrm_tui.services.loyalty_rules import expiry_for, load_config
+
+    LEDGER = LoyaltyEntry.__table__  # noqa: N806
+
+    short = next((c for c in (keep, other) if sums[c.id] < 0), None)
+    if short is None:
+        return 0
+    giver = other if short is keep else keep
+    n = -sums[short.id]
+    reason = _("unmerge of {code}: points spent while merged").format(code=other.code)[:200]
+    now = ctx.now()
+    s.execute(
+        sa.insert(LEDGER),
+        [
+            {"customer_id": giver.id, "at": now, "kind": "adjust", "points": -n,
+             "source_key": f"adjust:unmerge-{record_id}-out", "reason": reason,
+             "expires_on": None, "actor": ctx.actor.username},
+            {"customer_id": short.id, "at": now, "kind": "adjust", "points": n,
+             "source_key": f"adjust:unmerge-{record_id}-in", "reason": reason,
+             "expires_on": expiry_for(ctx.today(), load_config()),
+             "actor": ctx.actor.username},
+        ],
+    )  # fmt: skip
+    sums[giver.id] -= n
+    sums[short.id] += n
+    return n if short is keep else -n
 
 
 def _move(s: Session, table: sa.Table, ids: list[int], frm: int, to: int) -> int:

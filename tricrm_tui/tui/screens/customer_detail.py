@@ -159,8 +159,16 @@ class CustomerDetailScreen(ReportsWorkerErrors, Screen):
             return
 
         def chosen(answer: str | None) -> None:
-            if answer:
-                self._unmerge(answer.strip())
+            if not answer:
+                return
+            if answer.strip() not in codes:  # only one merged into the customer shown
+                self.notify(
+                    _("{code} is not merged into {kept}").format(code=answer, kept=self.code),
+                    severity="error",
+                    markup=False,
+                )
+                return
+            self._unmerge(answer.strip())
 
         question = _("Unmerge which customer from {code}? (merged in, latest first: {codes})")
         self.app.push_screen(
@@ -181,15 +189,7 @@ class CustomerDetailScreen(ReportsWorkerErrors, Screen):
                 markup=False,
             )  # fmt: skip
             return
-        said = _("{code} restored from {kept}; moved back: {moved}").format(
-            code=result.restored,
-            kept=result.kept,
-            moved=", ".join(f"{k} {v}" for k, v in result.moved_back.items()) or "-",
-        )
-        if result.fields_kept:
-            said += "\n" + _(
-                "fields changed since the merge were left as they are: {fields}"
-            ).format(fields=", ".join(result.fields_kept))
+        said = "\n".join(result.lines())
         self.app.call_from_thread(self.notify, said, title=_("Unmerge"), markup=False)
         self.app.call_from_thread(self._load)
 
