@@ -31,7 +31,11 @@ def _rejected(result) -> list[tuple[int, str | None, str, str | None]]:  # type:
 
 @pytest.mark.parametrize(
     ("codec", "names"),
-    [("big5hkscs", ["陳大文", "佢哋啲貨"]), ("cp950", ["王小明", "碁盤€商行"])],
+    [
+        ("big5hkscs", ["陳大文", "佢哋啲貨"]),
+        ("cp950", ["王小明", "碁盤€商行"]),
+        ("cp950", ["鮮の店", "①號門"]),  # Big5-HKSCS reads these bytes as other characters
+    ],
 )
 def test_big5_flavours_are_read_as_themselves(ctx, tmp_path: Path, codec, names) -> None:  # type: ignore[no-untyped-def]
     """Hong Kong's HKSCS characters and Taiwan's Windows ones (€, 碁) fail strict Big5; the
@@ -216,12 +220,21 @@ def test_an_exported_file_imports_back_unchanged_even_with_formula_like_text(
     source = tmp_path / "in.csv"
     source.write_text("code,name,notes,address\nT1,@小明,-已退款,=深圳\n", "utf-8")
     importing.import_file(ctx, "customers", source)
+    # Typed text keeps its apostrophes, one before a formula sign included.
+    customers.add_customer(ctx, {"code": "T2", "name": "'Kim", "notes": "'-' means no data"})
+    marks = {"name": "''=x", "notes": "'" * 3 + "+1", "city": "'"}
+    customers.add_customer(ctx, {"code": "T3", **marks})
+    assert customers.get_customer(ctx, "T2").notes == "'-' means no data"
     out = tmp_path / f"out{suffix}"
     exporting.export_file(ctx, "customers", out)
     again = importing.import_file(ctx, "customers", out)
-    assert (again.updated, again.unchanged) == (0, 1)
+    assert (again.updated, again.unchanged) == (0, 3)
     c = customers.get_customer(ctx, "T1")
     assert (c.name, c.notes, c.address) == ("@小明", "-已退款", "=深圳")
+    t2 = customers.get_customer(ctx, "T2")
+    assert (t2.name, t2.notes) == ("'Kim", "'-' means no data")
+    t3 = customers.get_customer(ctx, "T3")
+    assert {"name": t3.name, "notes": t3.notes, "city": t3.city} == marks
 
 
 def test_an_over_long_product_name_is_refused_not_cut(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -308,10 +321,6 @@ def test_mapping_files_say_what_is_wrong_with_them(tmp_path: Path) -> None:
     bom = tmp_path / "bom.toml"
     bom.write_bytes('\ufeff"会员卡" = "notes"\n'.encode())
     assert read_mapping_file(bom) == {"会员卡": "notes"}
-    both = tmp_path / "both.toml"
-    both.write_text('"编号" = "code"\n"卡号" = "code"\n', "utf-8")
-    with pytest.raises(InvalidInput, match="maps both 编号 and 卡号 to code"):
-        read_mapping_file(both)
 
 
 def test_files_tricrm_cannot_read_are_named_with_what_to_do(
@@ -387,3 +396,101 @@ def test_a_nul_in_a_cell_is_dropped_on_both_backends(ctx, tmp_path: Path) -> Non
     result = importing.import_file(ctx, "customers", path)
     assert result.rejected == []
     assert customers.get_customer(ctx, "N1").notes == "ab"
+
+
+def test_a_literal_quote_in_the_last_line_is_not_an_open_quote(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An inch mark in an unquoted cell, the file ending in blank or empty-cell lines (as
+    Excel writes): both lines import."""
+    for tail in ("\n", ",,\n,,\n"):
+        path = tmp_path / "q.csv"
+        path.write_text(f'code,name,notes\nA001,Alice,ok\nA002,Bob,27" monitor\n{tail}', "utf-8")
+        result = importing.import_file(ctx, "customers", path)
+        assert result.rejected == [] and result.rows == 2
+
+
+def test_tab_separated_text_named_xls_is_read_as_text(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Many systems "export to Excel" as tab-separated text under an .xls name; only a real
+    old workbook (its signature) is refused."""
+    path = tmp_path / "export.xls"
+    path.write_text("客户编号\t客户名称\nX1\t张三\n", "utf-8")
+    assert importing.import_file(ctx, "customers", path).inserted == 1
+
+
+def test_a_workbook_value_under_no_header_is_refused_naming_the_column(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["code", "name", "city"])
+    ws.append(["X1", "Alice", "深圳"])
+    ws.append(["X2", "Bob", "广州", None, "已核对"])
+    path = tmp_path / "w.xlsx"
+    wb.save(path)
+    result = importing.import_file(ctx, "customers", path)
+    assert _rejected(result) == [(3, "X2", "invalid_value", None)]
+    assert "column E holds a value but has no header" in result.rejected[0].reason
+
+
+def test_a_mapping_may_name_alternatives_but_not_two_columns_of_one_file(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('"会员号码" = "code"\n"会员卡号" = "code"\n', "utf-8")
+    one = tmp_path / "one.csv"
+    one.write_text("会员卡号,姓名\nM1,张三\n", "utf-8")
+    assert importing.import_file(ctx, "customers", one, mapping=mapping).inserted == 1
+    both = tmp_path / "both.csv"
+    both.write_text("会员号码,会员卡号,姓名\nM2,M3,李四\n", "utf-8")
+    with pytest.raises(InvalidInput, match="maps both 会员号码 and 会员卡号 of this file to code"):
+        importing.import_file(ctx, "customers", both, mapping=mapping)
+
+
+@pytest.mark.parametrize(
+    ("cell", "moment"),
+    [
+        ("2023-05-01 10:30:00+08", "2023-05-01T02:30:00+00:00"),  # PostgreSQL's own output
+        ("2023-05-01T10:30:00+08:00", "2023-05-01T02:30:00+00:00"),
+        ("2023/5/1 下午 02:30:00", "2023-05-01T14:30:00+08:00"),  # zh-TW .NET exports
+        ("2023/5/1 上午 12:05:00", "2023-05-01T00:05:00+08:00"),
+        ("2023-05-01 10:30:00 UTC", "2023-05-01T10:30:00+00:00"),
+        ("2023-05-01 10:30:00,123", "2023-05-01T10:30:00+08:00"),
+        ("2023-05-01 02:30 PM", "2023-05-01T14:30:00+08:00"),
+        ("2023年5月1日 10:30", "2023-05-01T10:30:00+08:00"),
+    ],
+)
+def test_exported_timestamps_read_as_their_moment(monkeypatch, cell: str, moment: str) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+    import time
+
+    from tricrm_tui.services.normalize import parse_date, parse_datetime
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")  # naive times are local
+    time.tzset()
+    try:
+        assert parse_datetime(cell) == dt.datetime.fromisoformat(moment)
+        assert parse_date(cell) == dt.date(2023, 5, 1)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize("cell", ["00000", "01000", "2023-05-01 10:30 以后"])
+def test_not_quite_dates_are_refused(cell: str) -> None:
+    from tricrm_tui.services.normalize import parse_date
+
+    with pytest.raises(InvalidInput, match="not a date"):
+        parse_date(cell)
+
+
+def test_the_first_unreadable_line_is_found_in_big_endian_utf16(tmp_path: Path) -> None:
+    from tricrm_tui.services.readers import _undecodable_line
+
+    lines = [f"C{i},客户{i}" for i in range(1, 60_001)]
+    text = "\n".join(lines) + "\n"
+    data = bytearray(b"\xfe\xff" + text.encode("utf-16-be"))
+    at = len(b"\xfe\xff" + "\n".join(lines[:50_000]).encode("utf-16-be")) + 2  # line 50001
+    data[at : at + 2] = b"\xdc\x00"  # a lone low surrogate
+    path = tmp_path / "be.csv"
+    path.write_bytes(bytes(data))
+    assert path.stat().st_size > 1 << 20  # past the first chunk
+    assert _undecodable_line(path, "utf-16") == 50_001

@@ -19,6 +19,7 @@ import datetime as dt
 import errno
 import json
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Callable, Generator, Iterator
@@ -42,6 +43,11 @@ O = Order.__table__.c  # noqa: E741
 PAGE = 2000
 CENT = Decimal("0.01")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_MARK = re.compile(r"'*[=+\-@\t\r]").match
+"""Text a spreadsheet would run, and text that already starts with apostrophes before such
+a sign: each gets one more, so the import, which takes one off such text
+(``import_cleaning.unmark``), gives back exactly what was stored."""
+_LEADS = (*FORMULA_START, "'")
 WHATS = ("customers", "orders", "segment")
 
 CUSTOMER_COLUMNS: list[tuple[str, Any]] = [
@@ -73,7 +79,7 @@ CUSTOMER_COLUMNS: list[tuple[str, Any]] = [
 
 def neutralise(value: Any) -> Any:
     """Text a spreadsheet would run as a formula, made inert with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and _NEEDS_MARK(value):
         return "'" + value
     return value
 
@@ -402,7 +408,7 @@ def _inert(column: list[Any]) -> list[Any]:
         joined = "\n".join(filter(None, column))
     except TypeError:  # text among other values: check each
         return [neutralise(v) for v in column]
-    if joined.startswith(FORMULA_START) or any("\n" + c in joined for c in FORMULA_START):
+    if joined.startswith(_LEADS) or any("\n" + c in joined for c in _LEADS):
         return [neutralise(v) for v in column]
     return column
 

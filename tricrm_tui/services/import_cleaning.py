@@ -61,6 +61,26 @@ class RowError(Exception):
         self.code, self.field, self.reason = code, field_name, reason
 
 
+def unmark(value: Any) -> Any:
+    """A cell without the ``'`` an export (tricrm's, a spreadsheet's) puts before text that
+    starts with ``=``, ``+``, ``-`` or ``@`` so it is not run as a formula: a mark, not part
+    of the text, so an exported file imports back unchanged. Only an import's cells: text
+    typed into tricrm keeps its apostrophes."""
+    if value.__class__ is str and value[:1] == "'" and _MARKED(value):
+        return value[1:]
+    return value
+
+
+_MARKED = re.compile(r"'+[=+\-@\t\r]").match
+"""One or more apostrophes before a formula sign: the export added the first (it adds one
+to text already starting so, which this gives back)."""
+
+
+def import_text(value: Any) -> str:
+    """A text cell of an import: unmarked (:func:`unmark`), then cleaned."""
+    return clean_text(unmark(value))
+
+
 def invalid_line(raw: dict[str, Any]) -> RowError:
     """A line a reader could make no record of (not a JSON object; more cells than the
     header), refused before anything else is said of it."""
@@ -254,10 +274,10 @@ class OrderColumns:
         ("amount", "amount", parse_money,
          lambda: RowError("missing_required", "amount", _("amount is required"))),
         ("quantity", "quantity", parse_quantity, None),
-        ("product", "product", clean_text, None),
-        ("category", "category", clean_text, None),
-        ("channel", "channel", clean_text, None),
-        ("status", "status", clean_text, None),
+        ("product", "product", import_text, None),
+        ("category", "category", import_text, None),
+        ("channel", "channel", import_text, None),
+        ("status", "status", import_text, None),
         ("currency", "currency", parse_currency, None),
     )  # fmt: skip
 

@@ -84,6 +84,7 @@ from tricrm_tui.services.import_cleaning import (
     invalid_line,
     json_object,
     parse_tags,
+    unmark,
 )
 from tricrm_tui.services.mapping import (
     KEY_FIELD,
@@ -337,10 +338,12 @@ class _Importer:
         key_field = KEY_FIELD[self.kind]
         if INVALID in raw:
             raise invalid_line(raw)
-        by_field = {f: raw.get(col) for f, col in self.fields.items()}
+        by_field = {f: unmark(raw.get(col)) for f, col in self.fields.items()}
         key = clean_key(by_field.get(key_field), key_field)
         if self.kind == "customers":
-            custom = {name: raw.get(col) for name, col in self.custom.items() if name != "*"}
+            custom = {
+                name: unmark(raw.get(col)) for name, col in self.custom.items() if name != "*"
+            }
             if "*" in self.custom:
                 custom = {**json_object(raw.get(self.custom["*"])), **custom}
             tags = parse_tags(by_field.pop("tags", None))
@@ -1710,11 +1713,8 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
             )
         )
         if kind == "customers" and updates:
-            touched.update(
-                s.execute(
-                    sa.select(CT.c.id).where(CT.c.code.in_([u.entity_id for u in updates]))
-                ).scalars()
-            )
+            for chunk in _chunks([u.entity_id for u in updates]):
+                touched.update(s.execute(sa.select(CT.c.id).where(CT.c.code.in_(chunk))).scalars())
     return UndoResult(import_id, removed, len(updates)), kind, touched
 
 

@@ -276,21 +276,10 @@ def read_mapping_file(path: Path | str) -> dict[str, str | None]:
         ) from exc
     table = data.get("columns", data)
     out: dict[str, str | None] = {}
-    by_field: dict[str, str] = {}
     for column, target in table.items():
         if not isinstance(target, str):
             continue
-        field_name = None if target.strip().lower() in ("", "ignore", "-") else target.strip()
-        if field_name and field_name in by_field:  # which of the two would win is a guess
-            raise InvalidInput(
-                _("mapping file {file} maps both {a} and {b} to {field}").format(
-                    file=path, a=by_field[field_name], b=column, field=field_name
-                ),
-                field="map",
-            )
-        if field_name:
-            by_field[field_name] = column
-        out[column] = field_name
+        out[column] = None if target.strip().lower() in ("", "ignore", "-") else target.strip()
     return out
 
 
@@ -329,6 +318,14 @@ def build_mapping(
                 )
             if target and target.startswith(CUSTOM_PREFIX) and kind != "customers":
                 target = None
+            both = next((t.column for t in out if target and t.target == target), None)
+            if both is not None:  # a mapping may name alternatives; a file holding two is a guess
+                raise InvalidInput(
+                    _("the mapping maps both {a} and {b} of this file to {field}").format(
+                        a=both, b=column, field=target
+                    ),
+                    field="map",
+                )
             out.append(ColumnTarget(column, target, HOW_MAP_FILE))
             continue
         target = _LOOKUP[kind].get(key)

@@ -46,11 +46,7 @@ KIND_SYNONYMS = {
 
 def clean_text(value: object) -> str:
     """NFC-normalised, trimmed, inner whitespace runs folded to one space, NUL characters
-    dropped; a leading ``'`` before ``=``, ``+``, ``-`` or ``@`` dropped.
-
-    That apostrophe is how exports (tricrm's own, spreadsheets') keep such text from being
-    run as a formula: it marks text, it is not part of it, so an exported file imports back
-    unchanged."""
+    dropped (they mean nothing in text, and PostgreSQL cannot store them)."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
@@ -58,15 +54,9 @@ def clean_text(value: object) -> str:
         text = unicodedata.normalize("NFC", text)
     # str.split() splits on runs of any Unicode whitespace and drops the ends, in C: an
     # import calls this for every cell, so it must not cost a regex each time.
-    if "\x00" in text:  # a NUL means nothing in text, and PostgreSQL cannot store one
+    if "\x00" in text:
         text = text.replace("\x00", "")
-    text = " ".join(text.split())
-    if text[:1] == "'" and text[1:2] in _FORMULA_LEADS:
-        return text[1:]
-    return text
-
-
-_FORMULA_LEADS = frozenset("=+-@")
+    return " ".join(text.split())
 
 
 def fold_width(text: str) -> str:
@@ -148,14 +138,18 @@ def normalise_email(value: str) -> str:
         ) from exc
 
 
+_TIME = (
+    r"(?:(?P<ampm>上午|下午|AM|PM|am|pm)\s?)?(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?"
+    r"(?:[.,]\d+)?(?:\s?(?P<ampm2>AM|PM|am|pm))?(?:\s?(?P<tz>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?))?"
+)
+"""A time after a date, as exports write one: ``10:30``, ``10:30:00.123`` or ``,123``,
+``上午 10:30:00`` / ``10:30 PM``, an offset ``+08``, ``+0800``, ``+08:00``, ``Z`` or ``UTC``."""
+_TIME_ANY = re.sub(r"\?P<\w+>", "?:", _TIME)  # the same, capturing nothing
 _DATE_PATTERNS = [
     # A time may follow (an exported timestamp); any other tail (``2023-05-01 至 2023-05-31``,
     # a range) is not one date and is refused.
-    re.compile(
-        r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
-        r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})?)?$"
-    ),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(rf"^(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}})(?:(?:[ T]|\s+){_TIME_ANY})?$"),
+    re.compile(rf"^(\d{{4}})年(\d{{1,2}})月(\d{{1,2}})日?(?:\s*{_TIME_ANY})?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 ]
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -204,7 +198,7 @@ def _parse_date_text(raw: str, value: object, field: str) -> dt.date:
                 ) from exc
     # Excel serials as text: five digits (1927 to 2173). Four would read a bare year (a
     # birthday column holding 1985) as a day in 1905.
-    if re.fullmatch(r"\d{5}(\.\d+)?", raw):
+    if re.fullmatch(r"[1-9]\d{4}(\.\d+)?", raw):
         return EXCEL_EPOCH + dt.timedelta(days=int(float(raw)))
     raise InvalidInput(_("not a date: {value}").format(value=value), field=field)
 
@@ -314,9 +308,7 @@ def parse_int(
     return number
 
 
-_TIME_TAIL = re.compile(
-    r"^(?P<date>.+?)[ T](?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?:\.\d+)?(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
-)
+_TIME_TAIL = re.compile(rf"^(?P<date>.+?)(?:[ T]|\s+|(?<=日)){_TIME}$")
 
 
 def parse_datetime(value: object, field: str = "occurred_at") -> dt.datetime:
@@ -329,14 +321,15 @@ def parse_datetime(value: object, field: str = "occurred_at") -> dt.datetime:
         m = _TIME_TAIL.match(raw)
         if m:
             day = parse_date(m.group("date"), field)
+            hour = int(m.group("h"))
+            half = m.group("ampm") or m.group("ampm2")
+            if half in ("下午", "PM", "pm") and hour < 12:
+                hour += 12
+            elif half in ("上午", "AM", "am") and hour == 12:
+                hour = 0
             try:
                 moment = dt.datetime(
-                    day.year,
-                    day.month,
-                    day.day,
-                    int(m.group("h")),
-                    int(m.group("m")),
-                    int(m.group("s") or 0),
+                    day.year, day.month, day.day, hour, int(m.group("m")), int(m.group("s") or 0)
                 )
             except ValueError as exc:
                 raise InvalidInput(
@@ -344,11 +337,12 @@ def parse_datetime(value: object, field: str = "occurred_at") -> dt.datetime:
                 ) from exc
             tz = m.group("tz")
             if tz:
-                moment = moment.replace(
-                    tzinfo=dt.UTC
-                    if tz == "Z"
-                    else dt.datetime.strptime(tz.replace(":", ""), "%z").tzinfo
-                )
+                if tz in ("Z", "UTC", "GMT"):
+                    zone: dt.tzinfo | None = dt.UTC
+                else:
+                    offset = tz.replace(":", "")
+                    zone = dt.datetime.strptime(offset.ljust(5, "0"), "%z").tzinfo
+                moment = moment.replace(tzinfo=zone)
         else:
             day = parse_date(raw, field)
             moment = dt.datetime(day.year, day.month, day.day)

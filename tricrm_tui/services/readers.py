@@ -60,23 +60,39 @@ def _decodes_strictly(path: Path, encoding: str) -> bool:
 def _undecodable_line(path: Path, encoding: str) -> int | None:
     """The first line (1-based) ``encoding`` cannot read in ``path``; None when all can."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
-    lines = 1
+    offset = 0  # bytes of the file before the chunk being decoded
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):
-                lines += decoder.decode(chunk).count("\n")
+                decoder.decode(chunk)
+                offset += len(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        # The chunk's text up to the bad byte, decoded again to count its lines.
-        good = exc.object[: exc.start]
-        return lines + codecs.decode(good, encoding, errors="replace").count("\n")
+        # The bytes before the bad one, from the file's start (its BOM decides UTF-16's
+        # byte order), decoded again leniently to count their lines. ``exc.object`` may
+        # begin with bytes held back from the previous chunk.
+        held_back = len(exc.object) - len(chunk) if len(exc.object) > len(chunk) else 0
+        return _lines_in(path, encoding, offset - held_back + exc.start)
     return None
 
 
+def _lines_in(path: Path, encoding: str, size: int) -> int:
+    """The line the byte at ``size`` is on (1-based)."""
+    decoder = codecs.getincrementaldecoder(encoding)("replace")
+    lines = 1
+    with path.open("rb") as fh:
+        while size > 0 and (chunk := fh.read(min(_CHUNK, size))):
+            size -= len(chunk)
+            lines += decoder.decode(chunk).count("\n")
+    return lines
+
+
 def _big5(path: Path) -> str | None:
-    """The Big5 flavour that reads ``path``: Big5-HKSCS (Hong Kong's extra characters, a
-    superset of Big5) or Microsoft's cp950 (Taiwan's Windows exports: €, 碁…), else None."""
-    for name in ("big5hkscs", "cp950"):
+    """The Big5 flavour that reads ``path``: Microsoft's cp950 (Taiwan's Windows exports: €,
+    碁, kana…) or Big5-HKSCS (Hong Kong's extra characters), else None."""
+    # cp950 first: Big5-HKSCS reads cp950's kana and circled numbers (C6A1–C8FE) as other
+    # characters without failing; a Hong Kong file fails cp950 on its HKSCS characters.
+    for name in ("cp950", "big5hkscs"):
         if _decodes_strictly(path, name):
             return name
     return None
@@ -206,10 +222,22 @@ def _sniff_dialect(sample: str) -> tuple[type[csv.Dialect] | csv.Dialect, bool]:
         # ``"He said ""hi"""`` would then read as ``He said "hi"""``.
         if not dialect.escapechar:
             dialect.doublequote = True
+        # Cells that start with an apostrophe (an export's mark before text like ``=深圳``)
+        # can look to the sniffer like cells quoted with ``'``. The usual ``"`` wins when
+        # it reads every line of the sample to the header's width.
+        if dialect.quotechar == "'" and _even_width(lines, dialect.delimiter):
+            dialect.quotechar = '"'
         return dialect, False
     if lines and all(len(ln.split()) == len(lines[0].split()) > 1 for ln in lines):
         return _Whitespace, True
     return csv.excel, False
+
+
+def _even_width(lines: list[str], delimiter: str) -> bool:
+    """Whether reading ``lines`` with ``"`` quotes gives every record the header's width.
+    The sample's last line may be cut short, so it is left out."""
+    rows = list(csv.reader(lines[:-1] or lines, delimiter=delimiter, quotechar='"'))
+    return bool(rows) and all(len(r) == len(rows[0]) for r in rows)
 
 
 class _Whitespace(csv.Dialect):
@@ -259,6 +287,7 @@ class CsvSource:
             width = len(headers)
             start = 1
             held: tuple[int, Row] | None = None  # the last record, checked at the end
+            held_end = 0
             try:
                 next(_records(reader), None)  # the header, after any blank lines
                 start = reader.line_num + 1
@@ -276,8 +305,9 @@ class CsvSource:
                         held = line, _too_wide(headers, values, self.dialect.delimiter)
                     else:
                         held = line, dict(zip(headers, values, strict=False))
+                    held_end = start - 1  # the physical line this record ended on
                 if held is not None:
-                    if reader.line_num > held[0] and self._left_open(held[0]):
+                    if held_end > held[0] and self._left_open(held[0], held_end):
                         held = held[0], {**held[1], INVALID: "", INVALID_REASON: _(
                             "a quote opened on this line is never closed: every line after "
                             "it was read into one cell"
@@ -291,18 +321,19 @@ class CsvSource:
                     field="path",
                 ) from exc
 
-    def _left_open(self, line: int) -> bool:
-        """Whether the file ends inside a quoted cell that opened on ``line``: an odd count
-        of quote characters from there on. The reader, forgiving, reads such a file's last
-        lines into one cell without a word. Read again only for a last record that spans
-        lines, which is rare."""
-        quote = self.dialect.quotechar or '"'
-        count = 0
+    def _left_open(self, first: int, last: int) -> bool:
+        """Whether the record on lines ``first``–``last`` (the file's last) ends inside a
+        quoted cell: its lines read again strictly, where the forgiving reader took every
+        line after an unclosed quote into one cell without a word. Only for a last record
+        that spans lines, which is rare: its lines are found by reading the file again."""
         with self.path.open("r", encoding=self.encoding, newline="") as fh:
-            for n, text in enumerate(fh, start=1):
-                if n >= line:
-                    count += text.count(quote)
-        return count % 2 == 1
+            lines = [text for n, text in enumerate(fh, start=1) if first <= n <= last]
+        try:
+            for _values in csv.reader(lines, self.dialect, strict=True):
+                pass
+        except csv.Error as exc:
+            return "end of data" in str(exc)
+        return False
 
 
 def _starts_with(path: Path, lead: bytes) -> bool:
@@ -335,6 +366,22 @@ def _too_wide(headers: list[str], values: list[Any], delimiter: str) -> Row:
             "this line has {cells} cells but the header {width}; a value holding the "
             "delimiter must be quoted"
         ).format(cells=cells, width=width),
+    }
+
+
+def _beyond_header(headers: list[str], values: list[Any]) -> Row:
+    """A workbook row with a value in a column that has no header: refused rather than the
+    value dropped; the operator names the column or clears the cell."""
+    from openpyxl.utils import get_column_letter
+
+    width = len(headers)
+    column = next(i for i in range(width, len(values)) if values[i] not in (None, ""))
+    return {
+        **{h: excel_value(v) for h, v in zip(headers, values, strict=False)},
+        INVALID: "",
+        INVALID_REASON: _(
+            "column {column} holds a value but has no header; give it one or clear the cell"
+        ).format(column=get_column_letter(column + 1)),
     }
 
 
@@ -406,7 +453,7 @@ class XlsxSource:
                 if not any(v not in (None, "") for v in values):
                     continue
                 if len(values) > width and any(v not in (None, "") for v in values[width:]):
-                    yield line, _too_wide(headers, list(values), "\t")
+                    yield line, _beyond_header(headers, list(values))
                     continue
                 yield (
                     line,
@@ -484,7 +531,9 @@ def open_source(
     if not path.is_file():
         raise InvalidInput(_("no such file: {file}").format(file=path), field="path")
     kind = file_format(path)
-    if path.suffix.lower() == ".xls":
+    if path.suffix.lower() == ".xls" and _starts_with(path, b"\xd0\xcf\x11\xe0"):
+        # A real old workbook (its signature); many systems write tab-separated text under
+        # that name, which is read as the text it is.
         raise InvalidInput(
             _("{file} is an old Excel workbook (.xls); save it as .xlsx or .csv").format(
                 file=path.name
