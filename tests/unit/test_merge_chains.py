@@ -43,16 +43,25 @@ def _orders_file(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
 
 
 def _balance_is_ledger(ctx, *codes: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Each customer's stored balance, checked against the sum of its ledger."""
+    """Each customer's stored balance, checked against the sum of its ledger and against
+    what its lots have left (the run expires those remainders), and never below zero."""
+    from tricrm_tui.services.loyalty_rules import Entry, replay_lots
+
     L = LoyaltyEntry.__table__.c  # noqa: N806
     out = {}
     with ctx.session() as s:
         for code in codes:
             cid, stored = s.execute(sa.select(C.id, C.points_balance).where(C.code == code)).one()
-            total = s.execute(
-                sa.select(sa.func.coalesce(sa.func.sum(L.points), 0)).where(L.customer_id == cid)
-            ).scalar_one()
-            assert stored == total, (code, stored, total)
+            entries = s.execute(
+                sa.select(L.id, L.kind, L.points, L.source_key, L.expires_on)
+                .where(L.customer_id == cid)
+                .order_by(L.id)
+            ).all()
+            total = sum(e.points for e in entries)
+            lots = replay_lots(Entry(*e) for e in entries)
+            left = sum(lot.remaining for lot in lots)
+            assert stored == total == left >= 0, (code, stored, total, left)
+            assert all(lot.remaining >= 0 for lot in lots), (code, lots)
             out[code] = stored
     return out
 
@@ -201,6 +210,22 @@ def test_points_follow_their_orders_back_and_spent_points_are_settled(ctx, tmp_p
     assert "1000 points of B's cover what A spent of them while merged" in result.lines()
     assert _balance_is_ledger(ctx, "A", "B") == {"A": 0, "B": 300 + earned - 1000}
     assert loyalty.run_loyalty(ctx, dt.date(2026, 2, 1)).orders_accrued == 0  # Z9 not again
+    # Later runs expire what the lots have left, no more: the settling entry on A covered
+    # a debt, it is not fresh points (a run two years on once took A below zero).
+    importing.import_file(
+        ctx, "orders", _orders_file(tmp_path / "a.csv", [("OA", "A", "2026-03-01", "50")])
+    )
+    loyalty.run_loyalty(ctx, dt.date(2026, 3, 2))
+    loyalty.run_loyalty(ctx, dt.date(2029, 1, 1))
+    assert _balance_is_ledger(ctx, "A", "B") == {"A": 0, "B": 0}
+    with ctx.session() as s:
+        A = AuditEntry.__table__.c  # noqa: N806
+        settled = s.execute(
+            sa.select(A.entity_id, A.before, A.after)
+            .where(A.entity == "loyalty", A.action == "adjust", A.after["points"].as_integer() != 0)
+            .order_by(A.id)
+        ).all()
+    assert [(e.entity_id, e.after["points"]) for e in settled][-2:] == [("B", -1000), ("A", 1000)]
 
 
 def test_a_merged_customers_own_spending_is_settled_from_the_kept_one(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -224,6 +249,10 @@ def test_a_merged_customers_own_spending_is_settled_from_the_kept_one(ctx, tmp_p
     result = merge.unmerge_customer(ctx, "B")
     assert result.points_settled == -50
     assert _balance_is_ledger(ctx, "A", "B") == {"A": 0, "B": 0}
+    # B's lots have as much left as its balance (its settled debt paid, not fresh points):
+    # a goodwill lot is B's in full, for the run to expire when it is due and not before.
+    loyalty.adjust_points(ctx, "B", 20, "goodwill")
+    assert _balance_is_ledger(ctx, "A", "B") == {"A": 0, "B": 20}
 
 
 def test_a_later_preferred_value_goes_back_to_what_was_there_before_both(ctx) -> None:  # type: ignore[no-untyped-def]
@@ -239,6 +268,36 @@ def test_a_later_preferred_value_goes_back_to_what_was_there_before_both(ctx) ->
     merge.unmerge_customer(ctx, "D")
     assert customers.get_customer(ctx, "K").email is None
     assert _snapshot(ctx) == start
+
+
+@pytest.mark.parametrize("order", ["ADE", "AED", "DAE", "DEA", "EAD", "EDA"])
+def test_preferred_values_along_three_merges_unmerge_in_any_order(ctx, order: str) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "K", "Keep")
+    for code in "ADE":
+        add_customer(ctx, code, f"N{code}", email=f"{code.lower()}@example.com")
+    start = _snapshot(ctx)
+    merge.merge_customers(ctx, "K", ["A"])
+    merge.merge_customers(ctx, "K", ["D"], prefer={"email": "D"})
+    merge.merge_customers(ctx, "K", ["E"], prefer={"email": "E"})
+    for code in order:
+        assert merge.unmerge_customer(ctx, code).fields_kept == []  # only merges changed it
+    assert _snapshot(ctx) == start
+
+
+def test_a_merge_made_on_a_slow_clock_still_stops_the_undo(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Which merges moved an import's rows is read from where the rows are, not from the
+    times two machines' clocks gave the import and the merge."""
+    add_customer(ctx, "A")
+    add_customer(ctx, "B")
+    first = importing.import_file(
+        ctx, "orders", _orders_file(tmp_path / "b.csv", [("OB1", "B", "2026-01-01", "100")])
+    )
+    real = ctx.clock
+    ctx.clock = lambda: real() - dt.timedelta(minutes=2)
+    merge.merge_customers(ctx, "A", ["B"])
+    ctx.clock = real
+    with pytest.raises(Conflict, match="OB1 was moved by merging B into A"):
+        importing.undo_import(ctx, first.import_id)
 
 
 def test_merge_and_unmerge_are_audited_with_before_values_on_both_sides(ctx) -> None:  # type: ignore[no-untyped-def]

@@ -1645,7 +1645,7 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
         if kind == "customers" and inserted:
             blockers += _dependants(s, inserted)
         elif inserted:
-            blockers += _merged_away(s, table, kind, inserted, batch["started_at"])
+            blockers += _merged_away(s, table, kind, inserted)
         if blockers:
             raise Conflict(
                 _("import {id} cannot be undone: later changes depend on it: {what}").format(
@@ -1849,35 +1849,30 @@ def _dependants(s: Session, codes: list[str]) -> list[str]:
     return found
 
 
-def _merged_away(
-    s: Session, table: sa.Table, kind: str, keys: list[str], since: dt.datetime
-) -> list[str]:
+def _merged_away(s: Session, table: sa.Table, kind: str, keys: list[str]) -> list[str]:
     """Rows of ``keys`` a merge moved to another customer and has not given back: removing
-    them would leave that merge unable to be undone exactly. Only merges made ``since`` the
-    import began can have moved its rows, so only their records are read."""
-    moved: dict[int, tuple[str, str]] = {}
+    them would leave that merge unable to be undone exactly. A moved row sits on the kept
+    customer of the merge that moved it last, so only the merge records of the customers
+    the rows are on now are read (not every merge ever made, nor by the clocks of the
+    machines that made them)."""
     name = str(table.name)
-    K = CT.alias("kept")
-    for merged_code, kept_code, record in s.execute(
-        sa.select(CT.c.code, K.c.code, MergeRecord.__table__.c.moved)
-        .select_from(
-            MergeRecord.__table__.join(CT, CT.c.id == MergeRecord.__table__.c.merged_id).join(
-                K, K.c.id == MergeRecord.__table__.c.kept_id
-            )
-        )
-        .where(
-            MergeRecord.__table__.c.undone_at.is_(None),
-            MergeRecord.__table__.c.merged_at >= since,
-        )
-    ):
-        for row_id in (record or {}).get(name) or []:
-            moved[row_id] = (merged_code, kept_code)
-    if not moved:
-        return []
     key_col = table.c[KEY_COLUMN[kind]]
+    M = MergeRecord.__table__  # noqa: N806
+    K = CT.alias("kept")
     found: list[str] = []
     for chunk in _chunks(keys):
-        for row_id, key in s.execute(sa.select(table.c.id, key_col).where(key_col.in_(chunk))):
+        rows = s.execute(
+            sa.select(table.c.id, key_col, table.c.customer_id).where(key_col.in_(chunk))
+        ).all()
+        moved: dict[int, tuple[str, str]] = {}
+        for merged_code, kept_code, record in s.execute(
+            sa.select(CT.c.code, K.c.code, M.c.moved)
+            .select_from(M.join(CT, CT.c.id == M.c.merged_id).join(K, K.c.id == M.c.kept_id))
+            .where(M.c.undone_at.is_(None), M.c.kept_id.in_(sorted({r[2] for r in rows})))
+        ):
+            for row_id in (record or {}).get(name) or []:
+                moved[row_id] = (merged_code, kept_code)
+        for row_id, key, _customer in rows:
             if row_id in moved:
                 merged_code, kept_code = moved[row_id]
                 found.append(

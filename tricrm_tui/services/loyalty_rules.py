@@ -218,15 +218,28 @@ def _fifo_key(lot: Lot) -> tuple[int, dt.date, int]:
 
 
 def replay_lots(entries: Iterable[Entry]) -> list[Lot]:
-    """The lots of one customer with their remainders, from the ledger in ``id`` order."""
+    """The lots of one customer with their remainders, from the ledger in ``id`` order.
+
+    A debit the open lots cannot cover, or an expiry larger than what its lot has left, is
+    carried as a debt that the next lots pay first. A ledger written by tricrm's guarded
+    debits never has one; a ledger split by an unmerge can: on the merged ledger a debit
+    drew on the other customer's lot. Carried, the lots' remainders still add up to the
+    balance, so no run expires points the customer no longer has."""
     lots: dict[int, Lot] = {}
+    debt = 0
     for e in entries:
         if e.points > 0 and e.kind in ("earn", "adjust"):
-            lots[e.id] = Lot(e.id, e.points, e.expires_on, e.points)
+            paid = min(debt, e.points)
+            debt -= paid
+            lots[e.id] = Lot(e.id, e.points, e.expires_on, e.points - paid)
         elif e.kind == "expire":
             lot = lots.get(expired_lot_id(e.source_key))
-            if lot is not None:
-                lot.remaining += e.points  # e.points is negative
+            if lot is None:
+                debt -= e.points  # its lot is another customer's now
+                continue
+            lot.remaining += e.points  # e.points is negative
+            if lot.remaining < 0:
+                debt, lot.remaining = debt - lot.remaining, 0
         elif e.points < 0:
             due = -e.points
             for lot in sorted((lot for lot in lots.values() if lot.remaining > 0), key=_fifo_key):
@@ -235,6 +248,7 @@ def replay_lots(entries: Iterable[Entry]) -> list[Lot]:
                 due -= take
                 if due == 0:
                     break
+            debt += due
     return sorted(lots.values(), key=lambda lot: lot.id)
 
 

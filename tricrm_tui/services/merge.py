@@ -121,13 +121,17 @@ def _locked(s: Session, codes: list[str]) -> dict[str, Any]:
     named = sa.select(C.id).where(C.code.in_(codes)).scalar_subquery()
     # With them the customers merged into them, which a merge redirects: every row this
     # transaction writes is locked in this one ordered statement, as unmerge locks its own.
-    rows = s.execute(
-        sa.select(Customer.__table__)
-        .where(sa.or_(C.code.in_(codes), C.merged_into_id.in_(named)))
-        .order_by(C.id)
-        .with_for_update()
-    ).all()
-    return {r.code: r for r in rows if r.code in codes}
+    # A merge into one of them that commits while this waits adds a row the statement
+    # (PostgreSQL reads its set once) did not lock: asked again until nothing is added.
+    wanted = sa.or_(C.code.in_(codes), C.merged_into_id.in_(named))
+    held: set[int] = set()
+    while True:
+        rows = s.execute(
+            sa.select(Customer.__table__).where(wanted).order_by(C.id).with_for_update()
+        ).all()
+        if {r.id for r in rows} <= held:
+            return {r.code: r for r in rows if r.code in codes}
+        held = {r.id for r in rows}
 
 
 def _lock_ids(s: Session, ids: set[int]) -> None:
@@ -471,12 +475,11 @@ def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
                 # before this one, not this one's value.
                 later = next(
                     (r for r in staying
-                     if (r.filled.get(col) or {}).get("after") == now
-                     and (r.filled.get(col) or {}).get("before") == change["after"]),
+                     if (r.filled.get(col) or {}).get("before") == change["after"]),
                     None,
                 )  # fmt: skip
                 if later is not None:
-                    later.filled[col] = {"before": change["before"], "after": now}
+                    later.filled[col] = {**later.filled[col], "before": change["before"]}
                     later.refilled = True
                 else:
                     kept_changes.append(col)
@@ -591,8 +594,24 @@ def _settle_points(
              "actor": ctx.actor.username},
         ],
     )  # fmt: skip
-    sums[giver.id] -= n
-    sums[short.id] += n
+    for who, points, key in ((giver, -n, "out"), (short, n, "in")):
+        # As ``loyalty adjust`` records each adjustment, with the balance before and after.
+        audit.record(
+            s,
+            ctx.actor,
+            "loyalty",
+            who.code,
+            "adjust",
+            {"balance": sums[who.id]},
+            {
+                "balance": sums[who.id] + points,
+                "points": points,
+                "reason": reason,
+                "source_key": f"adjust:unmerge-{record_id}-{key}",
+            },
+            at=now,
+        )
+        sums[who.id] += points
     return n if short is keep else -n
 
 
