@@ -269,15 +269,20 @@ def test_near_miss_dates_are_refused_not_misread(ctx, tmp_path: Path, column, ce
     assert _rejected(result) == [(2, "Y1", "invalid_value", column)]
 
 
-def test_a_decimal_comma_quantity_is_refused_and_thousands_are_read(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _for_ann(ctx, tmp_path: Path, kind: str, text: str):  # type: ignore[no-untyped-def]
+    """Import ``text`` as ``kind`` (orders, interactions) for customer C1, Ann."""
     customers.add_customer(ctx, {"code": "C1", "name": "Ann"})
-    path = tmp_path / "o.csv"
-    path.write_text(
+    path = tmp_path / f"{kind}.csv"
+    path.write_text(text, "utf-8")
+    return importing.import_file(ctx, kind, path)
+
+
+def test_a_decimal_comma_quantity_is_refused_and_thousands_are_read(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = _for_ann(
+        ctx, tmp_path, "orders",
         "order_no,customer_code,order_date,amount,quantity\n"
         'O1,C1,2026-01-01,10,"1,5"\nO2,C1,2026-01-01,10,"1,500"\nO3,C1,2026-01-01,10,45000\n',
-        "utf-8",
-    )
-    result = importing.import_file(ctx, "orders", path)
+    )  # fmt: skip
     assert _rejected(result) == [(2, "O1", "invalid_value", "quantity")]
     with ctx.session() as s:
         got = s.execute(sa.select(Order.order_no, Order.quantity).order_by(Order.order_no)).all()
@@ -494,3 +499,102 @@ def test_the_first_unreadable_line_is_found_in_big_endian_utf16(tmp_path: Path) 
     path.write_bytes(bytes(data))
     assert path.stat().st_size > 1 << 20  # past the first chunk
     assert _undecodable_line(path, "utf-16") == 50_001
+
+
+def test_json_lines_text_keeps_its_apostrophes(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """JSON Lines carries no formula marks: its cells are taken as they are, so a JSON
+    export imports back unchanged too."""
+    customers.add_customer(ctx, {"code": "C1", "name": "'=x", "industry": "'-"})
+    out = tmp_path / "f.jsonl"
+    exporting.export_file(ctx, "customers", out)
+    again = importing.import_file(ctx, "customers", out)
+    assert (again.updated, again.unchanged) == (0, 1)
+    c = customers.get_customer(ctx, "C1")
+    assert (c.name, c.industry) == ("'=x", "'-")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_orders_with_formula_like_keys_round_trip(ctx, tmp_path: Path, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    customers.add_customer(ctx, {"code": "-A1", "name": "Ann"})
+    source = tmp_path / "o.csv"
+    source.write_text(
+        "order_no,customer_code,order_date,amount,product\n-100,-A1,2026-01-01,10,=x\n"
+    )
+    assert importing.import_file(ctx, "orders", source).inserted == 1
+    out = tmp_path / f"orders{suffix}"
+    exporting.export_file(ctx, "orders", out)
+    again = importing.import_file(ctx, "orders", out)
+    assert (again.rejected, again.updated, again.unchanged) == ([], 0, 1)
+
+
+def test_a_file_quoted_with_apostrophes_is_read_with_them(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "sq.csv"
+    path.write_text(
+        "code,name,city\n" + "".join(f"'C{i}','Zhang San','Shenzhen'\n" for i in range(5))
+        + "'C900','李四','北京,上海'\n",
+        "utf-8",
+    )  # fmt: skip
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.inserted, result.rejected) == (6, [])
+    assert customers.get_customer(ctx, "C900").city == "北京,上海"
+
+
+def test_an_open_quote_is_found_after_another_malformed_one(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "q.csv"
+    path.write_text('code,name,notes\nC1,a,b\nC2,"Li" Na,"notes start\nC3,x,y\nC4,z,w\n', "utf-8")
+    result = importing.import_file(ctx, "customers", path)
+    assert _rejected(result) == [(3, "C2", "invalid_value", None)]
+
+
+def test_hong_kong_big5_with_common_characters_cp950_misreads(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """〇 and ［］ sit where cp950 has kana: the reading without kana wins."""
+    path = tmp_path / "hk.csv"
+    path.write_bytes("code,name,address\nH1,陳,香港九龍彌敦道一〇二號［A座］\n".encode("big5hkscs"))
+    result = importing.import_file(ctx, "customers", path)
+    assert result.encoding == "big5hkscs"
+    assert customers.get_customer(ctx, "H1").address == "香港九龍彌敦道一〇二號［A座］"
+
+
+def test_a_bad_offset_rejects_its_line_not_the_import(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = _for_ann(
+        ctx, tmp_path, "interactions",
+        "external_key,customer_code,channel,occurred_at,subject\n"
+        "I1,C1,phone,2023-05-01 10:30:00 +99,bad\nI2,C1,phone,2023-05-01 11:00,ok\n",
+    )  # fmt: skip
+    assert [(r.line, r.field) for r in result.rejected] == [(2, "occurred_at")]
+    assert result.inserted == 1
+
+
+def test_the_unreadable_line_is_right_after_a_bom(tmp_path: Path) -> None:
+    from tricrm_tui.services.readers import _undecodable_line
+
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfcode,name\nC1,Li\n" + "张三,C2\n".encode("gbk"))
+    assert _undecodable_line(path, "utf-8-sig") == 3
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b"<html><table><tr><td>code</td></tr></table></html>", "a web page saved as .xls"),
+    ],
+)
+def test_xls_files_that_are_not_old_workbooks_say_what_they_are(
+    ctx, tmp_path: Path, data: bytes, said: str
+) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "export.xls"
+    path.write_bytes(data)
+    with pytest.raises(InvalidInput, match=said):
+        importing.import_file(ctx, "customers", path)
+
+
+def test_a_workbook_saved_as_xls_is_named_for_what_it_is(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["code", "name"])
+    path = tmp_path / "new.xls"
+    wb.save(tmp_path / "new.xlsx")
+    (tmp_path / "new.xlsx").rename(path)
+    with pytest.raises(InvalidInput, match="under an .xls name; rename it to .xlsx"):
+        importing.import_file(ctx, "customers", path)

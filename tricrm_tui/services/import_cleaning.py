@@ -76,11 +76,6 @@ _MARKED = re.compile(r"'+[=+\-@\t\r]").match
 to text already starting so, which this gives back)."""
 
 
-def import_text(value: Any) -> str:
-    """A text cell of an import: unmarked (:func:`unmark`), then cleaned."""
-    return clean_text(unmark(value))
-
-
 def invalid_line(raw: dict[str, Any]) -> RowError:
     """A line a reader could make no record of (not a JSON object; more cells than the
     header), refused before anything else is said of it."""
@@ -246,6 +241,7 @@ _MISS = object()
 ABSENT = object()
 """A blank cell (None, empty or only spaces): the row says nothing about that field."""
 _PLAIN_KEY = re.compile(r"[!-~]{1,64}").fullmatch
+_PLAIN_UNMARKED_KEY = re.compile(r"(?!')[!-~]{1,64}").fullmatch
 """A key that is printable ASCII with no space: what :func:`clean_key` would return as is."""
 
 CleanedRow = tuple[str, dict[str, Any]] | RowError
@@ -274,15 +270,19 @@ class OrderColumns:
         ("amount", "amount", parse_money,
          lambda: RowError("missing_required", "amount", _("amount is required"))),
         ("quantity", "quantity", parse_quantity, None),
-        ("product", "product", import_text, None),
-        ("category", "category", import_text, None),
-        ("channel", "channel", import_text, None),
-        ("status", "status", import_text, None),
+        ("product", "product", clean_text, None),
+        ("category", "category", clean_text, None),
+        ("channel", "channel", clean_text, None),
+        ("status", "status", clean_text, None),
         ("currency", "currency", parse_currency, None),
     )  # fmt: skip
 
-    def __init__(self, fields: dict[str, str], limit: int = 20_000) -> None:
+    def __init__(
+        self, fields: dict[str, str], limit: int = 20_000, *, marked: bool = False
+    ) -> None:
         self.fields = fields
+        # A CSV or a workbook may carry an export's formula marks (``unmark``); JSON does not.
+        self.marked = marked
         self.limit = limit
         self.caches: dict[str, dict[Any, Any]] = {}
         self.limits = MAX_LEN["orders"]
@@ -339,12 +339,14 @@ class OrderColumns:
                 out[i] = invalid_line(row)
         return out
 
-    @staticmethod
-    def _keys(cells: list[Any], field_name: str, faults: dict[int, RowError]) -> list[Any]:
-        out = [v if v.__class__ is str and _PLAIN_KEY(v) else _MISS for v in cells]
+    def _keys(self, cells: list[Any], field_name: str, faults: dict[int, RowError]) -> list[Any]:
+        # A marked key (``'-A1``) is not plain: it goes the slow way, unmarked.
+        plain = _PLAIN_KEY if not self.marked else _PLAIN_UNMARKED_KEY
+        out = [v if v.__class__ is str and plain(v) else _MISS for v in cells]
         for i in [i for i, v in enumerate(out) if v is _MISS]:
             try:
-                out[i] = clean_key(cells[i], field_name)
+                cell = unmark(cells[i]) if self.marked else cells[i]
+                out[i] = clean_key(cell, field_name)
             except RowError as err:
                 faults.setdefault(i, err)
                 out[i] = None
@@ -381,7 +383,7 @@ class OrderColumns:
                 empty.append(i)
                 continue
             try:
-                result = parse(value)
+                result = parse(unmark(value) if self.marked else value)
             except InvalidInput as exc:
                 faults.setdefault(i, reject_from(exc))
                 out[i] = ABSENT

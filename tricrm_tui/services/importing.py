@@ -280,6 +280,7 @@ class _Importer:
         mode: str,
         region: str,
         import_id: int | None,
+        marked: bool = True,
     ) -> None:
         self.ctx, self.kind, self.mode, self.region = ctx, kind, mode, region
         self.import_id = import_id
@@ -303,7 +304,9 @@ class _Importer:
         # the first line's values is kept instead.
         self.seen = _SeenKeys()
         self.digests: dict[int, int] = {}
-        self.order_columns = OrderColumns(self.fields) if kind == "orders" else None
+        # Cells of a CSV or a workbook may carry an export's formula marks; JSON's do not.
+        self.marked = marked
+        self.order_columns = OrderColumns(self.fields, marked=marked) if kind == "orders" else None
         self.touched: set[int] = set()
         # New customers get their classes with their row (``new_customer_classes``): the
         # rules are read once, and the classification follow-up leaves those customers out.
@@ -338,12 +341,11 @@ class _Importer:
         key_field = KEY_FIELD[self.kind]
         if INVALID in raw:
             raise invalid_line(raw)
-        by_field = {f: unmark(raw.get(col)) for f, col in self.fields.items()}
+        cell = unmark if self.marked else _as_is
+        by_field = {f: cell(raw.get(col)) for f, col in self.fields.items()}
         key = clean_key(by_field.get(key_field), key_field)
         if self.kind == "customers":
-            custom = {
-                name: unmark(raw.get(col)) for name, col in self.custom.items() if name != "*"
-            }
+            custom = {name: cell(raw.get(col)) for name, col in self.custom.items() if name != "*"}
             if "*" in self.custom:
                 custom = {**json_object(raw.get(self.custom["*"])), **custom}
             tags = parse_tags(by_field.pop("tags", None))
@@ -804,6 +806,10 @@ CUSTOMER_ID_TTL = 5.0
 meanwhile is seen within that, rather than keep receiving rows for the rest of the import."""
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def by_field_value(it: _Item, fields: dict[str, str], name: str) -> Any:
     col = fields.get(name)
     return it.raw.get(col) if col else None
@@ -1082,7 +1088,10 @@ def _import_rows(
     result = ImportResult(
         import_id, kind, str(path), source.encoding or source.info.format, mode, dry_run
     )
-    importer = _Importer(ctx, kind, cm, mode=mode, region=region, import_id=import_id)
+    importer = _Importer(
+        ctx, kind, cm, mode=mode, region=region, import_id=import_id,
+        marked=source.info.format in ("csv", "xlsx"),
+    )  # fmt: skip
     rejects = (
         _RejectsWriter(Path(rejects_path), source.headers, source.encoding)
         if rejects_path

@@ -149,7 +149,7 @@ _DATE_PATTERNS = [
     # A time may follow (an exported timestamp); any other tail (``2023-05-01 至 2023-05-31``,
     # a range) is not one date and is refused.
     re.compile(rf"^(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}})(?:(?:[ T]|\s+){_TIME_ANY})?$"),
-    re.compile(rf"^(\d{{4}})年(\d{{1,2}})月(\d{{1,2}})日?(?:\s*{_TIME_ANY})?$"),
+    re.compile(rf"^(\d{{4}})年(\d{{1,2}})月(\d{{1,2}})(?:日|日?$)(?:\s*{_TIME_ANY})?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 ]
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -323,6 +323,8 @@ def parse_datetime(value: object, field: str = "occurred_at") -> dt.datetime:
             day = parse_date(m.group("date"), field)
             hour = int(m.group("h"))
             half = m.group("ampm") or m.group("ampm2")
+            if half and not 1 <= hour <= 12:  # 13:00 PM, 上午 0:30: not a twelve-hour time
+                raise InvalidInput(_("not a time: {value}").format(value=value), field=field)
             if half in ("下午", "PM", "pm") and hour < 12:
                 hour += 12
             elif half in ("上午", "AM", "am") and hour == 12:
@@ -341,7 +343,12 @@ def parse_datetime(value: object, field: str = "occurred_at") -> dt.datetime:
                     zone: dt.tzinfo | None = dt.UTC
                 else:
                     offset = tz.replace(":", "")
-                    zone = dt.datetime.strptime(offset.ljust(5, "0"), "%z").tzinfo
+                    try:  # +99, +0860: no offset there is
+                        zone = dt.datetime.strptime(offset.ljust(5, "0"), "%z").tzinfo
+                    except ValueError as exc:
+                        raise InvalidInput(
+                            _("not a time zone offset: {value}").format(value=value), field=field
+                        ) from exc
                 moment = moment.replace(tzinfo=zone)
         else:
             day = parse_date(raw, field)

@@ -71,7 +71,8 @@ def _undecodable_line(path: Path, encoding: str) -> int | None:
         # The bytes before the bad one, from the file's start (its BOM decides UTF-16's
         # byte order), decoded again leniently to count their lines. ``exc.object`` may
         # begin with bytes held back from the previous chunk.
-        held_back = len(exc.object) - len(chunk) if len(exc.object) > len(chunk) else 0
+        # (or lack a BOM the decoder took off: then this is negative).
+        held_back = len(exc.object) - len(chunk)
         return _lines_in(path, encoding, offset - held_back + exc.start)
     return None
 
@@ -90,12 +91,17 @@ def _lines_in(path: Path, encoding: str, size: int) -> int:
 def _big5(path: Path) -> str | None:
     """The Big5 flavour that reads ``path``: Microsoft's cp950 (Taiwan's Windows exports: €,
     碁, kana…) or Big5-HKSCS (Hong Kong's extra characters), else None."""
-    # cp950 first: Big5-HKSCS reads cp950's kana and circled numbers (C6A1–C8FE) as other
-    # characters without failing; a Hong Kong file fails cp950 on its HKSCS characters.
-    for name in ("cp950", "big5hkscs"):
-        if _decodes_strictly(path, name):
-            return name
-    return None
+    readers = [name for name in ("cp950", "big5hkscs") if _decodes_strictly(path, name)]
+    if len(readers) < 2:
+        return readers[0] if readers else None
+    # Both read it, differently only at C6A1–C8FE: kana and circled numbers for cp950,
+    # 〇, ［］ and other common characters for HKSCS. Chinese text seldom holds kana: the
+    # reading with fewer wins, cp950 on a tie.
+    with path.open("rb") as fh:
+        sample = fh.read(256 * 1024)
+    kana = [sum("\u3040" <= ch <= "\u30ff" for ch in sample.decode(name, errors="ignore"))
+            for name in readers]  # fmt: skip
+    return "big5hkscs" if kana[1] < kana[0] else "cp950"
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
@@ -207,7 +213,9 @@ def _text_encoding(path: Path, encoding: str | None) -> str:
     return name
 
 
-def _sniff_dialect(sample: str) -> tuple[type[csv.Dialect] | csv.Dialect, bool]:
+def _sniff_dialect(
+    sample: str, whole: bool = False
+) -> tuple[type[csv.Dialect] | csv.Dialect, bool]:
     """(dialect, whitespace-delimited?). ``csv.Sniffer`` on a sample, limited to the usual
     delimiters so a colon in a time is not taken for one; runs of spaces as a last resort."""
     lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
@@ -223,9 +231,13 @@ def _sniff_dialect(sample: str) -> tuple[type[csv.Dialect] | csv.Dialect, bool]:
         if not dialect.escapechar:
             dialect.doublequote = True
         # Cells that start with an apostrophe (an export's mark before text like ``=深圳``)
-        # can look to the sniffer like cells quoted with ``'``. The usual ``"`` wins when
-        # it reads every line of the sample to the header's width.
-        if dialect.quotechar == "'" and _even_width(lines, dialect.delimiter):
+        # can look to the sniffer like cells quoted with ``'``. The usual ``"`` wins when it
+        # reads every line of the sample to the header's width and ``'`` does not.
+        if (
+            dialect.quotechar == "'"
+            and not _even_width(lines, dialect.delimiter, "'", whole)
+            and _even_width(lines, dialect.delimiter, '"', whole)
+        ):
             dialect.quotechar = '"'
         return dialect, False
     if lines and all(len(ln.split()) == len(lines[0].split()) > 1 for ln in lines):
@@ -233,10 +245,11 @@ def _sniff_dialect(sample: str) -> tuple[type[csv.Dialect] | csv.Dialect, bool]:
     return csv.excel, False
 
 
-def _even_width(lines: list[str], delimiter: str) -> bool:
-    """Whether reading ``lines`` with ``"`` quotes gives every record the header's width.
-    The sample's last line may be cut short, so it is left out."""
-    rows = list(csv.reader(lines[:-1] or lines, delimiter=delimiter, quotechar='"'))
+def _even_width(lines: list[str], delimiter: str, quote: str, whole: bool) -> bool:
+    """Whether reading ``lines`` with ``quote`` gives every record the header's width. A
+    sample that is not the ``whole`` file may end in a line cut short: it is left out."""
+    rows = list(csv.reader(lines if whole else lines[:-1] or lines, delimiter=delimiter,
+                           quotechar=quote))  # fmt: skip
     return bool(rows) and all(len(r) == len(rows[0]) for r in rows)
 
 
@@ -273,7 +286,7 @@ class CsvSource:
         self.path = path
         with path.open("r", encoding=self.encoding, newline="") as fh:
             sample = fh.read(SNIFF_BYTES)
-        self.dialect, self.whitespace = _sniff_dialect(sample)
+        self.dialect, self.whitespace = _sniff_dialect(sample, len(sample) < SNIFF_BYTES)
         first = next(_records(csv.reader(io.StringIO(sample), self.dialect)), [])
         self.headers = _unique_headers(first)
         self.info = SourceInfo(
@@ -323,17 +336,42 @@ class CsvSource:
 
     def _left_open(self, first: int, last: int) -> bool:
         """Whether the record on lines ``first``–``last`` (the file's last) ends inside a
-        quoted cell: its lines read again strictly, where the forgiving reader took every
-        line after an unclosed quote into one cell without a word. Only for a last record
-        that spans lines, which is rare: its lines are found by reading the file again."""
+        quoted cell, where the forgiving reader took every line after an unclosed quote into
+        one cell without a word. Only for a last record that spans lines, which is rare:
+        its lines are found by reading the file again, and scanned as the reader reads."""
         with self.path.open("r", encoding=self.encoding, newline="") as fh:
-            lines = [text for n, text in enumerate(fh, start=1) if first <= n <= last]
-        try:
-            for _values in csv.reader(lines, self.dialect, strict=True):
-                pass
-        except csv.Error as exc:
-            return "end of data" in str(exc)
-        return False
+            text = "".join(t for n, t in enumerate(fh, start=1) if first <= n <= last)
+        return _ends_quoted(text, self.dialect)
+
+
+def _ends_quoted(text: str, dialect: Any) -> bool:
+    """Whether reading ``text`` as ``csv`` does (not strictly) ends inside a quoted cell: a
+    quote opens one only at a cell's start; inside, a doubled quote (or an escaped one) is
+    a quote and a single one closes it; any other quote is a character of its cell."""
+    quote, delimiter = dialect.quotechar or '"', dialect.delimiter
+    escape, doubled = dialect.escapechar, dialect.doublequote
+    inside, at_start, i, n = False, True, 0, len(text)
+    while i < n:
+        c = text[i]
+        if inside:
+            if escape and c == escape:
+                i += 2
+                continue
+            if c == quote:
+                if doubled and text[i + 1 : i + 2] == quote:
+                    i += 2
+                    continue
+                inside = False
+        elif c == quote and at_start:
+            inside, at_start = True, False
+        elif c in (delimiter, "\n", "\r"):
+            at_start = True
+        elif not (c == " " and at_start and dialect.skipinitialspace):
+            at_start = False
+            if escape and c == escape:
+                i += 1  # the escaped character is the cell's
+        i += 1
+    return inside
 
 
 def _starts_with(path: Path, lead: bytes) -> bool:
@@ -531,6 +569,18 @@ def open_source(
     if not path.is_file():
         raise InvalidInput(_("no such file: {file}").format(file=path), field="path")
     kind = file_format(path)
+    if path.suffix.lower() == ".xls" and _starts_with(path, b"PK\x03\x04"):
+        raise InvalidInput(
+            _("{file} is a workbook of today's kind under an .xls name; rename it to .xlsx")
+            .format(file=path.name),
+            field="path",
+        )  # fmt: skip
+    if path.suffix.lower() == ".xls" and _starts_with(path, b"<"):
+        raise InvalidInput(
+            _("{file} is a web page saved as .xls; open it in Excel and save it as .xlsx or "
+              ".csv").format(file=path.name),
+            field="path",
+        )  # fmt: skip
     if path.suffix.lower() == ".xls" and _starts_with(path, b"\xd0\xcf\x11\xe0"):
         # A real old workbook (its signature); many systems write tab-separated text under
         # that name, which is read as the text it is.
