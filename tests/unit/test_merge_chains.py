@@ -360,3 +360,16 @@ def test_cli_merge_in_json_names_the_merged(ctx, db_url: str) -> None:  # type: 
     res = invoke(db_url, "customers", "merge", "K", "P", "--format", "json")
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["merged"] == ["P"]
+
+
+def test_cli_merge_and_unmerge_in_csv_print_field_value_rows(ctx, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Scripts asking for CSV got nothing on standard output."""
+    import csv as csv_module
+
+    add_customer(ctx, "K")
+    add_customer(ctx, "P")
+    for args in (("merge", "K", "P"), ("unmerge", "P")):
+        res = invoke(db_url, "customers", *args, "--format", "csv")
+        assert res.exit_code == 0, res.output
+        rows = dict(list(csv_module.reader(res.stdout.splitlines()))[1:])
+        assert rows.get("merged", rows.get("restored")) in ('["P"]', "P"), rows

@@ -433,8 +433,8 @@ def merge_cmd(
     from tricrm_tui.services import merge
 
     result = merge.merge_customers(ctx(), keep, others, _prefer(prefer))
-    if fmt is Format.json:
-        emit_json(result)
+    if fmt is not Format.table:  # JSON, or CSV as field,value rows for scripts
+        emit_record(result, fmt)
         return
     info(
         _("merged {others} into {keep}; moved: {moved}; filled: {filled}").format(
@@ -458,8 +458,8 @@ def unmerge_cmd(
     from tricrm_tui.services import merge
 
     result = merge.unmerge_customer(ctx(), code)
-    if fmt is Format.json:
-        emit_json(result)
+    if fmt is not Format.table:
+        emit_record(result, fmt)
         return
     for line in result.lines():
         info(line)
