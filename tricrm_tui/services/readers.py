@@ -230,19 +230,34 @@ def _sniff_dialect(
         # ``"He said ""hi"""`` would then read as ``He said "hi"""``.
         if not dialect.escapechar:
             dialect.doublequote = True
+        # The header names its columns with the real delimiter; values (``a|b``, ``'x'``)
+        # can lead the sniffer to another one the header does not hold.
+        header = lines[0] if lines else ""
+        if dialect.delimiter not in header:
+            dialect.delimiter = next((d for d in ",;\t|" if d in header), dialect.delimiter)
         # Cells that start with an apostrophe (an export's mark before text like ``=深圳``)
         # can look to the sniffer like cells quoted with ``'``. The usual ``"`` wins when it
-        # reads every line of the sample to the header's width and ``'`` does not.
+        # reads every line of the sample to the header's width and ``'`` does not, or when
+        # few cells are wrapped in ``'…'`` as a file quoted that way has most of them.
+        delimiter = dialect.delimiter
         if (
             dialect.quotechar == "'"
-            and not _even_width(lines, dialect.delimiter, "'", whole)
-            and _even_width(lines, dialect.delimiter, '"', whole)
+            and _even_width(lines, delimiter, '"', whole)
+            and not (_even_width(lines, delimiter, "'", whole) and _quoted_cells(lines, delimiter))
         ):
             dialect.quotechar = '"'
         return dialect, False
     if lines and all(len(ln.split()) == len(lines[0].split()) > 1 for ln in lines):
         return _Whitespace, True
     return csv.excel, False
+
+
+def _quoted_cells(lines: list[str], delimiter: str) -> bool:
+    """Whether most filled cells of the sample's data lines are wrapped in ``'…'``."""
+    cells = [c for row in csv.reader(lines[1:], delimiter=delimiter, quotechar='"')
+             for c in row if c]  # fmt: skip
+    wrapped = sum(len(c) > 1 and c[0] == c[-1] == "'" for c in cells)
+    return bool(cells) and wrapped * 2 > len(cells)
 
 
 def _even_width(lines: list[str], delimiter: str, quote: str, whole: bool) -> bool:
