@@ -227,6 +227,13 @@ IN_STEP = 500
 """IN lists are padded to a multiple of this many values (:func:`padded`)."""
 
 
+def chunks(values: list[Any], size: int = 1000) -> Iterator[list[Any]]:
+    """``values`` a list of at most ``size`` at a time: IN lists a statement can bind on
+    every backend (PostgreSQL takes at most 65,535 parameters)."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
 def padded(values: list[Any]) -> list[Any]:
     """``values`` for an ``IN`` list, lengthened to a multiple of ``IN_STEP`` by repeating its
     first value (the same set, so the same answer).

@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tricrm_tui.db import bulk, deferred
-from tricrm_tui.db.bulk import driver_executemany, driver_in, padded
+from tricrm_tui.db.bulk import chunks, driver_executemany, driver_in, padded
 from tricrm_tui.db.engine import SQLITE_CACHE_KIB
 from tricrm_tui.db.errors import DatabaseUnavailable, translate_db_errors
 from tricrm_tui.db.search import search_text_for
@@ -55,7 +55,6 @@ from tricrm_tui.models import (
     Customer,
     CustomerTag,
     ImportBatch,
-    Interaction,
     MergeRecord,
     Order,
     Product,
@@ -112,7 +111,6 @@ CRASH_ENV = "TRICRM_TEST_CRASH_AFTER_BATCHES"
 
 CT = Customer.__table__
 OT = Order.__table__
-IT = Interaction.__table__
 PT = Product.__table__
 KT = ProductCategory.__table__
 AT = AuditEntry.__table__
@@ -1568,14 +1566,6 @@ class UndoResult:
     restored: int
 
 
-_CHUNK = 1000
-
-
-def _chunks(values: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
-
-
 def _from_json(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
     """Audit JSON back to column values (ISO text → dates, strings → Decimal)."""
     out: dict[str, Any] = {}
@@ -1683,7 +1673,7 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
                     s.execute(sa.select(OT.c.customer_id).where(key_col == e.entity_id)).scalars()
                 )
         removed = 0
-        for chunk in _chunks(inserted):
+        for chunk in chunks(inserted):
             if kind == "orders":
                 touched.update(
                     s.execute(sa.select(OT.c.customer_id).where(key_col.in_(chunk))).scalars()
@@ -1722,7 +1712,7 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
             )
         )
         if kind == "customers" and updates:
-            for chunk in _chunks([u.entity_id for u in updates]):
+            for chunk in chunks([u.entity_id for u in updates]):
                 touched.update(s.execute(sa.select(CT.c.id).where(CT.c.code.in_(chunk))).scalars())
     return UndoResult(import_id, removed, len(updates)), kind, touched
 
@@ -1741,7 +1731,7 @@ def _remove_added_tags(s: Session, entries: list[Any], inserted: list[str]) -> N
                     T.c.tag.in_(sorted(added)),
                 )
             )
-    for chunk in _chunks(inserted):
+    for chunk in chunks(inserted):
         s.execute(
             sa.delete(T).where(T.c.customer_id.in_(sa.select(CT.c.id).where(CT.c.code.in_(chunk))))
         )
@@ -1760,7 +1750,7 @@ def _remove_unused(s: Session, table: sa.Table, names: list[str | None]) -> list
         if fk.column.table is table
     ]
     dropped: list[str] = []
-    for chunk in _chunks(sorted({n for n in names if n})):
+    for chunk in chunks(sorted({n for n in names if n})):
         unused = sa.select(table.c.id, table.c.name).where(
             table.c.name.in_(chunk),
             *(~sa.exists().where(col == table.c.id) for _t, col in referring),
@@ -1779,7 +1769,7 @@ def _later_changes(
         return []
     found: list[str] = []
     undone = sa.select(BT.c.id).where(BT.c.status == "undone")
-    for chunk in _chunks(sorted(set(keys))):
+    for chunk in chunks(sorted(set(keys))):
         q = (
             sa.select(AT.c.entity_id, AT.c.action, AT.c.import_id)
             .where(
@@ -1838,7 +1828,7 @@ def _dependants(s: Session, codes: list[str]) -> list[str]:
         if fk.column.table is CT and t.name not in NOT_DEPENDANTS
     ]
     found: list[str] = []
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes):
         for table, col in referring:
             target = CT.alias("target")
             q = (
@@ -1869,7 +1859,7 @@ def _merged_away(s: Session, table: sa.Table, kind: str, keys: list[str]) -> lis
     M = MergeRecord.__table__  # noqa: N806
     K = CT.alias("kept")
     found: list[str] = []
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         rows = s.execute(
             sa.select(table.c.id, key_col, table.c.customer_id).where(key_col.in_(chunk))
         ).all()

@@ -418,6 +418,28 @@ def _clean_reason(reason: str | None) -> str:
     return text
 
 
+def audit_entry(
+    s: Session, ctx: ServiceContext, code: str, entry: dict[str, Any], balance: int
+) -> None:
+    """The audit entry of an operator's (or an unmerge's) ledger entry: its points, reason
+    and key, with the customer's balance before (``balance``) and after."""
+    audit.record(
+        s,
+        ctx.actor,
+        "loyalty",
+        code,
+        entry["kind"],
+        {"balance": balance},
+        {
+            "balance": balance + entry["points"],
+            "points": entry["points"],
+            "reason": entry["reason"],
+            "source_key": entry["source_key"],
+        },
+        at=entry["at"],
+    )
+
+
 def _post(
     ctx: ServiceContext,
     code: str,
@@ -461,21 +483,7 @@ def _post(
             "actor": ctx.actor.username,
         }
         new_id = s.execute(sa.insert(L).values(**values).returning(L.c.id)).scalar_one()
-        audit.record(
-            s,
-            ctx.actor,
-            "loyalty",
-            code,
-            kind,
-            {"balance": after - points},
-            {
-                "balance": after,
-                "points": points,
-                "reason": text,
-                "source_key": values["source_key"],
-            },
-            at=now,
-        )
+        audit_entry(s, ctx, code, values, after - points)
     return LedgerRow(
         new_id, now, kind, points, str(values["source_key"]), text, expires_on, ctx.actor.username
     )

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tricrm_tui.db.bulk import chunks
 from tricrm_tui.db.deferred import begin_immediate
 from tricrm_tui.db.search import search_text_for
 from tricrm_tui.i18n import _
@@ -42,7 +43,7 @@ from tricrm_tui.models import (
 )
 from tricrm_tui.services import audit
 from tricrm_tui.services.context import ServiceContext
-from tricrm_tui.services.customers import FIELD_COLUMNS, _tags_for, active_condition
+from tricrm_tui.services.customers import FIELD_COLUMNS, _tags_for
 from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound
 from tricrm_tui.services.orders import refresh_customer_aggregates
 
@@ -379,8 +380,8 @@ def unmerge_customer(ctx: ServiceContext, merged_code: str) -> UnmergeResult:
     Only what is still on the kept customer moves back: a row moved elsewhere since (or
     removed, its id perhaps given to another row) stays where it is. Points earned on the
     kept customer for orders that move back, and the expiry of lots that move back, go with
-    them; both balances are then the sums of their ledgers, and an unmerge that would leave
-    either below zero (the kept customer spent the points) is refused. A tag, custom field
+    them; both balances are then the sums of their ledgers, and what one spent of the
+    other's points while merged is settled between them (:func:`_settle_points`). A tag, custom field
     or field value another customer still merged into the kept one also brought stays. A
     merge whose kept customer has itself been merged since is undone in reverse order:
     that later merge first."""
@@ -571,9 +572,8 @@ def _settle_points(
     what the other is over (together they hold what the kept one held, never below zero).
     Returns the points moved from the merged customer to the kept one (negative: the other
     way); ``sums`` is updated."""
+    from tricrm_tui.services.loyalty import audit_entry
     from tricrm_tui.services.loyalty_rules import expiry_for, load_config
-
-    LEDGER = LoyaltyEntry.__table__  # noqa: N806
 
     short = next((c for c in (keep, other) if sums[c.id] < 0), None)
     if short is None:
@@ -582,47 +582,30 @@ def _settle_points(
     n = -sums[short.id]
     reason = _("unmerge of {code}: points spent while merged").format(code=other.code)[:200]
     now = ctx.now()
-    s.execute(
-        sa.insert(LEDGER),
-        [
-            {"customer_id": giver.id, "at": now, "kind": "adjust", "points": -n,
-             "source_key": f"adjust:unmerge-{record_id}-out", "reason": reason,
-             "expires_on": None, "actor": ctx.actor.username},
-            {"customer_id": short.id, "at": now, "kind": "adjust", "points": n,
-             "source_key": f"adjust:unmerge-{record_id}-in", "reason": reason,
-             "expires_on": expiry_for(ctx.today(), load_config()),
-             "actor": ctx.actor.username},
-        ],
-    )  # fmt: skip
-    for who, points, key in ((giver, -n, "out"), (short, n, "in")):
-        # As ``loyalty adjust`` records each adjustment, with the balance before and after.
-        audit.record(
-            s,
-            ctx.actor,
-            "loyalty",
-            who.code,
-            "adjust",
-            {"balance": sums[who.id]},
-            {
-                "balance": sums[who.id] + points,
-                "points": points,
-                "reason": reason,
-                "source_key": f"adjust:unmerge-{record_id}-{key}",
-            },
-            at=now,
+    entries = [
+        (who, {"customer_id": who.id, "at": now, "kind": "adjust", "points": points,
+               "source_key": f"adjust:unmerge-{record_id}-{key}", "reason": reason,
+               "expires_on": expires, "actor": ctx.actor.username})
+        for who, points, key, expires in (
+            (giver, -n, "out", None),
+            (short, n, "in", expiry_for(ctx.today(), load_config())),
         )
-        sums[who.id] += points
+    ]  # fmt: skip
+    s.execute(sa.insert(LoyaltyEntry.__table__), [entry for _who, entry in entries])
+    for who, entry in entries:
+        audit_entry(s, ctx, who.code, entry, sums[who.id])
+        sums[who.id] += entry["points"]
     return n if short is keep else -n
 
 
 def _move(s: Session, table: sa.Table, ids: list[int], frm: int, to: int) -> int:
     """Move the rows of ``ids`` still on ``frm`` to ``to``; how many moved."""
     n = 0
-    for i in range(0, len(ids), 500):
+    for part in chunks(ids):
         n += (
             s.execute(
                 sa.update(table)
-                .where(table.c.id.in_(ids[i : i + 500]), table.c.customer_id == frm)
+                .where(table.c.id.in_(part), table.c.customer_id == frm)
                 .values(customer_id=to)
             ).rowcount
             or 0
@@ -635,9 +618,9 @@ def _points_of_orders(s: Session, keep_id: int, other_id: int, order_ids: list[i
     to the other one (a loyalty run after the merge credited them there)."""
     L, OT = LoyaltyEntry.__table__, Order.__table__
     found: list[int] = []
-    for i in range(0, len(order_ids), 500):
+    for part in chunks(order_ids):
         keys = sa.select(sa.literal("order:") + OT.c.order_no).where(
-            OT.c.id.in_(order_ids[i : i + 500]), OT.c.customer_id == other_id
+            OT.c.id.in_(part), OT.c.customer_id == other_id
         )
         found += s.execute(
             sa.select(L.c.id).where(L.c.customer_id == keep_id, L.c.source_key.in_(keys))
@@ -684,7 +667,6 @@ class _Merged:
     ``filled`` (changed when it fills in for a customer unmerged before it)."""
 
     tags: set[str]
-    custom_fields: dict[str, Any]
     values: dict[str, Any]
     record_id: int
     filled: dict[str, Any]
@@ -693,6 +675,10 @@ class _Merged:
 
     def __getattr__(self, col: str) -> Any:
         return self.values.get(col)
+
+    @property
+    def custom_fields(self) -> dict[str, Any]:
+        return self.values.get("custom_fields") or {}
 
     def fills(self, col: str, before: Any, after: Any) -> None:
         """Record that it filled ``col``, so unmerging it takes the value back out."""
@@ -731,7 +717,6 @@ def _still_merged(s: Session, keep_id: int, leaving: int) -> list[_Merged]:
     return [
         _Merged(
             set(tags.get(r.id, [])),
-            dict(r.custom_fields or {}),
             dict(r._mapping),
             r.record_id,
             dict(r.record_filled or {}),
@@ -792,11 +777,3 @@ def merged_in(ctx: ServiceContext, keep_code: str) -> list[MergedIn]:
             .order_by(M.c.id.desc())
         ).all()
     return [MergedIn(r.code, r.name, r.merged_at, r.actor) for r in rows]
-
-
-def active_codes(ctx: ServiceContext, codes: list[str]) -> list[str]:
-    """The codes among ``codes`` that are active customers (for the review screen)."""
-    with ctx.session() as s:
-        return list(
-            s.execute(sa.select(C.code).where(C.code.in_(codes), active_condition())).scalars()
-        )
