@@ -226,3 +226,26 @@ def test_orders_list_json(tmp_path: Path, sqlite_template: Path) -> None:
     assert all(r["customer_code"] == "C00001" for r in rows)
     assert all("2024-03-01" <= r["date"] <= "2024-10-31" for r in rows)
     assert rows == sorted(rows, key=lambda r: r["date"], reverse=True)
+
+
+def test_import_cli_names_mapping_entries_the_file_lacks(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    db = tmp_path / "t.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    cfile = tmp_path / "c.csv"
+    cfile.write_text("客户编号,姓名\nA1,张三\n", encoding="utf-8")
+    mfile = tmp_path / "m.toml"
+    mfile.write_text('"电 话" = "phone"\n', encoding="utf-8")
+    runner = CliRunner()
+    app = build_app()
+    base = ["--db", str(db), "import", "customers", str(cfile), "--map", str(mfile)]
+    res = runner.invoke(app, [*base, "--show-mapping", "-f", "json"])
+    assert json.loads(res.stdout)["absent_map_columns"] == [{"column": "电 话", "field": "phone"}]
+    res = runner.invoke(app, base)
+    assert res.exit_code == 0, res.output
+    assert "does not have: 电 话 → phone" in res.stderr
+    res = runner.invoke(app, [*base, "-f", "json"])
+    assert json.loads(res.stdout)["warnings"] == [
+        "the mapping names column(s) this file does not have: 电 话 → phone"
+    ]

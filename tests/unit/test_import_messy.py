@@ -622,3 +622,31 @@ def test_text_with_apostrophes_bars_and_signs_round_trips_through_csv(ctx, tmp_p
         assert (again.rejected, again.updated, again.unchanged) == ([], 0, 1), (name, notes)
         back = customers.get_customer(ctx, f"R{i:02d}")
         assert (back.name, back.notes) == (name, notes)
+
+
+def test_a_mapping_entry_naming_a_column_the_file_lacks_is_reported(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A misspelt column in --map used to vanish without a word and keep its field from the
+    file's own synonym column, so the file then lacked its code."""
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('"客户编码" = "code"\n"会员等级" = "custom:等级"\n', "utf-8")
+    path = tmp_path / "c.csv"
+    path.write_text("客户编号,姓名\nM1,张三\n", "utf-8")
+    result = importing.import_file(ctx, "customers", path, mapping=mapping)
+    assert result.inserted == 1  # 客户编号 still maps to code
+    assert result.warnings == [
+        "the mapping names column(s) this file does not have: 客户编码 → code, 会员等级 → custom:等级"
+    ]
+    assert result.to_json()["warnings"] == result.warnings
+    preview = importing.preview_file(path, "customers", mapping=mapping)
+    assert preview.mapping.absent == (("客户编码", "code"), ("会员等级", "custom:等级"))
+    # Where no column can take the field, the refusal names the entry the file lacks.
+    mapping.write_text('"会员号" = "code"\n', "utf-8")
+    bare = tmp_path / "bare.csv"
+    bare.write_text("编号X,姓名\nM1,张三\n", "utf-8")
+    with pytest.raises(InvalidInput, match="does not have: 会员号 → code"):
+        importing.import_file(ctx, "customers", bare, mapping=mapping)
+    # Alternatives, one present: nothing to say.
+    mapping.write_text('"会员号" = "code"\n"客户编号" = "code"\n', "utf-8")
+    assert importing.import_file(ctx, "customers", path, mapping=mapping).warnings == []

@@ -68,9 +68,14 @@ def _run(
                     "encoding": preview.encoding,
                     "columns": rows,
                     "missing_required": preview.missing_required,
+                    "absent_map_columns": [
+                        {"column": c, "field": t or ""} for c, t in preview.mapping.absent
+                    ],
                 }
             )
             return
+        if note := preview.mapping.absent_note():
+            info(note)
         info(_("encoding: {encoding}").format(encoding=preview.encoding or preview.format))
         emit_rows(
             rows, fmt, columns=[("column", _("Column")), ("field", _("Field")), ("how", _("How"))]
@@ -123,6 +128,8 @@ def _run(
     if fmt is Format.json:
         emit_json(result.to_json())
         return
+    for warning in result.warnings:
+        info(warning)
     summary = [
         {"what": _("File"), "value": result.file},
         {"what": _("Encoding"), "value": result.encoding or ""},

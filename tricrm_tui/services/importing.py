@@ -157,6 +157,8 @@ class ImportResult:
     rejected: list[Reject] = field(default_factory=list)
     batches: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the operator should know that rejected no row (a mapping entry the file lacks)."""
     touched_customer_ids: set[int] | None = None
     """Customers the import wrote or gave rows to (set once its rows are in), for the
     follow-ups; None for a dry run."""
@@ -181,6 +183,7 @@ class ImportResult:
             "duplicates": self.duplicates,
             "rejected_count": self.rejected_count,
             "rejected": [r.__dict__ for r in self.rejected],
+            "warnings": self.warnings,
             **self.extra,
         }
 
@@ -1004,12 +1007,12 @@ def import_file(
     cm = _mapping_for(kind, source, mapping)
     missing = cm.missing_required()
     if missing:
+        message = _("no column for required field(s): {fields}; name them with --map").format(
+            fields=", ".join(missing)
+        )
+        note = cm.absent_note()
         raise InvalidInput(
-            _("no column for required field(s): {fields}; name them with --map").format(
-                fields=", ".join(missing)
-            ),
-            field=missing[0],
-            code="missing_required",
+            f"{message} ({note})" if note else message, field=missing[0], code="missing_required"
         )
     total_lines = count_lines(path)
     import_id: int | None = None
@@ -1086,6 +1089,8 @@ def _import_rows(
     result = ImportResult(
         import_id, kind, str(path), source.encoding or source.info.format, mode, dry_run
     )
+    if note := cm.absent_note():
+        result.warnings.append(note)
     importer = _Importer(
         ctx, kind, cm, mode=mode, region=region, import_id=import_id,
         marked=source.info.format in ("csv", "xlsx"),

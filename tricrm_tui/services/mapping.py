@@ -217,6 +217,21 @@ class ColumnTarget:
 class ColumnMapping:
     kind: str
     columns: tuple[ColumnTarget, ...]
+    absent: tuple[tuple[str, str], ...] = ()
+    """Mapping-file entries (column, target) naming a column this file does not have, for a
+    field no other entry of the mapping fills from this file.
+
+    A mapping may name alternatives for one field, so an absent column is no error by
+    itself; but a misspelt column name used to vanish without a word, and it also kept its
+    field from the file's own synonym column. Now it frees the field and is reported."""
+
+    def absent_note(self) -> str | None:
+        """One line naming the mapping's entries this file lacks, or None."""
+        if not self.absent:
+            return None
+        return _("the mapping names column(s) this file does not have: {columns}").format(
+            columns=", ".join(f"{column} → {target}" for column, target in self.absent)
+        )
 
     def field_columns(self) -> dict[str, str]:
         """field → column (the first column wins when two name the same field)."""
@@ -246,6 +261,7 @@ class ColumnMapping:
                 ColumnTarget(c.column, target, HOW_CHOSEN) if c.column == column else c
                 for c in self.columns
             ),
+            self.absent,
         )
 
 
@@ -297,7 +313,15 @@ def build_mapping(
     overrides = overrides or {}
     by_key = {header_key(k): v for k, v in overrides.items()}
     valid = set(SYNONYMS[kind])
-    taken: set[str] = {v for v in overrides.values() if v}
+    present = {header_key(h) for h in headers}
+    # Only entries this file has claim their field; an absent one leaves the synonym free.
+    taken: set[str] = {v for k, v in overrides.items() if v and header_key(k) in present}
+    # Reported: absent entries whose field no present alternative fills.
+    absent = tuple(
+        (k, v)
+        for k, v in overrides.items()
+        if v and header_key(k) not in present and v not in taken
+    )
     out: list[ColumnTarget] = []
     for column in headers:
         key = header_key(column)
@@ -336,4 +360,4 @@ def build_mapping(
             out.append(ColumnTarget(column, CUSTOM_PREFIX + column.strip(), HOW_CUSTOM))
         else:
             out.append(ColumnTarget(column, None, HOW_IGNORED))
-    return ColumnMapping(kind, tuple(out))
+    return ColumnMapping(kind, tuple(out), absent)
