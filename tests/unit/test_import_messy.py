@@ -650,3 +650,31 @@ def test_a_mapping_entry_naming_a_column_the_file_lacks_is_reported(
     # Alternatives, one present: nothing to say.
     mapping.write_text('"会员号" = "code"\n"客户编号" = "code"\n', "utf-8")
     assert importing.import_file(ctx, "customers", path, mapping=mapping).warnings == []
+
+
+def test_undo_works_in_chunks_of_customers(ctx, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The undo looks its rows up a chunk at a time (PostgreSQL takes at most 65,535
+    parameters); with chunks of two, nine updated and four inserted customers span several
+    chunks of every lookup, and all come back, classified as before."""
+    from tricrm_tui.db import bulk
+    from tricrm_tui.services import import_hooks
+
+    monkeypatch.setattr(importing, "chunks", lambda values, size=2: bulk.chunks(values, 2))
+    import_hooks.register()
+    head = "code,name,province,notes\n"
+    first = tmp_path / "a.csv"
+    first.write_text(head + "".join(f"K{i},客户{i},广东,旧{i}\n" for i in range(9)), "utf-8")
+    importing.import_file(ctx, "customers", first)
+    second = tmp_path / "b.csv"
+    second.write_text(head + "".join(f"K{i},客户{i},辽宁,新{i}\n" for i in range(13)), "utf-8")
+    result = importing.import_file(ctx, "customers", second)
+    assert (result.inserted, result.updated) == (4, 9)
+    assert {customers.get_customer(ctx, f"K{i}").region for i in range(9)} == {"东北"}
+    undone = importing.undo_import(ctx, result.import_id)
+    assert (undone.removed, undone.restored) == (4, 9)
+    rows = [customers.get_customer(ctx, f"K{i}") for i in range(9)]
+    assert [(c.province, c.region, c.notes) for c in rows] == [
+        ("广东", "华南", f"旧{i}") for i in range(9)
+    ]
+    assert customers.list_customers(ctx, search="新").total == 0
+    assert customers.list_customers(ctx).total == 9
