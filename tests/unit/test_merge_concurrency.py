@@ -94,3 +94,48 @@ def test_a_not_duplicate_decision_beside_a_merge_does_not_deadlock(ctx, monkeypa
         lambda: merge.merge_customers(ctx, "A", ["B"]),
     )
     assert results["first"] is True and isinstance(results["second"], merge.MergeResult)
+
+
+def _lockable(ctx: Any, code: str) -> bool:
+    """Whether another connection could lock ``code``'s row right now (PostgreSQL)."""
+    import sqlalchemy as sa
+
+    from tricrm_tui.models import Customer
+
+    C = Customer.__table__.c
+    with ctx.db.engine.connect() as conn:
+        try:
+            conn.execute(sa.select(C.id).where(C.code == code).with_for_update(nowait=True)).all()
+        except sa.exc.OperationalError:
+            return False
+        finally:
+            conn.rollback()
+    return True
+
+
+def test_a_merge_committed_while_the_lock_waits_is_locked_too(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """O is merged into K while another operator, holding O, merges Y into O. PostgreSQL
+    chose the rows of K's lock statement before it waited, so the statement misses Y, which
+    the merge then redirects to K: the lock is asked again until it holds Y too."""
+    for code in ("K", "O", "Y"):
+        add_customer(ctx, code)
+    real, lockable = merge._locked, []
+
+    def checked(*args: Any) -> Any:
+        found = real(*args)
+        if threading.current_thread().name != "first":
+            lockable.append(_lockable(ctx, "Y"))
+        return found
+
+    monkeypatch.setattr(merge, "_locked", checked)
+    results = race(
+        monkeypatch,
+        "_tags_for",  # the merge of Y into O holds O and Y, and commits a second later
+        lambda: merge.merge_customers(ctx, "O", ["Y"]),
+        lambda: merge.merge_customers(ctx, "K", ["O"]),
+    )
+    assert isinstance(results["first"], merge.MergeResult), results
+    assert isinstance(results["second"], merge.MergeResult), results
+    if ctx.db.backend == "postgresql":  # SQLite's write lock is taken before anything is read
+        assert lockable == [False]
+    assert [customers.get_customer(ctx, c).merged_into for c in ("O", "Y")] == ["K", "K"]
