@@ -624,9 +624,7 @@ def test_text_with_apostrophes_bars_and_signs_round_trips_through_csv(ctx, tmp_p
         assert (back.name, back.notes) == (name, notes)
 
 
-def test_a_mapping_entry_naming_a_column_the_file_lacks_is_reported(
-    ctx, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_mapping_entry_naming_a_column_the_file_lacks_is_reported(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A misspelt column in --map used to vanish without a word and keep its field from the
     file's own synonym column, so the file then lacked its code."""
     mapping = tmp_path / "m.toml"
