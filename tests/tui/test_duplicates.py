@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Input, Static
 
 from tests.factories import add_customer
 from tricrm_tui.services import customers, dedupe
-from tricrm_tui.tui.screens.duplicates import COMPARED_FIELDS, DuplicatesScreen
+from tricrm_tui.tui.screens.duplicates import DuplicatesScreen
 from tricrm_tui.tui.widgets.filter_bar import FilterBar
 
 NOW = dt.datetime(2026, 3, 15, 9, 30, tzinfo=dt.UTC)
@@ -88,17 +88,17 @@ async def _test_review_merge_and_mark_different(dup_ctx) -> None:  # type: ignor
         assert groups.row_count == 2
         assert (screen.left.code, screen.right.code) == ("D1", "D2")
         # empty on the left, so the right value is pre-chosen; differing values chosen left
-        assert screen.choice["email"] == "right" and screen.choice["city"] == "left"
+        assert screen.choice["email"] == "D2" and screen.choice["city"] == "D1"
         compare = screen.query_one("#compare", DataTable)
         compare.focus()
-        compare.move_cursor(row=COMPARED_FIELDS.index("city"))
+        compare.move_cursor(row=screen.shown.index("city"))
         await pilot.press("space")
-        assert screen.choice["city"] == "right"
-        compare.move_cursor(row=COMPARED_FIELDS.index("name"))
+        assert screen.choice["city"] == "D2"
+        compare.move_cursor(row=screen.shown.index("name"))
         await pilot.press("enter")
-        assert screen.choice["name"] == "right"
+        assert screen.choice["name"] == "D2"
         await pilot.press("enter")  # and back
-        assert screen.choice["name"] == "left"
+        assert screen.choice["name"] == "D1"
         await pilot.press("m")
         await settle(pilot)
         kept = customers.get_customer(dup_ctx, "D1")
@@ -228,3 +228,133 @@ async def _test_filter_bar_picks_a_saved_segment(dup_ctx) -> None:  # type: igno
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, SegmentPicker)
+
+
+def test_swap_then_merge_keeps_the_other_customer(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_test_swap_then_merge_keeps_the_other_customer(dup_ctx))
+
+
+async def _test_swap_then_merge_keeps_the_other_customer(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    """A swap used to flip every field's choice, fields both leave empty included, so the
+    merge was refused ("D1 has no industry")."""
+    app = Host(dup_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        compare = screen.query_one("#compare", DataTable)
+        compare.focus()
+        compare.move_cursor(row=screen.shown.index("name"))
+        await pilot.press("space")  # 張偉 chosen by hand: a swap keeps it chosen
+        await pilot.press("s")
+        assert (screen.left.code, screen.right.code) == ("D2", "D1")
+        assert screen.choice == {"name": "D2", "email": "D2", "city": "D2", "birthday": "D2"}
+        await pilot.press("m")
+        await settle(pilot)
+    assert customers.get_customer(dup_ctx, "D1").merged_into == "D2"
+    kept = customers.get_customer(dup_ctx, "D2")
+    assert (kept.name, kept.city, kept.email) == ("張偉", "广州", "zw@example.com")
+
+
+def test_an_empty_value_chosen_stays_empty(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_test_an_empty_value_chosen_stays_empty(dup_ctx))
+
+
+async def _test_an_empty_value_chosen_stays_empty(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    app = Host(dup_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        compare = screen.query_one("#compare", DataTable)
+        compare.focus()
+        compare.move_cursor(row=screen.shown.index("email"))
+        await pilot.press("space")
+        assert screen.choice["email"] == "D1"
+        await pilot.press("m")
+        await settle(pilot)
+    kept = customers.get_customer(dup_ctx, "D1")
+    assert kept.email is None and kept.birthday == dt.date(1990, 5, 1)  # filled, as not chosen
+
+
+def test_the_pair_follows_the_groups_cursor(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_test_the_pair_follows_the_groups_cursor(dup_ctx))
+
+
+async def _test_the_pair_follows_the_groups_cursor(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    """Only Enter used to load a group: d then marked the pair still shown, not the one
+    highlighted."""
+    app = Host(dup_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#groups", DataTable).focus()
+        await pilot.press("down")
+        await settle(pilot)
+        assert (screen.left.code, screen.right.code) == ("E1", "E2")
+        await pilot.press("d")
+        await settle(pilot)
+    assert [g.codes for g in dedupe.probable_duplicates(dup_ctx)] == [["D1", "D2"]]
+
+
+def test_a_customer_gone_since_the_scan_is_said_and_scanned_again(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_test_a_customer_gone_since_the_scan(dup_ctx))
+
+
+async def _test_a_customer_gone_since_the_scan(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    """Deleted or merged by someone else: the screen used to end the whole TUI."""
+    from tricrm_tui.services import merge
+
+    app = Host(dup_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        customers.delete_customer(dup_ctx, "E2")
+        merge.merge_customers(dup_ctx, "D1", ["D2"])
+        await pilot.press("n")  # E1 / E2
+        await settle(pilot)
+        assert isinstance(app.screen, DuplicatesScreen) and app.is_running
+        assert any("no customer with code E2" in str(n.message) for n in app._notifications)
+        assert screen.groups == [] and screen.left is None  # scanned again: none left
+
+
+def test_every_code_and_the_keep_column_fit_80_columns(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_test_every_code_and_the_keep_column_fit(dup_ctx))
+
+
+async def _test_every_code_and_the_keep_column_fit(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    address = "广东省深圳市南山区科技园科发路8号金融基地1栋11楼"
+    for code, name in (
+        ("C000123", "欧阳娜娜"),
+        ("C000456", "歐陽娜娜"),
+        ("C000789", "Ouyang Nana"),
+    ):
+        add_customer(dup_ctx, code, name, phone="13900139000", address=address + code)
+    app = Host(dup_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        groups = screen.query_one("#groups", DataTable)
+        assert groups.get_row_at(0)[0] == "C000123 C000456 C000789"
+        for table in (groups, screen.query_one("#compare", DataTable)):
+            widths = [c.get_render_width(table) for c in table.columns.values()]
+            assert sum(widths) <= 80, widths
+        assert "birthday" not in screen.shown  # empty on both sides
+
+
+def test_a_customer_merged_since_the_scan_is_said(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_test_a_customer_merged_since_the_scan(dup_ctx))
+
+
+async def _test_a_customer_merged_since_the_scan(dup_ctx) -> None:  # type: ignore[no-untyped-def]
+    from tricrm_tui.services import merge
+
+    app = Host(dup_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        merge.merge_customers(dup_ctx, "Z9", ["E2"])
+        await pilot.press("n")  # E1 / E2
+        await settle(pilot)
+        said = [str(n.message) for n in app._notifications]
+        assert any("customer E2 is already merged" in m for m in said), said
+        # Scanned again: Z9 now holds E2's email.
+        assert sorted(g.codes for g in screen.groups) == [["D1", "D2"], ["E1", "Z9"]]
