@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -312,4 +313,30 @@ def test_0006_takes_off_the_customer_keys_trigger_a_first_0005_left_on_postgresq
             "WHERE proname = 'tricrm_customer_keys_changed')"
         ).one()
     assert tuple(left) == (0, 0)
+    db.dispose()
+
+
+def test_0007_a_customer_may_spend_more_than_one_order_holds(
+    url_at_0001: str, tmp_path: Path
+) -> None:
+    """Two orders of the largest amount for one customer: PostgreSQL's numeric(14,2) total
+    overflowed, leaving the import unfinished and every later import failing on it."""
+    engine = create_db_engine(url_at_0001)
+    upgrade(engine, "0006")
+    engine.dispose()
+    db = open_database(url_at_0001)  # opening upgrades
+    ctx = ServiceContext(db, Actor("tester", "admin"))
+    from tricrm_tui.services import customers, importing
+
+    customers.add_customer(ctx, {"code": "BIG", "name": "Big"})
+    path = tmp_path / "big.csv"
+    path.write_text(
+        "order_no,customer_code,order_date,amount\n"
+        "B1,BIG,2026-01-01,999999999999.99\nB2,BIG,2026-01-02,999999999999.99\n",
+        "utf-8",
+    )
+    result = importing.import_file(ctx, "orders", path)
+    assert (result.inserted, result.rejected_count) == (2, 0)
+    assert customers.get_customer(ctx, "BIG").total_spent == Decimal("1999999999999.98")
+    assert [i.status for i in importing.list_imports(ctx).items] == ["done"]
     db.dispose()

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from tricrm_tui.models.types import MONEY, JSONType, PersonalDate, PersonalText, utcnow
+from tricrm_tui.models.types import MONEY_TOTAL, JSONType, PersonalDate, PersonalText, utcnow
 
 CUSTOMER_KINDS = ("individual", "enterprise")
 CONSENT_CHANNELS = ("email", "sms", "phone", "wechat")
@@ -76,7 +76,7 @@ class Customer(SQLModel, table=True):
     aov_band: str | None = Field(default=None, max_length=16)
     # Order aggregates, kept current by the order services (filters like ``orders>=3``).
     order_count: int = 0
-    total_spent: Decimal = Field(default=Decimal("0"), sa_type=MONEY)
+    total_spent: Decimal = Field(default=Decimal("0"), sa_type=MONEY_TOTAL)
     first_order_on: dt.date | None = None
     last_order_on: dt.date | None = None
     purchase_days: int = 0

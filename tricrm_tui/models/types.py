@@ -22,6 +22,15 @@ from sqlalchemy.types import TypeDecorator
 MONEY = sa.Numeric(14, 2, asdecimal=True)
 """Amounts in the currency's major unit, two decimals (¥1,234.50)."""
 
+MONEY_TOTAL = sa.Numeric(20, 2, asdecimal=True).with_variant(
+    sa.Numeric(14, 2, asdecimal=True), "sqlite"
+)
+"""Sums of amounts (a customer's spend, its lifetime value): one order may hold up to
+999,999,999,999.99, so a customer's total needs more digits than :data:`MONEY` on
+PostgreSQL, which refused the second such order's total and left the import unfinished.
+SQLite keeps any number of digits whatever a column declares, so its declaration stays
+(changing it would rebuild the customers table)."""
+
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 """JSON on SQLite, JSONB on PostgreSQL (indexable, compact)."""
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from tricrm_tui.models.types import MONEY, utcnow
+from tricrm_tui.models.types import MONEY, MONEY_TOTAL, utcnow
 
 
 class ValueSnapshot(SQLModel, table=True):
@@ -25,7 +25,7 @@ class ValueSnapshot(SQLModel, table=True):
     as_of: dt.date
     recency_days: int | None = None
     frequency: int = 0
-    monetary: Decimal = Field(default=Decimal("0"), sa_type=MONEY)
+    monetary: Decimal = Field(default=Decimal("0"), sa_type=MONEY_TOTAL)
     r: int | None = None
     f: int | None = None
     m: int | None = None
@@ -34,7 +34,7 @@ class ValueSnapshot(SQLModel, table=True):
     lifecycle: str | None = Field(default=None, max_length=16)
     p_alive: float | None = None  # a probability, not money
     expected_purchases: float | None = None
-    clv: Decimal | None = Field(default=None, sa_type=MONEY)
+    clv: Decimal | None = Field(default=None, sa_type=MONEY_TOTAL)
 
 
 class MemberLevel(SQLModel, table=True):
