@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -249,3 +250,97 @@ def test_import_cli_names_mapping_entries_the_file_lacks(
     assert json.loads(res.stdout)["warnings"] == [
         "the mapping names column(s) this file does not have: 电 话 → phone"
     ]
+
+
+def _refused(res: Any, code: int, message: str) -> bool:
+    """An error the CLI turns into one line and exit ``code`` (in-process, it is raised)."""
+    return getattr(res.exception, "exit_code", None) == code and message in str(res.exception)
+
+
+def test_files_are_never_written_over_the_database(tmp_path: Path, sqlite_template: Path) -> None:
+    """An export named after the SQLite file replaced the database with CSV text, and a
+    rejects file named so truncated it; both said they had succeeded."""
+    db = tmp_path / "shop.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    runner = CliRunner()
+    app = build_app()
+    runner.invoke(app, ["--db", str(db), "customers", "add", "A1", "--name", "Ann"])
+    for target in (db, tmp_path / "shop.db-wal"):
+        res = runner.invoke(app, ["--db", str(db), "export", "customers", str(target)])
+        assert _refused(res, 4, "is the database tricrm is using")
+    cfile = tmp_path / "c.csv"
+    cfile.write_text("code,name,phone\nA2,Bo,x\n", encoding="utf-8")
+    res = runner.invoke(
+        app, ["--db", str(db), "import", "customers", str(cfile), "--rejects", str(db)]
+    )
+    assert _refused(res, 4, "is the database tricrm is using")
+    res = runner.invoke(app, ["--db", str(db), "customers", "list", "-f", "json"])
+    assert [c["code"] for c in json.loads(res.stdout)] == ["A1"]
+
+
+def test_an_unwritable_rejects_file_is_refused_before_anything_is_written(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    db = tmp_path / "t.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    cfile = tmp_path / "c.csv"
+    cfile.write_text("code,name,phone\nA1,Ann,13812345678\nA2,Bo,x\n", encoding="utf-8")
+    runner = CliRunner()
+    app = build_app()
+    for rejects in (tmp_path / "no" / "r.csv", tmp_path):
+        res = runner.invoke(
+            app, ["--db", str(db), "import", "customers", str(cfile), "--rejects", str(rejects)]
+        )
+        assert _refused(res, 4, f"cannot write {rejects}")
+    listed = runner.invoke(app, ["--db", str(db), "import", "list", "-f", "json"]).stdout
+    assert json.loads(listed) == []  # no import left "interrupted"
+
+
+def test_an_import_whose_every_line_is_rejected_exits_4(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    db = tmp_path / "t.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,phone\nA1,Ann,x\nA2,Bo,y\n", encoding="utf-8")
+    runner = CliRunner()
+    app = build_app()
+    res = runner.invoke(app, ["--db", str(db), "import", "customers", str(bad), "-f", "json"])
+    assert res.exit_code == 4 and json.loads(res.stdout)["rejected_count"] == 2
+    assert "every line was rejected" in res.stderr
+    good = tmp_path / "good.csv"
+    good.write_text("code,name,phone\nA1,Ann,13812345678\nA2,Bo,y\n", encoding="utf-8")
+    res = runner.invoke(app, ["--db", str(db), "import", "customers", str(good)])
+    assert res.exit_code == 0  # some good rows: the rejects are reported, the import done
+    res = runner.invoke(
+        app, ["--db", str(db), "import", "customers", str(good), "--mode", "insert-only"]
+    )
+    assert res.exit_code == 4  # A1 exists, A2 is bad: nothing imported
+
+
+def test_rejects_from_json_lines_are_marked_like_an_export(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    """JSON Lines text is plain: its rejects CSV must mark formula-looking cells, or ``'=x``
+    came back as ``=x`` and ``=SUM(1)`` sat live in the file."""
+    db = tmp_path / "t.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    src = tmp_path / "c.jsonl"
+    src.write_text(
+        '{"code": "Q1", "name": "\'=x", "phone": "bad"}\n'
+        '{"code": "Q2", "name": "=SUM(1)", "phone": "bad"}\n',
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "r.csv"
+    runner = CliRunner()
+    app = build_app()
+    base = ["--db", str(db), "import", "customers"]
+    runner.invoke(app, [*base, str(src), "--rejects", str(rejects)])
+    text = rejects.read_text("utf-8-sig")
+    assert "''=x" in text and "'=SUM(1)" in text
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(text.replace("bad", "13812345678", 1).replace("bad", "13812345679"), "utf-8")
+    res = runner.invoke(app, [*base, str(fixed)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["--db", str(db), "customers", "list", "-f", "json"])
+    assert sorted(c["name"] for c in json.loads(res.stdout)) == ["'=x", "=SUM(1)"]

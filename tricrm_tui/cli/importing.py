@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -127,6 +127,7 @@ def _run(
             bar.stop()
     if fmt is Format.json:
         emit_json(result.to_json())
+        _exit_if_all_rejected(result)
         return
     for warning in result.warnings:
         info(warning)
@@ -160,6 +161,16 @@ def _run(
         )
     if rejects and result.rejected_count:
         info(_("rejected rows written to {file}").format(file=rejects))
+    _exit_if_all_rejected(result)
+
+
+def _exit_if_all_rejected(result: Any) -> None:
+    """Exit 4 (invalid input) when lines were read and every one was rejected, so a script's
+    ``tricrm import … && next-step`` stops; some rejected among good rows still exit 0."""
+    accepted = result.inserted + result.updated + result.unchanged + result.skipped
+    if result.rejected_count and not accepted:
+        info(_("every line was rejected; nothing was imported"))
+        raise typer.Exit(4)
 
 
 def _make(kind: str) -> None:

@@ -68,6 +68,22 @@ class Database:
         """``sqlite`` or ``postgresql``: what backend-specific code branches on."""
         return self.engine.dialect.name
 
+    def holds_file(self, path: Path | str) -> bool:
+        """Whether ``path`` is this SQLite database's file or one of its companions (``-wal``,
+        ``-shm``, ``-journal``): what an export or a rejects file must never overwrite."""
+        name = self.engine.url.database
+        if self.backend != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+            return False
+        base = Path(name).resolve()
+        candidates = {base, *(base.with_name(base.name + s) for s in ("-wal", "-shm", "-journal"))}
+        target = Path(path)
+        if target.resolve() in candidates:
+            return True
+        try:  # another name for the same file (a hard link)
+            return target.exists() and base.exists() and target.samefile(base)
+        except OSError:
+            return False
+
     @property
     def display_url(self) -> str:
         return redacted(self.url)

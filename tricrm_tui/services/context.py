@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -66,3 +67,17 @@ def open_context(db_value: str | None = None, actor: Actor | None = None) -> Ser
     ctx = ServiceContext(db=open_database(db_value), actor=actor or Actor.from_environment())
     restore_abandoned(ctx)  # what a killed bulk import left down (one query otherwise)
     return ctx
+
+
+def refuse_database_file(ctx: ServiceContext, path: Path, field: str) -> None:
+    """Refuse to write a file over the SQLite database in use: an export named after it
+    replaced the database with CSV text (and said "rows written"); a rejects file truncated
+    it."""
+    from tricrm_tui.i18n import _
+    from tricrm_tui.services.errors import InvalidInput
+
+    if ctx.db.holds_file(path):
+        raise InvalidInput(
+            _("{file} is the database tricrm is using; name another file").format(file=path),
+            field=field,
+        )

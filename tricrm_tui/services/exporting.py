@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, CustomerTag, Order, Product, ProductCategory, Segment
-from tricrm_tui.services.context import ServiceContext
+from tricrm_tui.services.context import ServiceContext, refuse_database_file
 from tricrm_tui.services.customer_rows import list_conditions
 from tricrm_tui.services.customers import list_order
 from tricrm_tui.services.errors import InvalidInput, NotFound, Stopped
@@ -283,6 +283,7 @@ def export_file(
     if what == "segment" and not segment:
         raise InvalidInput(_("name the segment to export"), field="segment")
     path = Path(path)
+    refuse_database_file(ctx, path, "path")
     pages: Generator[Columns, None, None]
     if what == "orders":
         narrowed = where or search or condition is not None

@@ -27,6 +27,7 @@ import contextlib
 import csv
 import dataclasses
 import datetime as dt
+import errno
 import gc
 import hashlib
 import itertools
@@ -69,9 +70,10 @@ from tricrm_tui.services.classify import (
     rules_or_none,
     size_band_for,
 )
-from tricrm_tui.services.context import ServiceContext
+from tricrm_tui.services.context import ServiceContext, refuse_database_file
 from tricrm_tui.services.customers import FIELD_COLUMNS
 from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound, Stopped
+from tricrm_tui.services.exporting import FORMULA_START, neutralise
 from tricrm_tui.services.import_cleaning import (
     TABLE,
     OrderColumns,
@@ -856,16 +858,25 @@ class _RejectsWriter:
     """Rejected rows in their original columns plus the error, in the source's encoding, so
     the file can be fixed and imported again (the error columns are ignored on re-import)."""
 
-    def __init__(self, path: Path, headers: list[str], encoding: str | None) -> None:
+    def __init__(
+        self, path: Path, headers: list[str], encoding: str | None, source_format: str
+    ) -> None:
         enc = encoding or "utf-8-sig"
-        self.fh = path.open("w", encoding=enc, errors="replace", newline="")
+        try:
+            self.fh = path.open("w", encoding=enc, errors="replace", newline="")
+        except OSError as exc:
+            raise InvalidInput(
+                _("cannot write {file}: {reason}").format(file=path, reason=exc.strerror or exc),
+                field="rejects",
+            ) from exc
+        self.mark = _rejects_mark(source_format)
         # A rejects file imported again brings its own error columns: written once, anew.
         self.headers = [h for h in headers if not is_reject_column(h)]
         self.writer = csv.writer(self.fh)
         self.writer.writerow([*self.headers, *REJECT_COLUMNS])
 
     def write(self, line: int, raw: dict[str, Any], err: RowError) -> None:
-        values = ["" if raw.get(h) is None else _cell(raw.get(h)) for h in self.headers]
+        values = ["" if raw.get(h) is None else self.mark(_cell(raw.get(h))) for h in self.headers]
         reason = err.reason
         if raw.get(INVALID):  # a line that made no record: its text, to fix
             reason = f"{reason}: {raw[INVALID]}"
@@ -873,6 +884,21 @@ class _RejectsWriter:
 
     def close(self) -> None:
         self.fh.close()
+
+
+def _rejects_mark(source_format: str) -> Callable[[str], str]:
+    """How a rejected cell is written to the rejects CSV so that importing that file gives
+    the text the source meant, and no cell is a live formula for whoever opens it to fix.
+
+    A CSV's cells are written as read: their apostrophes are the file's own marks. A
+    workbook's text was taken as written, less one apostrophe before a formula sign: text
+    that starts with the sign itself gets one. JSON Lines text is plain: it is marked as an
+    export marks it (before, ``'=x`` came back as ``=x`` and ``=SUM(1)`` went out live)."""
+    if source_format == "csv":
+        return str
+    if source_format == "xlsx":
+        return lambda v: "'" + v if v.startswith(FORMULA_START) else v
+    return neutralise
 
 
 def _cell(value: Any) -> str:
@@ -996,13 +1022,16 @@ def import_file(
         )  # fmt: skip
     region = region.upper()
     path = Path(path)
-    if rejects_path is not None and _same_file(Path(rejects_path), path):
-        raise InvalidInput(
-            _("--rejects {file} is the file being imported; name another file").format(
-                file=rejects_path
-            ),
-            field="rejects",
-        )
+    if rejects_path is not None:
+        if _same_file(Path(rejects_path), path):
+            raise InvalidInput(
+                _("--rejects {file} is the file being imported; name another file").format(
+                    file=rejects_path
+                ),
+                field="rejects",
+            )
+        refuse_database_file(ctx, Path(rejects_path), "rejects")
+        _check_writable(Path(rejects_path))
     source = open_source(path, encoding=encoding, sheet=sheet)
     cm = _mapping_for(kind, source, mapping)
     missing = cm.missing_required()
@@ -1060,6 +1089,23 @@ def import_file(
             raise
 
 
+def _check_writable(path: Path) -> None:
+    """Refuse a rejects file that cannot be written before anything is: found only when the
+    first bad line came, it ended the import with a raw Python error and left it listed as
+    interrupted."""
+    reason = None
+    if path.is_dir():
+        reason = os.strerror(errno.EISDIR)
+    elif not path.parent.is_dir():
+        reason = os.strerror(errno.ENOENT)
+    elif not os.access(path if path.exists() else path.parent, os.W_OK):
+        reason = os.strerror(errno.EACCES)
+    if reason:
+        raise InvalidInput(
+            _("cannot write {file}: {reason}").format(file=path, reason=reason), field="rejects"
+        )
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.exists() and b.exists() and a.samefile(b)
@@ -1096,7 +1142,7 @@ def _import_rows(
         marked=source.info.format in ("csv", "xlsx"),
     )  # fmt: skip
     rejects = (
-        _RejectsWriter(Path(rejects_path), source.headers, source.encoding)
+        _RejectsWriter(Path(rejects_path), source.headers, source.encoding, source.info.format)
         if rejects_path
         else None
     )
