@@ -5,6 +5,7 @@ import created when nothing else refers to them."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from tests.cli_runner import invoke
 from tests.factories import add_customer, add_orders
 from tricrm_tui.models import AuditEntry, CustomerTag, Product, ProductCategory
-from tricrm_tui.services import classify, customers
+from tricrm_tui.services import classify, customers, importing
 
 
 def _json(db_url: str, *args: str) -> dict:  # type: ignore[type-arg]
@@ -181,3 +182,49 @@ def test_a_stopped_import_keeps_whole_batches_is_interrupted_and_completes_when_
     assert (again.inserted, again.unchanged) == (15, 10)
     assert sorted(stored()) == [f"S{i:03d}" for i in range(25)]
     assert [r.status for r in importing.list_imports(ctx).items] == ["done", "interrupted"]
+
+
+def test_a_deleted_customers_orders_import_back_unchanged_and_take_no_changes(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Their orders stay (reports do not change) and an export of every order holds them:
+    importing it back rejected them as unknown_customer."""
+    from tricrm_tui.services import exporting, orders
+    from tricrm_tui.services.errors import InvalidInput, NotFound
+
+    for code in ("A", "B"):
+        customers.add_customer(ctx, {"code": code, "name": code})
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "order_no,customer_code,order_date,amount\nO1,A,2026-01-01,10\nO2,B,2026-01-02,20\n",
+        "utf-8",
+    )
+    importing.import_file(ctx, "orders", path)
+    customers.delete_customer(ctx, "A")
+    every = tmp_path / "all.csv"
+    exporting.export_file(ctx, "orders", every)
+    again = importing.import_file(ctx, "orders", every)
+    assert (again.unchanged, again.rejected_count) == (2, 0)
+    changed = tmp_path / "changed.csv"
+    changed.write_text(
+        "order_no,customer_code,order_date,amount\nO1,A,2026-01-01,11\nO3,A,2026-01-03,5\n",
+        "utf-8",
+    )
+    result = importing.import_file(ctx, "orders", changed)
+    assert [(r.line, r.code, r.reason) for r in result.rejected] == [
+        (2, "deleted_customer", "customer A was deleted"),
+        (3, "deleted_customer", "customer A was deleted"),
+    ]
+    assert [o.amount for o in orders.list_orders(ctx).items] == [Decimal("20.00"), Decimal("10.00")]
+    # Asked for by code, a typo, a deleted or a merged-away customer is said, not an empty list.
+    with pytest.raises(NotFound, match="no customer with code A"):
+        orders.list_orders(ctx, customer_code="A")
+    with pytest.raises(NotFound, match="no customer with code b"):
+        orders.list_orders(ctx, customer_code="b")
+    customers.add_customer(ctx, {"code": "C", "name": "C"})
+    from tricrm_tui.services import merge
+
+    merge.merge_customers(ctx, "C", ["B"])
+    with pytest.raises(InvalidInput, match="B was merged into C; its orders are C's now"):
+        orders.list_orders(ctx, customer_code="B")
+    assert [o.order_no for o in orders.list_orders(ctx, customer_code="C").items] == ["O2"]

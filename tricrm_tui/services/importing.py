@@ -248,6 +248,9 @@ class _Item:
     key: str
     values: dict[str, Any]
     repeat: bool = False  # the key came earlier in the file, in a batch already written
+    gone: RowError | None = None
+    """Why the line's customer takes no new rows (deleted): it may only repeat what is
+    stored, so an export of every order imports back unchanged."""
 
 
 @dataclass
@@ -484,9 +487,34 @@ class _Importer:
         )
         if self.kind != "customers":
             ids = self._customer_ids(s, [it.values["customer_code"] for it in items])
+            missing = {it.values["customer_code"] for it in items} - ids.keys()
+            deleted = self._deleted_customers(s, missing) if missing else {}
+            if deleted and self.trusted_batch:  # keys not asked: ask for these lines'
+                asked = [it.key for it in items if it.values["customer_code"] in deleted]
+                existing.update(
+                    (r._mapping[self.key_col], r._mapping)
+                    for r in s.execute(
+                        sa.select(*self.compare_columns).where(key_col.in_(padded(asked)))
+                    )
+                )
             kept = []
             for it in items:
-                cid = ids.get(it.values.pop("customer_code"))
+                code = it.values.pop("customer_code")
+                cid = ids.get(code)
+                if cid is None and code in deleted:
+                    # The deleted customer's own stored row, repeated, counts unchanged;
+                    # anything else is refused below with this reason.
+                    row = existing.get(it.key)
+                    it.gone = RowError(
+                        "deleted_customer",
+                        "customer_code",
+                        _("customer {code} was deleted").format(code=code),
+                    )
+                    if row is not None and row["customer_id"] == deleted[code]:
+                        cid = deleted[code]
+                    else:
+                        plan.rejects.append((it, it.gone))
+                        continue
                 if cid is None:
                     plan.rejects.append(
                         (
@@ -573,6 +601,9 @@ class _Importer:
                 if self.kind == "customers" and (gone := self._gone(s, row)) is not None:
                     plan.rejects.append((it, gone))
                     continue
+                if it.gone is not None:
+                    plan.rejects.append((it, it.gone))
+                    continue
                 if all_tags != old_tags:
                     plan.tag_changes.append((row["id"], it.key, old_tags, all_tags))
                 if "updated_at" in self.table.c:  # interactions keep no such time
@@ -585,6 +616,17 @@ class _Importer:
                 else:
                     plan.touched_customers.update({row["customer_id"], it.values["customer_id"]})
         return plan
+
+    def _deleted_customers(self, s: Session, codes: set[str]) -> dict[str, int]:
+        """Code → id of the deleted customers among ``codes`` (those the lookup did not find):
+        asked only for a batch naming such codes."""
+        return dict(
+            s.execute(
+                sa.select(CT.c.code, CT.c.id).where(
+                    CT.c.code.in_(padded(sorted(codes))), CT.c.deleted_at.is_not(None)
+                )
+            ).all()
+        )
 
     def _gone(self, s: Session, row: Any) -> RowError | None:
         """Why a stored customer a line would change takes no changes: merged into another

@@ -17,8 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, Order, Product, ProductCategory
 from tricrm_tui.services.context import ServiceContext
+from tricrm_tui.services.errors import InvalidInput, NotFound
 from tricrm_tui.services.paging import Page, clamp_limit
 
 C = Customer.__table__.c
@@ -132,6 +134,26 @@ class OrderRecord:
     status: str
 
 
+def _customer_id(ctx: ServiceContext, code: str) -> int:
+    """The id of the live customer ``code``, for listing its orders: a typo, a deleted
+    customer or one merged away printed an empty list, which read as "no orders"."""
+    with ctx.session() as s:
+        row = s.execute(
+            sa.select(C.id, C.deleted_at, C.merged_into_id).where(C.code == code)
+        ).first()
+        if row is None or row.deleted_at is not None:
+            raise NotFound(_("no customer with code {code}").format(code=code))
+        if row.merged_into_id is not None:
+            kept = s.execute(sa.select(C.code).where(C.id == row.merged_into_id)).scalar_one()
+            raise InvalidInput(
+                _("customer {code} was merged into {kept}; its orders are {kept}'s now").format(
+                    code=code, kept=kept
+                ),
+                field="customer",
+            )
+        return int(row.id)
+
+
 def list_orders(
     ctx: ServiceContext,
     *,
@@ -146,7 +168,7 @@ def list_orders(
     K = ProductCategory.__table__.c
     conds = []
     if customer_code:
-        conds.append(C.code == customer_code)
+        conds.append(C.id == _customer_id(ctx, customer_code))
     if date_from:
         conds.append(O.order_date >= date_from)
     if date_to:

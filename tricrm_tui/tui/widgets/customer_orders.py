@@ -13,6 +13,7 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from tricrm_tui.i18n import _, format_date, format_money
+from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.orders import OrderRecord, list_orders
 from tricrm_tui.services.paging import Page
 from tricrm_tui.tui.widgets.paged_table import PagedTable, page_span
@@ -51,12 +52,15 @@ class CustomerOrders(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, group="customer-orders", exit_on_error=False)
     def _fetch(self, generation: int, offset: int, cursor: str) -> None:
-        page = list_orders(
-            self.app.ctx,  # type: ignore[attr-defined]
-            customer_code=self.code,
-            limit=ORDERS_PAGE_SIZE,
-            offset=offset,
-        )
+        try:
+            page = list_orders(
+                self.app.ctx,  # type: ignore[attr-defined]
+                customer_code=self.code,
+                limit=ORDERS_PAGE_SIZE,
+                offset=offset,
+            )
+        except InvalidInput:  # merged into another: its orders went with it
+            page = Page(items=[], total=0, limit=ORDERS_PAGE_SIZE, offset=0)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, generation, page, cursor)
 
