@@ -676,3 +676,34 @@ def test_undo_works_in_chunks_of_customers(ctx, tmp_path: Path, monkeypatch) -> 
     ]
     assert customers.list_customers(ctx, search="新").total == 0
     assert customers.list_customers(ctx).total == 9
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_an_empty_file_imports_as_no_rows(ctx, tmp_path: Path, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    """A JSON Lines export of no rows is an empty file: importing it said "no column for
+    required field(s): code"."""
+    from tricrm_tui.services import exporting
+
+    path = tmp_path / f"none{suffix}"
+    exporting.export_file(ctx, "customers", path, where="code:NOPE")
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.rows, result.inserted, result.rejected_count) == (0, 0, 0)
+    blank = tmp_path / f"blank{suffix}"
+    blank.write_text("\n\n", "utf-8")
+    assert importing.import_file(ctx, "orders", blank).rows == 0
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".jsonl"])
+def test_custom_fields_of_any_json_type_import_back_unchanged(
+    ctx, tmp_path: Path, suffix: str
+) -> None:  # type: ignore[no-untyped-def]
+    """They came back as Python's text of them ('5', 'True', "{'a': 1}"), spaces folded."""
+    from tricrm_tui.services import exporting
+
+    fields = {"n": 5, "vip": True, "lst": [1, 2], "d": {"a": 1}, "memo": "a  b", "x": 1.5}
+    customers.add_customer(ctx, {"code": "T1", "name": "Tee", "custom_fields": fields})
+    path = tmp_path / f"c{suffix}"
+    exporting.export_file(ctx, "customers", path)
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.unchanged, result.updated) == (1, 0)
+    assert customers.get_customer(ctx, "T1").custom_fields == fields

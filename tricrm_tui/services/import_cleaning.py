@@ -104,8 +104,10 @@ def clean_key(value: Any, field_name: str) -> str:
 
 
 def json_object(value: Any) -> dict[str, Any]:
-    """An exported ``custom_fields`` cell (a JSON object) back to its fields."""
-    text = clean_text(value)
+    """An exported ``custom_fields`` cell (a JSON object) back to its fields, as they were:
+    not folded as text (a number stays a number, "a  b" keeps its two spaces), so an export
+    imports back unchanged."""
+    text = ("" if value is None else str(value)).replace("\x00", "").strip()
     if not text:
         return {}
     try:
@@ -122,13 +124,22 @@ def present(raw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if v is not None and (not isinstance(v, str) or v.strip())}
 
 
-def clean_customer(raw: dict[str, Any], custom: dict[str, Any], region: str) -> dict[str, Any]:
+def clean_customer(
+    raw: dict[str, Any],
+    custom: dict[str, Any],
+    region: str,
+    exported: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``custom``: custom fields from columns of their own, cleaned as text; ``exported``:
+    those of an exported ``custom_fields`` cell, kept as they were (see :func:`json_object`),
+    under the columns' values."""
     data = present(raw)
     try:
         values = validate_fields(data, region=region)
     except InvalidInput as exc:
         raise reject_from(exc) from exc
-    cf = {k: clean_text(v) for k, v in custom.items() if clean_text(v)}
+    cf = {k: v for k, v in (exported or {}).items() if v is not None and v != ""}
+    cf.update((k, clean_text(v)) for k, v in custom.items() if clean_text(v))
     if cf:
         values["custom_fields"] = cf
     return values

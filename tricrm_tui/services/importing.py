@@ -352,11 +352,10 @@ class _Importer:
         key = clean_key(by_field.get(key_field), key_field)
         if self.kind == "customers":
             custom = {name: cell(raw.get(col)) for name, col in self.custom.items() if name != "*"}
-            if "*" in self.custom:
-                custom = {**json_object(raw.get(self.custom["*"])), **custom}
+            exported = json_object(raw.get(self.custom["*"])) if "*" in self.custom else None
             tags = parse_tags(by_field.pop("tags", None))
             values = clean_customer(
-                {f: v for f, v in by_field.items() if f != "code"}, custom, self.region
+                {f: v for f, v in by_field.items() if f != "code"}, custom, self.region, exported
             )
             if tags:
                 values["tags"] = tags
@@ -1077,6 +1076,13 @@ def import_file(
     source = open_source(path, encoding=encoding, sheet=sheet)
     cm = _mapping_for(kind, source, mapping)
     missing = cm.missing_required()
+    if missing and not source.headers and next(iter(source.rows()), None) is None:
+        # An empty file (a JSON Lines export of no rows is one): nothing to import, which
+        # is no error; a CSV of a header and no rows reads the same.
+        empty = ImportResult(None, kind, str(path), source.encoding or source.info.format,
+                             mode, dry_run)  # fmt: skip
+        empty.warnings.append(_("{file} holds no rows").format(file=path))
+        return empty
     if missing:
         message = _("no column for required field(s): {fields}; name them with --map").format(
             fields=", ".join(missing)
