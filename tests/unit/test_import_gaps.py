@@ -228,3 +228,20 @@ def test_a_deleted_customers_orders_import_back_unchanged_and_take_no_changes(
     with pytest.raises(InvalidInput, match="B was merged into C; its orders are C's now"):
         orders.list_orders(ctx, customer_code="B")
     assert [o.order_no for o in orders.list_orders(ctx, customer_code="C").items] == ["O2"]
+
+
+def test_a_tag_cannot_hold_what_separates_tags(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``customers tag G1 'c,d'`` stored one tag that an export wrote as ``c,d`` and the
+    import read back as two."""
+    from tricrm_tui.services import exporting
+    from tricrm_tui.services.errors import InvalidInput
+
+    customers.add_customer(ctx, {"code": "G1", "name": "Gee", "tags": "vip；新客|华南"})
+    assert customers.get_customer(ctx, "G1").tags == ["vip", "华南", "新客"]
+    for tag in ("c,d", "a|b", "华南、华北", "x;y"):
+        with pytest.raises(InvalidInput, match="a tag cannot hold"):
+            classify.tag_customer(ctx, "G1", [tag])
+    classify.tag_customer(ctx, "G1", ["重点 客户"])
+    path = tmp_path / "c.csv"
+    exporting.export_file(ctx, "customers", path)
+    assert importing.import_file(ctx, "customers", path).unchanged == 1

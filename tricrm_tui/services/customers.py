@@ -8,6 +8,7 @@ the same at 100 or 100,000 customers.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -342,10 +343,26 @@ def customer_id_for(session: Session, code: str) -> int:
     return cid
 
 
+TAG_SEPARATORS = re.compile(r"[,;，；、|]")
+"""What separates tags in one text (``--tags "vip,新客"``, a file's tags column, an
+export's): so no tag may hold one, or an export of it would import back as several."""
+
+
 def _clean_tags(value: Any) -> list[str]:
     if value is None:
         return []
-    items = value.replace("，", ",").split(",") if isinstance(value, str) else list(value)
+    if isinstance(value, str):
+        items = TAG_SEPARATORS.split(value)
+    else:
+        items = list(value)
+        for t in items:
+            if TAG_SEPARATORS.search(str(t)):
+                raise InvalidInput(
+                    _("a tag cannot hold , ; ， ； 、 or | (they separate tags): {tag}").format(
+                        tag=t
+                    ),
+                    field="tags",
+                )
     return sorted({clean_text(t) for t in items if clean_text(t)})
 
 

@@ -22,7 +22,7 @@ from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, Interaction, Order, Product, ProductCategory
 from tricrm_tui.models.interactions import CHANNELS
 from tricrm_tui.services.classify import checked_tags
-from tricrm_tui.services.customers import FIELD_COLUMNS, validate_fields
+from tricrm_tui.services.customers import FIELD_COLUMNS, TAG_SEPARATORS, validate_fields
 from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.mapping import KEY_FIELD
 from tricrm_tui.services.normalize import (
@@ -145,9 +145,6 @@ def clean_customer(
     return values
 
 
-_TAG_SEPARATORS = re.compile(r"[,;，；、|]")
-
-
 def parse_tags(value: Any) -> tuple[str, ...]:
     """A tags cell (``vip, 重点；老客户|华南``) as the tag service cleans tags: sorted, no
     repeats; a tag over 64 characters rejects the row."""
@@ -155,7 +152,7 @@ def parse_tags(value: Any) -> tuple[str, ...]:
     if not text:
         return ()
     try:
-        return tuple(checked_tags(_TAG_SEPARATORS.split(text)))
+        return tuple(checked_tags(TAG_SEPARATORS.split(text)))
     except InvalidInput as exc:
         raise reject_from(exc, "tags") from exc
 
