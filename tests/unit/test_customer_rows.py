@@ -51,3 +51,16 @@ def test_fields_search_where_and_a_known_total(some_customers) -> None:
 def test_an_unknown_sort_is_invalid_input(some_customers) -> None:
     with pytest.raises(InvalidInput):
         list_customer_rows(some_customers, sort="shoe_size")
+
+
+@pytest.mark.parametrize("sort", ["last_order", "-last_order", "industry", "-industry"])
+def test_empty_values_sort_last_either_way_on_both_backends(ctx, sort: str) -> None:  # type: ignore[no-untyped-def]
+    """SQLite put them first going up and PostgreSQL first going down."""
+    add_customer(ctx, "N1", "None")
+    add_customer(ctx, "E1", "Early", industry="零售")
+    add_customer(ctx, "L1", "Late", industry="制造")
+    add_orders(ctx, "E1", [("2026-01-05", "10.50")])
+    add_orders(ctx, "L1", [("2026-03-05", "10.50")])
+    codes = [r.code for r in list_customer_rows(ctx, sort=sort).items]
+    assert codes[-1] == "N1" and set(codes[:2]) == {"E1", "L1"}
+    assert [c.code for c in customers.list_customers(ctx, sort=sort).items] == codes

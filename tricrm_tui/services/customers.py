@@ -190,7 +190,11 @@ def active_condition() -> sa.ColumnElement[bool]:
 
 
 def list_order(sort: str, descending: bool = False) -> list[sa.ColumnElement[Any]]:
-    """ORDER BY for a public sort name (``-name`` = descending), ``id`` breaking ties."""
+    """ORDER BY for a public sort name (``-name`` = descending), ``id`` breaking ties.
+
+    Empty values come last either way, on both backends: SQLite put them first going up and
+    PostgreSQL first going down, so ``--sort -last_order`` began with the customers who
+    never ordered on one and with the latest buyers on the other."""
     key = sort.lstrip("-")
     if sort.startswith("-"):
         descending = True
@@ -202,7 +206,10 @@ def list_order(sort: str, descending: bool = False) -> list[sa.ColumnElement[Any
             ),
             field="sort",
         )
-    return [col.desc() if descending else col.asc(), C.id.desc() if descending else C.id.asc()]
+    first = col.desc() if descending else col.asc()
+    if col.nullable:
+        first = first.nulls_last()
+    return [first, C.id.desc() if descending else C.id.asc()]
 
 
 def list_conditions(
