@@ -317,7 +317,7 @@ def test_a_customer_merged_or_deleted_during_an_order_import_is_seen_by_the_next
     counter_gone: bool,
 ) -> None:
     """After the first batch, A is merged into B and D is deleted: the rest of A's lines go
-    to B, D's are refused as unknown. (An import that remembered ids for a while would
+    to B, D's are refused as deleted. (An import that remembered ids for a while would
     have kept writing to A and D.) Without the counter row the import remembers nothing
     from one batch to the next, and gets the same answer. PostgreSQL has no counter: there
     the memory lasts ``CUSTOMER_ID_TTL`` seconds, none here."""
@@ -347,7 +347,7 @@ def test_a_customer_merged_or_deleted_during_an_order_import_is_seen_by_the_next
     assert len(done) == 4
     assert result.inserted == 5 + 5 + 15  # the first batch's ten, then A's fifteen
     assert {(r.code, r.key) for r in result.rejected} == {
-        ("unknown_customer", f"O{i:03d}") for i in range(10, 40, 2)
+        ("deleted_customer", f"O{i:03d}") for i in range(10, 40, 2)
     }
     b = customers.get_customer(ctx, "B")
     assert b.order_count == 20  # A's five moved by the merge, fifteen written to B

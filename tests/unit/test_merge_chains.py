@@ -97,7 +97,9 @@ def test_order_imports_follow_merges_to_an_active_customer(ctx, tmp_path: Path) 
     )
     result = importing.import_file(ctx, "orders", path)
     assert _orders_of(ctx, "C") == ["O1"]  # B → A → C, the one holding B's records
-    assert [(r.line, r.code) for r in result.rejected] == [(3, "unknown_customer")]  # D deleted
+    assert [(r.line, r.code, r.reason) for r in result.rejected] == [
+        (3, "deleted_customer", "customer E was merged into D, which was deleted")
+    ]
 
 
 def test_an_import_whose_orders_a_merge_moved_cannot_be_undone_until_unmerged(

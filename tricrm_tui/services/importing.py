@@ -504,13 +504,10 @@ class _Importer:
                     # The deleted customer's own stored row, repeated, counts unchanged;
                     # anything else is refused below with this reason.
                     row = existing.get(it.key)
-                    it.gone = RowError(
-                        "deleted_customer",
-                        "customer_code",
-                        _("customer {code} was deleted").format(code=code),
-                    )
-                    if row is not None and row["customer_id"] == deleted[code]:
-                        cid = deleted[code]
+                    holder, why = deleted[code]
+                    it.gone = RowError("deleted_customer", "customer_code", why)
+                    if row is not None and row["customer_id"] == holder:
+                        cid = holder
                     else:
                         plan.rejects.append((it, it.gone))
                         continue
@@ -616,16 +613,32 @@ class _Importer:
                     plan.touched_customers.update({row["customer_id"], it.values["customer_id"]})
         return plan
 
-    def _deleted_customers(self, s: Session, codes: set[str]) -> dict[str, int]:
-        """Code → id of the deleted customers among ``codes`` (those the lookup did not find):
-        asked only for a batch naming such codes."""
-        return dict(
-            s.execute(
-                sa.select(CT.c.code, CT.c.id).where(
-                    CT.c.code.in_(padded(sorted(codes))), CT.c.deleted_at.is_not(None)
-                )
-            ).all()
-        )
+    def _deleted_customers(self, s: Session, codes: set[str]) -> dict[str, tuple[int, str]]:
+        """Code → (id holding its records, why it takes none) of the customers among
+        ``codes`` (those the lookup did not find) that were deleted or merged into one that
+        was: asked only for a batch naming such codes."""
+        K = CT.alias("kept")
+        rows = s.execute(
+            sa.select(
+                CT.c.code, CT.c.id, CT.c.deleted_at, K.c.id.label("kept_id"), K.c.code.label("kept")
+            )
+            .outerjoin(K, K.c.id == CT.c.merged_into_id)
+            .where(
+                CT.c.code.in_(padded(sorted(codes))),
+                sa.or_(CT.c.deleted_at.is_not(None), K.c.deleted_at.is_not(None)),
+            )
+        ).all()
+        return {
+            r.code: (r.id, _("customer {code} was deleted").format(code=r.code))
+            if r.deleted_at is not None
+            else (
+                r.kept_id,
+                _("customer {code} was merged into {kept}, which was deleted").format(
+                    code=r.code, kept=r.kept
+                ),
+            )
+            for r in rows
+        }
 
     def _gone(self, s: Session, row: Any) -> RowError | None:
         """Why a stored customer a line would change takes no changes: merged into another
