@@ -572,3 +572,53 @@ async def test_a_filter_errors_caret_shows_at_80_columns(tui_ctx) -> None:
         column = lines[carets[0]].index("^")
         assert above[column:].startswith("9zd")
         assert "at column 88" in "".join(lines[carets[0] - 3 : carets[0] - 1])
+
+
+async def test_escape_in_the_filter_bar_gives_the_table_the_keys(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f", *"orders>=1", "escape")
+        await settle(pilot)
+        assert app.focused is app.screen.table
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert "rows 51–100 of 200" in status(app.screen)
+
+
+async def test_the_total_is_counted_again_on_coming_back(tui_ctx) -> None:
+    """Back from another screen (an import, say), the total includes the rows added
+    meanwhile, so the new last page can be reached without r."""
+    from tests.factories import add_customer
+    from tricrm_tui.tui.screens.import_screen import ImportScreen
+
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "of 200" in status(app.screen)
+        await app.push_screen(ImportScreen())
+        await settle(pilot)
+        add_customer(tui_ctx, "Z0001")
+        app.pop_screen()
+        await settle(pilot)
+        assert "of 201" in status(app.screen)
+
+
+async def test_tiers_show_by_their_names(tui_ctx) -> None:
+    """In Chinese the tier column reads 高价值, as the value screen and dashboard do, not
+    the stored code."""
+    from tests.interact_helpers import set_customer
+    from tricrm_tui.i18n import set_language
+
+    set_customer(tui_ctx, "C0001", value_tier="high")
+    set_language("zh_CN")
+    try:
+        app = TricrmApp(tui_ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            table = app.screen.table
+            row = table.get_row("C0001")
+            tier = list(app.screen.layout_columns).index("tier")
+            assert str(row[tier]) == "高价值"
+    finally:
+        set_language("en")
