@@ -509,3 +509,116 @@ async def test_quitting_under_an_export_asks_then_stops_it(tui_ctx, tmp_path, mo
         await asyncio.sleep(0.02)
     assert held.seen == ["stopped"]
     assert not [m for m, _s in notes if "stopped" in m]  # no one is left to tell
+
+
+async def test_a_database_error_in_the_filter_or_segments_is_a_notification(
+    tui_ctx, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The filter bar's worker and the segment picker read the database too: a failure
+    there costs one red message, as the list's own does, not the session."""
+    from tricrm_tui.services import segments
+    from tricrm_tui.tui.widgets.segment_picker import SegmentPicker
+
+    def down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise DatabaseUnavailable("cannot use database tricrm.db: disk I/O error")
+
+    monkeypatch.setattr(segments, "condition_for", down)
+    monkeypatch.setattr(segments, "list_segments", down)
+    app = TricrmApp(tui_ctx)
+    notes = capture_notifications(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f", *"kind:enterprise", "enter")
+        await settle(pilot)
+        assert notes == [("cannot use database tricrm.db: disk I/O error", "error")]
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert len(notes) == 2 and notes[1][1] == "error"
+        assert app.is_running and not isinstance(app.screen, SegmentPicker)
+
+
+async def test_an_unexpected_filter_failure_is_the_filters_message(tui_ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tricrm_tui.services import segments
+
+    def odd(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("year 0 is out of range")
+
+    monkeypatch.setattr(segments, "condition_for", odd)
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f", *"kind:enterprise", "enter")
+        await settle(pilot)
+        assert app.is_running
+        assert "year 0 is out of range" in str(app.screen.query_one("#filter-message").render())
+
+
+async def test_a_filter_errors_caret_shows_at_80_columns(tui_ctx) -> None:
+    """The reason, the expression and the caret under the bad token all show, also when
+    the reason wraps and the expression is longer than the line."""
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        expression = (
+            "city:Shenzhen orders>=3 tag:vip tag:new tag:returning spent>100 kind:person "
+            "last_order<9zd"
+        )
+        await pilot.press("f", *expression)
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        carets = [i for i, line in enumerate(lines) if line.strip() and set(line.strip()) == {"^"}]
+        assert carets, "\n".join(lines[:12])
+        above = lines[carets[0] - 1]
+        column = lines[carets[0]].index("^")
+        assert above[column:].startswith("9zd")
+        assert "at column 88" in "".join(lines[carets[0] - 3 : carets[0] - 1])
+
+
+async def test_escape_in_the_filter_bar_gives_the_table_the_keys(tui_ctx) -> None:
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f", *"orders>=1", "escape")
+        await settle(pilot)
+        assert app.focused is app.screen.table
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert "rows 51–100 of 200" in status(app.screen)
+
+
+async def test_the_total_is_counted_again_on_coming_back(tui_ctx) -> None:
+    """Back from another screen (an import, say), the total includes the rows added
+    meanwhile, so the new last page can be reached without r."""
+    from tests.factories import add_customer
+    from tricrm_tui.tui.screens.import_screen import ImportScreen
+
+    app = TricrmApp(tui_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "of 200" in status(app.screen)
+        await app.push_screen(ImportScreen())
+        await settle(pilot)
+        add_customer(tui_ctx, "Z0001")
+        app.pop_screen()
+        await settle(pilot)
+        assert "of 201" in status(app.screen)
+
+
+async def test_tiers_show_by_their_names(tui_ctx) -> None:
+    """In Chinese the tier column reads 高价值, as the value screen and dashboard do, not
+    the stored code."""
+    from tests.interact_helpers import set_customer
+    from tricrm_tui.i18n import set_language
+
+    set_customer(tui_ctx, "C0001", value_tier="high")
+    set_language("zh_CN")
+    try:
+        app = TricrmApp(tui_ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            table = app.screen.table
+            row = table.get_row("C0001")
+            tier = list(app.screen.layout_columns).index("tier")
+            assert str(row[tier]) == "高价值"
+    finally:
+        set_language("en")

@@ -12,8 +12,9 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, Input, Label
 
-from tests.tui.conftest import LongWork, question_after
+from tests.tui.conftest import LongWork, capture_notifications, question_after
 from tricrm_tui.services import customers
+from tricrm_tui.services.errors import DatabaseUnavailable
 from tricrm_tui.tui.screens.import_screen import ImportScreen
 
 FILE = (
@@ -154,3 +155,255 @@ async def _leaving_a_running_import_asks_then_stops_it(sqlite_ctx, tmp_path, mon
         await _settle(app, pilot)
         assert app.screen is not screen and not isinstance(app.screen, ConfirmDialog)
         assert held.seen == ["stopped"]
+
+
+async def _previewed(pilot, path: Path, *, encoding: str = "") -> ImportScreen:  # type: ignore[no-untyped-def]
+    """The import screen with ``path`` (and ``encoding``) typed and previewed, focus on the
+    mapping table so keys reach the screen and the app."""
+    app = pilot.app
+    screen = app.screen
+    assert isinstance(screen, ImportScreen)
+    screen.query_one("#import-encoding", Input).value = encoding
+    screen.query_one("#import-path", Input).value = str(path)
+    screen.action_preview()
+    await _settle(app, pilot)
+    screen.query_one("#import-mapping", DataTable).focus()
+    await pilot.pause()
+    return screen
+
+
+def _status(screen: ImportScreen) -> str:
+    return str(screen.query_one("#import-status", Label).render())
+
+
+async def test_every_way_out_of_a_running_import_asks(tui_ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A number key, / (search) and the palette's Customers leave the import screen as
+    Escape does, closing it and so stopping its import: each asks first. Without the
+    question they stopped the import unseen."""
+    from tricrm_tui.services import importing
+    from tricrm_tui.tui.app import TricrmApp
+    from tricrm_tui.tui.screens.today import TodayScreen
+
+    held = LongWork()
+    monkeypatch.setattr(importing, "import_file", held)
+    path = tmp_path / "c.csv"
+    path.write_bytes(FILE.encode("gbk"))
+    app = TricrmApp(tui_ctx, start="import")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        screen = await _previewed(pilot, path)
+        await pilot.press("ctrl+r")
+        assert await asyncio.to_thread(held.started.wait, 5)
+        for key in ("1", "slash", "5"):
+            assert "An import is running" in await question_after(pilot, key)
+            await pilot.press("n")
+            await pilot.pause()
+            assert app.screen is screen and held.seen == []
+        await app.run_action("show_customers")  # what the palette's "Customers" runs
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen and held.seen == []
+        assert "An import is running" in await question_after(pilot, "2")
+        await pilot.press("y")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, TodayScreen)
+        assert held.seen == ["stopped"]
+
+
+async def test_a_second_run_during_an_import_is_refused(sqlite_ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+T or Ctrl+R while an import runs would cancel it (one import at a time) and
+    leave it marked running: it is refused, and the import goes on."""
+    from tricrm_tui.services import importing
+    from tricrm_tui.tui.workers import IMPORT_GROUP, running_work
+
+    held = LongWork()
+    monkeypatch.setattr(importing, "import_file", held)
+    path = tmp_path / "c.csv"
+    path.write_bytes(FILE.encode("gbk"))
+    app = Host(sqlite_ctx)
+    notes = capture_notifications(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        screen = await _previewed(pilot, path)
+        await pilot.press("ctrl+r")
+        assert await asyncio.to_thread(held.started.wait, 5)
+        worker = running_work(screen, IMPORT_GROUP)
+        await pilot.press("ctrl+t", "ctrl+r")
+        await pilot.pause(0.1)
+        assert running_work(screen, IMPORT_GROUP) == worker and held.seen == []
+        assert [severity for _m, severity in notes] == ["warning", "warning"]
+        assert "An import is running" in notes[0][0]
+
+
+async def test_an_empty_file_has_no_column_to_map(sqlite_ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An empty file previews as no columns; the field selector has nothing to act on
+    (choosing a field raised IndexError and ended tricrm)."""
+    from textual.widgets import Select
+
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    app = Host(sqlite_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        screen = await _previewed(pilot, path)
+        assert "has no columns" in _status(screen)
+        field = screen.query_one("#import-field", Select)
+        assert field.disabled
+        field.value = "code"  # as if chosen: nothing to point at it
+        await _settle(app, pilot)
+        assert app.is_running and app.screen is screen
+
+
+async def test_a_run_never_uses_an_earlier_preview(sqlite_ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A preview that failed, or one still being read, leaves nothing to run: Ctrl+R used
+    to import the previous file, or the new kind with the previous kind's mapping."""
+    import threading
+
+    from tricrm_tui.services import importing
+
+    runs: list[object] = []
+    monkeypatch.setattr(importing, "import_file", lambda *a, **k: runs.append(a))
+    path = tmp_path / "c.csv"
+    path.write_bytes(FILE.encode("gbk"))
+    app = Host(sqlite_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        screen = await _previewed(pilot, path)
+        assert screen.source_path == path
+        screen = await _previewed(pilot, tmp_path / "gone.csv")
+        assert "no such file" in _status(screen)
+        await pilot.press("ctrl+r")
+        await _settle(app, pilot)
+        assert runs == [] and "Preview a file first" in _status(screen)
+
+        release = threading.Event()
+        real = importing.preview_file
+
+        def slow_preview(*args, **kwargs):  # type: ignore[no-untyped-def]
+            release.wait(5)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(importing, "preview_file", slow_preview)
+        screen.query_one("#import-path", Input).value = str(path)
+        screen.action_preview()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert "still being read" in _status(screen)
+        release.set()
+        await _settle(app, pilot)
+        assert runs == [] and screen.source_path == path
+
+
+async def test_rejects_show_even_from_the_mapping_tab(sqlite_ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A run started with focus in the Mapping tab ends on the Rejected tab (focus left in
+    the hidden pane pulled Mapping back at once)."""
+    from textual.widgets import TabbedContent
+
+    path = tmp_path / "c.csv"
+    path.write_bytes(FILE.encode("gbk"))
+    app = Host(sqlite_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        screen = await _previewed(pilot, path)
+        await pilot.press("ctrl+r")
+        await _settle(app, pilot)
+        await pilot.pause(0.1)
+        assert screen.query_one(TabbedContent).active == "tab-rejects"
+        assert app.focused is screen.query_one("#import-rejects", DataTable)
+
+
+async def test_a_failed_import_stops_the_progress_bar(sqlite_ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import ProgressBar
+
+    from tricrm_tui.services import importing
+
+    def fails(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise DatabaseUnavailable("cannot use database tricrm.db: disk I/O error")
+
+    monkeypatch.setattr(importing, "import_file", fails)
+    path = tmp_path / "c.csv"
+    path.write_bytes(FILE.encode("gbk"))
+    app = Host(sqlite_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        screen = await _previewed(pilot, path)
+        await pilot.press("ctrl+r")
+        await _settle(app, pilot)
+        assert "disk I/O error" in _status(screen)
+        assert screen.query_one("#import-progress", ProgressBar).total is not None
+
+
+async def test_rejects_beyond_those_listed_are_counted(sqlite_ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The service keeps 1,000 rejects for the screen; the tab says how many more there
+    are, and where to get them all."""
+    from tricrm_tui.services import importing
+    from tricrm_tui.services.importing import ImportResult, Reject
+
+    def rejecting(ctx, kind, path, **kwargs):  # type: ignore[no-untyped-def]
+        rejects = [Reject(i + 2, f"C{i}", "phone", "invalid_value", "bad") for i in range(1000)]
+        return ImportResult(
+            1, kind, str(path), "utf-8", "update", False, rows=1500,
+            rejected_count=1500, rejected=rejects,
+        )  # fmt: skip
+
+    monkeypatch.setattr(importing, "import_file", rejecting)
+    path = tmp_path / "c.csv"
+    path.write_bytes(FILE.encode("gbk"))
+    app = Host(sqlite_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        screen = await _previewed(pilot, path)
+        await pilot.press("ctrl+r")
+        await _settle(app, pilot)
+        note = screen.query_one("#import-rejects-note", Label)
+        assert note.display
+        assert "1,000 of 1,500 rejected rows listed" in str(note.render())
+        assert "--rejects" in str(note.render())
+        assert screen.query_one("#import-rejects", DataTable).row_count == 1000
+
+
+async def test_the_encoding_box_overrides_detection(sqlite_ctx, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An encoding typed beside the file is used for the preview and the run; a wrong one
+    is explained in this screen's terms, not only the command line's."""
+    from tricrm_tui.services import importing
+
+    runs: list[dict[str, object]] = []
+    monkeypatch.setattr(importing, "import_file", lambda *a, **k: runs.append(k))
+    path = tmp_path / "c.csv"
+    path.write_bytes(FILE.encode("gbk"))
+    app = Host(sqlite_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        screen = await _previewed(pilot, path, encoding="big5")
+        assert "not big5" in _status(screen)
+        assert "in the box beside the file" in _status(screen)
+        screen = await _previewed(pilot, path, encoding="gbk")
+        assert "encoding gbk" in _status(screen)
+        mapping = screen.query_one("#import-mapping", DataTable)
+        assert mapping.get_row_at(0)[:2] == ["客户编号", "code"]
+        await pilot.press("ctrl+t")
+        await _settle(app, pilot)
+        assert runs and runs[0]["encoding"] == "gbk"
+
+
+async def test_a_folder_is_said_to_be_a_folder(sqlite_ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = Host(sqlite_ctx, str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        assert "is a folder" in _status(app.screen)  # type: ignore[arg-type]
+
+
+async def test_the_footer_speaks_chinese(sqlite_ctx) -> None:  # type: ignore[no-untyped-def]
+    from tests.tui.conftest import screen_text
+    from tricrm_tui.i18n import set_language
+
+    set_language("zh_CN")
+    try:
+        app = Host(sqlite_ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _settle(app, pilot)
+            footer = screen_text(app).splitlines()[-1]
+            assert "预览" in footer and "Preview" not in footer and "Back" not in footer
+    finally:
+        set_language("en")

@@ -581,6 +581,10 @@ def open_source(
 ) -> Source:
     """The right reader for ``path``, chosen by its extension (.xlsx, .jsonl, else delimited)."""
     path = Path(path)
+    if path.is_dir():
+        raise InvalidInput(
+            _("{file} is a folder; give a file in it").format(file=path), field="path"
+        )
     if not path.is_file():
         raise InvalidInput(_("no such file: {file}").format(file=path), field="path")
     kind = file_format(path)

@@ -143,11 +143,33 @@ class TricrmApp(App[None]):
 
     async def action_open_screen(self, binding_id: str) -> None:
         """Open a top-level screen (number keys, palette): on top of the root screen."""
-        if binding_id == "nav.customers":
-            await self.action_show_customers()
-            return
-        await self.action_show_customers()
-        await self.push_screen(screen_factory(binding_id)())
+        if not self._asked_before_stopping_an_import(partial(self._open_screen, binding_id)):
+            await self._open_screen(binding_id)
+
+    async def _open_screen(self, binding_id: str) -> None:
+        await self._back_to_root()
+        if binding_id != "nav.customers":
+            await self.push_screen(screen_factory(binding_id)())
+
+    def _asked_before_stopping_an_import(self, leave: Callable[[], Any]) -> bool:
+        """Whether leaving had to ask first: going back to the root closes the screens above
+        it, and closing the import screen stops its import (after the batch it is writing).
+        Every way of leaving asks the question Escape on that screen asks; ``leave`` runs
+        once the operator says yes."""
+        from tricrm_tui.tui.widgets.confirm import ConfirmDialog
+        from tricrm_tui.tui.workers import IMPORT_GROUP, STOP_IMPORT, running_work
+
+        if not any(running_work(s, IMPORT_GROUP) for s in self.screen_stack[1:]):
+            return False
+        if any(isinstance(s, ConfirmDialog) for s in self.screen_stack):
+            return True  # already asking
+
+        def answered(stop: bool | None) -> None:
+            if stop:
+                self.call_later(leave)
+
+        self.push_screen(ConfirmDialog(_(STOP_IMPORT)), answered)
+        return True
 
     def open_customer(self, code: str) -> None:
         """Open a customer's detail from any screen (Today, Value, Duplicates…)."""
@@ -182,11 +204,19 @@ class TricrmApp(App[None]):
 
     async def action_show_customers(self) -> None:
         """Back to the customer list at the bottom of the stack."""
+        if not self._asked_before_stopping_an_import(self._back_to_root):
+            await self._back_to_root()
+
+    async def _back_to_root(self) -> None:
         while len(self.screen_stack) > 1:
             await self.pop_screen()
 
     async def action_search_customers(self) -> None:
-        await self.action_show_customers()
+        if not self._asked_before_stopping_an_import(self._search_customers):
+            await self._search_customers()
+
+    async def _search_customers(self) -> None:
+        await self._back_to_root()
         screen = self.screen
         if isinstance(screen, CustomerListScreen):
             screen.action_focus_search()

@@ -81,6 +81,27 @@ def _right(text: str) -> Text:
     return Text(text, justify="right")
 
 
+def _tier_width() -> int:
+    """As wide as the longest default tier name in the operator's language (高价值: 6)."""
+    from tricrm_tui.services.value_config import DEFAULT_TIER_NAMES
+
+    return max(cell_len(_(name)) for name in DEFAULT_TIER_NAMES.values())
+
+
+def tier_names() -> dict[str, str]:
+    """Tier code → the name the value screen and dashboard show (value.toml may rename
+    them), read in the list's worker. A broken value.toml is the value screen's to report;
+    the list falls back to the default names."""
+    from tricrm_tui.services import value_config
+    from tricrm_tui.services.errors import TricrmError
+
+    try:
+        settings = value_config.load_settings()
+    except TricrmError:
+        settings = value_config.ValueSettings()
+    return {tier: settings.tier_name(tier) for tier in value_config.TIERS}
+
+
 COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
@@ -88,7 +109,7 @@ COLUMNS: dict[str, Column] = {
         Column("name", N_("Name"), _fixed(NAME_MIN_WIDTH), lambda r: _plain(r.name), sort="name"),
         Column("city", N_("City"), _fixed(8), lambda r: _plain(r.city), sort="city"),
         Column("phone", N_("Phone"), _fixed(14), lambda r: _plain(r.phone)),
-        Column("tier", N_("Tier"), _fixed(6), lambda r: _plain(r.value_tier), sort="tier"),
+        Column("tier", N_("Tier"), _tier_width, lambda r: _plain(r.value_tier), sort="tier"),
         Column(
             "spent",
             N_("Spent"),
@@ -173,6 +194,7 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         self._loading = False
         self._header_sort: tuple[str, bool] | None = None
         self._page_search = ""
+        self.tier_names: dict[str, str] = {}
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -199,9 +221,10 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
         self._request(self.query_state, "first")
 
     def on_screen_resume(self) -> None:
-        """Back from a customer (perhaps edited): refresh the page in place."""
+        """Back from a customer (perhaps edited) or an import: refresh the page in place,
+        counted again (one count), so rows added meanwhile can be paged to."""
         if self.page is not None:
-            self._request(self.query_state, "same")
+            self._request(self.query_state, "same", recount=True)
 
     def on_resize(self) -> None:
         self._relayout()
@@ -262,15 +285,21 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
             offset=query.offset,
             total=known_total,
         )
+        names = self.tier_names or tier_names()
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_page, generation, page, cursor)
+            self.app.call_from_thread(self._show_page, generation, page, cursor, names)
 
     def _show_page(
-        self, generation: int, page: Page[CustomerRow], cursor: Literal["first", "last", "same"]
+        self,
+        generation: int,
+        page: Page[CustomerRow],
+        cursor: Literal["first", "last", "same"],
+        names: dict[str, str] | None = None,
     ) -> None:
         if generation != self._generation or not self.is_attached:
             return  # an older answer arriving after a newer question, or a closed screen
         self._loading = False
+        self.tier_names = names or self.tier_names
         if page.total and page.offset >= page.total and not page.total_capped:
             # The list shrank under us (a narrower search, a delete elsewhere): last page.
             last = (page.total - 1) // PAGE_SIZE * PAGE_SIZE
@@ -294,9 +323,14 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
             return
         keys = list(self.layout_columns)
         for record in self.page.items:
-            table.add_row(*(COLUMNS[k].render(record) for k in keys), key=record.code)
+            table.add_row(*(self._cell(k, record) for k in keys), key=record.code)
         if table.row_count:
             table.move_cursor(row=max(0, min(cursor_row, table.row_count - 1)), animate=False)
+
+    def _cell(self, key: str, record: CustomerRow) -> Text:
+        if key == "tier" and record.value_tier in self.tier_names:
+            return _plain(self.tier_names[record.value_tier])
+        return COLUMNS[key].render(record)
 
     def _show_status(self) -> None:
         status = self.query_one("#status", Static)
@@ -378,6 +412,7 @@ class CustomerListScreen(ReportsWorkerErrors, Screen):
     def _filter_cleared(self, event: FilterBar.Cleared) -> None:
         event.stop()
         self._set_filter(None, None)
+        self.table.focus()  # the bar hides: its input would leave nothing focused
 
     def _set_filter(self, condition: Any, meaning: str | None) -> None:
         """A filter narrows what the list was opened on (a segment, a value cell's

@@ -18,7 +18,6 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import (
     DataTable,
-    Footer,
     Input,
     Label,
     ProgressBar,
@@ -28,14 +27,19 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from tricrm_tui.i18n import _
-from tricrm_tui.services.errors import Stopped
+from tricrm_tui.i18n import _, format_number
+from tricrm_tui.labels import N_
+from tricrm_tui.services.errors import InvalidInput, Stopped
 from tricrm_tui.services.mapping import CUSTOM_PREFIX, KINDS, ColumnMapping, fields_for
 from tricrm_tui.tui.widgets.confirm import ConfirmDialog
-from tricrm_tui.tui.workers import IMPORT_GROUP, STOP_IMPORT, running_work
+from tricrm_tui.tui.widgets.footer import TranslatedFooter
+from tricrm_tui.tui.workers import IMPORT_GROUP, STOP_IMPORT, error_message, running_work
 
 IGNORE = "__ignore__"
 CUSTOM = "__custom__"
+PREVIEW_GROUP = "import-preview"
+REJECTS_SHOWN = 1000
+"""Rejected rows the Rejected tab lists; the service keeps no more than this anyway."""
 
 
 class ImportScreen(Screen[None]):
@@ -44,19 +48,21 @@ class ImportScreen(Screen[None]):
     DEFAULT_CSS = """
     ImportScreen #import-top { height: 3; }
     ImportScreen #import-path { width: 1fr; }
+    ImportScreen #import-encoding { width: 14; }
     ImportScreen #import-kind { width: 22; }
     ImportScreen #import-status { height: 1; padding: 0 1; }
     ImportScreen #import-field { width: 100%; }
     ImportScreen TabbedContent { height: 1fr; }
     ImportScreen DataTable { height: 1fr; }
+    ImportScreen #import-rejects-note { height: auto; padding: 0 1; color: $warning; }
     ImportScreen #import-progress { height: 1; padding: 0 1; }
     """
 
     BINDINGS = [
-        Binding("ctrl+o", "preview", _("Preview"), id="import.preview"),
-        Binding("ctrl+r", "run", _("Import"), id="import.run"),
-        Binding("ctrl+t", "dry_run", _("Dry run"), id="import.dry_run"),
-        Binding("escape", "back", _("Back"), id="import.back"),
+        Binding("ctrl+o", "preview", N_("Preview"), id="import.preview"),
+        Binding("ctrl+r", "run", N_("Import"), id="import.run"),
+        Binding("ctrl+t", "dry_run", N_("Dry run"), id="import.dry_run"),
+        Binding("escape", "back", N_("Back"), id="import.back"),
     ]
 
     def __init__(self, path: str | None = None, kind: str = "customers") -> None:
@@ -74,10 +80,11 @@ class ImportScreen(Screen[None]):
                 placeholder=_("File to import (.csv, .tsv, .xlsx, .jsonl); Enter to preview"),
                 id="import-path",
             )
+            yield Input(placeholder=_("encoding"), id="import-encoding")
             yield Select(
                 [(_(k), k) for k in KINDS], value=self.kind, allow_blank=False, id="import-kind"
             )
-        yield Label(_("Choose a file and press Enter."), id="import-status")
+        yield Label(_("Choose a file and press Enter."), id="import-status", markup=False)
         with TabbedContent(id="import-tabs"):
             with TabPane(_("Mapping"), id="tab-mapping"):
                 yield DataTable(id="import-mapping", cursor_type="row", zebra_stripes=True)
@@ -85,9 +92,10 @@ class ImportScreen(Screen[None]):
             with TabPane(_("First rows"), id="tab-preview"):
                 yield DataTable(id="import-preview", zebra_stripes=True)
             with TabPane(_("Rejected"), id="tab-rejects"):
+                yield Label("", id="import-rejects-note", markup=False)
                 yield DataTable(id="import-rejects", cursor_type="row", zebra_stripes=True)
         yield ProgressBar(total=1, id="import-progress", show_eta=False)
-        yield Footer()
+        yield TranslatedFooter()
 
     def on_mount(self) -> None:
         mapping = self.query_one("#import-mapping", DataTable)
@@ -104,6 +112,7 @@ class ImportScreen(Screen[None]):
         ):
             rejects.add_column(label, width=width)
         self._fill_field_choices()
+        self.query_one("#import-rejects-note", Label).display = False
         if self.initial_path:
             self.action_preview()
         else:
@@ -124,6 +133,7 @@ class ImportScreen(Screen[None]):
     # -- preview
 
     @on(Input.Submitted, "#import-path")
+    @on(Input.Submitted, "#import-encoding")
     def _path_submitted(self) -> None:
         self.action_preview()
 
@@ -132,25 +142,39 @@ class ImportScreen(Screen[None]):
         if event.value != self.kind and isinstance(event.value, str):
             self.kind = event.value
             self._fill_field_choices()
-            if self.source_path:
+            if self.query_one("#import-path", Input).value.strip():
                 self.action_preview()
 
     def action_preview(self) -> None:
+        # What an earlier preview understood no longer holds: a run started before this one
+        # lands (or after it failed) would import another file, or with another kind's mapping.
+        self.source_path = None
+        self.mapping = None
+        self.encoding = None
+        self.query_one("#import-mapping", DataTable).clear()
+        self.query_one("#import-preview", DataTable).clear(columns=True)
+        self.query_one("#import-field", Select).disabled = True
         text = self.query_one("#import-path", Input).value.strip()
         if not text:
             self._status(_("Choose a file and press Enter."))
             return
+        encoding = self.query_one("#import-encoding", Input).value.strip() or None
         self._status(_("Reading {file}…").format(file=text))
-        self._load_preview(Path(text).expanduser(), self.kind)
+        self._load_preview(Path(text).expanduser(), self.kind, encoding)
 
-    @work(thread=True, exclusive=True, group="import-preview", exit_on_error=False)
-    def _load_preview(self, path: Path, kind: str) -> None:
+    @work(thread=True, exclusive=True, group=PREVIEW_GROUP, exit_on_error=False)
+    def _load_preview(self, path: Path, kind: str, encoding: str | None) -> None:
+        from textual.worker import get_current_worker
+
         from tricrm_tui.services.importing import preview_file
 
-        preview = preview_file(path, kind, limit=10)
-        self.app.call_from_thread(self._show_preview, path, preview)
+        preview = preview_file(path, kind, encoding=encoding, limit=10)
+        if not get_current_worker().is_cancelled:  # a newer preview replaced this one
+            self.app.call_from_thread(self._show_preview, path, kind, preview)
 
-    def _show_preview(self, path: Path, preview: Any) -> None:
+    def _show_preview(self, path: Path, kind: str, preview: Any) -> None:
+        if kind != self.kind:
+            return  # the kind changed while the file was read: its own preview follows
         self.source_path = path
         self.encoding = preview.encoding
         self.mapping = preview.mapping
@@ -164,6 +188,13 @@ class ImportScreen(Screen[None]):
 
     def _status_for_mapping(self) -> None:
         if self.mapping is None:
+            return
+        if not self.mapping.columns:
+            self._status(
+                _("{file} has no columns: it is empty, or its first sheet is").format(
+                    file=self.source_path.name if self.source_path else ""
+                )
+            )
             return
         missing = self.mapping.missing_required()
         text = _("{file} · encoding {encoding} · {n} columns").format(
@@ -184,6 +215,8 @@ class ImportScreen(Screen[None]):
             table.add_row(c.column, c.target or "—", _(c.how), key=c.column)
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
+        # Nothing to point at a field: an empty file has no columns.
+        self.query_one("#import-field", Select).disabled = not self.mapping.columns
 
     # -- adjusting the mapping
 
@@ -201,14 +234,20 @@ class ImportScreen(Screen[None]):
 
     @on(Select.Changed, "#import-field")
     def _field_chosen(self, event: Select.Changed) -> None:
-        if self.mapping is None or not isinstance(event.value, str):
+        column = self._highlighted_column()
+        if column is None or not isinstance(event.value, str):
             return
-        self.choose_field(self._highlighted_column(), event.value)
+        self.choose_field(column, event.value)
 
-    def _highlighted_column(self) -> str:
-        assert self.mapping is not None
-        table = self.query_one("#import-mapping", DataTable)
-        return self.mapping.columns[table.cursor_row].column
+    def _highlighted_column(self) -> str | None:
+        """The mapping row under the cursor; None before a preview or for a file without
+        columns (an empty file, a blank sheet)."""
+        if self.mapping is None:
+            return None
+        row = self.query_one("#import-mapping", DataTable).cursor_row
+        if not 0 <= row < len(self.mapping.columns):
+            return None
+        return self.mapping.columns[row].column
 
     def choose_field(self, column: str, choice: str) -> None:
         """Point ``column`` at a field, a custom field (``__custom__``) or nowhere."""
@@ -235,6 +274,16 @@ class ImportScreen(Screen[None]):
         self._start(dry_run=True)
 
     def _start(self, *, dry_run: bool) -> None:
+        if running_work(self, IMPORT_GROUP):
+            # A second run would cancel the first silently, leaving it marked running.
+            self.notify(
+                _("An import is running; wait for it, or press Escape to stop it."),
+                severity="warning",
+            )
+            return
+        if running_work(self, PREVIEW_GROUP):
+            self._status(_("The file is still being read; run it once its preview shows."))
+            return
         if self.mapping is None or self.source_path is None:
             self._status(_("Preview a file first (Enter in the file box)."))
             return
@@ -246,10 +295,12 @@ class ImportScreen(Screen[None]):
             return
         self.query_one("#import-progress", ProgressBar).update(total=None, progress=0)
         self._status(_("Importing {file}…").format(file=self.source_path.name))
-        self._run_import(self.source_path, self.kind, self.mapping, dry_run)
+        self._run_import(self.source_path, self.kind, self.mapping, self.encoding, dry_run)
 
     @work(thread=True, exclusive=True, group=IMPORT_GROUP, exit_on_error=False)
-    def _run_import(self, path: Path, kind: str, mapping: ColumnMapping, dry_run: bool) -> None:
+    def _run_import(
+        self, path: Path, kind: str, mapping: ColumnMapping, encoding: str | None, dry_run: bool
+    ) -> None:
         from textual.worker import get_current_worker
 
         from tricrm_tui.services.importing import import_file
@@ -266,7 +317,7 @@ class ImportScreen(Screen[None]):
             path,
             mapping=mapping,
             dry_run=dry_run,
-            encoding=self.encoding,
+            encoding=encoding,
             progress=progress,
             # Cancelled when the operator leaves this screen or tricrm, having said yes.
             stop=lambda: worker.is_cancelled,
@@ -292,18 +343,44 @@ class ImportScreen(Screen[None]):
         )
         table = self.query_one("#import-rejects", DataTable)
         table.clear()
-        for r in result.rejected[:1000]:
+        shown = result.rejected[:REJECTS_SHOWN]
+        for r in shown:
             table.add_row(str(r.line), r.key or "", r.field or "", r.code, r.reason)
+        note = self.query_one("#import-rejects-note", Label)
+        note.display = result.rejected_count > len(shown)
+        if note.display:
+            note.update(
+                _(
+                    "{shown} of {total} rejected rows listed; the command line's "
+                    "tricrm import --rejects FILE writes them all."
+                ).format(
+                    shown=format_number(len(shown)), total=format_number(result.rejected_count)
+                )
+            )
         if result.rejected:
             self.query_one(TabbedContent).active = "tab-rejects"
+            # Focus left in the hidden Mapping pane would bring its tab straight back.
+            table.focus()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == IMPORT_GROUP and event.state in (
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            # Back to still: a bar left spinning says the import is still going.
+            self.query_one("#import-progress", ProgressBar).update(total=1, progress=0)
         if event.state == WorkerState.ERROR and isinstance(event.worker.error, Stopped):
             return  # the operator stopped it, leaving the screen: nothing to tell
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
-            self._status(_("Failed: {error}").format(error=error))
-            self.notify(str(error), title=_("Import"), severity="error", timeout=8)
+            message = error_message(error)
+            if isinstance(error, InvalidInput) and error.field == "encoding":
+                message += " · " + _(
+                    "On this screen: type the encoding (gbk, big5, utf-16…) in the box "
+                    "beside the file, or leave it blank to have it detected."
+                )
+            self._status(_("Failed: {error}").format(error=message))
+            self.notify(message, title=_("Import"), severity="error", timeout=8, markup=False)
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) < 2:

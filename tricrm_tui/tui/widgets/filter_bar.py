@@ -20,15 +20,45 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from tricrm_tui.i18n import _
+from tricrm_tui.tui.workers import ReportsWorkerErrors
+
+EXPRESSION_MARGIN = 4
+"""Cells of the message line the expression may not use: the padding and its indent."""
 
 
-class FilterBar(Vertical):
+def error_text(exc: Exception, width: int) -> str:
+    """An invalid expression's message for a line ``width`` cells wide: the reason, then as
+    much of the expression as fits around the bad token, and the caret under that token.
+
+    A long expression would wrap, and the caret line under it would point at the wrong
+    place, or fall below what the bar shows at 80 columns."""
+    from rich.cells import cell_len
+
+    from tricrm_tui.services.filters import FilterError, caret_line
+
+    if not isinstance(exc, FilterError):
+        return str(exc).replace("\n  ", "\n")
+    expr, start, end = exc.expr, 0, len(exc.expr)
+    room = max(10, width - EXPRESSION_MARGIN)
+    # Drop characters from whichever end is further from the bad token until it fits.
+    while cell_len(expr[start:end]) > room and end - start > 1:
+        if exc.position - start > end - (exc.position + exc.length):
+            start += 1
+        else:
+            end -= 1
+    shown = ("…" if start else "") + expr[start:end] + ("…" if end < len(expr) else "")
+    caret = caret_line(shown, exc.position - start + (1 if start else 0), exc.length)
+    head = str(exc).split("\n", 1)[0]
+    return f"{head}\n{shown}\n{caret}"
+
+
+class FilterBar(ReportsWorkerErrors, Vertical):
     """Filter input + a line for the error (with caret) or the expression's meaning."""
 
     DEFAULT_CSS = """
     FilterBar { height: auto; }
     FilterBar #filter-input { border: tall $primary; }
-    FilterBar #filter-message { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    FilterBar #filter-message { height: auto; max-height: 6; padding: 0 1; color: $text-muted; }
     FilterBar #filter-message.error { color: $error; }
     """
 
@@ -87,7 +117,7 @@ class FilterBar(Vertical):
         try:
             node = parse_filter(text)
         except InvalidInput as exc:
-            self._message(str(exc).replace("\n  ", "\n"), error=True)
+            self._message(self._error_text(exc), error=True)
             return
         self._message(describe_filter(node))
 
@@ -100,18 +130,30 @@ class FilterBar(Vertical):
             return
         self.build_condition(text)
 
-    @work(thread=True, exclusive=True, group="filter-bar")
+    def _error_text(self, exc: Exception) -> str:
+        return error_text(exc, self.size.width or self.app.size.width)
+
+    @work(thread=True, exclusive=True, group="filter-bar", exit_on_error=False)
     def build_condition(self, text: str) -> None:
-        from tricrm_tui.services.errors import TricrmError
+        """A database failure propagates, to be told as one (ReportsWorkerErrors); anything
+        else the expression set off (a bad value, a saved segment gone) is the filter's
+        message: the operator can edit the expression and press Enter again."""
+        from tricrm_tui.services.errors import DatabaseError, TricrmError
         from tricrm_tui.services.filters import describe_filter
         from tricrm_tui.services.segments import condition_for
+        from tricrm_tui.tui.workers import error_message
 
         ctx = self.app.ctx  # type: ignore[attr-defined]
         try:
             condition = condition_for(ctx, where=text)
             meaning = describe_filter(text, today=ctx.today())
+        except DatabaseError:
+            raise
         except TricrmError as exc:
-            self.app.call_from_thread(self._message, str(exc).replace("\n  ", "\n"), error=True)
+            self.app.call_from_thread(self._message, self._error_text(exc), error=True)
+            return
+        except Exception as exc:  # noqa: BLE001 - a filter value must not end the session
+            self.app.call_from_thread(self._message, error_message(exc), error=True)
             return
         self.app.call_from_thread(self._applied, text, condition, meaning)
 

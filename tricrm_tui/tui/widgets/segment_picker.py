@@ -16,11 +16,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from tricrm_tui.i18n import _
+from tricrm_tui.tui.workers import ReportsWorkerErrors
 
 
-class SegmentPicker(ModalScreen[str | None]):
+class SegmentPicker(ReportsWorkerErrors, ModalScreen[str | None]):
     DEFAULT_CSS = """
     SegmentPicker { align: center middle; }
     SegmentPicker > Vertical {
@@ -41,7 +43,7 @@ class SegmentPicker(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="segment-picker")
+    @work(thread=True, exclusive=True, group="segment-picker", exit_on_error=False)
     def load(self) -> None:
         from tricrm_tui.services.segments import list_segments
 
@@ -62,6 +64,12 @@ class SegmentPicker(ModalScreen[str | None]):
             options.add_option(Option(label, id=seg.name))
         options.highlighted = 0
         options.focus()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The segments could not be read: ReportsWorkerErrors tells why (Textual calls each
+        class's handler), and an empty picker would only be in the way."""
+        if event.state == WorkerState.ERROR:
+            self.dismiss(None)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
