@@ -91,14 +91,68 @@ def classify_after_import(ctx: ServiceContext, result: Any) -> dict[str, Any]:
 
 
 def duplicates_after_import(ctx: ServiceContext, result: Any) -> dict[str, Any]:
-    from tricrm_tui.services.dedupe import probable_duplicates
+    """How many probable-duplicate pairs the import made (``new_duplicates``).
+
+    A pair counts when one of its customers is new (inserted by this import), or when the
+    import changed one of them and the pair, scored with the changed fields' values before
+    the import (the audit's ``before``), was not a probable duplicate then. So importing a
+    file that only moves A1 to another city does not report A1/A2 again, and an update that
+    gives A1 the phone of A2 does."""
+    from tricrm_tui.services.dedupe import DEFAULT_MIN_SCORE, probable_duplicates, scores_before
 
     if result.import_id is None or result.kind != "customers":
         return {}
     ids = _touched(ctx, result)
     if not ids:
         return {"new_duplicates": 0}
-    return {"new_duplicates": len(probable_duplicates(ctx, customer_ids=ids))}
+    pairs = [p.codes for g in probable_duplicates(ctx, customer_ids=ids) for p in g.pairs]
+    if not pairs:
+        return {"new_duplicates": 0}
+    inserted, before = _import_changes(ctx, result.import_id, {c for p in pairs for c in p})
+    new = [p for p in pairs if p[0] in inserted or p[1] in inserted]
+    changed = [p for p in pairs if p not in new and (p[0] in before or p[1] in before)]
+    if changed:
+        old = scores_before(ctx, changed, before)
+        new += [p for p in changed if old[p] < DEFAULT_MIN_SCORE]
+    return {"new_duplicates": len(new)}
+
+
+def _import_changes(
+    ctx: ServiceContext, import_id: int, codes: set[str]
+) -> tuple[set[str], dict[str, dict[str, Any]]]:
+    """Of ``codes``: those the import inserted, and for those it updated the old values of
+    the fields it changed (code → field → value), read from the import's audit entries
+    (one entry per inserted batch, one per updated row: only those of ``codes`` are read)."""
+    A = AuditEntry.__table__.c
+    inserted: set[str] = set()
+    before: dict[str, dict[str, Any]] = {}
+    wanted = sorted(codes)
+    with ctx.session() as s:
+        batches = s.execute(
+            sa.select(A.after)
+            .where(A.import_id == import_id, A.entity == "customer", A.action == "import_insert")
+            .execution_options(yield_per=100)
+        )
+        for (after,) in batches:
+            listed = after.get("keys") if isinstance(after, dict) else None
+            if isinstance(listed, list):
+                inserted.update(codes.intersection(listed))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            updates = s.execute(
+                sa.select(A.entity_id, A.before)
+                .where(
+                    A.import_id == import_id,
+                    A.entity == "customer",
+                    A.action == "import_update",
+                    A.entity_id.in_(chunk),
+                )
+                .order_by(A.id.desc())  # the earliest entry's values win
+            )
+            for code, old in updates:
+                if isinstance(old, dict):
+                    before.setdefault(code, {}).update(old)
+    return inserted, before
 
 
 def value_after_import(ctx: ServiceContext, result: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ company with its own territories can override it (see :mod:`tricrm_tui.services.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 # short name → (region, long official name, other spellings)
@@ -189,3 +190,48 @@ def region_of(province: str | None, table: dict[str, str] | None = None) -> str 
     if table and short in table:
         return table[short]
     return PROVINCES[short][0]
+
+
+_CITY_SUFFIX = re.compile(r"(自治州|地区|地區|特别行政区|特別行政區|市|区|區|县|縣|盟)$")
+_ETHNIC_AUTONOMOUS = re.compile(
+    r"(?:(?:朝鲜|朝鮮|土家|苗|藏|彝|回|蒙古|哈萨克|柯尔克孜|傣|景颇|白|傈僳|哈尼|壮|布依|侗|羌|黎)族)+"
+    r"自治[州县縣旗]$"
+)
+_MUNICIPALITIES = ("北京", "天津", "上海", "重庆", "香港", "澳门")
+_LATIN_CITY_SUFFIX = re.compile(r"\s+(city|shi|prefecture|district|county)$")
+
+
+def city_key(city: str | None) -> str | None:
+    """A city as the duplicate check compares it: 杭州, 杭州市, ＨＡＮＧＺＨＯＵ city and
+    浙江省杭州市 all give the same key (full-width folded, lower case, the province in front
+    and the 市/区/县/地区/盟/自治州 suffix dropped; a district of 北京, 上海, 天津 or 重庆 is that
+    city). A suffix stays when dropping it would
+    leave one character (沙市 is not 沙), and a province in front stays when nothing would be
+    left after it (吉林市 is the city 吉林)."""
+    if not city:
+        return None
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", city)).strip().lower()
+    if not text:
+        return None
+    text = _LATIN_CITY_SUFFIX.sub("", text)
+    squeezed = text.replace(" ", "")
+    for form in sorted(_province_prefixes(), key=len, reverse=True):
+        rest = squeezed.removeprefix(form)
+        if rest != squeezed and len(rest) >= 2:
+            short = _forms()[form]
+            if short in _MUNICIPALITIES:  # 北京市朝阳区 is in the city 北京
+                return short
+            squeezed = rest
+            break
+    stripped = _CITY_SUFFIX.sub("", _ETHNIC_AUTONOMOUS.sub("", squeezed))
+    if len(stripped) >= 2 and stripped != squeezed:
+        return stripped
+    return squeezed
+
+
+@lru_cache(maxsize=1)
+def _province_prefixes() -> tuple[str, ...]:
+    """Han forms of the provinces (广东省, 广东, 廣東), as a city field may start with one."""
+    return tuple(
+        form for form in _forms() if form and all("\u4e00" <= ch <= "\u9fff" for ch in form)
+    )
