@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tricrm_tui.i18n import _, format_money
 from tricrm_tui.labels import N_
 from tricrm_tui.tui.widgets.confirm import ConfirmDialog
+from tricrm_tui.tui.widgets.footer import TranslatedFooter as Footer
 
 PAGE = 200
 PREVIEW_STATUS = {
@@ -55,13 +56,13 @@ class CampaignsScreen(Screen[None]):
     CampaignsScreen #pane { height: 1fr; border-top: solid $accent; padding: 0 1; }
     """
     BINDINGS = [
-        Binding("c", "create", _("New"), id="campaigns.create"),
-        Binding("n", "next_recipient", _("Next"), id="campaigns.next"),
-        Binding("p", "previous_recipient", _("Previous"), id="campaigns.previous"),
-        Binding("s", "send", _("Send"), id="campaigns.send"),
-        Binding("r", "report", _("Report"), id="campaigns.report"),
-        Binding("g", "reload", _("Reload"), id="campaigns.reload"),
-        Binding("escape", "app.pop_screen", _("Back"), id="campaigns.back"),
+        Binding("c", "create", N_("New"), id="campaigns.create"),
+        Binding("n", "next_recipient", N_("Next"), id="campaigns.next"),
+        Binding("p", "previous_recipient", N_("Previous"), id="campaigns.previous"),
+        Binding("s", "send", N_("Send"), id="campaigns.send"),
+        Binding("r", "report", N_("Report"), id="campaigns.report"),
+        Binding("g", "reload", N_("Reload"), id="campaigns.reload"),
+        Binding("escape", "app.pop_screen", N_("Back"), id="campaigns.back"),
     ]
 
     def __init__(self) -> None:

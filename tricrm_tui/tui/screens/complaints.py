@@ -12,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tricrm_tui.i18n import _, format_datetime
 from tricrm_tui.labels import N_
 from tricrm_tui.tui.widgets.confirm import TextDialog
+from tricrm_tui.tui.widgets.footer import TranslatedFooter as Footer
 
 PAGE = 200
 FILTERS = (None, "open", "in_progress", "resolved", "closed")
@@ -47,13 +48,13 @@ class ComplaintsScreen(Screen[None]):
     ComplaintsScreen #detail { height: 7; border-top: solid $accent; padding: 0 1; }
     """
     BINDINGS = [
-        Binding("i", "progress", _("In progress"), id="complaints.progress"),
-        Binding("r", "resolve", _("Resolve"), id="complaints.resolve"),
-        Binding("c", "close_ticket", _("Close"), id="complaints.close"),
-        Binding("f", "cycle_filter", _("Filter"), id="complaints.filter"),
-        Binding("o", "toggle_overdue", _("Overdue"), id="complaints.overdue"),
-        Binding("g", "reload", _("Reload"), id="complaints.reload"),
-        Binding("escape", "app.pop_screen", _("Back"), id="complaints.back"),
+        Binding("i", "progress", N_("In progress"), id="complaints.progress"),
+        Binding("r", "resolve", N_("Resolve"), id="complaints.resolve"),
+        Binding("c", "close_ticket", N_("Close"), id="complaints.close"),
+        Binding("f", "cycle_filter", N_("Filter"), id="complaints.filter"),
+        Binding("o", "toggle_overdue", N_("Overdue"), id="complaints.overdue"),
+        Binding("g", "reload", N_("Reload"), id="complaints.reload"),
+        Binding("escape", "app.pop_screen", N_("Back"), id="complaints.back"),
     ]
 
     def __init__(self, *, status: str | None = None, overdue: bool = False) -> None:

@@ -127,7 +127,7 @@ COLUMNS: dict[str, Column] = {
     )
 }
 ALWAYS = ("code", "name")
-BY_PRIORITY = ("city", "phone", "tier", "spent", "last_order")
+BY_PRIORITY = ("city", "phone", "spent", "tier", "last_order")
 
 
 def column_width(column: Column) -> int:

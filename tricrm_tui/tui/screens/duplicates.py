@@ -22,10 +22,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tricrm_tui.i18n import _
-from tricrm_tui.labels import field_label
+from tricrm_tui.labels import N_, field_label
+from tricrm_tui.tui.widgets.footer import TranslatedFooter as Footer
 from tricrm_tui.tui.workers import ReportsWorkerErrors
 
 COMPARED_FIELDS = (
@@ -86,13 +87,13 @@ class DuplicatesScreen(ReportsWorkerErrors, Screen[None]):
     """
 
     BINDINGS = [
-        Binding("m", "merge", _("Merge"), id="duplicates.merge"),
-        Binding("n", "next", _("Skip"), id="duplicates.next"),
-        Binding("d", "different", _("Different"), id="duplicates.different"),
-        Binding("space", "switch_value", _("Keep other value"), id="duplicates.toggle"),
-        Binding("s", "swap", _("Swap kept"), id="duplicates.swap"),
-        Binding("r", "reload", _("Reload"), id="duplicates.reload"),
-        Binding("escape", "close", _("Back"), id="duplicates.close"),
+        Binding("m", "merge", N_("Merge"), id="duplicates.merge"),
+        Binding("n", "next", N_("Skip"), id="duplicates.next"),
+        Binding("d", "different", N_("Different"), id="duplicates.different"),
+        Binding("space", "switch_value", N_("Keep other value"), id="duplicates.toggle"),
+        Binding("s", "swap", N_("Swap kept"), id="duplicates.swap"),
+        Binding("r", "reload", N_("Reload"), id="duplicates.reload"),
+        Binding("escape", "close", N_("Back"), id="duplicates.close"),
     ]
 
     def __init__(self, min_score: float = 0.7) -> None:

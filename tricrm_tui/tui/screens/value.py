@@ -21,10 +21,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from tricrm_tui.i18n import _, format_date, format_money, format_number
+from tricrm_tui.labels import N_
+from tricrm_tui.tui.widgets.footer import TranslatedFooter as Footer
 
 if TYPE_CHECKING:
     from tricrm_tui.services.value import Overview, Selection
@@ -46,12 +48,12 @@ class ValueScreen(Screen[None]):
     """Customer value at a glance; a child of the app's screen stack."""
 
     BINDINGS = [
-        Binding("g", "show('grid')", _("Grid"), id="value.grid"),
-        Binding("s", "show('segments')", _("Segments"), id="value.segments"),
-        Binding("t", "show('tiers')", _("Tiers"), id="value.tiers"),
-        Binding("a", "show('risk')", _("At risk"), id="value.at_risk"),
-        Binding("r", "refresh_value", _("Refresh"), id="value.refresh"),
-        Binding("escape", "close", _("Back"), id="value.back"),
+        Binding("g", "show('grid')", N_("Grid"), id="value.grid"),
+        Binding("s", "show('segments')", N_("Segments"), id="value.segments"),
+        Binding("t", "show('tiers')", N_("Tiers"), id="value.tiers"),
+        Binding("a", "show('risk')", N_("At risk"), id="value.at_risk"),
+        Binding("r", "refresh_value", N_("Refresh"), id="value.refresh"),
+        Binding("escape", "close", N_("Back"), id="value.back"),
     ]
 
     DEFAULT_CSS = """
