@@ -39,11 +39,36 @@ from tricrm_tui.services.regions import PROVINCES, canonical_province, region_of
         ("重庆", "重庆", "西南"),
         ("湖北省", "湖北", "华中"),
         ("shaanxi", "陕西", "西北"),
+        ("粤", "广东", "华南"),
+        ("沪", "上海", "华东"),
+        ("蜀", "四川", "西南"),
+        ("陇", "甘肃", "西北"),
+        ("中国台湾", "台湾", "华东"),
+        ("中國廣東省", "广东", "华南"),
+        ("新疆维吾尔族自治区", "新疆", "西北"),
+        ("新疆維吾爾族自治區", "新疆", "西北"),
+        ("Guangdong Province", "广东", "华南"),
+        ("Hong Kong SAR", "香港", "华南"),
     ],
 )
 def test_province_forms_map_to_regions(form: str, short: str, region: str) -> None:
     assert canonical_province(form) == short
     assert region_of(form) == region
+
+
+def test_every_abbreviation_names_its_province() -> None:
+    abbreviations = "粤沪京津渝冀晋蒙辽吉黑苏浙皖闽赣鲁豫鄂湘桂琼川蜀贵黔云滇藏陕秦甘陇青宁新港澳台"
+    assert all(canonical_province(a) is not None for a in abbreviations)
+    assert canonical_province("中国") is None and canonical_province("guangdong省") is None
+
+
+def test_region_falls_back_to_the_city_when_the_province_is_not_known() -> None:
+    rules = classify.load_rules()
+    for province in (None, "", "未知", "中国", "N/A"):
+        classes = classify.profile_classes("individual", province, "深圳", None, None, rules)
+        assert classes["region"] == "华南", province
+    classes = classify.profile_classes("individual", "浙江", "深圳", None, None, rules)
+    assert classes["region"] == "华东"  # a known province wins over the city
 
 
 def test_city_without_province() -> None:

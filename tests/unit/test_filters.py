@@ -277,6 +277,55 @@ def test_any_whitespace_separates_terms() -> None:
     assert format_filter(Term("city", ":", "深圳\u3000南山")) == 'city:"深圳\u3000南山"'
 
 
+def test_province_matches_every_spelling_breakdown_folds(ctx) -> None:  # type: ignore[no-untyped-def]
+    """What ``report breakdown --by province`` counts under a province, ``province:`` finds,
+    whichever of its spellings the filter names."""
+    from tricrm_tui.services.breakdown import breakdown
+
+    for code, province in [
+        ("G1", "广东"),
+        ("G2", "Guangdong Province"),
+        ("G3", "粤"),
+        ("G4", "中国广东省"),
+        ("M1", "Inner Mongolia Autonomous Region"),
+        ("H1", "Hong Kong SAR"),
+        ("X1", "广西"),
+    ]:
+        add_customer(ctx, code, province=province)
+    groups = {r.group: r.customers for r in breakdown(ctx, "province")}
+    assert groups == {"广东": 4, "内蒙古": 1, "香港": 1, "广西": 1}
+    for spelling in ("广东", "广东省", "Guangdong Province", "GUANGDONG", "粤", "廣東"):
+        assert codes(ctx, f'province:"{spelling}"') == ["G1", "G2", "G3", "G4"]
+    assert codes(ctx, "province:内蒙古") == ["M1"] and codes(ctx, "province:香港") == ["H1"]
+    assert codes(ctx, "-province:广东") == ["H1", "M1", "X1"]
+    assert codes(ctx, "province:广*") == ["G1", "X1"]
+
+
+def test_province_spellings_are_what_canonical_province_reads() -> None:
+    """Every text built from a province's forms and the affixes canonical_province strips
+    is in the filter's spelling list exactly when it reads as that province."""
+    from tricrm_tui.services.regions import (
+        CN_PREFIXES,
+        CN_SUFFIXES,
+        LATIN_SUFFIXES,
+        PROVINCES,
+        canonical_province,
+        province_spellings,
+    )
+
+    everything = [
+        f for short, (_r, long, others) in PROVINCES.items() for f in (short, long, *others)
+    ]
+    for short in PROVINCES:
+        spellings = set(province_spellings(short) or [])
+        for form in everything:
+            for prefix in ("", *CN_PREFIXES):
+                for suffix in ("", *CN_SUFFIXES, *(" " + s for s in LATIN_SUFFIXES)):
+                    text = (prefix + form + suffix).lower()
+                    assert (text in spellings) == (canonical_province(text) == short), text
+    assert province_spellings("火星") is None
+
+
 def test_tags_match_case_insensitively_and_alike_on_both_backends(ctx) -> None:  # type: ignore[no-untyped-def]
     add_customer(ctx, "T1", tags="VIP")
     add_customer(ctx, "T2", tags="vip-2024")

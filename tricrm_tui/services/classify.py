@@ -258,9 +258,12 @@ def profile_classes(
     custom_fields: dict[str, Any] | None,
     rules: ClassifyRules,
 ) -> dict[str, Any]:
-    """The classes a customer's own fields decide: region and size band."""
+    """The classes a customer's own fields decide: region and size band. The region comes
+    from the province, or from the city when the province is empty or not one tricrm knows
+    (未知, 中国)."""
     return {
-        "region": region_of(province or province_of_city(city), rules.regions),
+        "region": region_of(province, rules.regions)
+        or region_of(province_of_city(city), rules.regions),
         "size_band": size_band_for(kind, size_band, custom_fields, rules),
     }
 

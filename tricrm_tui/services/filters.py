@@ -15,7 +15,8 @@ Meanings, chosen to read the way a CRM user says them:
 * Text fields (``province``, ``city``, ``industry`` …): ``:`` and ``=`` match the value
   exactly (case-insensitively for Latin text); ``*`` is a wildcard (``code:C00*``).
   ``name:`` is a substring match (``name:伟`` finds 张伟明); ``name=`` is exact.
-  ``province:`` accepts every spelling of a province (广东 = 广东省 = 廣東 = Guangdong).
+  ``province:`` accepts every spelling of a province (广东 = 广东省 = 廣東 = 粤 = Guangdong)
+  and matches every stored spelling of it, as a breakdown by province folds them.
 * Numbers (``orders``, ``spent``, ``points``): all six comparisons; ``:`` is ``=``.
 * Dates (``last_order``, ``first_order``, ``registered``, ``birthday``) take either an
   absolute date (``2024-05-01``, ``2024-05`` for the month, ``2024`` for the year) compared
@@ -53,7 +54,7 @@ from tricrm_tui.labels import N_
 from tricrm_tui.models import Customer, CustomerTag
 from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.normalize import KIND_SYNONYMS
-from tricrm_tui.services.regions import province_forms
+from tricrm_tui.services.regions import province_spellings
 
 C = Customer.__table__.c
 T = CustomerTag.__table__.c
@@ -610,10 +611,12 @@ def _term_sql(
     if kind == "kind":
         return col == KIND_SYNONYMS[term.value.lower()]
     if kind == "province":
-        if "*" in term.value:
+        spellings = None if "*" in term.value else province_spellings(term.value)
+        if spellings is None:
             return sa.and_(col.is_not(None), _text_eq(col, term.value))
-        forms = province_forms(term.value)
-        return sa.and_(col.is_not(None), sa.or_(*[_text_eq(col, f) for f in forms]))
+        # Every stored text canonical_province() folds into this province: what breakdowns
+        # count under it. The spellings are ASCII or Chinese, so the built-in lower() serves.
+        return sa.and_(col.is_not(None), sa.func.lower(col).in_(spellings))
     if kind == "text":
         return sa.and_(col.is_not(None), _text_eq(col, term.value))
     op = "=" if term.op == ":" else term.op
