@@ -401,3 +401,43 @@ def test_rules_of_the_wrong_shape_are_named_like_unreadable_ones(ctx, text: str)
     with pytest.raises(InvalidInput, match="classify.toml"):
         classify.load_rules()
     assert add_customer(ctx, "P1", "王芳", city="深圳").region is None
+
+
+@pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        ("1万人以上", "large"),
+        ("2.5万人", "large"),
+        ("0.5万", "large"),
+        ("3.5k", "large"),
+        ("1.2K staff", "large"),
+        ("5千人", "large"),
+        ("15.5", "micro"),
+        ("100 workers", "small"),
+        ("1,500人", "large"),
+        ("100-299人", "small"),
+    ],
+)
+def test_size_text_with_wan_thousands_and_decimals(text: str, band: str) -> None:
+    rules = classify.load_rules()
+    assert classify.size_band_for("enterprise", text, None, rules) == band
+
+
+def test_size_filter_and_breakdown_agree_after_a_kind_change(ctx) -> None:  # type: ignore[no-untyped-def]
+    """One definition of a customer's size class serves ``size:`` and the breakdown."""
+    from tricrm_tui.services.filters import customer_filter
+
+    customers.add_customer(ctx, {"code": "S1", "name": "甲", "kind": "enterprise", "size": "500"})
+    customers.add_customer(ctx, {"code": "S2", "name": "乙"})
+    customers.add_customer(ctx, {"code": "S3", "name": "丙", "kind": "enterprise", "size": "800"})
+    customers.edit_customer(ctx, "S1", {"kind": "individual"})
+    classify.classify_customers(ctx)
+
+    def codes(expr: str) -> list[str]:
+        cond = customer_filter(expr, today=ctx.today())
+        return [c.code for c in customers.list_customers(ctx, where=cond).items]
+
+    groups = {r.group: r.customers for r in breakdown(ctx, "size")}
+    assert groups == {"individual": 2, "medium": 1}
+    assert codes("size:individual") == ["S1", "S2"] and codes("size:medium") == ["S3"]
+    assert codes("-size:medium") == ["S1", "S2"]

@@ -378,6 +378,7 @@ _VALUES = {
     "text": st.text(min_size=1, max_size=8).filter(lambda s: s.strip() != ""),
     "name": st.text(min_size=1, max_size=8).filter(lambda s: s.strip() != ""),
     "province": st.sampled_from(["广东", "广东省", "Hong Kong", "x y"]),
+    "size": st.sampled_from(["small", "individual", "Medium", "1,000人"]),
     "tag": st.text(min_size=1, max_size=8).filter(lambda s: s.strip() != ""),
     "saved": st.from_regex(r"[a-z][a-z0-9_-]{0,6}", fullmatch=True),
     "kind": st.sampled_from(["个人", "企业", "individual", "Enterprise"]),
@@ -397,7 +398,7 @@ def terms(draw):  # type: ignore[no-untyped-def]
     kind = FIELDS[field][0]
     ops = (
         [":", "=", "!="]
-        if kind in ("text", "name", "kind", "province", "tag", "saved")
+        if kind in ("text", "name", "kind", "size", "province", "tag", "saved")
         else [":", "=", "!=", ">", ">=", "<", "<="]
     )
     return Term(field, draw(st.sampled_from(ops)), draw(_VALUES[kind]))

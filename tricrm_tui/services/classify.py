@@ -154,7 +154,18 @@ def band_for(value: Decimal | int | float, bands: list[Band]) -> str | None:
     return None
 
 
-_FIRST_NUMBER = re.compile(r"\d[\d,]*")
+_FIRST_NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万|千|[wk](?![a-z]))?", re.IGNORECASE)
+_MULTIPLIERS = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000}
+
+
+def employee_count(text: str | None) -> Decimal | None:
+    """The first number in a size text, with its multiplier: ``1万人以上`` → 10000,
+    ``2.5万人`` → 25000, ``3.5k`` → 3500, ``100-299人`` → 100; None without a number."""
+    m = _FIRST_NUMBER.search(text or "")
+    if not m:
+        return None
+    count = Decimal(m.group(1).replace(",", ""))
+    return count * _MULTIPLIERS.get((m.group(2) or "").lower(), 1)
 
 
 def size_band_for(
@@ -168,9 +179,9 @@ def size_band_for(
         return size_text
     candidates = [size_text] + [str((custom or {}).get(k) or "") for k in rules.size_custom_fields]
     for text in candidates:
-        m = _FIRST_NUMBER.search(text or "")
-        if m:
-            return band_for(int(m.group(0).replace(",", "")), rules.size_bands)
+        count = employee_count(text)
+        if count is not None:
+            return band_for(count, rules.size_bands)
     return size_text
 
 

@@ -60,6 +60,8 @@ C = Customer.__table__.c
 T = CustomerTag.__table__.c
 
 OPS = (">=", "<=", "!=", ":", "=", ">", "<")
+TEXT_KINDS = ("text", "name", "kind", "size", "province", "tag", "saved")
+"""Kinds of field compared only for (in)equality."""
 EQUALITY_OPS = (":", "=", "!=")
 
 # field → (kind of value, column name or None)
@@ -68,7 +70,7 @@ FIELDS: dict[str, tuple[str, str | None]] = {
     "name": ("name", "name"),
     "kind": ("kind", "kind"),
     "industry": ("text", "industry"),
-    "size": ("text", "size_band"),
+    "size": ("size", None),
     "province": ("province", "province"),
     "city": ("text", "city"),
     "region": ("text", "region"),
@@ -92,6 +94,13 @@ FIELDS: dict[str, tuple[str, str | None]] = {
     "tag": ("tag", None),
     "saved": ("saved", None),
 }
+
+SIZE_CLASS: sa.ColumnElement[str] = sa.case(
+    (C.kind == "individual", sa.literal("individual")), else_=C.size_band
+)
+"""A customer's size class: an enterprise's size band, ``individual`` for a person (whose
+``size_band`` may still hold what it had as an enterprise). ``size:`` filters on it and
+``report breakdown --by size`` groups by it, so the two always agree."""
 
 # Chinese field names operators type naturally.
 FIELD_ALIASES = {
@@ -412,7 +421,7 @@ def _check_term(expr: str, tok: _Tok) -> Term:
         raise FilterError(msg, expr, tok.pos, len(word))
     kind = FIELDS[field][0]
     op_pos = tok.pos + len(word)
-    if kind in ("text", "name", "kind", "province", "tag", "saved") and tok.op not in EQUALITY_OPS:
+    if kind in TEXT_KINDS and tok.op not in EQUALITY_OPS:
         raise FilterError(
             _("{field} can only be compared with : = or !=").format(field=field),
             expr,
@@ -602,6 +611,8 @@ def _term_sql(
         return sa.exists().where(T.customer_id == C.id, _text_eq(T.tag, term.value.strip()))
     if kind == "saved":
         return _saved_sql(term.value, today, resolve, seen)
+    if kind == "size":
+        return sa.and_(SIZE_CLASS.is_not(None), _text_eq(SIZE_CLASS, term.value))
     col = C[column]
     if kind == "name":
         if term.op == ":":
