@@ -441,3 +441,40 @@ def test_size_filter_and_breakdown_agree_after_a_kind_change(ctx) -> None:  # ty
     assert groups == {"individual": 2, "medium": 1}
     assert codes("size:individual") == ["S1", "S2"] and codes("size:medium") == ["S3"]
     assert codes("-size:medium") == ["S1", "S2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[aov]\nbands = [{ below = "many", label = "x" }]\n',
+            "aov.bands[0].below must be a number",
+        ),
+        ('[aov]\nbands = [{ below = nan, label = "x" }]\n', "aov.bands[0].below must be a number"),
+        ('[aov]\nbands = [{ below = inf, label = "x" }]\n', "aov.bands[0].below must be a number"),
+        ("[aov]\nbands = [{ below = 5 }]\n", "aov.bands[0] needs a label"),
+        ("[aov]\nbands = 5\n", "aov.bands must be a list"),
+        ('[frequency]\nmin_tenure_days = "ninety"\n', "frequency.min_tenure_days must be a whole"),
+        ("[frequency]\nmin_tenure_days = 0\n", "frequency.min_tenure_days must be a whole"),
+        ("[frequency]\nmin_tenure_days = 1.5\n", "frequency.min_tenure_days must be a whole"),
+        ("size = 3\n", "size must be a table"),
+        ('regions = "x"\n', "regions must be a table"),
+        ('[regions]\n"江西" = 3\n', "regions.江西 must be text"),
+        ('[size]\ncustom_fields = "staff"\n', "size.custom_fields must be a list"),
+    ],
+)
+def test_rule_mistakes_name_the_file_and_key(text: str, message: str) -> None:
+    config = classify.user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput) as err:
+        classify.load_rules()
+    assert str(err.value).startswith(f"{config}: {message}")
+
+
+def test_a_quoted_number_still_reads_as_a_band_limit() -> None:
+    config = classify.user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[aov]\nbands = [{ below = "50", label = "a" }, { label = "b" }]\n', "utf-8")
+    assert classify.load_rules().aov_bands[0].below == Decimal(50)
+
