@@ -478,3 +478,18 @@ def test_a_quoted_number_still_reads_as_a_band_limit() -> None:
     config.write_text('[aov]\nbands = [{ below = "50", label = "a" }, { label = "b" }]\n', "utf-8")
     assert classify.load_rules().aov_bands[0].below == Decimal(50)
 
+
+def test_merge_goes_on_when_the_rules_cannot_be_read(ctx) -> None:  # type: ignore[no-untyped-def]
+    """As adding and editing do: the merge happens, the classes stay as they were."""
+    from tricrm_tui.services.merge import merge_customers
+
+    add_customer(ctx, "K1", "王芳", city="深圳", phone="13800000001")
+    add_customer(ctx, "K2", "王芳", city="深圳", phone="13800000001")
+    config = classify.user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[frequency]\nmin_tenure_days = 0\n", encoding="utf-8")
+    merge_customers(ctx, "K1", ["K2"])
+    kept = customers.get_customer(ctx, "K1")
+    assert kept.region == "华南"
+    with pytest.raises(InvalidInput, match="min_tenure_days"):
+        classify.classify_customers(ctx)
