@@ -39,11 +39,36 @@ from tricrm_tui.services.regions import PROVINCES, canonical_province, region_of
         ("重庆", "重庆", "西南"),
         ("湖北省", "湖北", "华中"),
         ("shaanxi", "陕西", "西北"),
+        ("粤", "广东", "华南"),
+        ("沪", "上海", "华东"),
+        ("蜀", "四川", "西南"),
+        ("陇", "甘肃", "西北"),
+        ("中国台湾", "台湾", "华东"),
+        ("中國廣東省", "广东", "华南"),
+        ("新疆维吾尔族自治区", "新疆", "西北"),
+        ("新疆維吾爾族自治區", "新疆", "西北"),
+        ("Guangdong Province", "广东", "华南"),
+        ("Hong Kong SAR", "香港", "华南"),
     ],
 )
 def test_province_forms_map_to_regions(form: str, short: str, region: str) -> None:
     assert canonical_province(form) == short
     assert region_of(form) == region
+
+
+def test_every_abbreviation_names_its_province() -> None:
+    abbreviations = "粤沪京津渝冀晋蒙辽吉黑苏浙皖闽赣鲁豫鄂湘桂琼川蜀贵黔云滇藏陕秦甘陇青宁新港澳台"
+    assert all(canonical_province(a) is not None for a in abbreviations)
+    assert canonical_province("中国") is None and canonical_province("guangdong省") is None
+
+
+def test_region_falls_back_to_the_city_when_the_province_is_not_known() -> None:
+    rules = classify.load_rules()
+    for province in (None, "", "未知", "中国", "N/A"):
+        classes = classify.profile_classes("individual", province, "深圳", None, None, rules)
+        assert classes["region"] == "华南", province
+    classes = classify.profile_classes("individual", "浙江", "深圳", None, None, rules)
+    assert classes["region"] == "华东"  # a known province wins over the city
 
 
 def test_city_without_province() -> None:
@@ -376,3 +401,95 @@ def test_rules_of_the_wrong_shape_are_named_like_unreadable_ones(ctx, text: str)
     with pytest.raises(InvalidInput, match="classify.toml"):
         classify.load_rules()
     assert add_customer(ctx, "P1", "王芳", city="深圳").region is None
+
+
+@pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        ("1万人以上", "large"),
+        ("2.5万人", "large"),
+        ("0.5万", "large"),
+        ("3.5k", "large"),
+        ("1.2K staff", "large"),
+        ("5千人", "large"),
+        ("15.5", "micro"),
+        ("100 workers", "small"),
+        ("1,500人", "large"),
+        ("100-299人", "small"),
+    ],
+)
+def test_size_text_with_wan_thousands_and_decimals(text: str, band: str) -> None:
+    rules = classify.load_rules()
+    assert classify.size_band_for("enterprise", text, None, rules) == band
+
+
+def test_size_filter_and_breakdown_agree_after_a_kind_change(ctx) -> None:  # type: ignore[no-untyped-def]
+    """One definition of a customer's size class serves ``size:`` and the breakdown."""
+    from tricrm_tui.services.filters import customer_filter
+
+    customers.add_customer(ctx, {"code": "S1", "name": "甲", "kind": "enterprise", "size": "500"})
+    customers.add_customer(ctx, {"code": "S2", "name": "乙"})
+    customers.add_customer(ctx, {"code": "S3", "name": "丙", "kind": "enterprise", "size": "800"})
+    customers.edit_customer(ctx, "S1", {"kind": "individual"})
+    classify.classify_customers(ctx)
+
+    def codes(expr: str) -> list[str]:
+        cond = customer_filter(expr, today=ctx.today())
+        return [c.code for c in customers.list_customers(ctx, where=cond).items]
+
+    groups = {r.group: r.customers for r in breakdown(ctx, "size")}
+    assert groups == {"individual": 2, "medium": 1}
+    assert codes("size:individual") == ["S1", "S2"] and codes("size:medium") == ["S3"]
+    assert codes("-size:medium") == ["S1", "S2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[aov]\nbands = [{ below = "many", label = "x" }]\n',
+            "aov.bands[0].below must be a number",
+        ),
+        ('[aov]\nbands = [{ below = nan, label = "x" }]\n', "aov.bands[0].below must be a number"),
+        ('[aov]\nbands = [{ below = inf, label = "x" }]\n', "aov.bands[0].below must be a number"),
+        ("[aov]\nbands = [{ below = 5 }]\n", "aov.bands[0] needs a label"),
+        ("[aov]\nbands = 5\n", "aov.bands must be a list"),
+        ('[frequency]\nmin_tenure_days = "ninety"\n', "frequency.min_tenure_days must be a whole"),
+        ("[frequency]\nmin_tenure_days = 0\n", "frequency.min_tenure_days must be a whole"),
+        ("[frequency]\nmin_tenure_days = 1.5\n", "frequency.min_tenure_days must be a whole"),
+        ("size = 3\n", "size must be a table"),
+        ('regions = "x"\n', "regions must be a table"),
+        ('[regions]\n"江西" = 3\n', "regions.江西 must be text"),
+        ('[size]\ncustom_fields = "staff"\n', "size.custom_fields must be a list"),
+    ],
+)
+def test_rule_mistakes_name_the_file_and_key(text: str, message: str) -> None:
+    config = classify.user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput) as err:
+        classify.load_rules()
+    assert str(err.value).startswith(f"{config}: {message}")
+
+
+def test_a_quoted_number_still_reads_as_a_band_limit() -> None:
+    config = classify.user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[aov]\nbands = [{ below = "50", label = "a" }, { label = "b" }]\n', "utf-8")
+    assert classify.load_rules().aov_bands[0].below == Decimal(50)
+
+
+def test_merge_goes_on_when_the_rules_cannot_be_read(ctx) -> None:  # type: ignore[no-untyped-def]
+    """As adding and editing do: the merge happens, the classes stay as they were."""
+    from tricrm_tui.services.merge import merge_customers
+
+    add_customer(ctx, "K1", "王芳", city="深圳", phone="13800000001")
+    add_customer(ctx, "K2", "王芳", city="深圳", phone="13800000001")
+    config = classify.user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[frequency]\nmin_tenure_days = 0\n", encoding="utf-8")
+    merge_customers(ctx, "K1", ["K2"])
+    kept = customers.get_customer(ctx, "K1")
+    assert kept.region == "华南"
+    with pytest.raises(InvalidInput, match="min_tenure_days"):
+        classify.classify_customers(ctx)

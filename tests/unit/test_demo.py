@@ -296,8 +296,9 @@ def test_demo_segments_are_valid_filters() -> None:
 def test_demo_plans_and_care_rules_are_valid_targets() -> None:
     from tricrm_tui.services.targets import check_target, join_target
 
+    saved = {name: expression for name, expression, _description in demo_data.SEGMENTS}
     for plan in demo_data.COMMUNICATION_PLANS:
-        check_target(join_target(plan[1], plan[2]), today=AS_OF)
+        check_target(join_target(plan[1], plan[2]), today=AS_OF, resolve=saved.__getitem__)
     from tricrm_tui.services.care import KINDS, LUNAR_FESTIVALS
 
     for _name, kind, occasion, *_rest in demo_data.CARE_RULES:

@@ -217,6 +217,12 @@ def test_relative_dates_follow_today(base) -> None:  # type: ignore[no-untyped-d
         ("tag>3", "tag can only be compared", 4, "^"),
         ("city:", "missing value after city:", 1, "^^^^^"),
         ("()", "empty parentheses", 2, "^"),
+        ("orders>=99999999999999999999", "orders is out of range", 9, "^" * 20),
+        ("points<-2147483649", "points is out of range", 8, "^" * 11),
+        ("spent>1000000000000", "spent is out of range", 7, "^" * 13),
+        ("last_order<3000y", "an age is at most 200 years", 12, "^^^^^"),
+        ("birthday>30000m", "an age is at most 200 years", 10, "^^^^^^"),
+        ("registered<99999w", "an age is at most 200 years", 12, "^^^^^^"),
     ],
 )
 def test_errors_point_at_the_bad_token(expr, message, column, caret) -> None:  # type: ignore[no-untyped-def]
@@ -253,6 +259,97 @@ def test_full_width_syntax_from_chinese_input_methods() -> None:
     assert err.value.position == 0
 
 
+def test_values_at_the_limits_run_on_both_backends(base) -> None:  # type: ignore[no-untyped-def]
+    """The largest values the checks let through compare without overflowing a column or
+    the calendar."""
+    ctx = base
+    assert codes(ctx, "orders>=2147483647 OR points<=-2147483647") == []
+    assert codes(ctx, "spent>999999999999.99") == []
+    assert "C1" in codes(ctx, "birthday<200y") and codes(ctx, "last_order>2400m") == []
+    assert codes(ctx, "registered>73200d") == [] and codes(ctx, "registered>10600w") == []
+
+
+def test_any_whitespace_separates_terms() -> None:
+    for space in ("\u3000", "\u00a0", "\u2003"):
+        assert parse_filter(f"province:广东{space}orders>=3") == And(
+            (Term("province", ":", "广东"), Term("orders", ">=", "3"))
+        )
+    assert format_filter(Term("city", ":", "深圳\u3000南山")) == 'city:"深圳\u3000南山"'
+
+
+def test_province_matches_every_spelling_breakdown_folds(ctx) -> None:  # type: ignore[no-untyped-def]
+    """What ``report breakdown --by province`` counts under a province, ``province:`` finds,
+    whichever of its spellings the filter names."""
+    from tricrm_tui.services.breakdown import breakdown
+
+    for code, province in [
+        ("G1", "广东"),
+        ("G2", "Guangdong Province"),
+        ("G3", "粤"),
+        ("G4", "中国广东省"),
+        ("M1", "Inner Mongolia Autonomous Region"),
+        ("H1", "Hong Kong SAR"),
+        ("X1", "广西"),
+    ]:
+        add_customer(ctx, code, province=province)
+    groups = {r.group: r.customers for r in breakdown(ctx, "province")}
+    assert groups == {"广东": 4, "内蒙古": 1, "香港": 1, "广西": 1}
+    for spelling in ("广东", "广东省", "Guangdong Province", "GUANGDONG", "粤", "廣東"):
+        assert codes(ctx, f'province:"{spelling}"') == ["G1", "G2", "G3", "G4"]
+    assert codes(ctx, "province:内蒙古") == ["M1"] and codes(ctx, "province:香港") == ["H1"]
+    assert codes(ctx, "-province:广东") == ["H1", "M1", "X1"]
+    assert codes(ctx, "province:广*") == ["G1", "X1"]
+
+
+def test_province_spellings_are_what_canonical_province_reads() -> None:
+    """Every text built from a province's forms and the affixes canonical_province strips
+    is in the filter's spelling list exactly when it reads as that province."""
+    from tricrm_tui.services.regions import (
+        CN_PREFIXES,
+        CN_SUFFIXES,
+        LATIN_SUFFIXES,
+        PROVINCES,
+        canonical_province,
+        province_spellings,
+    )
+
+    everything = [
+        f for short, (_r, long, others) in PROVINCES.items() for f in (short, long, *others)
+    ]
+    for short in PROVINCES:
+        spellings = set(province_spellings(short) or [])
+        for form in everything:
+            for prefix in ("", *CN_PREFIXES):
+                for suffix in ("", *CN_SUFFIXES, *(" " + s for s in LATIN_SUFFIXES)):
+                    text = (prefix + form + suffix).lower()
+                    assert (text in spellings) == (canonical_province(text) == short), text
+    assert province_spellings("火星") is None
+
+
+def test_tags_match_case_insensitively_and_alike_on_both_backends(ctx) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "T1", tags="VIP")
+    add_customer(ctx, "T2", tags="vip-2024")
+    add_customer(ctx, "T3", tags="Über")
+    add_customer(ctx, "T4", tags="重点")
+    assert codes(ctx, "tag:vip") == ["T1"] and codes(ctx, "tag:Vip") == ["T1"]
+    assert codes(ctx, "tag:v*") == ["T1", "T2"] and codes(ctx, "tag:V*") == ["T1", "T2"]
+    assert codes(ctx, "tag:über") == ["T3"] and codes(ctx, "tag:ÜB*") == ["T3"]
+    assert codes(ctx, "tag:重点") == ["T4"] and codes(ctx, "-tag:vip") == ["T2", "T3", "T4"]
+    assert codes(ctx, "tag:vip_2024") == []  # _ is no wildcard
+
+
+def test_latin_text_outside_ascii_matches_case_insensitively(ctx) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "U1", "Mesut Özil", city="Zürich")
+    add_customer(ctx, "U2", "Élodie Martin", city="ZÜRICH")
+    add_customer(ctx, "U3", "Ozil", city="Zurich")
+    assert codes(ctx, "name:Özil") == ["U1"] and codes(ctx, "name:özil") == ["U1"]
+    assert codes(ctx, "name:élodie") == ["U2"] and codes(ctx, "name:Élodie") == ["U2"]
+    assert codes(ctx, "name:Ö*") == ["U1"] and codes(ctx, "name=ö*") == []
+    assert codes(ctx, 'name="mesut özil"') == ["U1"] and codes(ctx, "name:É*") == ["U2"]
+    assert codes(ctx, "city:zürich") == ["U1", "U2"] and codes(ctx, "city:ZÜ*") == ["U1", "U2"]
+    assert codes(ctx, "city:zurich") == ["U3"]
+
+
 def test_saved_needs_a_resolver_and_refuses_cycles() -> None:
     with pytest.raises(InvalidInput, match="needs the database"):
         customer_filter("saved:x", today=TODAY)
@@ -281,13 +378,14 @@ _VALUES = {
     "text": st.text(min_size=1, max_size=8).filter(lambda s: s.strip() != ""),
     "name": st.text(min_size=1, max_size=8).filter(lambda s: s.strip() != ""),
     "province": st.sampled_from(["广东", "广东省", "Hong Kong", "x y"]),
+    "size": st.sampled_from(["small", "individual", "Medium", "1,000人"]),
     "tag": st.text(min_size=1, max_size=8).filter(lambda s: s.strip() != ""),
     "saved": st.from_regex(r"[a-z][a-z0-9_-]{0,6}", fullmatch=True),
     "kind": st.sampled_from(["个人", "企业", "individual", "Enterprise"]),
     "int": st.integers(-5, 10_000).map(str),
     "money": st.decimals(0, 99999, places=2, allow_nan=False).map(str),
     "date": st.one_of(
-        st.from_regex(r"[1-9][0-9]{0,2}[dwmy]", fullmatch=True),
+        st.from_regex(r"[1-9][0-9]{0,1}[dwmy]", fullmatch=True),  # ages stop at 200 years
         st.dates(dt.date(1950, 1, 1), dt.date(2030, 12, 31)).map(dt.date.isoformat),
         st.integers(1990, 2030).map(str),
     ),
@@ -300,7 +398,7 @@ def terms(draw):  # type: ignore[no-untyped-def]
     kind = FIELDS[field][0]
     ops = (
         [":", "=", "!="]
-        if kind in ("text", "name", "kind", "province", "tag", "saved")
+        if kind in ("text", "name", "kind", "size", "province", "tag", "saved")
         else [":", "=", "!=", ">", ">=", "<", "<="]
     )
     return Term(field, draw(st.sampled_from(ops)), draw(_VALUES[kind]))

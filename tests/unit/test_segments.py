@@ -91,3 +91,24 @@ def test_cli_segments_and_list_where(people, db_url) -> None:  # type: ignore[no
     assert r.exit_code == 0
     r = run("segments", "show", "gd")
     assert isinstance(r.exception, NotFound)
+
+
+def test_saved_segments_inside_expressions_work_in_every_service(people, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``saved:NAME`` is read the same way by exports, campaigns, value reports, plans and
+    care rules as by the customer list."""
+    from tricrm_tui.services import campaigns, care, exporting, plans, value
+
+    ctx = people
+    segments.save_segment(ctx, "vipx", "tag:vip")
+    segments.save_segment(ctx, "vip3", "saved:vipx orders>=3")
+    out = exporting.export_file(ctx, "segment", tmp_path / "a.csv", segment="vip3")
+    assert out.rows == 1
+    out = exporting.export_file(ctx, "customers", tmp_path / "b.csv", where="saved:vipx")
+    assert out.rows == 2
+    campaigns.create_campaign(ctx, "c1", channel="sms", template="Hi {{ name }}", segment="vip3")
+    assert campaigns.preview_page(ctx, "c1").total == 1
+    assert [r.code for r in value.value_rows(ctx, where="saved:vipx").items] == ["S1", "S3"]
+    plans.set_plan(ctx, "p1", target="saved:vip3", every="30d")
+    assert [t.customer_code for t in plans.run_plans(ctx).created] == ["S1"]
+    care.set_care_rule(ctx, "r1", kind="birthday", target="saved:vipx")
+    care.run_care(ctx)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from tricrm_tui.db.text import register_sqlite_functions
 from tricrm_tui.db.url import redacted, resolve_db_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -34,6 +35,7 @@ def _sqlite_on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-
     cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.execute(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
     cur.close()
+    register_sqlite_functions(dbapi_conn)
 
 
 def create_db_engine(url: str) -> sa.Engine:

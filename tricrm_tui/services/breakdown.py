@@ -17,6 +17,7 @@ from tricrm_tui.models import Customer
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import active_condition
 from tricrm_tui.services.errors import InvalidInput
+from tricrm_tui.services.filters import SIZE_CLASS
 from tricrm_tui.services.regions import canonical_province
 
 C = Customer.__table__.c
@@ -26,7 +27,7 @@ DIMENSIONS = {
     "province": C.province,
     "city": C.city,
     "industry": C.industry,
-    "size": sa.case((C.kind == "individual", sa.literal("individual")), else_=C.size_band),
+    "size": SIZE_CLASS,
     "behaviour": C.frequency_band,
     "category": C.favourite_category,
     "channel": C.preferred_channel,

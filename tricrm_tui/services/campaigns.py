@@ -124,48 +124,16 @@ def contact_cap() -> tuple[int, int]:
 
 # ----------------------------------------------------------------------------- audience
 
-_SIMPLE_FIELDS = {
-    "tier": C.value_tier,
-    "segment": C.rfm_segment,
-    "level": C.member_level,
-    "lifecycle": C.lifecycle,
-    "city": C.city,
-    "province": C.province,
-    "kind": C.kind,
-    "owner": C.owner,
-    "code": C.code,
-}
-
-
-def _simple_filter(expression: str) -> sa.ColumnElement[bool]:
-    """``field:value[,value] …`` (all must hold): used until the full filter language
-    (``tricrm_tui.services.filters``) is available."""
-    conds: list[sa.ColumnElement[bool]] = []
-    for token in expression.split():
-        key, sep, value = token.partition(":")
-        values = [v for v in value.split(",") if v]
-        if not sep or not values or (key not in _SIMPLE_FIELDS and key != "tag"):
-            raise InvalidInput(
-                _("cannot read the segment expression {expr}").format(expr=token),
-                field="segment",
-            )
-        if key == "tag":
-            conds.append(sa.exists().where(TAG.customer_id == C.id, TAG.tag.in_(values)))
-        else:
-            conds.append(_SIMPLE_FIELDS[key].in_(values))
-    return sa.and_(sa.true(), *conds)
-
 
 def audience_condition(ctx: ServiceContext, expression: str | None) -> sa.ColumnElement[bool]:
     """Active customers matching a segment expression (all active customers if none)."""
     base = active_condition()
     if not expression or not expression.strip():
         return base
-    try:
-        from tricrm_tui.services.filters import customer_filter  # type: ignore[import-not-found]
-    except ImportError:
-        return sa.and_(base, _simple_filter(expression))
-    return sa.and_(base, customer_filter(expression, today=ctx.today()))
+    from tricrm_tui.services.segments import condition_for
+
+    cond = condition_for(ctx, where=expression)
+    return base if cond is None else sa.and_(base, cond)
 
 
 # ----------------------------------------------------------------------------- campaigns

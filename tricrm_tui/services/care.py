@@ -39,6 +39,7 @@ from tricrm_tui.services.followups import GeneratedTask, insert_generated
 from tricrm_tui.services.interactions import normalise_channel
 from tricrm_tui.services.normalize import clean_text
 from tricrm_tui.services.plans import RunReport
+from tricrm_tui.services.segments import segment_resolver
 from tricrm_tui.services.targets import check_target, split_target, target_condition
 from tricrm_tui.services.timespec import local_datetime
 
@@ -201,7 +202,8 @@ def set_care_rule(
         )
     kind = clean_text(kind).lower()
     occasion = _check_occasion(kind, occasion)
-    check_target(target, today=ctx.today())
+    with ctx.session() as s:
+        check_target(target, today=ctx.today(), resolve=segment_resolver(s))
     t_kind, t_value = split_target(target)
     values = {
         "name": name,
@@ -279,7 +281,7 @@ def _candidates(
     """The tasks a rule calls for in its window, and who each customer is (for the report)."""
     end = day + dt.timedelta(days=rule.days_ahead)
     t_kind, t_value = split_target(rule.target_expr)
-    target = target_condition(t_kind, t_value, today=day)
+    target = target_condition(t_kind, t_value, today=day, resolve=segment_resolver(session))
     cols = [C.id, C.code, C.name, C.owner]
     rows: list[dict[str, Any]] = []
     who: dict[int, tuple[str, str]] = {}

@@ -19,7 +19,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -89,14 +89,83 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _bands(raw: list[dict[str, Any]], where: str) -> list[Band]:
-    bands = []
-    for item in raw:
-        if "label" not in item:
-            raise InvalidInput(_("{where}: every band needs a label").format(where=where))
-        below = item.get("below")
-        bands.append(Band(str(item["label"]), None if below is None else Decimal(str(below))))
-    return bands
+class _Config:
+    """Reads the merged rules, naming the file and the key in every complaint
+    (``classify.toml: aov.bands[0].below must be a number``): a wrong value must fail when
+    the file is loaded, in words an operator can act on, not as a Python error halfway
+    through a classification."""
+
+    def __init__(self, data: dict[str, Any], file: str) -> None:
+        self.data = data
+        self.file = file
+
+    def fail(self, message: str, key: str) -> InvalidInput:
+        return InvalidInput(message.format(file=self.file, key=key), field="config")
+
+    def table(self, value: Any, key: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(_("{file}: {key} must be a table"), key)
+        return value
+
+    def items(self, value: Any, key: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(_("{file}: {key} must be a list"), key)
+        return value
+
+    def text(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(_("{file}: {key} must be text"), key)
+        return value
+
+    def number(self, value: Any, key: str) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise self.fail(_("{file}: {key} must be a number"), key)
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise self.fail(_("{file}: {key} must be a number"), key) from None
+        if not number.is_finite():
+            raise self.fail(_("{file}: {key} must be a number"), key)
+        return number
+
+    def bands(self, section: str) -> list[Band]:
+        raw = self.table(self.data.get(section), section)
+        bands = []
+        for i, item in enumerate(self.items(raw.get("bands"), f"{section}.bands")):
+            key = f"{section}.bands[{i}]"
+            item = self.table(item, key)
+            if "label" not in item:
+                raise self.fail(_("{file}: {key} needs a label"), key)
+            below = item.get("below")
+            label = self.text(item["label"], f"{key}.label")
+            bands.append(Band(label, None if below is None else self.number(below, f"{key}.below")))
+        return bands
+
+    def rules(self, sources: list[str]) -> ClassifyRules:
+        regions = {}
+        for prov, region in self.table(self.data.get("regions") or {}, "regions").items():
+            region = self.text(region, f"regions.{prov}")
+            regions[canonical_province(prov) or prov] = region
+        size = self.table(self.data.get("size"), "size")
+        fields = self.items(size.get("custom_fields", []), "size.custom_fields")
+        custom = [self.text(f, f"size.custom_fields[{i}]") for i, f in enumerate(fields)]
+        frequency = self.table(self.data.get("frequency"), "frequency")
+        tenure = frequency.get("min_tenure_days", 90)
+        if isinstance(tenure, bool) or not isinstance(tenure, int) or tenure < 1:
+            # The tenure divides the order count: 0 would fail every classification.
+            raise self.fail(
+                _("{file}: {key} must be a whole number of at least 1"),
+                "frequency.min_tenure_days",
+            )
+        return ClassifyRules(
+            regions=regions,
+            size_bands=self.bands("size"),
+            size_custom_fields=custom,
+            frequency_bands=self.bands("frequency"),
+            min_tenure_days=tenure,
+            aov_bands=self.bands("aov"),
+            source=sources,
+        )
 
 
 def load_rules(path: Path | None = None) -> ClassifyRules:
@@ -113,27 +182,7 @@ def load_rules(path: Path | None = None) -> ClassifyRules:
                 _("cannot read {path}: {error}").format(path=user, error=exc), field="config"
             ) from exc
         sources.append(str(user))
-    try:
-        regions = {}
-        for prov, region in (data.get("regions") or {}).items():
-            regions[canonical_province(prov) or prov] = str(region)
-        return ClassifyRules(
-            regions=regions,
-            size_bands=_bands(data["size"]["bands"], "size"),
-            size_custom_fields=list(data["size"].get("custom_fields", [])),
-            frequency_bands=_bands(data["frequency"]["bands"], "frequency"),
-            min_tenure_days=int(data["frequency"].get("min_tenure_days", 90)),
-            aov_bands=_bands(data["aov"]["bands"], "aov"),
-            source=sources,
-        )
-    except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError) as exc:
-        # Valid TOML of the wrong shape (``below = "many"``, ``size = 3``): said as plainly.
-        raise InvalidInput(
-            _("cannot read {path}: {error}").format(
-                path=user, error=f"{type(exc).__name__}: {exc}"
-            ),
-            field="config",
-        ) from exc
+    return _Config(data, str(user) if user.is_file() else "classify.toml").rules(sources)
 
 
 def rules_or_none() -> ClassifyRules | None:
@@ -154,7 +203,18 @@ def band_for(value: Decimal | int | float, bands: list[Band]) -> str | None:
     return None
 
 
-_FIRST_NUMBER = re.compile(r"\d[\d,]*")
+_FIRST_NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万|千|[wk](?![a-z]))?", re.IGNORECASE)
+_MULTIPLIERS = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000}
+
+
+def employee_count(text: str | None) -> Decimal | None:
+    """The first number in a size text, with its multiplier: ``1万人以上`` → 10000,
+    ``2.5万人`` → 25000, ``3.5k`` → 3500, ``100-299人`` → 100; None without a number."""
+    m = _FIRST_NUMBER.search(text or "")
+    if not m:
+        return None
+    count = Decimal(m.group(1).replace(",", ""))
+    return count * _MULTIPLIERS.get((m.group(2) or "").lower(), 1)
 
 
 def size_band_for(
@@ -168,9 +228,9 @@ def size_band_for(
         return size_text
     candidates = [size_text] + [str((custom or {}).get(k) or "") for k in rules.size_custom_fields]
     for text in candidates:
-        m = _FIRST_NUMBER.search(text or "")
-        if m:
-            return band_for(int(m.group(0).replace(",", "")), rules.size_bands)
+        count = employee_count(text)
+        if count is not None:
+            return band_for(count, rules.size_bands)
     return size_text
 
 
@@ -258,9 +318,12 @@ def profile_classes(
     custom_fields: dict[str, Any] | None,
     rules: ClassifyRules,
 ) -> dict[str, Any]:
-    """The classes a customer's own fields decide: region and size band."""
+    """The classes a customer's own fields decide: region and size band. The region comes
+    from the province, or from the city when the province is empty or not one tricrm knows
+    (未知, 中国)."""
     return {
-        "region": region_of(province or province_of_city(city), rules.regions),
+        "region": region_of(province, rules.regions)
+        or region_of(province_of_city(city), rules.regions),
         "size_band": size_band_for(kind, size_band, custom_fields, rules),
     }
 

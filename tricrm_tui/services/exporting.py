@@ -32,11 +32,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tricrm_tui.i18n import _
-from tricrm_tui.models import Customer, CustomerTag, Order, Product, ProductCategory, Segment
+from tricrm_tui.models import Customer, CustomerTag, Order, Product, ProductCategory
 from tricrm_tui.services.context import ServiceContext, refuse_database_file
 from tricrm_tui.services.customer_rows import list_conditions
 from tricrm_tui.services.customers import list_order
-from tricrm_tui.services.errors import InvalidInput, NotFound, Stopped
+from tricrm_tui.services.errors import InvalidInput, Stopped
 
 C = Customer.__table__.c
 O = Order.__table__.c  # noqa: E741
@@ -102,26 +102,12 @@ def _customer_condition(
     """The customers an export takes: live ones, matching the segment, the ``where``
     expression, the list's ``search`` text and a ``condition`` a service built (what the
     TUI's customer list holds), all of them."""
+    from tricrm_tui.services.segments import condition_for
+
     conds = list_conditions(ctx, search=search, where=condition)
-    expressions = []
-    if segment:
-        with ctx.session() as s:
-            expr = s.execute(
-                sa.select(Segment.__table__.c.expression).where(Segment.__table__.c.name == segment)
-            ).scalar_one_or_none()
-        if expr is None:
-            raise NotFound(_("no segment named {name}").format(name=segment))
-        expressions.append(expr)
-    if where:
-        expressions.append(where)
-    if expressions:
-        try:
-            from tricrm_tui.services.filters import customer_filter
-        except ImportError as exc:
-            raise InvalidInput(
-                _("filter expressions are not available in this version"), field="where"
-            ) from exc
-        conds += [customer_filter(e, today=ctx.today()) for e in expressions]
+    chosen = condition_for(ctx, where=where, segment=segment)
+    if chosen is not None:
+        conds.append(chosen)
     return sa.and_(*conds)
 
 

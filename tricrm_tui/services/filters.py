@@ -15,7 +15,8 @@ Meanings, chosen to read the way a CRM user says them:
 * Text fields (``province``, ``city``, ``industry`` …): ``:`` and ``=`` match the value
   exactly (case-insensitively for Latin text); ``*`` is a wildcard (``code:C00*``).
   ``name:`` is a substring match (``name:伟`` finds 张伟明); ``name=`` is exact.
-  ``province:`` accepts every spelling of a province (广东 = 广东省 = 廣東 = Guangdong).
+  ``province:`` accepts every spelling of a province (广东 = 广东省 = 廣東 = 粤 = Guangdong)
+  and matches every stored spelling of it, as a breakdown by province folds them.
 * Numbers (``orders``, ``spent``, ``points``): all six comparisons; ``:`` is ``=``.
 * Dates (``last_order``, ``first_order``, ``registered``, ``birthday``) take either an
   absolute date (``2024-05-01``, ``2024-05`` for the month, ``2024`` for the year) compared
@@ -47,17 +48,20 @@ from typing import Union
 
 import sqlalchemy as sa
 
+from tricrm_tui.db.text import unicode_lower
 from tricrm_tui.i18n import _
 from tricrm_tui.labels import N_
 from tricrm_tui.models import Customer, CustomerTag
 from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.normalize import KIND_SYNONYMS
-from tricrm_tui.services.regions import province_forms
+from tricrm_tui.services.regions import province_spellings
 
 C = Customer.__table__.c
 T = CustomerTag.__table__.c
 
 OPS = (">=", "<=", "!=", ":", "=", ">", "<")
+TEXT_KINDS = ("text", "name", "kind", "size", "province", "tag", "saved")
+"""Kinds of field compared only for (in)equality."""
 EQUALITY_OPS = (":", "=", "!=")
 
 # field → (kind of value, column name or None)
@@ -66,7 +70,7 @@ FIELDS: dict[str, tuple[str, str | None]] = {
     "name": ("name", "name"),
     "kind": ("kind", "kind"),
     "industry": ("text", "industry"),
-    "size": ("text", "size_band"),
+    "size": ("size", None),
     "province": ("province", "province"),
     "city": ("text", "city"),
     "region": ("text", "region"),
@@ -90,6 +94,13 @@ FIELDS: dict[str, tuple[str, str | None]] = {
     "tag": ("tag", None),
     "saved": ("saved", None),
 }
+
+SIZE_CLASS: sa.ColumnElement[str] = sa.case(
+    (C.kind == "individual", sa.literal("individual")), else_=C.size_band
+)
+"""A customer's size class: an enterprise's size band, ``individual`` for a person (whose
+``size_band`` may still hold what it had as an enterprise). ``size:`` filters on it and
+``report breakdown --by size`` groups by it, so the two always agree."""
 
 # Chinese field names operators type naturally.
 FIELD_ALIASES = {
@@ -128,6 +139,24 @@ _AGE = re.compile(r"^(\d{1,5})([dwmy])$", re.IGNORECASE)
 _DAY = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
 _IDENT = re.compile(r"[^\W\d][\w]*", re.UNICODE)
 _BARE_STOP = set(' \t\n\r()"')
+"""Characters that end a bare value; so does any other whitespace (a full-width space
+typed by a Chinese input method, a no-break space pasted from a web page)."""
+
+INT_LIMIT = 2**31 - 1
+"""The largest whole number a count column holds (PostgreSQL ``integer``)."""
+MONEY_LIMIT = Decimal(10) ** 12
+"""Amounts are NUMERIC(14, 2): at most twelve digits before the point."""
+AGE_LIMITS = {"d": 366 * 200, "w": 53 * 200, "m": 12 * 200, "y": 200}
+"""Ages go back at most 200 years: further back than any customer's date, and far enough
+to stay inside the calendar Python's dates can hold."""
+
+
+def _bare_end(expr: str, start: int) -> int:
+    """Where a bare value or word starting at ``start`` ends."""
+    end = start
+    while end < len(expr) and expr[end] not in _BARE_STOP and not expr[end].isspace():
+        end += 1
+    return end
 
 
 # --- AST -------------------------------------------------------------------------------
@@ -249,9 +278,7 @@ def _tokens(expr: str) -> list[_Tok]:
             continue
         m = _IDENT.match(expr, i)
         if not m:
-            end = i
-            while end < n and expr[end] not in _BARE_STOP:
-                end += 1
+            end = _bare_end(expr, i)
             raise FilterError(
                 _("expected a FIELD:VALUE term (e.g. province:广东)"), expr, i, max(1, end - i)
             )
@@ -262,9 +289,7 @@ def _tokens(expr: str) -> list[_Tok]:
                 out.append(_Tok(word, i, len(word)))
                 i = j
                 continue
-            end = j
-            while end < n and expr[end] not in _BARE_STOP:
-                end += 1
+            end = _bare_end(expr, j)
             raise FilterError(
                 _("expected a FIELD:VALUE term (e.g. province:广东)"), expr, i, end - i
             )
@@ -287,9 +312,7 @@ def _tokens(expr: str) -> list[_Tok]:
                     p += 1
             value, end = "".join(buf), p
         else:
-            end = k
-            while end < n and expr[end] not in _BARE_STOP:
-                end += 1
+            end = _bare_end(expr, k)
             value = expr[k:end]
             if not value:
                 raise FilterError(
@@ -398,7 +421,7 @@ def _check_term(expr: str, tok: _Tok) -> Term:
         raise FilterError(msg, expr, tok.pos, len(word))
     kind = FIELDS[field][0]
     op_pos = tok.pos + len(word)
-    if kind in ("text", "name", "kind", "province", "tag", "saved") and tok.op not in EQUALITY_OPS:
+    if kind in TEXT_KINDS and tok.op not in EQUALITY_OPS:
         raise FilterError(
             _("{field} can only be compared with : = or !=").format(field=field),
             expr,
@@ -416,6 +439,10 @@ def _check_value(field: str, kind: str, value: str) -> None:
     if kind == "int":
         if not re.fullmatch(r"-?\d+", value):
             raise ValueError(_("{field} needs a whole number").format(field=field))
+        if abs(int(value)) > INT_LIMIT:
+            raise ValueError(
+                _("{field} is out of range (at most {limit})").format(field=field, limit=INT_LIMIT)
+            )
     elif kind == "money":
         _money(field, value)
     elif kind == "date":
@@ -437,6 +464,12 @@ def _money(field: str, value: str) -> Decimal:
         ) from None
     if not amount.is_finite():
         raise ValueError(_("{field} needs an amount such as 1000 or 99.50").format(field=field))
+    if abs(amount) >= MONEY_LIMIT:
+        raise ValueError(
+            _("{field} is out of range (at most {limit})").format(
+                field=field, limit=f"{MONEY_LIMIT - 1:,}"
+            )
+        )
     return amount
 
 
@@ -451,7 +484,10 @@ class _DateValue:
 def _date_value(field: str, value: str) -> _DateValue:
     m = _AGE.match(value)
     if m:
-        return _DateValue(age=(int(m.group(1)), m.group(2).lower()))
+        n, unit = int(m.group(1)), m.group(2).lower()
+        if n > AGE_LIMITS[unit]:
+            raise ValueError(_("{field}: an age is at most 200 years").format(field=field))
+        return _DateValue(age=(n, unit))
     m = _DAY.match(value)
     if m:
         y, mo, d = m.group(1), m.group(2), m.group(3)
@@ -547,12 +583,22 @@ def _like(value: str) -> str:
     return escaped.replace("*", "%")
 
 
+def _folded(col: sa.ColumnElement, value: str) -> sa.ColumnElement:
+    """``col`` lower-cased to compare with ``value.lower()``, the same way on both backends.
+
+    An ASCII value keeps the built-in ``lower()``: no stored letter outside ASCII lower-cases
+    into it, and SQLite's own function is several times faster than calling into Python for
+    each row. Any other value goes through :class:`~tricrm_tui.db.text.unicode_lower`, so
+    ``Özil`` matches ``özil`` on SQLite as on PostgreSQL."""
+    return sa.func.lower(col) if value.isascii() else unicode_lower(col)
+
+
 def _text_eq(col: sa.ColumnElement, value: str) -> sa.ColumnElement[bool]:
+    """Exact, case-insensitive; ``*`` a wildcard (LIKE over both sides lower-cased, as
+    PostgreSQL's LIKE is case-sensitive and SQLite's is not)."""
     if "*" in value:
-        return sa.func.lower(col).like(_like(value.lower()), escape="\\")
-    if value.isascii():
-        return sa.func.lower(col) == value.lower()
-    return col == value
+        return _folded(col, value).like(_like(value.lower()), escape="\\")
+    return _folded(col, value) == value.lower()
 
 
 def _term_sql(
@@ -562,24 +608,26 @@ def _term_sql(
     if term.op == "!=":
         return sa.not_(_term_sql(Term(term.field, "=", term.value), today, resolve, seen))
     if kind == "tag":
-        tag = term.value.strip()
-        cond = T.tag.like(_like(tag), escape="\\") if "*" in tag else T.tag == tag
-        return sa.exists().where(T.customer_id == C.id, cond)
+        return sa.exists().where(T.customer_id == C.id, _text_eq(T.tag, term.value.strip()))
     if kind == "saved":
         return _saved_sql(term.value, today, resolve, seen)
+    if kind == "size":
+        return sa.and_(SIZE_CLASS.is_not(None), _text_eq(SIZE_CLASS, term.value))
     col = C[column]
     if kind == "name":
         if term.op == ":":
             pattern = "%" + _like(term.value.lower()) + "%"
-            return sa.func.lower(col).like(pattern, escape="\\")
+            return _folded(col, term.value).like(pattern, escape="\\")
         return _text_eq(col, term.value)
     if kind == "kind":
         return col == KIND_SYNONYMS[term.value.lower()]
     if kind == "province":
-        if "*" in term.value:
+        spellings = None if "*" in term.value else province_spellings(term.value)
+        if spellings is None:
             return sa.and_(col.is_not(None), _text_eq(col, term.value))
-        forms = province_forms(term.value)
-        return sa.and_(col.is_not(None), sa.or_(*[_text_eq(col, f) for f in forms]))
+        # Every stored text canonical_province() folds into this province: what breakdowns
+        # count under it. The spellings are ASCII or Chinese, so the built-in lower() serves.
+        return sa.and_(col.is_not(None), sa.func.lower(col).in_(spellings))
     if kind == "text":
         return sa.and_(col.is_not(None), _text_eq(col, term.value))
     op = "=" if term.op == ":" else term.op

@@ -161,7 +161,7 @@ def _empty(value: Any) -> bool:
 
 
 def _refresh(s: Session, ctx: ServiceContext, ids: list[int]) -> None:
-    from tricrm_tui.services.classify import classify_session
+    from tricrm_tui.services.classify import classify_session, rules_or_none
 
     refresh_customer_aggregates(s, ids)
     tags = _tags_for(s, ids)
@@ -174,7 +174,11 @@ def _refresh(s: Session, ctx: ServiceContext, ids: list[int]) -> None:
                 search_text=search_text_for(r.code, r.name, r.phone, r.email, tags[cid], r.notes)
             )
         )
-    classify_session(s, ctx.today(), ids)
+    # As adding and editing do: a broken classify.toml leaves the classes as they were
+    # (`tricrm classify` says what is wrong) rather than block the merge.
+    rules = rules_or_none()
+    if rules is not None:
+        classify_session(s, ctx.today(), ids, rules)
 
 
 def merge_customers(

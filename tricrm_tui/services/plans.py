@@ -37,6 +37,7 @@ from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.followups import ACTIVE, GeneratedTask, insert_generated
 from tricrm_tui.services.interactions import normalise_channel
 from tricrm_tui.services.normalize import clean_text
+from tricrm_tui.services.segments import segment_resolver
 from tricrm_tui.services.targets import check_target, join_target, target_condition
 from tricrm_tui.services.timespec import (
     local_datetime,
@@ -124,7 +125,8 @@ def set_plan(
     name = clean_text(name)
     if not name or len(name) > 100:
         raise InvalidInput(_("a plan needs a name of at most 100 characters"), field="name")
-    kind, value = check_target(target, today=ctx.today())
+    with ctx.session() as s:
+        kind, value = check_target(target, today=ctx.today(), resolve=segment_resolver(s))
     if len(value) > 100:  # communication_plans.target_value is VARCHAR(100)
         raise InvalidInput(_("target is longer than 100 characters"), field="target")
     quiet_hours = parse_quiet_hours(quiet)
@@ -229,7 +231,8 @@ def _run_plan(
             .distinct()
         ).scalars()
     )
-    conds = [target_condition(plan.target_kind, plan.target_value, today=day)]
+    resolve = segment_resolver(session)
+    conds = [target_condition(plan.target_kind, plan.target_value, today=day, resolve=resolve)]
     if plan.channel in CONSENT_CHANNELS:
         conds.append(C[f"consent_{plan.channel}"].is_(True))
     counts: dict[int, int] = {}

@@ -16,42 +16,51 @@ import re
 import unicodedata
 from functools import lru_cache
 
-# short name → (region, long official name, other spellings)
+# short name → (region, long official name, other spellings: English, traditional characters
+# and the one-character abbreviations licence plates and shipping labels use, 粤 for 广东)
 PROVINCES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "北京": ("华北", "北京市", ("Beijing", "Peking")),
-    "天津": ("华北", "天津市", ("Tianjin",)),
-    "河北": ("华北", "河北省", ("Hebei",)),
-    "山西": ("华北", "山西省", ("Shanxi",)),
-    "内蒙古": ("华北", "内蒙古自治区", ("Inner Mongolia", "Nei Mongol", "Neimenggu", "內蒙古")),
-    "辽宁": ("东北", "辽宁省", ("Liaoning", "遼寧")),
-    "吉林": ("东北", "吉林省", ("Jilin",)),
-    "黑龙江": ("东北", "黑龙江省", ("Heilongjiang", "黑龍江")),
-    "上海": ("华东", "上海市", ("Shanghai",)),
-    "江苏": ("华东", "江苏省", ("Jiangsu", "江蘇")),
-    "浙江": ("华东", "浙江省", ("Zhejiang",)),
-    "安徽": ("华东", "安徽省", ("Anhui",)),
-    "福建": ("华东", "福建省", ("Fujian",)),
-    "江西": ("华东", "江西省", ("Jiangxi",)),
-    "山东": ("华东", "山东省", ("Shandong", "山東")),
-    "台湾": ("华东", "台湾省", ("Taiwan", "臺灣", "台灣", "臺灣省", "台灣省")),
-    "河南": ("华中", "河南省", ("Henan",)),
-    "湖北": ("华中", "湖北省", ("Hubei",)),
-    "湖南": ("华中", "湖南省", ("Hunan",)),
-    "广东": ("华南", "广东省", ("Guangdong", "Canton", "廣東", "廣東省")),
-    "广西": ("华南", "广西壮族自治区", ("Guangxi", "廣西", "广西自治区")),
-    "海南": ("华南", "海南省", ("Hainan",)),
-    "香港": ("华南", "香港特别行政区", ("Hong Kong", "HK", "HKSAR", "香港特別行政區")),
-    "澳门": ("华南", "澳门特别行政区", ("Macau", "Macao", "澳門", "澳門特別行政區")),
-    "重庆": ("西南", "重庆市", ("Chongqing", "重慶")),
-    "四川": ("西南", "四川省", ("Sichuan",)),
-    "贵州": ("西南", "贵州省", ("Guizhou", "貴州")),
-    "云南": ("西南", "云南省", ("Yunnan", "雲南")),
-    "西藏": ("西南", "西藏自治区", ("Tibet", "Xizang")),
-    "陕西": ("西北", "陕西省", ("Shaanxi", "陝西")),
-    "甘肃": ("西北", "甘肃省", ("Gansu", "甘肅")),
-    "青海": ("西北", "青海省", ("Qinghai",)),
-    "宁夏": ("西北", "宁夏回族自治区", ("Ningxia", "寧夏")),
-    "新疆": ("西北", "新疆维吾尔自治区", ("Xinjiang", "新疆維吾爾自治區")),
+    "北京": ("华北", "北京市", ("Beijing", "Peking", "京")),
+    "天津": ("华北", "天津市", ("Tianjin", "津")),
+    "河北": ("华北", "河北省", ("Hebei", "冀")),
+    "山西": ("华北", "山西省", ("Shanxi", "晋")),
+    "内蒙古": (
+        "华北",
+        "内蒙古自治区",
+        ("Inner Mongolia", "Nei Mongol", "Neimenggu", "內蒙古", "蒙"),
+    ),
+    "辽宁": ("东北", "辽宁省", ("Liaoning", "遼寧", "辽")),
+    "吉林": ("东北", "吉林省", ("Jilin", "吉")),
+    "黑龙江": ("东北", "黑龙江省", ("Heilongjiang", "黑龍江", "黑")),
+    "上海": ("华东", "上海市", ("Shanghai", "沪")),
+    "江苏": ("华东", "江苏省", ("Jiangsu", "江蘇", "苏")),
+    "浙江": ("华东", "浙江省", ("Zhejiang", "浙")),
+    "安徽": ("华东", "安徽省", ("Anhui", "皖")),
+    "福建": ("华东", "福建省", ("Fujian", "闽")),
+    "江西": ("华东", "江西省", ("Jiangxi", "赣")),
+    "山东": ("华东", "山东省", ("Shandong", "山東", "鲁")),
+    "台湾": ("华东", "台湾省", ("Taiwan", "臺灣", "台灣", "臺灣省", "台灣省", "台")),
+    "河南": ("华中", "河南省", ("Henan", "豫")),
+    "湖北": ("华中", "湖北省", ("Hubei", "鄂")),
+    "湖南": ("华中", "湖南省", ("Hunan", "湘")),
+    "广东": ("华南", "广东省", ("Guangdong", "Canton", "廣東", "廣東省", "粤")),
+    "广西": ("华南", "广西壮族自治区", ("Guangxi", "廣西", "广西自治区", "桂")),
+    "海南": ("华南", "海南省", ("Hainan", "琼")),
+    "香港": ("华南", "香港特别行政区", ("Hong Kong", "HK", "HKSAR", "香港特別行政區", "港")),
+    "澳门": ("华南", "澳门特别行政区", ("Macau", "Macao", "澳門", "澳門特別行政區", "澳")),
+    "重庆": ("西南", "重庆市", ("Chongqing", "重慶", "渝")),
+    "四川": ("西南", "四川省", ("Sichuan", "川", "蜀")),
+    "贵州": ("西南", "贵州省", ("Guizhou", "貴州", "贵", "黔")),
+    "云南": ("西南", "云南省", ("Yunnan", "雲南", "云", "滇")),
+    "西藏": ("西南", "西藏自治区", ("Tibet", "Xizang", "藏")),
+    "陕西": ("西北", "陕西省", ("Shaanxi", "陝西", "陕", "秦")),
+    "甘肃": ("西北", "甘肃省", ("Gansu", "甘肅", "甘", "陇")),
+    "青海": ("西北", "青海省", ("Qinghai", "青")),
+    "宁夏": ("西北", "宁夏回族自治区", ("Ningxia", "寧夏", "宁")),
+    "新疆": (
+        "西北",
+        "新疆维吾尔自治区",
+        ("Xinjiang", "新疆維吾爾自治區", "新", "新疆维吾尔族自治区", "新疆維吾爾族自治區"),
+    ),
 }
 
 REGIONS = ("华北", "东北", "华东", "华中", "华南", "西南", "西北")
@@ -133,8 +142,19 @@ CITY_PROVINCES = {
     "乌鲁木齐": "新疆",
 }
 
-_SUFFIXES = re.compile(r"(省|市|特别行政区|特別行政區|(壮族|回族|维吾尔|維吾爾)?自治区|自治區)$")
-_LATIN_SUFFIX = re.compile(r"\s+(province|municipality|sar|autonomous region)$")
+_ETHNIC = ("壮族", "壯族", "回族", "维吾尔", "维吾尔族", "維吾爾", "維吾爾族")
+CN_SUFFIXES = (
+    "省",
+    "市",
+    "特别行政区",
+    "特別行政區",
+    *(ethnic + autonomous for ethnic in ("", *_ETHNIC) for autonomous in ("自治区", "自治區")),
+)
+"""What a Chinese name of a province may end with (广东省, 广西壮族自治区)."""
+LATIN_SUFFIXES = ("province", "municipality", "sar", "autonomous region")
+"""What a Latin name may end with, after a space (Guangdong Province, Hong Kong SAR)."""
+CN_PREFIXES = ("中国", "中國")
+"""What a Chinese name may start with (中国台湾, 中国广东省)."""
 
 
 def _key(text: str) -> str:
@@ -150,25 +170,63 @@ def _forms() -> dict[str, str]:
     return forms
 
 
+def _without_affixes(key: str) -> str:
+    """``key`` without its affixes: a Latin name loses one Latin suffix; a Chinese one loses
+    one prefix and one Chinese suffix, and must stay Chinese (``guangdong省`` is no spelling),
+    so that :func:`province_spellings` can list every text read as a province."""
+    if key.isascii():
+        for suffix in LATIN_SUFFIXES:
+            if key.endswith(" " + suffix):
+                return key[: -len(suffix) - 1]
+        return key
+    base = key
+    for prefix in CN_PREFIXES:
+        if base.startswith(prefix) and len(base) > len(prefix):
+            base = base[len(prefix) :]
+            break
+    for suffix in sorted(CN_SUFFIXES, key=len, reverse=True):
+        if base.endswith(suffix) and len(base) > len(suffix):
+            base = base[: -len(suffix)]
+            break
+    return key if base.isascii() else base
+
+
 def canonical_province(value: str | None) -> str | None:
-    """The short simplified name for any known form (广东省, 廣東, Guangdong), else None."""
+    """The short simplified name for any known form (广东省, 廣東, 粤, 中国广东, Guangdong
+    Province), else None."""
     if not value:
         return None
     key = _key(value)
     forms = _forms()
     if key in forms:
         return forms[key]
-    stripped = _LATIN_SUFFIX.sub("", _SUFFIXES.sub("", key))
-    return forms.get(stripped)
+    return forms.get(_without_affixes(key))
 
 
-def province_forms(value: str) -> list[str]:
-    """Every spelling of the province ``value`` names (for matching stored text), or [value]."""
+@lru_cache(maxsize=64)
+def _spellings_of(short: str) -> tuple[str, ...]:
+    out: set[str] = set()
+    for form, name in _forms().items():
+        if name != short:
+            continue
+        if form.isascii():
+            out |= {form, *(f"{form} {suffix}" for suffix in LATIN_SUFFIXES)}
+        else:
+            bare = {form, *(form + suffix for suffix in CN_SUFFIXES)}
+            out |= bare | {prefix + b for prefix in CN_PREFIXES for b in bare}
+    # A spelling that reads as another province once its affixes go (none today) is not this
+    # one's: canonical_province() decides.
+    return tuple(sorted(s for s in out if canonical_province(s) == short))
+
+
+def province_spellings(value: str) -> list[str] | None:
+    """Every lower-cased text :func:`canonical_province` reads as the province ``value``
+    names (广东 → 广东, 广东省, 粤, 中国广东, guangdong province …), for a filter to match stored
+    text with ``lower(province) IN (…)``; None when ``value`` names no province."""
     short = canonical_province(value)
     if short is None:
-        return [value]
-    _region, long, others = PROVINCES[short]
-    return sorted({short, long, *others})
+        return None
+    return list(_spellings_of(short))
 
 
 def province_of_city(city: str | None) -> str | None:

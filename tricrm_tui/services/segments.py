@@ -57,7 +57,12 @@ def _record(row: object) -> SegmentRecord:
     )
 
 
-def _resolver(session: Session) -> SegmentResolver:
+def segment_resolver(session: Session) -> SegmentResolver:
+    """``saved:NAME`` → the segment's expression, read through ``session``: what every
+    caller of :func:`~tricrm_tui.services.filters.customer_filter` passes as ``resolve``, so
+    segments inside expressions work the same in lists, exports, campaigns, value reports,
+    plans and care rules."""
+
     def resolve(name: str) -> str:
         expr = session.execute(sa.select(S.expression).where(S.name == name)).scalar_one_or_none()
         if expr is None:
@@ -74,7 +79,7 @@ def condition_for(
     None when neither is given. ``saved:NAME`` inside ``where`` is resolved too."""
     parts: list[sa.ColumnElement[bool]] = []
     with ctx.session() as s:
-        resolve = _resolver(s)
+        resolve = segment_resolver(s)
         if segment:
             parts.append(customer_filter(resolve(segment), today=ctx.today(), resolve=resolve))
         if where and where.strip():
@@ -115,7 +120,7 @@ def save_segment(
                 field="name",
                 code="duplicate_key",
             )
-        base = _resolver(s)
+        base = segment_resolver(s)
 
         def resolve(n: str) -> str:
             return text if n == name else base(n)

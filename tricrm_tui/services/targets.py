@@ -2,7 +2,7 @@
 ``level:gold``, ``all``, or any expression of the customer filter language.
 
 The simple forms read the indexed classification columns directly; anything else goes to
-:func:`tricrm_tui.services.filters.customer_filter` (imported when first needed).
+:func:`tricrm_tui.services.filters.customer_filter`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer
 from tricrm_tui.services.customers import active_condition
-from tricrm_tui.services.errors import InvalidInput
+from tricrm_tui.services.filters import SegmentResolver, customer_filter
 from tricrm_tui.services.normalize import clean_text
 
 C = Customer.__table__.c
@@ -46,26 +45,21 @@ def join_target(kind: str, value: str) -> str:
     return value if kind == "filter" else f"{kind}:{value}"
 
 
-def target_condition(kind: str, value: str, *, today: dt.date) -> sa.ColumnElement[bool]:
-    """Active customers the target names, as a WHERE condition over ``customers``."""
+def target_condition(
+    kind: str, value: str, *, today: dt.date, resolve: SegmentResolver
+) -> sa.ColumnElement[bool]:
+    """Active customers the target names, as a WHERE condition over ``customers``.
+
+    ``resolve`` reads ``saved:NAME`` terms (:func:`~tricrm_tui.services.segments.segment_resolver`)."""
     if kind == "all":
         return active_condition()
     if kind in TARGET_COLUMNS:
         return sa.and_(active_condition(), TARGET_COLUMNS[kind] == value)
-    try:
-        from tricrm_tui.services.filters import customer_filter
-    except ImportError as exc:  # the filter language ships separately
-        raise InvalidInput(
-            _("unknown target: {value} (use tier:, segment:, lifecycle:, level: or all)").format(
-                value=value
-            ),
-            field="target",
-        ) from exc
-    return sa.and_(active_condition(), customer_filter(value, today=today))
+    return sa.and_(active_condition(), customer_filter(value, today=today, resolve=resolve))
 
 
-def check_target(target: str, *, today: dt.date) -> tuple[str, str]:
+def check_target(target: str, *, today: dt.date, resolve: SegmentResolver) -> tuple[str, str]:
     """Validate a target now (a typo should fail when the rule is saved, not when it runs)."""
     kind, value = split_target(target)
-    target_condition(kind, value, today=today)
+    target_condition(kind, value, today=today, resolve=resolve)
     return kind, value

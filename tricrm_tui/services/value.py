@@ -395,13 +395,14 @@ def _row(v: Valuation, i: int, code: str, name: str) -> ValueRow:
 
 def _where_ids(ctx: ServiceContext, expr: str) -> set[int]:
     """Ids of the customers matching a filter-language expression."""
-    try:
-        from tricrm_tui.services.filters import customer_filter  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise InvalidInput(_("filter language not available"), field="where") from exc
-    cond = customer_filter(expr, today=ctx.today())
+    from tricrm_tui.services.segments import condition_for
+
+    cond = condition_for(ctx, where=expr)
     with ctx.session() as s:
-        return {cid for (cid,) in s.execute(sa.select(C.id).where(cond))}
+        return {
+            cid
+            for (cid,) in s.execute(sa.select(C.id).where(cond if cond is not None else sa.true()))
+        }
 
 
 def value_rows(
