@@ -29,25 +29,18 @@ COLUMNS = (
 )
 
 
-def upgrade() -> None:
+def _retype(precision: int, was: int) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for table, column in COLUMNS:
         op.alter_column(
-            table,
-            column,
-            type_=sa.Numeric(20, 2),
-            existing_type=sa.Numeric(14, 2),
+            table, column, type_=sa.Numeric(precision, 2), existing_type=sa.Numeric(was, 2)
         )
+
+
+def upgrade() -> None:
+    _retype(20, was=14)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    for table, column in COLUMNS:
-        op.alter_column(
-            table,
-            column,
-            type_=sa.Numeric(14, 2),
-            existing_type=sa.Numeric(20, 2),
-        )
+    _retype(14, was=20)
