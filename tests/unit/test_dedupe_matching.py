@@ -219,3 +219,56 @@ def test_an_import_counts_only_the_duplicates_it_made(ctx, tmp_path: Path) -> No
         ctx, "customers", _write(tmp_path / "d.csv", "code,name,phone,city\nB1,王芳,13812345678,\n")
     )
     assert taken.updated == 1 and taken.extra["new_duplicates"] == 3
+
+
+def test_a_customer_is_never_its_own_duplicate(ctx) -> None:  # type: ignore[no-untyped-def]
+    """王重阳 reads chongyang and zhongyang: both keys end in "ang", so the customer sat
+    twice in one affix block and was offered as a duplicate of itself (0.75, or 1.0 with a
+    phone), which neither merge nor not-duplicate could clear."""
+    add_customer(ctx, "ONLY", "王重阳", city="上海", industry="零售", phone="13812345678")
+    add_customer(ctx, "ZCY", "张朝阳", city="上海", industry="零售", birthday="1980-01-01")
+    assert dedupe.probable_duplicates(ctx, min_score=0.1) == []
+    add_customer(ctx, "NEAR", "王中阳", city="上海", industry="零售")
+    groups = dedupe.probable_duplicates(ctx, min_score=0.6)
+    assert [(g.codes, g.score) for g in groups] == [(["ONLY", "NEAR"], 0.722)]
+    assert not any(r.startswith("name: same (") for r in groups[0].reasons)
+
+
+def test_names_without_a_spelling_are_not_alike(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Two empty spellings (Korean, kana, emoji, punctuation) rated 95% alike."""
+    pairs = [("김민준", "이서연"), ("やまだ", "すずき"), ("😀", "🎉"), ("!!!", "???")]
+    for i, (a, b) in enumerate(pairs):
+        add_customer(ctx, f"K{i}a", a, birthday=f"1990-01-0{i + 1}")
+        add_customer(ctx, f"K{i}b", b, birthday=f"1990-01-0{i + 1}")
+    add_customer(ctx, "P1", "김민준", phone="13812345678")
+    add_customer(ctx, "P2", "이서연", phone="13812345678")
+    assert dedupe.probable_duplicates(ctx, min_score=0.5) == []
+    add_customer(ctx, "K9", "김민준", birthday="1990-01-01")  # the same written name still meets
+    assert [g.codes for g in dedupe.probable_duplicates(ctx)] == [["K0a", "K9"]]
+
+
+def test_a_default_birthday_is_no_evidence(ctx) -> None:  # type: ignore[no-untyped-def]
+    """A date on more customers than a name block holds (everyone given 1900-01-01, or any
+    one date) made two strangers called 张伟 with different phones look like one person."""
+    add_customer(ctx, "A", "张伟", birthday="1900-01-01", phone="13812340001")
+    add_customer(ctx, "B", "张伟", birthday="1900-01-01", phone="13812340002")
+    assert dedupe.probable_duplicates(ctx) == []
+    for i in range(dedupe.MAX_NAME_BLOCK + 1):
+        add_customer(ctx, f"X{i:03d}", f"客户{i}", birthday="1985-05-05")
+    add_customer(ctx, "C", "李娜", birthday="1985-05-05", phone="13812340003")
+    add_customer(ctx, "D", "李娜", birthday="1985-05-05", phone="13812340004")
+    assert dedupe.probable_duplicates(ctx) == []
+
+
+@pytest.mark.parametrize(
+    ("spelled", "key"),
+    [
+        ("海南藏族自治州", "海南"),
+        ("青海省海南藏族自治州", "海南"),
+        ("吉林市", "吉林"),
+        ("吉林省吉林市", "吉林"),
+        ("海口市", "海口"),
+    ],
+)
+def test_a_province_in_front_goes_only_when_a_city_is_left(spelled: str, key: str) -> None:
+    assert city_key(spelled) == key

@@ -65,9 +65,15 @@ MIN_NAME_SIMILARITY = 0.85
 DIFFERENT_NAMES = 0.5
 """Below this name similarity, a shared phone or email alone is not a duplicate: a family's
 landline, an office inbox, a shop's number typed for a walk-in."""
-FUZZY_AFFIX = 3
+FUZZY_AFFIXES = (3, 4, 5)
 """Customers of the same city and industry meet when their name keys share the first or the
-last this many letters, so one typo (Jon / John Smith, Katherine / Catherine) still meets."""
+last three letters, so one typo (Jon / John Smith, Katherine / Catherine) still meets; where
+three letters gather more than MAX_FUZZY_BLOCK customers (one industry for a whole city),
+four or five letters split them."""
+MAX_FUZZY_BLOCK = 30
+"""A name-affix block is compared whole up to this size (435 pairs): with every customer of
+a 100k base given one of five industries in twelve cities, blocks of 200 compared 3.8M
+pairs and took 13 s, blocks of 50 took 9.4 s, these 7.6 s."""
 DEFAULT_MIN_SCORE = 0.7
 _STREAM_BLOCK = 5000
 
@@ -272,10 +278,13 @@ def _block_ids(
         out.append((_BIRTHDAY, (birthday,)))
     if city and industry:
         for key in keys:
-            if len(key) > FUZZY_AFFIX:
-                out.append((_FUZZY, (city, industry, key[:FUZZY_AFFIX], "")))
-                out.append((_FUZZY, (city, industry, "", key[-FUZZY_AFFIX:])))
-    return out
+            for n in FUZZY_AFFIXES:
+                if len(key) > n:
+                    out.append((_FUZZY, (city, industry, key[:n], "")))
+                    out.append((_FUZZY, (city, industry, "", key[-n:])))
+    # Once each: two readings of a polyphone (王重阳: chongyang / zhongyang) share an
+    # affix, and a customer twice in a block was paired with itself.
+    return list(dict.fromkeys(out))
 
 
 def _block_hash(kind: int, value: tuple[Any, ...]) -> int:
@@ -283,6 +292,8 @@ def _block_hash(kind: int, value: tuple[Any, ...]) -> int:
 
 
 def _cap(kind: int) -> int:
+    if kind == _FUZZY:
+        return MAX_FUZZY_BLOCK
     return MAX_CONTACT_BLOCK if kind in _CONTACT_KINDS else MAX_NAME_BLOCK
 
 
@@ -364,7 +375,7 @@ def _shared_key(a: _Row, b: _Row) -> str | None:
     if a.key and a.key == b.key:
         return a.spelled
     for key, spelled in zip(a.keys, a.spellings, strict=True):
-        if key in b.keys:
+        if key and key in b.keys:
             return spelled if len(a.keys) == 1 or len(b.keys) > 1 else b.spelled
     return None
 
@@ -375,8 +386,12 @@ def _name_similarity(a: _Row, b: _Row) -> tuple[float, str]:
         return 1.0, "same"
     if _shared_key(a, b) is not None:
         return 0.95, "pinyin"
-    direct = fuzz.ratio(a.flat, b.flat) / 100
-    spelled = fuzz.token_sort_ratio(a.spelled, b.spelled) / 100 * 0.95
+    # Names of no Latin or Han letters (김민준, やまだ, 😀) have no spelling: two empty
+    # spellings are no likeness (rapidfuzz rates "" against "" 100).
+    direct = fuzz.ratio(a.flat, b.flat) / 100 if a.flat and b.flat else 0.0
+    spelled = (
+        fuzz.token_sort_ratio(a.spelled, b.spelled) / 100 * 0.95 if a.spelled and b.spelled else 0.0
+    )
     return (direct, "similar") if direct >= spelled else (spelled, "similar_pinyin")
 
 
@@ -462,12 +477,14 @@ def score_pair(a: _Row, b: _Row) -> tuple[float, list[str]]:
 
 def _without_shared_contacts(rows: list[_Row], counts: _Counts | None = None) -> list[_Row]:
     """A phone or email on more than MAX_CONTACT_BLOCK customers is a shared line (a shop's
-    switchboard, an office inbox): it is evidence of nothing, so it is dropped before scoring.
+    switchboard, an office inbox), and a birthday on more than MAX_NAME_BLOCK a default date:
+    they are evidence of nothing, so they are dropped before scoring.
     ``counts`` are the whole base's when ``rows`` are only part of it."""
     if counts is None:
         counts = _Counts(
             Counter(_block_hash(_PHONE, (r.phone,)) for r in rows if r.phone)
             + Counter(_block_hash(_EMAIL, (r.email,)) for r in rows if r.email)
+            + Counter(_block_hash(_BIRTHDAY, (r.birthday,)) for r in rows if r.birthday)
         )
     out = []
     for r in rows:
@@ -477,13 +494,27 @@ def _without_shared_contacts(rows: list[_Row], counts: _Counts | None = None) ->
         shared_email = bool(
             r.email and counts.blocks[_block_hash(_EMAIL, (r.email,))] > MAX_CONTACT_BLOCK
         )
-        if shared_phone or shared_email:
+        # A birthday on more customers than a name block holds is a default typed for
+        # everyone (1900-01-01), as is any date before 1901: no evidence either.
+        default_birthday = bool(
+            r.birthday
+            and (
+                _as_year(r.birthday) <= 1900
+                or counts.blocks[_block_hash(_BIRTHDAY, (r.birthday,))] > MAX_NAME_BLOCK
+            )
+        )
+        if shared_phone or shared_email or default_birthday:
             r = r._replace(
                 phone=None if shared_phone else r.phone,
                 email=None if shared_email else r.email,
+                birthday=None if default_birthday else r.birthday,
             )
         out.append(r)
     return out
+
+
+def _as_year(value: Any) -> int:
+    return value.year if hasattr(value, "year") else int(str(value)[:4])
 
 
 def _capped_note(kind: int, value: tuple[Any, ...], count: int) -> str | None:
@@ -555,7 +586,7 @@ def _found_pairs(
         block = [scored_by_id[r.id] for r in block]
         for a, b in combinations(block, 2):
             pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
-            if pair in seen:
+            if pair in seen or a.id == b.id:
                 continue
             seen.add(pair)
             if pair in excluded or (focus is not None and a.id not in focus and b.id not in focus):

@@ -259,6 +259,7 @@ _MUNICIPALITIES = ("北京", "天津", "上海", "重庆", "香港", "澳门")
 _LATIN_CITY_SUFFIX = re.compile(r"\s+(city|shi|prefecture|district|county)$")
 
 
+@lru_cache(maxsize=65536)
 def city_key(city: str | None) -> str | None:
     """A city as the duplicate check compares it: 杭州, 杭州市, ＨＡＮＧＺＨＯＵ city and
     浙江省杭州市 all give the same key (full-width folded, lower case, the province in front
@@ -273,23 +274,39 @@ def city_key(city: str | None) -> str | None:
         return None
     text = _LATIN_CITY_SUFFIX.sub("", text)
     squeezed = text.replace(" ", "")
-    for form in sorted(_province_prefixes(), key=len, reverse=True):
+    for form in _province_prefixes():
         rest = squeezed.removeprefix(form)
-        if rest != squeezed and len(rest) >= 2:
+        # A province in front goes only when a city is left: 海南藏族自治州 (in 青海) is
+        # the prefecture 海南, not 海南's 藏族自治州.
+        if rest != squeezed and len(_CITY_SUFFIX.sub("", _ETHNIC_AUTONOMOUS.sub("", rest))) >= 2:
             short = _forms()[form]
             if short in _MUNICIPALITIES:  # 北京市朝阳区 is in the city 北京
                 return short
             squeezed = rest
             break
-    stripped = _CITY_SUFFIX.sub("", _ETHNIC_AUTONOMOUS.sub("", squeezed))
-    if len(stripped) >= 2 and stripped != squeezed:
-        return stripped
-    return squeezed
+    return _without_city_suffix(squeezed)
+
+
+def _without_city_suffix(name: str) -> str:
+    """``name`` less its 市/区/县/地区/盟/自治州 suffix, unless that leaves one character."""
+    stripped = _CITY_SUFFIX.sub("", _ETHNIC_AUTONOMOUS.sub("", name))
+    return stripped if len(stripped) >= 2 and stripped != name else name
 
 
 @lru_cache(maxsize=1)
 def _province_prefixes() -> tuple[str, ...]:
     """Han forms of the provinces (广东省, 广东, 廣東), as a city field may start with one."""
+    # Two characters at least: a one-character abbreviation (吉, 海) starts too many cities.
+    # Longest first, so 广东省 goes before 广东. (Cached with city_key: a base names the
+    # same few hundred cities 100k times, and trying every form cost 2.5 s a scan.)
     return tuple(
-        form for form in _forms() if form and all("\u4e00" <= ch <= "\u9fff" for ch in form)
+        sorted(
+            (
+                form
+                for form in _forms()
+                if len(form) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in form)
+            ),
+            key=len,
+            reverse=True,
+        )
     )
