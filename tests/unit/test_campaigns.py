@@ -20,7 +20,7 @@ from jinja2.sandbox import SecurityError
 
 from tests.factories import add_customer, add_orders
 from tricrm_tui.models import CampaignSend, Customer, Interaction, Segment
-from tricrm_tui.services import campaigns, templating
+from tricrm_tui.services import campaigns, customers, templating
 from tricrm_tui.services.errors import InvalidInput, NotFound
 from tricrm_tui.services.mailer import DeliveryError
 
@@ -542,3 +542,21 @@ def test_html_email_has_a_plain_text_part(ctx, smtp_server: Inbox) -> None:  # t
     markup = msg.get_body(("html",)).get_content()
     assert "<p>&lt;张伟&gt;您好</p>" in markup
     assert text.splitlines() == ["<张伟>您好", "积分 0"]
+
+
+def test_a_campaign_export_never_writes_over_the_database_and_runs_no_formula(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """``campaigns send --export shop.db`` cut the SQLite database to a CSV header."""
+    customers.add_customer(ctx, {"code": "F1", "name": "=HYPERLINK(1)", "phone": "13800138001"})
+    campaigns.create_campaign(ctx, "sms", channel="sms", template="hi {{ name }}")
+    if ctx.db.backend == "sqlite":
+        with pytest.raises(InvalidInput, match="is the database tricrm is using"):
+            campaigns.send(ctx, "sms", export=ctx.db.engine.url.database)
+    with pytest.raises(InvalidInput, match="cannot write"):
+        campaigns.send(ctx, "sms", export=tmp_path / "missing" / "x.csv")
+    out = tmp_path / "sms.csv"
+    assert campaigns.send(ctx, "sms", export=out).counts == {"exported": 1}
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert (row["name"], row["message"]) == ("'=HYPERLINK(1)", "hi =HYPERLINK(1)")

@@ -294,3 +294,16 @@ def test_blank_csv_lines_are_skipped_and_lines_with_a_blank_first_cell_are_kept(
         (4, "李四", ""),
         (6, "", " 杭州 "),
     ]
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-16", "base64", "rot13", "hex", "zlib", "idna", "undefined"]
+)
+def test_a_wrong_or_non_text_encoding_is_invalid_input(tmp_path: Path, encoding: str) -> None:
+    """UTF-16 asked for a file without a BOM raised a bare UnicodeError, and codecs that are
+    no text encoding (base64, rot13) raised TypeError: exit 1, "unexpected error" in the TUI."""
+    path = tmp_path / "r.csv"
+    path.write_text("code,name\nA,张三\n", "utf-8")
+    with pytest.raises(InvalidInput) as caught:
+        open_source(path, encoding=encoding)
+    assert caught.value.field == "encoding"

@@ -340,3 +340,28 @@ def test_0007_a_customer_may_spend_more_than_one_order_holds(
     assert customers.get_customer(ctx, "BIG").total_spent == Decimal("1999999999999.98")
     assert [i.status for i in importing.list_imports(ctx).items] == ["done"]
     db.dispose()
+
+
+def test_0008_splits_tags_holding_a_separator(url_at_0001: str) -> None:
+    """A tag ``老,客户`` stored before tags were checked exported as one and imported back as
+    two beside it; opening the database splits it."""
+    engine = create_db_engine(url_at_0001)
+    upgrade(engine, "0007")
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        cid = conn.execute(
+            sa.insert(Customer.__table__).values(
+                code="T1", name="Tee", kind="individual", search_text="t1",
+                created_at=now, updated_at=now,
+            )
+        ).inserted_primary_key[0]  # fmt: skip
+        conn.execute(
+            sa.text("INSERT INTO customer_tags (customer_id, tag) VALUES (:c, :t)"),
+            [{"c": cid, "t": t} for t in ("老,客户", "vip", "a|b", "a", "x； y")],
+        )
+    engine.dispose()
+    db = open_database(url_at_0001)  # opening upgrades
+    with db.engine.connect() as conn:
+        tags = sorted(conn.execute(sa.text("SELECT tag FROM customer_tags")).scalars())
+    assert tags == ["a", "b", "vip", "x", "y", "客户", "老"]
+    db.dispose()

@@ -39,9 +39,10 @@ from tricrm_tui.models import (
 )
 from tricrm_tui.services import audit, templating
 from tricrm_tui.services.config_files import read_toml
-from tricrm_tui.services.context import ServiceContext
+from tricrm_tui.services.context import ServiceContext, refuse_database_file
 from tricrm_tui.services.customers import active_condition
 from tricrm_tui.services.errors import InvalidInput, NotFound
+from tricrm_tui.services.exporting import neutralise
 from tricrm_tui.services.normalize import clean_text
 from tricrm_tui.services.paging import Page, clamp_limit
 
@@ -528,7 +529,16 @@ def send(
         writer = None
         if export is not None and not dry_run:
             path = Path(export)
-            handle = stack.enter_context(path.open("w", encoding="utf-8-sig", newline=""))
+            refuse_database_file(ctx, path, "export")
+            try:
+                handle = stack.enter_context(path.open("w", encoding="utf-8-sig", newline=""))
+            except OSError as exc:
+                raise InvalidInput(
+                    _("cannot write {file}: {reason}").format(
+                        file=path, reason=exc.strerror or exc
+                    ),
+                    field="export",
+                ) from exc
             writer = csv.writer(handle)
             writer.writerow(["code", "name", "phone", "email", "subject", "message"])
             result.export_path = str(path)
@@ -588,7 +598,8 @@ def _deliver(
     if dry_run:
         return "ready", None
     if writer is not None:
-        writer.writerow([row.code, row.name, row.phone or "", row.email or "", subject, body])
+        cells = [row.code, row.name, row.phone or "", row.email or "", subject, body]
+        writer.writerow([neutralise(c) for c in cells])  # a spreadsheet never runs a cell
         return "exported", None
     from tricrm_tui.services.mailer import RecipientFailed, build_message
 

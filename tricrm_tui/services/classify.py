@@ -34,6 +34,7 @@ from tricrm_tui.services import audit
 from tricrm_tui.services.collector import paused_during
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.errors import InvalidInput
+from tricrm_tui.services.normalize import clean_text
 from tricrm_tui.services.regions import canonical_province, province_of_city, region_of
 
 C = Customer.__table__.c
@@ -534,7 +535,8 @@ def _tag_change(ctx: ServiceContext, code: str, tags: list[str], add: bool) -> l
     from tricrm_tui.db.search import search_text_for
     from tricrm_tui.services.customers import _load_row, _tags_for
 
-    wanted = checked_tags(tags)
+    # Taking a tag off needs no check of its text: a tag is removed as the customer holds it.
+    wanted = checked_tags(tags) if add else sorted({clean_text(t) for t in tags if clean_text(t)})
     if not wanted:
         raise InvalidInput(_("give at least one tag"), field="tags")
     T = CustomerTag.__table__

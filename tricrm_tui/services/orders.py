@@ -135,13 +135,14 @@ class OrderRecord:
 
 
 def _customer_id(ctx: ServiceContext, code: str) -> int:
-    """The id of the live customer ``code``, for listing its orders: a typo, a deleted
-    customer or one merged away printed an empty list, which read as "no orders"."""
+    """The id of customer ``code``, for listing its orders: a typo or a customer merged away
+    printed an empty list, which read as "no orders". A deleted customer's orders stay (as
+    reports keep them), so they are listed."""
     with ctx.session() as s:
         row = s.execute(
             sa.select(C.id, C.deleted_at, C.merged_into_id).where(C.code == code)
         ).first()
-        if row is None or row.deleted_at is not None:
+        if row is None:
             raise NotFound(_("no customer with code {code}").format(code=code))
         if row.merged_into_id is not None:
             kept = s.execute(sa.select(C.code).where(C.id == row.merged_into_id)).scalar_one()

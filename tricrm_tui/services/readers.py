@@ -67,7 +67,9 @@ def _undecodable_line(path: Path, encoding: str) -> int | None:
                 decoder.decode(chunk)
                 offset += len(chunk)
             decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
+        if not isinstance(exc, UnicodeDecodeError):  # UTF-16 asked for, no BOM to begin
+            return 1
         # The bytes before the bad one, from the file's start (its BOM decides UTF-16's
         # byte order), decoded again leniently to count their lines. ``exc.object`` may
         # begin with bytes held back from the previous chunk.
@@ -176,13 +178,26 @@ def detect_encoding(path: Path) -> str:
     return _DETECTED.get(name, best.encoding)
 
 
+_NOT_FOR_FILES = {"undefined", "idna", "punycode"}
+"""Text codecs no file is written in (domain names, one that refuses everything)."""
+
+
 def check_encoding(name: str) -> str:
+    """The codec's own name for ``name``; refused when Python knows no such encoding, or
+    knows it as a codec that is not a text encoding (base64, rot13, zlib: reading a file
+    with one ended in a raw Python error)."""
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError as exc:
         raise InvalidInput(
             _("unknown encoding: {name}").format(name=name), field="encoding"
         ) from exc
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FOR_FILES:
+        raise InvalidInput(
+            _("{name} is not a text encoding (gbk, big5, utf-8, utf-16…)").format(name=name),
+            field="encoding",
+        )
+    return info.name
 
 
 @dataclass
