@@ -598,8 +598,11 @@ def _deliver(
     if dry_run:
         return "ready", None
     if writer is not None:
-        cells = [row.code, row.name, row.phone or "", row.email or "", subject, body]
-        writer.writerow([neutralise(c) for c in cells])  # a spreadsheet never runs a cell
+        # A spreadsheet never runs a cell; the phone stays as stored (E.164 digits after
+        # its "+", which a dialer reads and no spreadsheet runs as more than a number).
+        cells = [neutralise(row.code), neutralise(row.name), row.phone or "",
+                 neutralise(row.email or ""), neutralise(subject), neutralise(body)]  # fmt: skip
+        writer.writerow(cells)
         return "exported", None
     from tricrm_tui.services.mailer import RecipientFailed, build_message
 
