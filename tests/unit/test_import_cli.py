@@ -252,6 +252,18 @@ def test_import_cli_names_mapping_entries_the_file_lacks(
     ]
 
 
+def _tricrm(tmp_path: Path, sqlite_template: Path, name: str = "t.db") -> tuple[Path, Any]:
+    """A copy of the migrated template and ``run(*args)``: ``tricrm --db COPY ARGS…`` in process."""
+    db = tmp_path / name
+    db.write_bytes(sqlite_template.read_bytes())
+    runner, app = CliRunner(), build_app()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(app, ["--db", str(db), *args])
+
+    return db, run
+
+
 def _refused(res: Any, code: int, message: str) -> bool:
     """An error the CLI turns into one line and exit ``code`` (in-process, it is raised)."""
     return getattr(res.exception, "exit_code", None) == code and message in str(res.exception)
@@ -260,61 +272,45 @@ def _refused(res: Any, code: int, message: str) -> bool:
 def test_files_are_never_written_over_the_database(tmp_path: Path, sqlite_template: Path) -> None:
     """An export named after the SQLite file replaced the database with CSV text, and a
     rejects file named so truncated it; both said they had succeeded."""
-    db = tmp_path / "shop.db"
-    db.write_bytes(sqlite_template.read_bytes())
-    runner = CliRunner()
-    app = build_app()
-    runner.invoke(app, ["--db", str(db), "customers", "add", "A1", "--name", "Ann"])
+    db, run = _tricrm(tmp_path, sqlite_template, "shop.db")
+    run("customers", "add", "A1", "--name", "Ann")
     for target in (db, tmp_path / "shop.db-wal"):
-        res = runner.invoke(app, ["--db", str(db), "export", "customers", str(target)])
+        res = run("export", "customers", str(target))
         assert _refused(res, 4, "is the database tricrm is using")
     cfile = tmp_path / "c.csv"
     cfile.write_text("code,name,phone\nA2,Bo,x\n", encoding="utf-8")
-    res = runner.invoke(
-        app, ["--db", str(db), "import", "customers", str(cfile), "--rejects", str(db)]
-    )
+    res = run("import", "customers", str(cfile), "--rejects", str(db))
     assert _refused(res, 4, "is the database tricrm is using")
-    res = runner.invoke(app, ["--db", str(db), "customers", "list", "-f", "json"])
-    assert [c["code"] for c in json.loads(res.stdout)] == ["A1"]
+    assert [c["code"] for c in json.loads(run("customers", "list", "-f", "json").stdout)] == ["A1"]
 
 
 def test_an_unwritable_rejects_file_is_refused_before_anything_is_written(
     tmp_path: Path, sqlite_template: Path
 ) -> None:
-    db = tmp_path / "t.db"
-    db.write_bytes(sqlite_template.read_bytes())
+    _db, run = _tricrm(tmp_path, sqlite_template)
     cfile = tmp_path / "c.csv"
     cfile.write_text("code,name,phone\nA1,Ann,13812345678\nA2,Bo,x\n", encoding="utf-8")
-    runner = CliRunner()
-    app = build_app()
     for rejects in (tmp_path / "no" / "r.csv", tmp_path):
-        res = runner.invoke(
-            app, ["--db", str(db), "import", "customers", str(cfile), "--rejects", str(rejects)]
-        )
+        res = run("import", "customers", str(cfile), "--rejects", str(rejects))
         assert _refused(res, 4, f"cannot write {rejects}")
-    listed = runner.invoke(app, ["--db", str(db), "import", "list", "-f", "json"]).stdout
+    listed = run("import", "list", "-f", "json").stdout
     assert json.loads(listed) == []  # no import left "interrupted"
 
 
 def test_an_import_whose_every_line_is_rejected_exits_4(
     tmp_path: Path, sqlite_template: Path
 ) -> None:
-    db = tmp_path / "t.db"
-    db.write_bytes(sqlite_template.read_bytes())
+    _db, run = _tricrm(tmp_path, sqlite_template)
     bad = tmp_path / "bad.csv"
     bad.write_text("code,name,phone\nA1,Ann,x\nA2,Bo,y\n", encoding="utf-8")
-    runner = CliRunner()
-    app = build_app()
-    res = runner.invoke(app, ["--db", str(db), "import", "customers", str(bad), "-f", "json"])
+    res = run("import", "customers", str(bad), "-f", "json")
     assert res.exit_code == 4 and json.loads(res.stdout)["rejected_count"] == 2
     assert "every line was rejected" in res.stderr
     good = tmp_path / "good.csv"
     good.write_text("code,name,phone\nA1,Ann,13812345678\nA2,Bo,y\n", encoding="utf-8")
-    res = runner.invoke(app, ["--db", str(db), "import", "customers", str(good)])
+    res = run("import", "customers", str(good))
     assert res.exit_code == 0  # some good rows: the rejects are reported, the import done
-    res = runner.invoke(
-        app, ["--db", str(db), "import", "customers", str(good), "--mode", "insert-only"]
-    )
+    res = run("import", "customers", str(good), "--mode", "insert-only")
     assert res.exit_code == 4  # A1 exists, A2 is bad: nothing imported
 
 
@@ -323,8 +319,7 @@ def test_rejects_from_json_lines_are_marked_like_an_export(
 ) -> None:
     """JSON Lines text is plain: its rejects CSV must mark formula-looking cells, or ``'=x``
     came back as ``=x`` and ``=SUM(1)`` sat live in the file."""
-    db = tmp_path / "t.db"
-    db.write_bytes(sqlite_template.read_bytes())
+    _db, run = _tricrm(tmp_path, sqlite_template)
     src = tmp_path / "c.jsonl"
     src.write_text(
         '{"code": "Q1", "name": "\'=x", "phone": "bad"}\n'
@@ -332,15 +327,12 @@ def test_rejects_from_json_lines_are_marked_like_an_export(
         encoding="utf-8",
     )
     rejects = tmp_path / "r.csv"
-    runner = CliRunner()
-    app = build_app()
-    base = ["--db", str(db), "import", "customers"]
-    runner.invoke(app, [*base, str(src), "--rejects", str(rejects)])
+    run("import", "customers", str(src), "--rejects", str(rejects))
     text = rejects.read_text("utf-8-sig")
     assert "''=x" in text and "'=SUM(1)" in text
     fixed = tmp_path / "fixed.csv"
     fixed.write_text(text.replace("bad", "13812345678", 1).replace("bad", "13812345679"), "utf-8")
-    res = runner.invoke(app, [*base, str(fixed)])
+    res = run("import", "customers", str(fixed))
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["--db", str(db), "customers", "list", "-f", "json"])
+    res = run("customers", "list", "-f", "json")
     assert sorted(c["name"] for c in json.loads(res.stdout)) == ["'=x", "=SUM(1)"]
