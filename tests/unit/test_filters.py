@@ -444,3 +444,23 @@ def test_every_parsed_expression_compiles_to_sql(node) -> None:  # type: ignore[
     query = sa.select(sa.literal(1)).where(cond)
     for dialect in (sqlite.dialect(), postgresql.dialect()):
         assert "customers" in str(query.compile(dialect=dialect))
+
+
+def test_text_typed_as_stored_matches_whatever_its_script(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The value was lower-cased in Python and the column by the database; they disagree on
+    Greek final Σ and Turkish İ, and PostgreSQL missed stored text typed exactly."""
+    add_customer(ctx, "G1", "ΟΔΟΣ", city="ΑΘΗΝΑΣ", tags="ΛΟΓΟΣ")
+    add_customer(ctx, "T1", "İlker", city="İstanbul")
+    add_customer(ctx, "A1", "Özil", city="Zürich")
+
+    def codes(expr: str) -> list[str]:
+        where = customer_filter(expr, today=dt.date(2026, 1, 1))
+        return [c.code for c in customers.list_customers(ctx, where=where).items]
+
+    for expr, want in [
+        ("name=ΟΔΟΣ", ["G1"]), ("city:ΑΘΗΝΑΣ", ["G1"]), ("tag:ΛΟΓΟΣ", ["G1"]),
+        ("name:Σ", ["G1"]), ("city:İstanbul", ["T1"]),
+        ("name=İlker", ["T1"]), ("name:Ö*", ["A1"]), ("city:zürich", ["A1"]),
+        ("name:ÖZ", ["A1"]),
+    ]:  # fmt: skip
+        assert codes(expr) == want, expr

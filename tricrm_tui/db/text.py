@@ -19,7 +19,9 @@ SQLITE_LOWER = "tricrm_lower"
 
 
 def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
+    # casefold, not lower: made for caseless matching (ΟΔΟΣ and Σ meet as οδοσ and σ, where
+    # lower() gives the word a final ς).
+    return value.casefold() if isinstance(value, str) else value
 
 
 def register_sqlite_functions(dbapi_conn: Any) -> None:

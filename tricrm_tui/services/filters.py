@@ -583,22 +583,30 @@ def _like(value: str) -> str:
     return escaped.replace("*", "%")
 
 
-def _folded(col: sa.ColumnElement, value: str) -> sa.ColumnElement:
-    """``col`` lower-cased to compare with ``value.lower()``, the same way on both backends.
+def _folded_match(
+    col: sa.ColumnElement, value: str, like: str | None = None
+) -> sa.ColumnElement[bool]:
+    """``col`` equal to ``value`` (or, given ``like``, matching that LIKE pattern built from
+    it), both sides lower-cased by one function of the backend.
 
-    An ASCII value keeps the built-in ``lower()``: no stored letter outside ASCII lower-cases
-    into it, and SQLite's own function is several times faster than calling into Python for
-    each row. Any other value goes through :class:`~tricrm_tui.db.text.unicode_lower`, so
-    ``Özil`` matches ``özil`` on SQLite as on PostgreSQL."""
-    return sa.func.lower(col) if value.isascii() else unicode_lower(col)
+    An ASCII value keeps the built-in ``lower()``, several times faster on SQLite than
+    calling into Python for each row. Any other value goes through
+    :class:`~tricrm_tui.db.text.unicode_lower` on both sides: lower-casing the value in
+    Python and the column in the database disagreed where languages do (Greek final Σ,
+    Turkish İ), and PostgreSQL missed stored text typed exactly."""
+    if value.isascii():
+        folded, target = sa.func.lower(col), (like if like is not None else value).lower()
+        return folded.like(target, escape="\\") if like is not None else folded == target
+    other = unicode_lower(sa.literal(like if like is not None else value))
+    if like is not None:
+        return unicode_lower(col).like(other, escape="\\")
+    return unicode_lower(col) == other
 
 
 def _text_eq(col: sa.ColumnElement, value: str) -> sa.ColumnElement[bool]:
     """Exact, case-insensitive; ``*`` a wildcard (LIKE over both sides lower-cased, as
     PostgreSQL's LIKE is case-sensitive and SQLite's is not)."""
-    if "*" in value:
-        return _folded(col, value).like(_like(value.lower()), escape="\\")
-    return _folded(col, value) == value.lower()
+    return _folded_match(col, value, _like(value) if "*" in value else None)
 
 
 def _term_sql(
@@ -616,8 +624,7 @@ def _term_sql(
     col = C[column]
     if kind == "name":
         if term.op == ":":
-            pattern = "%" + _like(term.value.lower()) + "%"
-            return _folded(col, term.value).like(pattern, escape="\\")
+            return _folded_match(col, term.value, "%" + _like(term.value) + "%")
         return _text_eq(col, term.value)
     if kind == "kind":
         return col == KIND_SYNONYMS[term.value.lower()]
