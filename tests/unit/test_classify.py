@@ -493,3 +493,15 @@ def test_merge_goes_on_when_the_rules_cannot_be_read(ctx) -> None:  # type: igno
     assert kept.region == "华南"
     with pytest.raises(InvalidInput, match="min_tenure_days"):
         classify.classify_customers(ctx)
+
+
+def test_a_city_named_like_an_abbreviation_is_not_that_municipality(ctx) -> None:  # type: ignore[no-untyped-def]
+    """津市 is a city in Hunan; read through the abbreviation 津 it went to 天津 / 华北."""
+    from tricrm_tui.services import customers
+
+    customers.add_customer(ctx, {"code": "J1", "name": "J", "city": "津市"})
+    customers.add_customer(ctx, {"code": "J2", "name": "J", "province": "未知", "city": "津市市"})
+    customers.add_customer(ctx, {"code": "J3", "name": "J", "province": "未知", "city": "天津市"})
+    assert [customers.get_customer(ctx, c).region for c in ("J1", "J2", "J3")] == [
+        None, None, "华北",
+    ]  # fmt: skip

@@ -236,6 +236,11 @@ def province_of_city(city: str | None) -> str | None:
     name = re.sub(r"\s+", "", city).removesuffix("市")
     if name in CITY_PROVINCES:
         return CITY_PROVINCES[name]
+    # A municipality by its name, not by a one-character abbreviation: 津市 (a city in
+    # Hunan) is not 天津.
+    core = _without_affixes(_key(name))
+    if len(core) < 2 and not core.isascii():
+        return None
     short = canonical_province(name)
     return short if short in ("北京", "天津", "上海", "重庆", "香港", "澳门") else None
 
