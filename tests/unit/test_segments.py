@@ -112,3 +112,20 @@ def test_saved_segments_inside_expressions_work_in_every_service(people, tmp_pat
     assert [t.customer_code for t in plans.run_plans(ctx).created] == ["S1"]
     care.set_care_rule(ctx, "r1", kind="birthday", target="saved:vipx")
     care.run_care(ctx)
+
+
+def test_a_segment_a_plan_or_care_rule_names_cannot_be_deleted(people) -> None:  # type: ignore[no-untyped-def]
+    """``plans set p1 --target saved:vip``, then deleting vip, left ``plans run`` failing."""
+    from tricrm_tui.services import care, plans
+
+    ctx = people
+    segments.save_segment(ctx, "vip", "tag:vip")
+    plans.set_plan(ctx, "p1", target="saved:vip province:广东", every="30d")
+    with pytest.raises(InvalidInput, match="used by: plan p1"):
+        segments.delete_segment(ctx, "vip")
+    plans.set_plan(ctx, "p1", target="tier:high", every="30d")
+    care.set_care_rule(ctx, "生日", kind="birthday", target="NOT saved:vip")
+    with pytest.raises(InvalidInput, match="used by: care rule 生日"):
+        segments.delete_segment(ctx, "vip")
+    care.remove_care_rule(ctx, "生日")
+    segments.delete_segment(ctx, "vip")

@@ -165,8 +165,11 @@ def show_segment(
 
 
 def delete_segment(ctx: ServiceContext, name: str) -> None:
-    """Delete a segment; refused while another segment (``saved:``) or a campaign uses it."""
-    from tricrm_tui.models import Campaign
+    """Delete a segment; refused while another segment (``saved:``), a campaign, or a
+    communication plan or care rule whose target names it uses it (a plan's run failed
+    on it afterwards)."""
+    from tricrm_tui.models import Campaign, CareRule, CommunicationPlan
+    from tricrm_tui.services.targets import split_target
 
     with ctx.transaction() as s:
         row = s.execute(sa.select(Segment.__table__).where(S.name == name)).first()
@@ -184,6 +187,20 @@ def delete_segment(ctx: ServiceContext, name: str) -> None:
                     Campaign.__table__.c.segment_id == row.id
                 )
             )
+        ]
+        P, R = CommunicationPlan.__table__.c, CareRule.__table__.c
+        targets = [
+            (_("plan {name}"), n, join)
+            for n, join in s.execute(
+                sa.select(P.name, P.target_value).where(P.target_kind == "filter")
+            )
+        ]
+        targets += [(_("care rule {name}"), n, t) for n, t in s.execute(
+            sa.select(R.name, R.target_expr))]  # fmt: skip
+        users += [
+            label.format(name=n)
+            for label, n, target in targets
+            if target and split_target(target)[0] == "filter" and _mentions(target, name)
         ]
         if users:
             raise InvalidInput(
