@@ -464,6 +464,12 @@ def _money(field: str, value: str) -> Decimal:
         ) from None
     if not amount.is_finite():
         raise ValueError(_("{field} needs an amount such as 1000 or 99.50").format(field=field))
+    # Read by its exponent first, never through arithmetic: abs(1E1000000) overflowed the
+    # decimal context, and 1e-20000 passed a size check that PostgreSQL's numeric refused.
+    if amount and amount.adjusted() >= MONEY_LIMIT.adjusted():
+        amount = MONEY_LIMIT  # refused just below, as any amount past the limit
+    elif amount and amount.normalize().as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError(_("{field} needs an amount such as 1000 or 99.50").format(field=field))
     if abs(amount) >= MONEY_LIMIT:
         raise ValueError(
             _("{field} is out of range (at most {limit})").format(
