@@ -472,6 +472,22 @@ def test_rule_mistakes_name_the_file_and_key(text: str, message: str) -> None:
     assert str(err.value).startswith(f"{config}: {message}")
 
 
+@pytest.mark.parametrize("tenure", ["90.0", '"60"', "45"])
+def test_files_that_loaded_before_still_load(tenure: str) -> None:
+    """A whole-number tenure written as a float or text, and a numeric band label, loaded
+    before the file was checked; refusing them left every new customer without a region."""
+    config = classify.user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f"[frequency]\nmin_tenure_days = {tenure}\n"
+        "[aov]\nbands = [{ below = 100, label = 1 }, { label = 2 }]\n",
+        encoding="utf-8",
+    )
+    rules = classify.load_rules()
+    assert rules.min_tenure_days == int(float(tenure.strip('"')))
+    assert [b.label for b in rules.aov_bands] == ["1", "2"]
+
+
 def test_a_quoted_number_still_reads_as_a_band_limit() -> None:
     config = classify.user_config_path()
     config.parent.mkdir(parents=True, exist_ok=True)

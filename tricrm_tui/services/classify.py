@@ -129,6 +129,14 @@ class _Config:
             raise self.fail(_("{file}: {key} must be a number"), key)
         return number
 
+    def whole(self, value: Any) -> Decimal | None:
+        """``value`` as a whole number, or None."""
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() and number == number.to_integral_value() else None
+
     def bands(self, section: str) -> list[Band]:
         raw = self.table(self.data.get(section), section)
         bands = []
@@ -138,7 +146,10 @@ class _Config:
             if "label" not in item:
                 raise self.fail(_("{file}: {key} needs a label"), key)
             below = item.get("below")
-            label = self.text(item["label"], f"{key}.label")
+            label = item["label"]
+            if isinstance(label, int | float) and not isinstance(label, bool):
+                label = str(label)  # a label written as a number (label = 1), as files had it
+            label = self.text(label, f"{key}.label")
             bands.append(Band(label, None if below is None else self.number(below, f"{key}.below")))
         return bands
 
@@ -151,8 +162,11 @@ class _Config:
         fields = self.items(size.get("custom_fields", []), "size.custom_fields")
         custom = [self.text(f, f"size.custom_fields[{i}]") for i, f in enumerate(fields)]
         frequency = self.table(self.data.get("frequency"), "frequency")
-        tenure = frequency.get("min_tenure_days", 90)
-        if isinstance(tenure, bool) or not isinstance(tenure, int) or tenure < 1:
+        # A whole number however written (90, 90.0, "90"), as files that loaded before had it.
+        raw_tenure = frequency.get("min_tenure_days", 90)
+        number = None if isinstance(raw_tenure, bool) else self.whole(raw_tenure)
+        tenure = int(number) if number is not None else 0
+        if number is None or tenure < 1:
             # The tenure divides the order count: 0 would fail every classification.
             raise self.fail(
                 _("{file}: {key} must be a whole number of at least 1"),
