@@ -268,7 +268,17 @@ def test_a_default_birthday_is_no_evidence(ctx) -> None:  # type: ignore[no-unty
         ("吉林市", "吉林"),
         ("吉林省吉林市", "吉林"),
         ("海口市", "海口"),
+        ("廣東省廣州市", "广州"),  # traditional characters fold to simplified
+        ("臺北", "台北"),
     ],
 )
 def test_a_province_in_front_goes_only_when_a_city_is_left(spelled: str, key: str) -> None:
     assert city_key(spelled) == key
+
+
+def test_a_city_in_traditional_characters_is_the_same_city(ctx) -> None:  # type: ignore[no-untyped-def]
+    add_customer(ctx, "H1", "陈晓明", city="廣州", industry="零售")
+    add_customer(ctx, "H2", "陳曉明", city="广州市", industry="零售")
+    assert [(g.codes, g.score) for g in dedupe.probable_duplicates(ctx, min_score=0.6)] == [
+        (["H1", "H2"], 0.722)
+    ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 # short name → (region, long official name, other spellings: English, traditional characters
 # and the one-character abbreviations licence plates and shipping labels use, 粤 for 广东)
@@ -277,6 +278,8 @@ def city_key(city: str | None) -> str | None:
     text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", city)).strip().lower()
     if not text:
         return None
+    if not text.isascii():
+        text = _simplified(text)  # 廣州 and 臺北 are 广州 and 台北
     text = _LATIN_CITY_SUFFIX.sub("", text)
     squeezed = text.replace(" ", "")
     for form in _province_prefixes():
@@ -290,6 +293,17 @@ def city_key(city: str | None) -> str | None:
             squeezed = rest
             break
     return _without_city_suffix(squeezed)
+
+
+@lru_cache(maxsize=1)
+def _converter() -> Any:
+    import opencc  # OpenCC: traditional → simplified by phrase, not character by character
+
+    return opencc.OpenCC("t2s")
+
+
+def _simplified(text: str) -> str:
+    return str(_converter().convert(text))
 
 
 def _without_city_suffix(name: str) -> str:
