@@ -328,8 +328,14 @@ def list_customers(
     )
 
 
+def find_row(session: Session, code: str) -> Any | None:
+    """Customer ``code``'s row, deleted or not, with ``merged_code``: the code of the
+    customer it was merged into (one statement, for messages naming it)."""
+    return session.execute(_select_customers().where(C.code == code)).first()
+
+
 def _load_row(session: Session, code: str) -> Any:
-    row = session.execute(_select_customers().where(C.code == code)).first()
+    row = find_row(session, code)
     if row is None or row.deleted_at is not None:
         raise NotFound(_("no customer with code {code}").format(code=code))
     return row
@@ -609,10 +615,9 @@ def delete_customer(ctx: ServiceContext, code: str) -> None:
         row = _load_row(s, code)
         if row.merged_into_id is not None:
             # Its records are the kept customer's now; deleted, it could never be unmerged.
-            kept = s.execute(sa.select(C.code).where(C.id == row.merged_into_id)).scalar_one()
             raise InvalidInput(
                 _("customer {code} is merged into {kept}; unmerge it before deleting it").format(
-                    code=code, kept=kept
+                    code=code, kept=row.merged_code
                 ),
                 field="code",
             )

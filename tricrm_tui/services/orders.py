@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, Order, Product, ProductCategory
 from tricrm_tui.services.context import ServiceContext
+from tricrm_tui.services.customers import find_row
 from tricrm_tui.services.errors import InvalidInput, NotFound
 from tricrm_tui.services.paging import Page, clamp_limit
 
@@ -139,20 +140,17 @@ def _customer_id(ctx: ServiceContext, code: str) -> int:
     printed an empty list, which read as "no orders". A deleted customer's orders stay (as
     reports keep them), so they are listed."""
     with ctx.session() as s:
-        row = s.execute(
-            sa.select(C.id, C.deleted_at, C.merged_into_id).where(C.code == code)
-        ).first()
-        if row is None:
-            raise NotFound(_("no customer with code {code}").format(code=code))
-        if row.merged_into_id is not None:
-            kept = s.execute(sa.select(C.code).where(C.id == row.merged_into_id)).scalar_one()
-            raise InvalidInput(
-                _("customer {code} was merged into {kept}; its orders are {kept}'s now").format(
-                    code=code, kept=kept
-                ),
-                field="customer",
-            )
-        return int(row.id)
+        row = find_row(s, code)
+    if row is None:
+        raise NotFound(_("no customer with code {code}").format(code=code))
+    if row.merged_into_id is not None:
+        raise InvalidInput(
+            _("customer {code} was merged into {kept}; its orders are {kept}'s now").format(
+                code=code, kept=row.merged_code
+            ),
+            field="customer",
+        )
+    return int(row.id)
 
 
 def list_orders(
