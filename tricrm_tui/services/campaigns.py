@@ -41,7 +41,7 @@ from tricrm_tui.services import audit, templating
 from tricrm_tui.services.config_files import read_toml
 from tricrm_tui.services.context import ServiceContext, refuse_database_file
 from tricrm_tui.services.customers import active_condition
-from tricrm_tui.services.errors import InvalidInput, NotFound
+from tricrm_tui.services.errors import InvalidInput, NotFound, cannot_write
 from tricrm_tui.services.exporting import neutralise
 from tricrm_tui.services.normalize import clean_text
 from tricrm_tui.services.paging import Page, clamp_limit
@@ -533,12 +533,7 @@ def send(
             try:
                 handle = stack.enter_context(path.open("w", encoding="utf-8-sig", newline=""))
             except OSError as exc:
-                raise InvalidInput(
-                    _("cannot write {file}: {reason}").format(
-                        file=path, reason=exc.strerror or exc
-                    ),
-                    field="export",
-                ) from exc
+                raise cannot_write(path, exc, "export") from exc
             writer = csv.writer(handle)
             writer.writerow(["code", "name", "phone", "email", "subject", "message"])
             result.export_path = str(path)

@@ -28,6 +28,17 @@ class InvalidInput(TricrmError):
         self.code = code
 
 
+def cannot_write(path: object, error: OSError | str, field: str) -> InvalidInput:
+    """The one message for a file the operator named that cannot be written (a folder not
+    there or not theirs, a full disk): exports, rejects files and campaign lists."""
+    from tricrm_tui.i18n import _
+
+    reason = error if isinstance(error, str) else (error.strerror or str(error))
+    return InvalidInput(
+        _("cannot write {file}: {reason}").format(file=path, reason=reason), field=field
+    )
+
+
 class Conflict(TricrmError):
     """Someone else changed the record since it was read (optimistic locking)."""
 
@@ -57,4 +68,5 @@ __all__ = [
     "SchemaTooNew",
     "Stopped",
     "TricrmError",
+    "cannot_write",
 ]

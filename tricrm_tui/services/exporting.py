@@ -36,7 +36,7 @@ from tricrm_tui.models import Customer, CustomerTag, Order, Product, ProductCate
 from tricrm_tui.services.context import ServiceContext, refuse_database_file
 from tricrm_tui.services.customer_rows import list_conditions
 from tricrm_tui.services.customers import list_order
-from tricrm_tui.services.errors import InvalidInput, Stopped
+from tricrm_tui.services.errors import InvalidInput, Stopped, cannot_write
 
 C = Customer.__table__.c
 O = Order.__table__.c  # noqa: E741
@@ -287,10 +287,7 @@ def export_file(
             written = pages if stop is None else _until_stopped(pages, stop, path)
             result = _write(target, path.suffix.lower(), headers, written, encoding)
     except OSError as exc:  # a folder that is not there or not ours, a full disk
-        raise InvalidInput(
-            _("cannot write {file}: {reason}").format(file=path, reason=exc.strerror or exc),
-            field="path",
-        ) from exc
+        raise cannot_write(path, exc, "path") from exc
     finally:
         # The query, however the export ended: on PostgreSQL an open one would sit idle in
         # its transaction, holding its tables against index builds and migrations.

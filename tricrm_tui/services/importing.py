@@ -72,7 +72,7 @@ from tricrm_tui.services.classify import (
 )
 from tricrm_tui.services.context import ServiceContext, refuse_database_file
 from tricrm_tui.services.customers import FIELD_COLUMNS
-from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound, Stopped
+from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound, Stopped, cannot_write
 from tricrm_tui.services.exporting import FORMULA_START, neutralise
 from tricrm_tui.services.import_cleaning import (
     TABLE,
@@ -919,10 +919,7 @@ class _RejectsWriter:
         try:
             self.fh = path.open("w", encoding=enc, errors="replace", newline="")
         except OSError as exc:
-            raise InvalidInput(
-                _("cannot write {file}: {reason}").format(file=path, reason=exc.strerror or exc),
-                field="rejects",
-            ) from exc
+            raise cannot_write(path, exc, "rejects") from exc
         self.mark = _rejects_mark(source_format)
         # A rejects file imported again brings its own error columns: written once, anew.
         self.headers = [h for h in headers if not is_reject_column(h)]
@@ -1162,9 +1159,7 @@ def _check_writable(path: Path) -> None:
     elif not os.access(path if path.exists() else path.parent, os.W_OK):
         reason = os.strerror(errno.EACCES)
     if reason:
-        raise InvalidInput(
-            _("cannot write {file}: {reason}").format(file=path, reason=reason), field="rejects"
-        )
+        raise cannot_write(path, reason, "rejects")
 
 
 def _same_file(a: Path, b: Path) -> bool:
