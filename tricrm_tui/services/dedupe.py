@@ -496,12 +496,9 @@ def _without_shared_contacts(rows: list[_Row], counts: _Counts | None = None) ->
         )
         # A birthday on more customers than a name block holds is a default typed for
         # everyone (1900-01-01), as is any date before 1901: no evidence either.
-        default_birthday = bool(
-            r.birthday
-            and (
-                _as_year(r.birthday) <= 1900
-                or counts.blocks[_block_hash(_BIRTHDAY, (r.birthday,))] > MAX_NAME_BLOCK
-            )
+        default_birthday = r.birthday is not None and (
+            r.birthday.year <= 1900
+            or counts.blocks[_block_hash(_BIRTHDAY, (r.birthday,))] > MAX_NAME_BLOCK
         )
         if shared_phone or shared_email or default_birthday:
             r = r._replace(
@@ -511,10 +508,6 @@ def _without_shared_contacts(rows: list[_Row], counts: _Counts | None = None) ->
             )
         out.append(r)
     return out
-
-
-def _as_year(value: Any) -> int:
-    return value.year if hasattr(value, "year") else int(str(value)[:4])
 
 
 def _capped_note(kind: int, value: tuple[Any, ...], count: int) -> str | None:
