@@ -286,7 +286,7 @@ def city_key(city: str | None) -> str | None:
         rest = squeezed.removeprefix(form)
         # A province in front goes only when a city is left: 海南藏族自治州 (in 青海) is
         # the prefecture 海南, not 海南's 藏族自治州.
-        if rest != squeezed and len(_CITY_SUFFIX.sub("", _ETHNIC_AUTONOMOUS.sub("", rest))) >= 2:
+        if rest != squeezed and len(_suffix_off(rest)) >= 2:
             short = _forms()[form]
             if short in _MUNICIPALITIES:  # 北京市朝阳区 is in the city 北京
                 return short
@@ -306,9 +306,14 @@ def _simplified(text: str) -> str:
     return str(_converter().convert(text))
 
 
+def _suffix_off(name: str) -> str:
+    """``name`` less its 市/区/县/地区/盟/自治州 suffix (an ethnic autonomy's whole)."""
+    return _CITY_SUFFIX.sub("", _ETHNIC_AUTONOMOUS.sub("", name))
+
+
 def _without_city_suffix(name: str) -> str:
-    """``name`` less its 市/区/县/地区/盟/自治州 suffix, unless that leaves one character."""
-    stripped = _CITY_SUFFIX.sub("", _ETHNIC_AUTONOMOUS.sub("", name))
+    """``name`` less its suffix, unless that leaves one character."""
+    stripped = _suffix_off(name)
     return stripped if len(stripped) >= 2 and stripped != name else name
 
 
