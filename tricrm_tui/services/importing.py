@@ -486,7 +486,9 @@ class _Importer:
         )
         if self.kind != "customers":
             ids = self._customer_ids(s, [it.values["customer_code"] for it in items])
-            missing = {it.values["customer_code"] for it in items} - ids.keys()
+            # Looked up one by one: a set minus ``ids.keys()`` walks every remembered code
+            # (100k) for every batch (see ``_customer_ids``).
+            missing = {c for it in items if (c := it.values["customer_code"]) not in ids}
             deleted = self._deleted_customers(s, missing) if missing else {}
             if deleted and self.trusted_batch:  # keys not asked: ask for these lines'
                 asked = [it.key for it in items if it.values["customer_code"] in deleted]
