@@ -19,6 +19,7 @@ FIELD_LABELS = {
     "kind": N_("Kind"),
     "industry": N_("Industry"),
     "size": N_("Size"),
+    "size_text": N_("Size as given"),
     "province": N_("Province"),
     "city": N_("City"),
     "address": N_("Address"),

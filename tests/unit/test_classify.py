@@ -521,3 +521,19 @@ def test_a_city_named_like_an_abbreviation_is_not_that_municipality(ctx) -> None
     assert [customers.get_customer(ctx, c).region for c in ("J1", "J2", "J3")] == [
         None, None, "华北",
     ]  # fmt: skip
+
+
+def test_a_change_of_the_size_bands_rebands_the_size_as_given(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The band is classified again from what was given (``1万人以上``), not from the old
+    band's label, when the rules in ``classify.toml`` change."""
+    add_customer(ctx, "E1", "某集团", kind="企业", size="1万人以上")
+    assert customers.get_customer(ctx, "E1").size == "large"
+    config = classify.user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        '[size]\nbands = [{ below = 5000, label = "large" }, { label = "giant" }]\n',
+        encoding="utf-8",
+    )
+    assert classify.classify_customers(ctx).changed == 1
+    rec = customers.get_customer(ctx, "E1")
+    assert (rec.size, rec.size_text) == ("giant", "1万人以上")

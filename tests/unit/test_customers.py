@@ -154,23 +154,36 @@ def test_a_new_or_moved_customer_is_classified_at_once(ctx) -> None:  # type: ig
     entry = audit.list_entries(ctx, entity="customer", entity_id="E1").items[0]
     assert entry.after == {"city": "成都", "version": 2}
     person = _add(ctx, "P1", "王芳")
-    assert (person.region, person.size) == (None, None)
+    assert (person.region, person.size) == (None, "individual")
     assert customers.edit_customer(ctx, "P1", {"province": "北京"}).region == "华北"
     assert classify.classify_customers(ctx).changed == 0
 
 
-def test_an_edited_size_is_stored_as_its_band(ctx) -> None:  # type: ignore[no-untyped-def]
-    """A size typed as a head count is kept as the band classification gives it; one that
-    falls in the band already held is no change."""
+def test_an_edited_size_is_stored_as_its_band_beside_the_size_as_given(ctx) -> None:  # type: ignore[no-untyped-def]
+    """A size typed as a head count is classified to its band and kept as given beside it;
+    the same again is no change, a band's own label keeps no text, and a change of kind to
+    individual shows the person as ``individual`` (as ``size:`` and the breakdown do)."""
     _add(ctx, "E1", "某公司", kind="企业", custom_fields={"员工人数": "1500"})
-    assert customers.get_customer(ctx, "E1").size == "large"
+    first = customers.get_customer(ctx, "E1")
+    assert (first.size, first.size_text) == ("large", None)
+    given = customers.edit_customer(ctx, "E1", {"size": "2000人"})
+    assert (given.size, given.size_text, given.version) == ("large", "2000人", 2)
     same = customers.edit_customer(ctx, "E1", {"size": "2000人"})
-    assert (same.size, same.version) == ("large", 1)  # nothing changed, nothing audited
+    assert same.version == 2  # nothing changed, nothing audited
     smaller = customers.edit_customer(ctx, "E1", {"size": "500人"})
-    assert smaller.size == "medium"
+    assert (smaller.size, smaller.size_text) == ("medium", "500人")
     entry = audit.list_entries(ctx, entity="customer", entity_id="E1").items[0]
-    assert (entry.before, entry.after) == ({"size": "large"}, {"size": "medium", "version": 2})
+    assert (entry.before, entry.after) == (
+        {"size": "large", "size_text": "2000人"},
+        {"size": "medium", "size_text": "500人", "version": 3},
+    )
     assert classify.classify_customers(ctx).changed == 0
+    label = customers.edit_customer(ctx, "E1", {"size": "small"})
+    assert (label.size, label.size_text) == ("small", None)
+    person = customers.edit_customer(ctx, "E1", {"kind": "个人"})
+    assert (person.size, person.size_text) == ("individual", "small")
+    again = customers.edit_customer(ctx, "E1", {"kind": "企业"})
+    assert (again.size, again.size_text) == ("small", None)
 
 
 def test_unreadable_classification_rules_do_not_stop_adding_customers(ctx) -> None:  # type: ignore[no-untyped-def]

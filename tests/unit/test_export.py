@@ -380,3 +380,30 @@ def test_overwriting_keeps_the_files_mode_its_link_and_writes_a_pipe(ctx, tmp_pa
         "private.csv",
         "real.csv",
     ]
+
+
+def test_a_size_as_given_imports_exports_and_imports_back_unchanged(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """企业规模 ``1万人以上`` is classified ``large`` and kept as given; the export writes
+    what was given, so importing it back changes nothing, and a band's own label or a
+    person's size stays as it is."""
+    src = tmp_path / "in.csv"
+    src.write_text(
+        "客户编号,客户名称,客户类型,企业规模\n"
+        "E1,某集团,企业,1万人以上\nE2,某工作室,企业,small\nP1,王芳,个人,5人\n",
+        encoding="gbk",
+    )
+    first = importing.import_file(ctx, "customers", src)
+    assert first.inserted == 3
+    from tricrm_tui.services import customers
+
+    got = {c: customers.get_customer(ctx, c) for c in ("E1", "E2", "P1")}
+    assert (got["E1"].size, got["E1"].size_text) == ("large", "1万人以上")
+    assert (got["E2"].size, got["E2"].size_text) == ("small", None)
+    assert (got["P1"].size, got["P1"].size_text) == ("individual", "5人")
+    out = tmp_path / "out.csv"
+    exporting.export_file(ctx, "customers", out)
+    rows = {r["code"]: r for r in csv.DictReader(io.StringIO(out.read_text("utf-8-sig")))}
+    assert [rows[c]["size"] for c in ("E1", "E2", "P1")] == ["1万人以上", "small", "5人"]
+    again = importing.import_file(ctx, "customers", out)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    assert importing.import_file(ctx, "customers", src).unchanged == 3

@@ -75,12 +75,12 @@ def test_new_customers_are_inserted_with_the_classes_a_full_classification_gives
         for c in [customers.get_customer(ctx, code)]
     }
     assert got == {
-        "OLD1": ("华东", None, "no_orders", None, None),
+        "OLD1": ("华东", "individual", "no_orders", None, None),
         "E1": ("华南", "large", "no_orders", None, None),
         "E2": ("西南", "small", "no_orders", None, None),
         "E3": (None, "medium", "no_orders", None, None),
-        "P1": ("华北", None, "no_orders", None, None),
-        "P2": (None, None, "no_orders", None, None),
+        "P1": ("华北", "individual", "no_orders", None, None),
+        "P2": (None, "individual", "no_orders", None, None),
     }
     # The follow-up classified the one updated customer, not the five inserted ones.
     entries = audit.list_entries(ctx, entity="classification").items

@@ -280,3 +280,18 @@ def test_cli_merge_unmerge_not_duplicate(family, db_url) -> None:  # type: ignor
     assert r.exit_code == 0 and "recorded" in r.stderr
     r = run("customers", "duplicates", "--format", "json")
     assert all(set(g["codes"]) != {"K", "M1"} for g in json.loads(r.stdout))
+
+
+def test_a_filled_size_brings_the_size_as_given_and_unmerge_takes_both_back(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The kept customer without a size takes the other's band with what was given for it
+    (``1万人以上``), so the pair stays whole; unmerging empties both again."""
+    add_customer(ctx, "K", "某集团", kind="企业")
+    add_customer(ctx, "O", "某集团有限公司", kind="企业", size="1万人以上")
+    result = merge.merge_customers(ctx, "K", ["O"])
+    assert set(result.filled) >= {"size", "size_text"}
+    kept = customers.get_customer(ctx, "K")
+    assert (kept.size, kept.size_text) == ("large", "1万人以上")
+    merge.unmerge_customer(ctx, "O")
+    back = customers.get_customer(ctx, "K")
+    assert (back.size, back.size_text) == (None, None)
+    assert customers.get_customer(ctx, "O").size_text == "1万人以上"

@@ -53,6 +53,8 @@ class Customer(SQLModel, table=True):
     kind: str = Field(default="individual", max_length=16)
     industry: str | None = Field(default=None, max_length=64)
     size_band: str | None = Field(default=None, max_length=32)
+    size_text: str | None = Field(default=None, max_length=32)
+    """The size as given (``1万人以上``) when it says more than ``size_band`` (``large``)."""
     province: str | None = Field(default=None, max_length=32)
     city: str | None = Field(default=None, max_length=64)
     address: str | None = Field(default=None, sa_type=PersonalText(400))

@@ -249,6 +249,13 @@ def size_band_for(
     return size_text
 
 
+def size_text_kept(given: str | None, band: str | None) -> str | None:
+    """The size as given, kept beside its band when it says more than the band
+    (``1万人以上`` beside ``large``); None when it is the band itself. Classification reads
+    it before the band, so a change of the band rules re-bands what was given."""
+    return given if given and given != band else None
+
+
 def frequency_band_for(
     order_count: int, first_order: dt.date | None, today: dt.date, rules: ClassifyRules
 ) -> str:
@@ -332,14 +339,19 @@ def profile_classes(
     size_band: str | None,
     custom_fields: dict[str, Any] | None,
     rules: ClassifyRules,
+    size_text: str | None = None,
 ) -> dict[str, Any]:
     """The classes a customer's own fields decide: region and size band. The region comes
     from the province, or from the city when the province is empty or not one tricrm knows
-    (未知, 中国)."""
+    (未知, 中国); the band from the size as given, else the stored band."""
     return {
         "region": region_of(province, rules.regions)
         or region_of(province_of_city(city), rules.regions),
-        "size_band": size_band_for(kind, size_band, custom_fields, rules),
+        "size_band": (
+            size_band_for(kind, size_text or size_band, custom_fields, rules)
+            if kind == "enterprise"
+            else size_band  # kept as it is, for a change of kind back
+        ),
     }
 
 
@@ -349,12 +361,16 @@ def new_customer_classes(
     """Every class of a customer about to be inserted, who has no orders yet: what
     :func:`classify_session` would give the row once stored. A bulk customer import sets
     them with the row, rather than insert 100k rows and then update each (1.8 s of a 100k
-    import on SQLite; on PostgreSQL every update writes a new version of the row)."""
+    import on SQLite; on PostgreSQL every update writes a new version of the row).
+    ``size_band`` holds the size as given; ``size_text`` keeps it when it says more than
+    its band."""
+    profile = profile_classes(
+        row["kind"], row["province"], row["city"], row["size_band"],
+        row.get("custom_fields"), rules,
+    )  # fmt: skip
     return {
-        **profile_classes(
-            row["kind"], row["province"], row["city"], row["size_band"],
-            row.get("custom_fields"), rules,
-        ),
+        **profile,
+        "size_text": size_text_kept(row["size_band"], profile["size_band"]),
         "frequency_band": frequency_band_for(0, None, today, rules),
         "favourite_category": None,
         "preferred_channel": None,
@@ -382,7 +398,9 @@ def _chunk_changes(
         }
         if not behaviour_only:
             values.update(
-                profile_classes(r.kind, r.province, r.city, r.size_band, r.custom_fields, rules)
+                profile_classes(
+                    r.kind, r.province, r.city, r.size_band, r.custom_fields, rules, r.size_text
+                )
             )
         if any(getattr(r, k) != v for k, v in values.items()):
             out.append({"b_id": r.id, **values})
@@ -457,7 +475,8 @@ def classify_session(
     rules = rules or load_rules()
     wanted = None if customer_ids is None else sorted(set(customer_ids))
     custom = sa.case((C.kind == "enterprise", C.custom_fields), else_=sa.null())
-    cols = [C.id, C.kind, C.province, C.city, C.size_band, custom.label("custom_fields")]
+    cols = [C.id, C.kind, C.province, C.city, C.size_band, C.size_text]
+    cols.append(custom.label("custom_fields"))
     cols += [C.order_count, C.total_spent, C.first_order_on]
     cols += [C[k] for k in CLASS_COLUMNS if k != "size_band"]
     return _write_chunks(

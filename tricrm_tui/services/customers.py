@@ -46,6 +46,7 @@ class CustomerRecord:
     kind: str
     industry: str | None
     size: str | None
+    size_text: str | None
     province: str | None
     city: str | None
     address: str | None
@@ -103,7 +104,7 @@ FIELD_COLUMNS = {
     "notes": "notes",
 }
 EDITABLE = tuple(FIELD_COLUMNS) + ("tags", "custom_fields", "consent")
-PROFILE_FIELDS = {"kind", "province", "city", "size_band", "custom_fields"}
+PROFILE_FIELDS = {"kind", "province", "city", "size_band", "size_text", "custom_fields"}
 """The columns a customer's region and size band are classified from."""
 
 SORT_COLUMNS = {
@@ -133,7 +134,10 @@ def _record(row: Any, tags: list[str], merged_code: str | None = None) -> Custom
         name=row.name,
         kind=row.kind,
         industry=row.industry,
-        size=row.size_band,
+        # As ``size:`` and the breakdown class it (``filters.SIZE_CLASS``): a person is
+        # ``individual`` whatever band they kept from a time as an enterprise.
+        size="individual" if row.kind == "individual" else row.size_band,
+        size_text=row.size_text or (row.size_band if row.kind == "individual" else None),
         province=row.province,
         city=row.city,
         address=row.address,
@@ -502,15 +506,18 @@ def edit_customer(
             raise _stale(s, code, expected_version, row.version)
         # The rules (two TOML files) are read only for an edit of what they classify.
         rules = classify.rules_or_none() if PROFILE_FIELDS & values.keys() else None
-        if rules is not None and "size_band" in values:
-            # Stored as its band, as classification would store it: "2000人" on a
-            # customer already "large" is no change at all.
-            values["size_band"] = classify.size_band_for(
-                values.get("kind", row.kind),
-                values["size_band"],
-                values.get("custom_fields", row.custom_fields),
-                rules,
-            )
+        if "size_band" in values:
+            # Stored as its band, as classification would store it, with the size as
+            # given beside it when it says more: "2000人" again is no change at all.
+            given = values["size_band"]
+            if rules is not None:
+                values["size_band"] = classify.size_band_for(
+                    values.get("kind", row.kind),
+                    given,
+                    values.get("custom_fields", row.custom_fields),
+                    rules,
+                )
+            values["size_text"] = classify.size_text_kept(given, values["size_band"])
         old_tags = _tags_for(s, [row.id])[row.id]
         new_tags = _clean_tags(changes["tags"]) if "tags" in changes else old_tags
         before = {k: getattr(row, k) for k in values if getattr(row, k) != values[k]}

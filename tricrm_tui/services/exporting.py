@@ -55,7 +55,9 @@ CUSTOMER_COLUMNS: list[tuple[str, Any]] = [
     ("name", C.name),
     ("kind", C.kind),
     ("industry", C.industry),
-    ("size", C.size_band),
+    # The size as given when it says more than its band, so the export imports back as
+    # it was stored (the band follows from it).
+    ("size", sa.func.coalesce(C.size_text, C.size_band)),
     ("province", C.province),
     ("city", C.city),
     ("address", C.address),

@@ -69,6 +69,7 @@ from tricrm_tui.services.classify import (
     new_customer_classes,
     rules_or_none,
     size_band_for,
+    size_text_kept,
 )
 from tricrm_tui.services.context import ServiceContext, refuse_database_file
 from tricrm_tui.services.customers import FIELD_COLUMNS
@@ -547,16 +548,19 @@ class _Importer:
         for it in items:
             row = existing.get(it.key)
             new_tags = wanted_tags.get(it.key, ())
-            if row is not None and self.rules is not None and "size_band" in it.values:
-                # Compared as its band, as the stored row holds it (classified when
-                # inserted): the same "300人" again is no change.
+            if row is not None and "size_band" in it.values:
+                # Compared as its band and the size as given, as the stored row holds them
+                # (classified when inserted): the same "300人" again is no change.
                 v = it.values
-                v["size_band"] = size_band_for(
-                    v.get("kind", row["kind"]),
-                    v["size_band"],
-                    {**(row["custom_fields"] or {}), **v.get("custom_fields", {})},
-                    self.rules,
-                )
+                given = v["size_band"]
+                if self.rules is not None:
+                    v["size_band"] = size_band_for(
+                        v.get("kind", row["kind"]),
+                        given,
+                        {**(row["custom_fields"] or {}), **v.get("custom_fields", {})},
+                        self.rules,
+                    )
+                v["size_text"] = size_text_kept(given, v["size_band"])
             if row is None:
                 try:
                     plan.inserts.append(self._insert_values(it, now, new_tags))
@@ -695,7 +699,7 @@ class _Importer:
             if not v.get("name"):
                 raise RowError("missing_required", "name", _("name is required"))
             row: dict[str, Any] = {c: None for c in FIELD_COLUMNS.values()}
-            row.update(kind="individual", custom_fields={})
+            row.update(kind="individual", custom_fields={}, size_text=None)
             row.update(v)
             if self.rules is not None:
                 row.update(new_customer_classes(row, self.ctx.today(), self.rules))

@@ -240,6 +240,11 @@ def merge_customers(
                     if not _empty(getattr(rows[code], col)):
                         source[col] = code
                         break
+        if "size_band" in source:  # the size as given goes with its band
+            giver = rows[source["size_band"]]
+            if giver.size_text != keep.size_text:
+                current["size_text"] = keep.size_text
+                source["size_text"] = giver.code
         keep_tags = set(_tags_for(s, [keep.id])[keep.id])
         tags_before = sorted(keep_tags)
         custom = dict(keep.custom_fields or {})

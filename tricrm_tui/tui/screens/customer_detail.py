@@ -75,9 +75,10 @@ def field_table(record: CustomerRecord) -> Table:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for f in dataclasses.fields(record):
-        if f.name == "id":
-            continue
-        grid.add_row(field_label(f.name), Text(display_value(f.name, getattr(record, f.name))))
+        value = getattr(record, f.name)
+        if f.name == "id" or (f.name == "size_text" and value is None):
+            continue  # the size as given only where it says more than the size shown
+        grid.add_row(field_label(f.name), Text(display_value(f.name, value)))
     return grid
 
 

@@ -14,7 +14,7 @@ would otherwise fill it), and a swap cannot send a choice the merge refuses.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -28,6 +28,9 @@ from tricrm_tui.i18n import _
 from tricrm_tui.labels import N_, field_label
 from tricrm_tui.tui.widgets.footer import TranslatedFooter as Footer
 from tricrm_tui.tui.workers import ReportsWorkerErrors
+
+if TYPE_CHECKING:
+    from tricrm_tui.services.customers import CustomerRecord
 
 COMPARED_FIELDS = (
     "name",
@@ -62,6 +65,14 @@ def _show(value: Any) -> str:
     if hasattr(value, "isoformat") and not isinstance(value, str):
         return format_date(value)
     return str(value)
+
+
+def _field(record: CustomerRecord, f: str) -> Any:
+    """A compared field's value. A person has no size band to keep or take: their size
+    (``individual``, as filters class them) is left out like an empty field."""
+    if f == "size" and record.kind == "individual":
+        return None
+    return getattr(record, f)
 
 
 def _codes_cell(codes: list[str], width: int) -> str:
@@ -251,7 +262,7 @@ class DuplicatesScreen(ReportsWorkerErrors, Screen[None]):
         )
 
     def _differs(self, f: str) -> bool:
-        return _show(getattr(self.left, f)) != _show(getattr(self.right, f))
+        return _show(_field(self.left, f)) != _show(_field(self.right, f))
 
     def _defaults(self) -> dict[str, str]:
         """Each differing field keeps the kept (left) customer's value, or the other's where
@@ -259,7 +270,7 @@ class DuplicatesScreen(ReportsWorkerErrors, Screen[None]):
         out = {}
         for f in COMPARED_FIELDS:
             if self._differs(f):
-                empty = _show(getattr(self.left, f)) == ""
+                empty = _show(_field(self.left, f)) == ""
                 out[f] = (self.right if empty else self.left).code
         return out
 
@@ -269,11 +280,11 @@ class DuplicatesScreen(ReportsWorkerErrors, Screen[None]):
         self.shown = [
             f
             for f in COMPARED_FIELDS
-            if _show(getattr(self.left, f)) or _show(getattr(self.right, f))
+            if _show(_field(self.left, f)) or _show(_field(self.right, f))
         ]
         rows = []
         for f in self.shown:
-            lv, rv = _show(getattr(self.left, f)), _show(getattr(self.right, f))
+            lv, rv = _show(_field(self.left, f)), _show(_field(self.right, f))
             differs = lv != rv
             style = "bold yellow" if differs else ""
             right_kept = differs and self.choice.get(f) == self.right.code
