@@ -166,3 +166,24 @@ def test_a_scan_around_some_customers_finds_what_the_whole_scan_finds_for_them(
     assert [(g.codes, g.score, g.reasons, g.pairs) for g in around.groups] == [
         (g.codes, g.score, g.reasons, g.pairs) for g in whole.groups
     ]
+
+
+def test_customers_left_out_of_every_affix_block_are_counted(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Where a city and industry gather more customers sharing a name's first and last
+    letters than an affix block compares, the scan says how many were never compared for a
+    misspelt name; a customer with one affix block small enough is not counted."""
+    monkeypatch.setattr(dedupe, "MAX_FUZZY_BLOCK", 3)
+    for i in range(4):
+        add_customer(ctx, f"Z{i}", "Zhangwei Li", city="深圳", industry="零售")
+    # A pair of their own: one affix block they share with nobody else, compared.
+    add_customer(ctx, "X1", "Wang Xiaoming", city="深圳", industry="零售")
+    add_customer(ctx, "X2", "Wang Xiaomin", city="深圳", industry="零售")
+    notes = dedupe.scan_duplicates(ctx).capped_blocks
+    assert [n for n in notes if "misspelt" in n] == [
+        "4 customers not compared for misspelt names: more than 3 others of their city and "
+        "industry share each of their name's first and last letters"
+    ]
+    around = dedupe.scan_duplicates(ctx, customer_ids=[1]).capped_blocks
+    assert any(n.startswith("4 customers not compared") for n in around)
+    monkeypatch.setattr(dedupe, "MAX_FUZZY_BLOCK", 30)
+    assert not any("misspelt" in n for n in dedupe.scan_duplicates(ctx).capped_blocks)

@@ -536,16 +536,31 @@ def _blocks(
     for r in rows:
         for block in _block_ids(r.phone, r.email, r.keys, r.birthday, r.city, r.industry):
             table[block].append(r)
+    # Customers in some affix block, and those in one small enough to compare: the first
+    # without the second are never compared for a misspelt name, which the scan says.
+    in_affix: set[int] = set()
+    affix_compared: set[int] = set()
     for (kind, value), members in sorted(table.items(), key=lambda item: item[0][0]):
         if len(members) < 2:
             continue
         size = len(members) if counts is None else counts.blocks[_block_hash(kind, value)]
+        if kind == _FUZZY:
+            in_affix.update(r.id for r in members)
         if size <= _cap(kind):
+            if kind == _FUZZY:
+                affix_compared.update(r.id for r in members)
             yield members
             continue
         note = _capped_note(kind, value, size)
         if note is not None:
             capped.append(note)
+    if uncompared := len(in_affix - affix_compared):
+        capped.append(
+            _(
+                "{count} customers not compared for misspelt names: more than {cap} others "
+                "of their city and industry share each of their name's first and last letters"
+            ).format(count=uncompared, cap=MAX_FUZZY_BLOCK)
+        )
 
 
 def _not_duplicates(ctx: ServiceContext) -> set[tuple[int, int]]:
