@@ -8,7 +8,7 @@ import pytest
 
 from tests.cli_runner import invoke
 from tests.factories import add_customer, add_orders
-from tricrm_tui.services import audit, customers, segments
+from tricrm_tui.services import audit, customers, filters, segments
 from tricrm_tui.services.errors import InvalidInput, NotFound
 
 
@@ -129,3 +129,22 @@ def test_a_segment_a_plan_or_care_rule_names_cannot_be_deleted(people) -> None: 
         segments.delete_segment(ctx, "vip")
     care.remove_care_rule(ctx, "生日")
     segments.delete_segment(ctx, "vip")
+
+
+def test_segments_doubling_at_every_level_are_refused_when_saved_and_used(
+    people, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Segments that each name the one below twice double the condition at every level; past
+    the expansion limit saving one is refused with a message, and so is using one saved
+    before the limit was lowered, instead of spending seconds building the SQL."""
+    ctx = people
+    monkeypatch.setattr(filters, "MAX_SEGMENT_EXPANSIONS", 20)
+    segments.save_segment(ctx, "l0", "tag:vip")
+    for i in range(1, 4):  # 2 + 4 + 8 = 14 expansions: within the limit
+        segments.save_segment(ctx, f"l{i}", f"saved:l{i - 1} OR saved:l{i - 1}")
+    assert segments.show_segment(ctx, "l3").count == 2
+    with pytest.raises(InvalidInput, match="nest too deeply"):
+        segments.save_segment(ctx, "l4", "saved:l3 OR saved:l3")  # 30
+    monkeypatch.setattr(filters, "MAX_SEGMENT_EXPANSIONS", 10)
+    with pytest.raises(InvalidInput, match="nest too deeply"):
+        segments.condition_for(ctx, where="saved:l3")

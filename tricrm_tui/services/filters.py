@@ -718,7 +718,35 @@ def filter_condition(
     seen: tuple[str, ...] = (),
 ) -> sa.ColumnElement[bool]:
     """The SQL condition for an already-parsed expression."""
-    return _to_sql(node, today, resolve, seen)
+    return _to_sql(node, today, None if resolve is None else _budgeted(resolve), seen)
+
+
+MAX_SEGMENT_EXPANSIONS = 500
+"""How many ``saved:`` terms one condition may expand, nested ones included. Each expansion
+copies the segment's whole condition into the SQL, so segments that each name the one
+below twice double it at every level (14 levels: 16k copies and seconds of work); real
+nesting stays in the tens."""
+
+
+def _budgeted(resolve: SegmentResolver) -> SegmentResolver:
+    """``resolve``, refusing once a condition has expanded MAX_SEGMENT_EXPANSIONS segments."""
+    used = 0
+
+    def counted(name: str) -> str:
+        nonlocal used
+        used += 1
+        if used > MAX_SEGMENT_EXPANSIONS:
+            raise InvalidInput(
+                _(
+                    "saved segments nest too deeply here: more than {n} are expanded "
+                    "(the last was {name}); name each segment once per level"
+                ).format(n=MAX_SEGMENT_EXPANSIONS, name=name),
+                field="where",
+                code="invalid_filter",
+            )
+        return resolve(name)
+
+    return counted
 
 
 def customer_filter(
