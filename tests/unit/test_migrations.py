@@ -19,7 +19,7 @@ from tricrm_tui.db.errors import SchemaTooNew
 from tricrm_tui.db.migrate import SCHEMA_HEAD, current_revision, head_revision, upgrade
 from tricrm_tui.db.search import is_search_object
 from tricrm_tui.models import Customer, metadata
-from tricrm_tui.services.context import Actor, ServiceContext
+from tricrm_tui.services.context import Actor, ServiceContext, open_context
 from tricrm_tui.services.customers import list_customers
 
 
@@ -365,3 +365,31 @@ def test_0008_splits_tags_holding_a_separator(url_at_0001: str) -> None:
         tags = sorted(conn.execute(sa.text("SELECT tag FROM customer_tags")).scalars())
     assert tags == ["a", "b", "vip", "x", "y", "客户", "老"]
     db.dispose()
+
+
+def test_opening_a_database_upgraded_from_before_0009_classifies_its_customers_again(
+    url_at_0001: str,
+) -> None:
+    """Customers stored by an older tricrm without a region (a province written 粤, or 未知
+    with a city) get one when the upgraded database first opens; the next opening does
+    nothing more."""
+    engine = create_db_engine(url_at_0001)
+    t = _customers_before_0003()
+    rows = [
+        {"code": "YUE", "name": "甲", "kind": "individual", "search_text": "yue",
+         "province": "粤", "city": None},
+        {"code": "UNK", "name": "乙", "kind": "individual", "search_text": "unk",
+         "province": "未知", "city": "成都"},
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(t.insert(), rows)
+    engine.dispose()
+    ctx = open_context(url_at_0001, Actor("tester", "admin"))
+    assert ctx.db.upgraded_from == "0001"
+    with ctx.session() as s:
+        got = dict(s.execute(sa.select(Customer.code, Customer.region)).all())
+    assert got == {"YUE": "华南", "UNK": "西南"}
+    ctx.db.dispose()
+    again = open_context(url_at_0001, Actor("tester", "admin"))
+    assert again.db.upgraded_from is None
+    again.db.dispose()

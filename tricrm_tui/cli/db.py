@@ -19,10 +19,10 @@ app = typer.Typer(
     epilog=_("Example: tricrm --db postgresql+psycopg://crm@db/crm db upgrade"),
 )
 def upgrade_cmd() -> None:
-    from tricrm_tui.db.engine import open_database
+    from tricrm_tui.cli.state import ctx
     from tricrm_tui.db.migrate import current_revision
 
-    db = open_database(STATE.db)
+    db = ctx().db  # opened as every command opens it: upgraded, then what follows upgrades
     info(
         _("database {url} is at revision {rev}").format(
             url=db.display_url, rev=current_revision(db.engine)

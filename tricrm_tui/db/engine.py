@@ -61,6 +61,8 @@ class Database:
     url: str
     engine: sa.Engine
     _sessions: sessionmaker[Session] = field(init=False, repr=False)
+    upgraded_from: str | None = None
+    """The schema revision opening this database upgraded it from (None: no upgrade)."""
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -120,7 +122,7 @@ def open_database(value: str | None = None, *, upgrade: bool = True) -> Database
     db = Database(url=url, engine=engine)
     with translate_db_errors(db.display_url):
         if upgrade:
-            ensure_schema(engine)
+            db.upgraded_from = ensure_schema(engine)
         else:
             with engine.connect():
                 pass

@@ -67,21 +67,25 @@ def _quick_revision(engine: sa.Engine) -> str | None:
         raise
 
 
-def ensure_schema(engine: sa.Engine) -> None:
+def ensure_schema(engine: sa.Engine) -> str | None:
+    """Upgrade the database to the newest revision; the revision it was upgraded from (None
+    when it was up to date or new), for what must follow an upgrade (see
+    ``services.context.open_context``)."""
     from tricrm_tui.db.errors import SchemaTooNew
 
     current = _quick_revision(engine)
     if current == SCHEMA_HEAD:
-        return
+        return None
     head = head_revision()
     if current == head:
-        return
+        return None
     if current is not None and current not in known_revisions():
         raise SchemaTooNew(
             f"this database is at schema revision {current}, made by a newer tricrm; "
             f"this tricrm knows up to {head}. Upgrade tricrm to open it."
         )
     upgrade(engine)
+    return current
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:

@@ -66,7 +66,25 @@ def open_context(db_value: str | None = None, actor: Actor | None = None) -> Ser
 
     ctx = ServiceContext(db=open_database(db_value), actor=actor or Actor.from_environment())
     restore_abandoned(ctx)  # what a killed bulk import left down (one query otherwise)
+    if ctx.db.upgraded_from is not None and ctx.db.upgraded_from < RECLASSIFY_BEFORE:
+        _classify_after_upgrade(ctx)
     return ctx
+
+
+RECLASSIFY_BEFORE = "0009"
+"""A database upgraded from an older revision is classified again once, as it opens: the
+classes it stored were given by older rules (provinces written 粤 or 未知 with a city had no
+region; sizes as given were not kept). The rules in use (``classify.toml``) decide."""
+
+
+def _classify_after_upgrade(ctx: ServiceContext) -> None:
+    from tricrm_tui.services import classify
+    from tricrm_tui.services.errors import InvalidInput
+
+    try:
+        classify.classify_customers(ctx)
+    except InvalidInput:
+        pass  # a broken classify.toml: `tricrm classify` names it; opening goes on
 
 
 def refuse_database_file(ctx: ServiceContext, path: Path, field: str) -> None:
