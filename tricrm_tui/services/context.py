@@ -6,6 +6,7 @@ same transaction as the change it describes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import os
@@ -81,10 +82,9 @@ def _classify_after_upgrade(ctx: ServiceContext) -> None:
     from tricrm_tui.services import classify
     from tricrm_tui.services.errors import InvalidInput
 
-    try:
+    # A broken classify.toml: `tricrm classify` names it; opening goes on.
+    with contextlib.suppress(InvalidInput):
         classify.classify_customers(ctx)
-    except InvalidInput:
-        pass  # a broken classify.toml: `tricrm classify` names it; opening goes on
 
 
 def refuse_database_file(ctx: ServiceContext, path: Path, field: str) -> None:
