@@ -74,6 +74,24 @@ def test_big5_is_found_by_the_detector(tmp_path: Path) -> None:
     assert rows[-1][1]["客戶編號"] == "T099"
 
 
+@pytest.mark.parametrize(
+    ("codec", "expected"), [("big5", ("cp950", "big5hkscs")), ("gbk", ("gb18030",))]
+)
+def test_chinese_after_a_long_ascii_start_decides_the_encoding(
+    tmp_path: Path, codec: str, expected: tuple[str, ...]
+) -> None:
+    """Big5 bytes are valid GB18030 too: the two were told apart on the file's first 256 KB,
+    which here hold no Han character, and the Big5 names were stored as GB18030 garbage."""
+    text = "code,name,address\n" + "".join(
+        f"E{i:05d},Chen Da Wen,No. {i} Xinyi Road Taipei\n" for i in range(8000)
+    )
+    text += "".join(f"T{i:03d},陳大文,臺北市信義區市府路\n" for i in range(20))
+    path = _write(tmp_path, "late.csv", text, codec)
+    assert path.stat().st_size > 256 * 1024
+    assert detect_encoding(path) in expected
+    assert _rows(path)[-1][1] == {"code": "T019", "name": "陳大文", "address": "臺北市信義區市府路"}
+
+
 def test_encoding_override_and_unknown_encoding(tmp_path: Path) -> None:
     path = _write(tmp_path, "f.csv", SHORT_GBK, "gbk")
     assert open_source(path, encoding="gbk").encoding == "gbk"

@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -90,6 +91,24 @@ def _lines_in(path: Path, encoding: str, size: int) -> int:
     return lines
 
 
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def _multibyte_sample(path: Path, size: int = 256 * 1024) -> bytes:
+    """``size`` bytes of ``path`` from its first non-ASCII byte (a character's start, as all
+    before it are ASCII). An export may open with thousands of lines of codes and English
+    names before its first Chinese one: a sample from the file's start then held no Han
+    character, and Big5 was read as GB18030."""
+    offset = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            if (found := _NON_ASCII.search(chunk)) is not None:
+                fh.seek(offset + found.start())
+                return fh.read(size)
+            offset += len(chunk)
+    return b""
+
+
 def _big5(path: Path) -> str | None:
     """The Big5 flavour that reads ``path``: Microsoft's cp950 (Taiwan's Windows exports: €,
     碁, kana…) or Big5-HKSCS (Hong Kong's extra characters), else None."""
@@ -99,8 +118,7 @@ def _big5(path: Path) -> str | None:
     # Both read it, differently only at C6A1–C8FE: kana and circled numbers for cp950,
     # 〇, ［］ and other common characters for HKSCS. Chinese text seldom holds kana: the
     # reading with fewer wins, cp950 on a tie.
-    with path.open("rb") as fh:
-        sample = fh.read(256 * 1024)
+    sample = _multibyte_sample(path)
     kana = [sum("\u3040" <= ch <= "\u30ff" for ch in sample.decode(name, errors="ignore"))
             for name in readers]  # fmt: skip
     return "big5hkscs" if kana[1] < kana[0] else "cp950"
@@ -140,8 +158,7 @@ def _common_share(text: str, encoding: str, lead_from: int, lead_to: int) -> flo
 def _gb_or_big5(path: Path, big5: str) -> str:
     """Bytes valid in both GB18030 and Big5 (double-byte ranges overlap): read a sample in
     each and keep the reading made of common characters."""
-    with path.open("rb") as fh:
-        sample = fh.read(256 * 1024)
+    sample = _multibyte_sample(path)
     as_gb = sample.decode("gb18030", errors="ignore")
     as_big5 = sample.decode(big5, errors="ignore")
     gb_score = _common_share(as_gb, "gb2312", 0xB0, 0xD7)
