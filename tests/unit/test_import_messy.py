@@ -54,6 +54,21 @@ def test_utf16_without_a_bom_is_detected(ctx, tmp_path: Path) -> None:  # type: 
     assert (result.encoding, result.inserted) == ("utf-16-le", 2)
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_holding_chinese_is_detected(ctx, tmp_path: Path, codec: str) -> None:  # type: ignore[no-untyped-def]
+    """Only a file of ASCII had enough NULs to be taken for UTF-16: with Chinese names and
+    cities it was read as GB18030, headers and all, into NUL-ridden garbage."""
+    path = tmp_path / "u16.csv"
+    text = "code,name,phone,city\r\n" + "".join(
+        f"C{i:03d},张三,138{i:08d},深圳市\r\n" for i in range(100)
+    )
+    path.write_bytes(text.encode(codec))
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.encoding, result.inserted, result.rejected_count) == (codec, 100, 0)
+    c = customers.get_customer(ctx, "C007")
+    assert (c.name, c.city, c.phone) == ("张三", "深圳市", "+8613800000007")
+
+
 def test_traditional_chinese_headers_map_as_simplified_ones(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "tw.csv"
     path.write_bytes(

@@ -125,14 +125,18 @@ def _big5(path: Path) -> str | None:
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
-    """UTF-16 text with no BOM (some exports write none): mostly-ASCII text then has a NUL
-    in every other byte, which UTF-8 would read as NUL characters, not fail on."""
+    """UTF-16 text with no BOM (some exports write none): its ASCII characters (digits,
+    delimiters, line ends) put a NUL in every other byte, which UTF-8 would read as NUL
+    characters, not fail on, while a Han character seldom has a NUL half (一, U+4E00). A
+    customer file is far from all ASCII (``C0001,张三,13812345678,深圳市`` is 80 %): a NUL
+    in a fifth of one half's bytes and hardly any in the other's is UTF-16."""
     if len(head) < 4:
         return None
     even, odd = head[0::2], head[1::2]
-    if odd.count(0) >= 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+    nul_even, nul_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if nul_odd >= 0.2 and nul_even < 0.05:
         return "utf-16-le"
-    if even.count(0) >= 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+    if nul_even >= 0.2 and nul_odd < 0.05:
         return "utf-16-be"
     return None
 
