@@ -69,6 +69,33 @@ def test_utf16_without_a_bom_holding_chinese_is_detected(ctx, tmp_path: Path, co
     assert (c.name, c.city, c.phone) == ("张三", "深圳市", "+8613800000007")
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("p.csv", "code,name,phone\nP1,Ann,13812345678.0\nP2,Bo,\nP3,Cy,8613812345679.0\n"),
+        (
+            "p.jsonl",
+            '{"code":"P1","name":"Ann","phone":13812345678.0}\n'
+            '{"code":"P2","name":"Bo","phone":null}\n'
+            '{"code":"P3","name":"Cy","phone":8613812345679.0}\n',
+        ),
+    ],
+    ids=["csv", "jsonl"],
+)
+def test_phones_written_as_floats_are_read_as_numbers(
+    ctx, tmp_path: Path, name: str, text: str
+) -> None:  # type: ignore[no-untyped-def]
+    """pandas writes a phone column with empty cells as floats: every such phone was
+    refused as "not a valid phone number: 13812345678.0"."""
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.inserted, result.rejected_count) == (3, 0)
+    assert [customers.get_customer(ctx, c).phone for c in ("P1", "P2", "P3")] == [
+        "+8613812345678", None, "+8613812345679",
+    ]  # fmt: skip
+
+
 def test_traditional_chinese_headers_map_as_simplified_ones(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "tw.csv"
     path.write_bytes(

@@ -93,8 +93,15 @@ def _cn_mobile_fast(raw: str) -> str | None:
     return "+86" + digits if ok else None
 
 
+_FLOAT_TAIL = re.compile(r"(\+?\d+)\.0+")
+"""A number written as a float (``13812345678.0``): pandas writes a phone column so when
+some of its cells are empty, in CSV and in JSON alike."""
+
+
 def normalise_phone(value: str, region: str = DEFAULT_REGION) -> str:
     raw = fold_width(clean_text(value))
+    if raw[-2:] == ".0" and (whole := _FLOAT_TAIL.fullmatch(raw)):
+        raw = whole.group(1)
     if not raw:
         raise InvalidInput(_("phone number is empty"), field="phone")
     if region == "CN" or raw.startswith(("+86", "0086")):
