@@ -121,6 +121,25 @@ def test_delimiters_are_sniffed(tmp_path: Path, text: str, delimiter: str) -> No
         assert rows[1][1]["city"] == '杭"州'
 
 
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_a_header_longer_than_the_sniffed_sample_is_read_whole(
+    tmp_path: Path, delimiter: str
+) -> None:
+    """The header came from the sniffed sample (64 K characters) only: 7,000 columns of
+    Chinese names were cut to the first 6,000 or so, and every line was refused as wider
+    than its header."""
+    names = ["客户编号", "姓名"] + [f"附加属性第{i}项" for i in range(7000)]
+    lines = [names] + [[f"W{r}", "张三"] + [f"值{i}" for i in range(7000)] for r in range(3)]
+    text = "".join(delimiter.join(cells) + "\n" for cells in lines)
+    path = _write(tmp_path, "wide.csv", text, "gbk")
+    assert len(text.split("\n")[0]) > 64 * 1024
+    src = open_source(path)
+    assert (src.info.delimiter, len(src.headers)) == (delimiter, 7002)
+    rows = _rows(path)
+    assert [line for line, _r in rows] == [2, 3, 4]
+    assert rows[2][1] == dict(zip(names, lines[3], strict=True))
+
+
 def test_csv_line_numbers_count_physical_lines(tmp_path: Path) -> None:
     text = 'code,notes\nC1,"two\nlines"\n\nC2,x\n'
     rows = _rows(_write(tmp_path, "f.csv", text, "utf-8"))

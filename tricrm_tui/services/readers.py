@@ -337,7 +337,12 @@ class CsvSource:
         self.path = path
         with path.open("r", encoding=self.encoding, newline="") as fh:
             sample = fh.read(SNIFF_BYTES)
-        self.dialect, self.whitespace = _sniff_dialect(sample, len(sample) < SNIFF_BYTES)
+            whole = len(sample) < SNIFF_BYTES
+            if not whole:
+                # The line the sample cuts, whole: a header of thousands of columns was
+                # otherwise cut short, and every line was refused as wider than it.
+                sample += fh.readline()
+        self.dialect, self.whitespace = _sniff_dialect(sample, whole)
         first = next(_records(csv.reader(io.StringIO(sample), self.dialect)), [])
         self.headers = _unique_headers(first)
         self.info = SourceInfo(
