@@ -224,6 +224,30 @@ def test_a_workbook_formula_amount_reads_as_excel_shows_it(ctx, tmp_path: Path) 
     assert amounts == [Decimal("59.70"), Decimal("0.30")]
 
 
+def test_workbook_numbers_of_more_than_15_digits_read_as_excel_keeps_them(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Excel keeps an 18-digit ID or order number to 15 significant digits
+    (110101199001011000); the float holding that came out as 110101199001011008, digits
+    no one had typed and Excel never shows, unlike the same sheet saved as CSV."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["code", "name", "id_number"])
+    ws.append([1.10101199001011e17, "Ann", 4.40301198502020e17])
+    ws.append(["C2", "Bo", 13812345678.0])
+    path = tmp_path / "c.xlsx"
+    wb.save(path)
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.inserted, result.rejected_count) == (2, 0)
+    assert _codes(ctx) == ["110101199001011000", "C2"]
+    assert customers.get_customer(ctx, "110101199001011000").custom_fields == {
+        "id_number": "440301198502020000"
+    }
+    assert customers.get_customer(ctx, "C2").custom_fields == {"id_number": "13812345678"}
+
+
 def test_rejects_naming_the_file_being_imported_is_refused(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "in.csv"
     path.write_text("code,name\nA1,Ann\n", "utf-8")

@@ -499,7 +499,12 @@ def excel_value(value: Any) -> Any:
     if isinstance(value, float):
         # Excel keeps 15 significant digits; a formula's result (19.9 × 3) is stored with
         # binary noise past them (59.699999999999996), which Excel never shows.
-        return str(int(value)) if value.is_integer() else format(value, ".15g")
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        if value.is_integer():  # an 18-digit number: Excel's 110101199001011000, not the
+            # float's own 110101199001011008
+            return str(int(Decimal(format(value, ".15g"))))
+        return format(value, ".15g")
     if isinstance(value, dt.time):
         return value.isoformat()
     return str(value)
