@@ -248,6 +248,30 @@ def test_workbook_numbers_of_more_than_15_digits_read_as_excel_keeps_them(
     assert customers.get_customer(ctx, "C2").custom_fields == {"id_number": "13812345678"}
 
 
+def test_workbook_codes_shown_with_leading_zeros_keep_them(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A code column of numbers formatted ``00000`` shows 00123 in Excel; it was read as
+    123, and the orders file naming customer 00123 then had every line refused."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["客户编号", "姓名", "邮编", "数量"])
+    ws.append([123, "甲", 518000, 5])
+    ws.append([45.0, "乙", 1000, 7])
+    for row in (2, 3):
+        ws.cell(row, 1).number_format = "00000"
+        ws.cell(row, 3).number_format = "000000"
+    path = tmp_path / "c.xlsx"
+    wb.save(path)
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.inserted, result.rejected_count) == (2, 0)
+    assert _codes(ctx) == ["00045", "00123"]
+    assert customers.get_customer(ctx, "00045").custom_fields == {"邮编": "001000", "数量": "7"}
+    orders = tmp_path / "o.csv"
+    orders.write_text("订单编号,客户编号,下单日期,金额\nO1,00123,2024-01-02,10\n", "utf-8")
+    assert importing.import_file(ctx, "orders", orders).inserted == 1
+
+
 def test_rejects_naming_the_file_being_imported_is_refused(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "in.csv"
     path.write_text("code,name\nA1,Ann\n", "utf-8")

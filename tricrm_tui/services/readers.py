@@ -510,6 +510,34 @@ def excel_value(value: Any) -> Any:
     return str(value)
 
 
+_ZEROS = re.compile(r"0{2,}").fullmatch
+"""A number format that pads with zeros: Excel shows 123 formatted ``00000`` as 00123."""
+
+
+def _pads_with_zeros(wb: Any) -> bool:
+    """Whether any cell style of the workbook has a zero-padding number format (read from
+    the workbook's style table, so a workbook without one reads its rows as plain values)."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE
+
+    custom = getattr(wb, "_number_formats", None)
+    styles = getattr(wb, "_cell_styles", None)
+    if custom is None or styles is None:  # another openpyxl: look at every cell
+        return True
+    ids = {style.numFmtId - BUILTIN_FORMATS_MAX_SIZE for style in styles}
+    return any(_ZEROS(custom[i]) for i in ids if 0 <= i < len(custom))
+
+
+def _shown(cell: Any) -> Any:
+    """A cell's value; a whole number under a zero-padding format as Excel shows it
+    (``00123``), as a code or a postcode is often kept: read as 123, it named no customer."""
+    value = cell.value
+    if value.__class__ in (int, float) and value >= 0 and value == int(value):
+        pad = _ZEROS(cell.number_format)
+        if pad:
+            return str(int(value)).zfill(len(pad.group()))
+    return value
+
+
 class XlsxSource:
     """The first sheet (or ``sheet``) of a workbook, through openpyxl's read-only mode, which
     streams the sheet XML instead of building every cell in memory."""
@@ -547,7 +575,12 @@ class XlsxSource:
         headers = self.headers
         width = len(headers)
         try:
-            rows = self._ws.iter_rows(min_row=self.header_row + 1, values_only=True)
+            rows: Iterator[tuple[Any, ...]]
+            if _pads_with_zeros(self._wb):  # cells, to see their formats: a little slower
+                cells = self._ws.iter_rows(min_row=self.header_row + 1)
+                rows = (tuple(_shown(c) for c in row) for row in cells)
+            else:
+                rows = self._ws.iter_rows(min_row=self.header_row + 1, values_only=True)
             for line, values in enumerate(rows, start=self.header_row + 1):
                 if not any(v not in (None, "") for v in values):
                     continue
