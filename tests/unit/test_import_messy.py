@@ -655,6 +655,33 @@ def test_a_bad_offset_rejects_its_line_not_the_import(ctx, tmp_path: Path) -> No
     assert result.inserted == 1
 
 
+def test_a_moment_given_as_an_excel_serial_keeps_its_time(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A time cell that lost its format holds the serial 45000.4166666667: its fraction is
+    10:00, and the interaction was stored at midnight."""
+    import datetime as dt
+
+    import openpyxl
+
+    from tricrm_tui.models import Interaction
+    from tricrm_tui.services.normalize import parse_datetime
+
+    customers.add_customer(ctx, {"code": "C1", "name": "Ann"})
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["external_key", "customer_code", "channel", "occurred_at"])
+    ws.append(["I1", "C1", "phone", 45000 + 10 / 24])
+    ws.append(["I2", "C1", "phone", 45000])
+    path = tmp_path / "i.xlsx"
+    wb.save(path)
+    assert importing.import_file(ctx, "interactions", path).inserted == 2
+    with ctx.session() as s:
+        rows = s.execute(
+            sa.select(Interaction.occurred_at).order_by(Interaction.external_key)
+        ).scalars()
+        got = [m if m.tzinfo else m.replace(tzinfo=dt.UTC) for m in rows]
+    assert got == [parse_datetime("2023-03-15 10:00"), parse_datetime("2023-03-15")]
+
+
 def test_the_unreadable_line_is_right_after_a_bom(tmp_path: Path) -> None:
     from tricrm_tui.services.readers import _undecodable_line
 

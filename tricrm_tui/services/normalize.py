@@ -160,6 +160,7 @@ _DATE_PATTERNS = [
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 ]
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_SERIAL = re.compile(r"[1-9]\d{4}(\.\d+)?").fullmatch
 
 
 def parse_date(value: object, field: str = "date") -> dt.date:
@@ -205,7 +206,7 @@ def _parse_date_text(raw: str, value: object, field: str) -> dt.date:
                 ) from exc
     # Excel serials as text: five digits (1927 to 2173). Four would read a bare year (a
     # birthday column holding 1985) as a day in 1905.
-    if re.fullmatch(r"[1-9]\d{4}(\.\d+)?", raw):
+    if _EXCEL_SERIAL(raw):
         return EXCEL_EPOCH + dt.timedelta(days=int(float(raw)))
     raise InvalidInput(_("not a date: {value}").format(value=value), field=field)
 
@@ -357,6 +358,12 @@ def parse_datetime(value: object, field: str = "occurred_at") -> dt.datetime:
                             _("not a time zone offset: {value}").format(value=value), field=field
                         ) from exc
                 moment = moment.replace(tzinfo=zone)
+        elif "." in raw and _EXCEL_SERIAL(raw):
+            # A moment as an Excel serial (a time cell that lost its format): its fraction
+            # is the time of day, which was dropped for midnight.
+            moment = dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(
+                seconds=round(float(raw) * 86400)
+            )
         else:
             day = parse_date(raw, field)
             moment = dt.datetime(day.year, day.month, day.day)
