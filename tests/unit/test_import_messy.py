@@ -153,6 +153,18 @@ def test_a_line_wider_than_its_header_is_refused_with_its_text(ctx, tmp_path: Pa
     assert row["code"] == "R1" and row["error_reason"].endswith("R1,张三,深圳市,南山区,老客户")
 
 
+def test_lines_ending_in_a_bare_carriage_return_are_read(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Excel for Mac's "CSV (Macintosh)" ends lines with CR alone: the header was read from
+    the sample as one line, and the import stopped with Python's "new-line character seen
+    in unquoted field - do you need to open the file in universal-newline mode?"."""
+    path = tmp_path / "mac.csv"
+    path.write_bytes('客户编号,姓名,备注\rM1,张三,"两\r行"\rM2,李四,x\r'.encode("gbk"))
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.inserted, result.rejected_count) == (2, 0)
+    assert customers.get_customer(ctx, "M1").notes == "两 行"
+    assert customers.get_customer(ctx, "M2").name == "李四"
+
+
 def test_blank_lines_before_the_header_are_skipped(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "b.csv"
     path.write_text("\n\n,,\ncode,name\nB1,Bob\n", "utf-8")

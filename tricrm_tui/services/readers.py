@@ -343,7 +343,7 @@ class CsvSource:
                 # otherwise cut short, and every line was refused as wider than it.
                 sample += fh.readline()
         self.dialect, self.whitespace = _sniff_dialect(sample, whole)
-        first = next(_records(csv.reader(io.StringIO(sample), self.dialect)), [])
+        first = next(_records(csv.reader(io.StringIO(sample, newline=""), self.dialect)), [])
         self.headers = _unique_headers(first)
         self.info = SourceInfo(
             path, "csv", self.encoding, self.headers, delimiter=self.dialect.delimiter
