@@ -336,3 +336,39 @@ def test_rejects_from_json_lines_are_marked_like_an_export(
     assert res.exit_code == 0, res.output
     res = run("customers", "list", "-f", "json")
     assert sorted(c["name"] for c in json.loads(res.stdout)) == ["'=x", "=SUM(1)"]
+
+
+def test_rejects_of_a_big5_file_keep_chinese_reasons_readable(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    """Chinese messages are simplified characters, most of which Big5 lacks: the reason
+    column of a Big5 file's rejects read ``不是有效的????：12345``. That file is now written
+    in UTF-8 (the warning says so) and imports again once fixed; in English it stays Big5."""
+    from tricrm_tui.i18n import set_language
+
+    _db, run = _tricrm(tmp_path, sqlite_template)
+    src = tmp_path / "tw.csv"
+    src.write_bytes(
+        "客戶編號,姓名,手機號碼,備註\nT1,林美麗,0912345678,老客戶\nT2,陳大文,12345,壞資料\n".encode(
+            "big5"
+        )
+    )
+    english = tmp_path / "en.csv"
+    run("import", "customers", str(src), "--region", "TW", "--dry-run", "--rejects", str(english))
+    in_big5 = english.read_bytes().decode("cp950").splitlines()
+    assert in_big5[1].endswith("not a valid phone number: 12345")
+    rejects = tmp_path / "r.csv"
+    set_language("zh_CN")
+    try:
+        res = run("import", "customers", str(src), "--region", "TW", "--rejects", str(rejects))
+    finally:
+        set_language("en")
+    assert res.exit_code == 0, res.output
+    assert f"{rejects} 以 UTF-8 写入" in res.stderr
+    text = rejects.read_text("utf-8-sig")
+    line = "T2,陳大文,12345,壞資料,3,invalid_value,phone,不是有效的电话号码：12345"
+    assert text.splitlines()[1] == line
+    rejects.write_text(text.replace(",12345,", ",0922345678,"), "utf-8-sig")
+    res = run("import", "customers", str(rejects), "--region", "TW", "-f", "json")
+    summary = json.loads(res.stdout)
+    assert (summary["inserted"], summary["rejected_count"]) == (1, 0)

@@ -245,3 +245,18 @@ def test_a_tag_cannot_hold_what_separates_tags(ctx, tmp_path: Path) -> None:  # 
     path = tmp_path / "c.csv"
     exporting.export_file(ctx, "customers", path)
     assert importing.import_file(ctx, "customers", path).unchanged == 1
+
+
+def test_a_json_array_of_tags_gives_its_items(ctx, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A JSON Lines file's ``"tags": ["vip", "华南"]`` was split as its JSON text: the
+    customer was tagged ``["vip"`` and ``"华南"]``."""
+    path = tmp_path / "c.jsonl"
+    path.write_text(
+        '{"code": "J1", "name": "甲", "tags": ["vip", "华南"]}\n'
+        '{"code": "J2", "name": "乙", "tags": []}\n'
+        '{"code": "J3", "name": "丙", "tags": "[批发]"}\n',
+        encoding="utf-8",
+    )
+    out = _json(db_url, "import", "customers", str(path))
+    assert (out["inserted"], out["rejected_count"]) == (3, 0)
+    assert [_tags(ctx, c) for c in ("J1", "J2", "J3")] == [["vip", "华南"], [], ["[批发]"]]

@@ -54,6 +54,48 @@ def test_utf16_without_a_bom_is_detected(ctx, tmp_path: Path) -> None:  # type: 
     assert (result.encoding, result.inserted) == ("utf-16-le", 2)
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_holding_chinese_is_detected(ctx, tmp_path: Path, codec: str) -> None:  # type: ignore[no-untyped-def]
+    """Only a file of ASCII had enough NULs to be taken for UTF-16: with Chinese names and
+    cities it was read as GB18030, headers and all, into NUL-ridden garbage."""
+    path = tmp_path / "u16.csv"
+    text = "code,name,phone,city\r\n" + "".join(
+        f"C{i:03d},张三,138{i:08d},深圳市\r\n" for i in range(100)
+    )
+    path.write_bytes(text.encode(codec))
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.encoding, result.inserted, result.rejected_count) == (codec, 100, 0)
+    c = customers.get_customer(ctx, "C007")
+    assert (c.name, c.city, c.phone) == ("张三", "深圳市", "+8613800000007")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("p.csv", "code,name,phone\nP1,Ann,13812345678.0\nP2,Bo,\nP3,Cy,8613812345679.0\n"),
+        (
+            "p.jsonl",
+            '{"code":"P1","name":"Ann","phone":13812345678.0}\n'
+            '{"code":"P2","name":"Bo","phone":null}\n'
+            '{"code":"P3","name":"Cy","phone":8613812345679.0}\n',
+        ),
+    ],
+    ids=["csv", "jsonl"],
+)
+def test_phones_written_as_floats_are_read_as_numbers(
+    ctx, tmp_path: Path, name: str, text: str
+) -> None:  # type: ignore[no-untyped-def]
+    """pandas writes a phone column with empty cells as floats: every such phone was
+    refused as "not a valid phone number: 13812345678.0"."""
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.inserted, result.rejected_count) == (3, 0)
+    assert [customers.get_customer(ctx, c).phone for c in ("P1", "P2", "P3")] == [
+        "+8613812345678", None, "+8613812345679",
+    ]  # fmt: skip
+
+
 def test_traditional_chinese_headers_map_as_simplified_ones(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "tw.csv"
     path.write_bytes(
@@ -109,6 +151,18 @@ def test_a_line_wider_than_its_header_is_refused_with_its_text(ctx, tmp_path: Pa
     assert _codes(ctx) == ["R2"]
     row = next(csv.DictReader(rejects.read_text("utf-8-sig").splitlines()))
     assert row["code"] == "R1" and row["error_reason"].endswith("R1,张三,深圳市,南山区,老客户")
+
+
+def test_lines_ending_in_a_bare_carriage_return_are_read(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Excel for Mac's "CSV (Macintosh)" ends lines with CR alone: the header was read from
+    the sample as one line, and the import stopped with Python's "new-line character seen
+    in unquoted field - do you need to open the file in universal-newline mode?"."""
+    path = tmp_path / "mac.csv"
+    path.write_bytes('客户编号,姓名,备注\rM1,张三,"两\r行"\rM2,李四,x\r'.encode("gbk"))
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.inserted, result.rejected_count) == (2, 0)
+    assert customers.get_customer(ctx, "M1").notes == "两 行"
+    assert customers.get_customer(ctx, "M2").name == "李四"
 
 
 def test_blank_lines_before_the_header_are_skipped(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -180,6 +234,54 @@ def test_a_workbook_formula_amount_reads_as_excel_shows_it(ctx, tmp_path: Path) 
     with ctx.session() as s:
         amounts = s.execute(sa.select(Order.amount).order_by(Order.order_no)).scalars().all()
     assert amounts == [Decimal("59.70"), Decimal("0.30")]
+
+
+def test_workbook_numbers_of_more_than_15_digits_read_as_excel_keeps_them(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Excel keeps an 18-digit ID or order number to 15 significant digits
+    (110101199001011000); the float holding that came out as 110101199001011008, digits
+    no one had typed and Excel never shows, unlike the same sheet saved as CSV."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["code", "name", "id_number"])
+    ws.append([1.10101199001011e17, "Ann", 4.40301198502020e17])
+    ws.append(["C2", "Bo", 13812345678.0])
+    path = tmp_path / "c.xlsx"
+    wb.save(path)
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.inserted, result.rejected_count) == (2, 0)
+    assert _codes(ctx) == ["110101199001011000", "C2"]
+    assert customers.get_customer(ctx, "110101199001011000").custom_fields == {
+        "id_number": "440301198502020000"
+    }
+    assert customers.get_customer(ctx, "C2").custom_fields == {"id_number": "13812345678"}
+
+
+def test_workbook_codes_shown_with_leading_zeros_keep_them(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A code column of numbers formatted ``00000`` shows 00123 in Excel; it was read as
+    123, and the orders file naming customer 00123 then had every line refused."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["客户编号", "姓名", "邮编", "数量"])
+    ws.append([123, "甲", 518000, 5])
+    ws.append([45.0, "乙", 1000, 7])
+    for row in (2, 3):
+        ws.cell(row, 1).number_format = "00000"
+        ws.cell(row, 3).number_format = "000000"
+    path = tmp_path / "c.xlsx"
+    wb.save(path)
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.inserted, result.rejected_count) == (2, 0)
+    assert _codes(ctx) == ["00045", "00123"]
+    assert customers.get_customer(ctx, "00045").custom_fields == {"邮编": "001000", "数量": "7"}
+    orders = tmp_path / "o.csv"
+    orders.write_text("订单编号,客户编号,下单日期,金额\nO1,00123,2024-01-02,10\n", "utf-8")
+    assert importing.import_file(ctx, "orders", orders).inserted == 1
 
 
 def test_rejects_naming_the_file_being_imported_is_refused(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -563,6 +665,33 @@ def test_a_bad_offset_rejects_its_line_not_the_import(ctx, tmp_path: Path) -> No
     )  # fmt: skip
     assert [(r.line, r.field) for r in result.rejected] == [(2, "occurred_at")]
     assert result.inserted == 1
+
+
+def test_a_moment_given_as_an_excel_serial_keeps_its_time(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A time cell that lost its format holds the serial 45000.4166666667: its fraction is
+    10:00, and the interaction was stored at midnight."""
+    import datetime as dt
+
+    import openpyxl
+
+    from tricrm_tui.models import Interaction
+    from tricrm_tui.services.normalize import parse_datetime
+
+    customers.add_customer(ctx, {"code": "C1", "name": "Ann"})
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["external_key", "customer_code", "channel", "occurred_at"])
+    ws.append(["I1", "C1", "phone", 45000 + 10 / 24])
+    ws.append(["I2", "C1", "phone", 45000])
+    path = tmp_path / "i.xlsx"
+    wb.save(path)
+    assert importing.import_file(ctx, "interactions", path).inserted == 2
+    with ctx.session() as s:
+        rows = s.execute(
+            sa.select(Interaction.occurred_at).order_by(Interaction.external_key)
+        ).scalars()
+        got = [m if m.tzinfo else m.replace(tzinfo=dt.UTC) for m in rows]
+    assert got == [parse_datetime("2023-03-15 10:00"), parse_datetime("2023-03-15")]
 
 
 def test_the_unreadable_line_is_right_after_a_bom(tmp_path: Path) -> None:

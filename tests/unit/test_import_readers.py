@@ -74,6 +74,24 @@ def test_big5_is_found_by_the_detector(tmp_path: Path) -> None:
     assert rows[-1][1]["客戶編號"] == "T099"
 
 
+@pytest.mark.parametrize(
+    ("codec", "expected"), [("big5", ("cp950", "big5hkscs")), ("gbk", ("gb18030",))]
+)
+def test_chinese_after_a_long_ascii_start_decides_the_encoding(
+    tmp_path: Path, codec: str, expected: tuple[str, ...]
+) -> None:
+    """Big5 bytes are valid GB18030 too: the two were told apart on the file's first 256 KB,
+    which here hold no Han character, and the Big5 names were stored as GB18030 garbage."""
+    text = "code,name,address\n" + "".join(
+        f"E{i:05d},Chen Da Wen,No. {i} Xinyi Road Taipei\n" for i in range(8000)
+    )
+    text += "".join(f"T{i:03d},陳大文,臺北市信義區市府路\n" for i in range(20))
+    path = _write(tmp_path, "late.csv", text, codec)
+    assert path.stat().st_size > 256 * 1024
+    assert detect_encoding(path) in expected
+    assert _rows(path)[-1][1] == {"code": "T019", "name": "陳大文", "address": "臺北市信義區市府路"}
+
+
 def test_encoding_override_and_unknown_encoding(tmp_path: Path) -> None:
     path = _write(tmp_path, "f.csv", SHORT_GBK, "gbk")
     assert open_source(path, encoding="gbk").encoding == "gbk"
@@ -101,6 +119,25 @@ def test_delimiters_are_sniffed(tmp_path: Path, text: str, delimiter: str) -> No
     if delimiter == ",":
         assert rows[0][1]["name"] == "张, 三"
         assert rows[1][1]["city"] == '杭"州'
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_a_header_longer_than_the_sniffed_sample_is_read_whole(
+    tmp_path: Path, delimiter: str
+) -> None:
+    """The header came from the sniffed sample (64 K characters) only: 7,000 columns of
+    Chinese names were cut to the first 6,000 or so, and every line was refused as wider
+    than its header."""
+    names = ["客户编号", "姓名"] + [f"附加属性第{i}项" for i in range(7000)]
+    lines = [names] + [[f"W{r}", "张三"] + [f"值{i}" for i in range(7000)] for r in range(3)]
+    text = "".join(delimiter.join(cells) + "\n" for cells in lines)
+    path = _write(tmp_path, "wide.csv", text, "gbk")
+    assert len(text.split("\n")[0]) > 64 * 1024
+    src = open_source(path)
+    assert (src.info.delimiter, len(src.headers)) == (delimiter, 7002)
+    rows = _rows(path)
+    assert [line for line, _r in rows] == [2, 3, 4]
+    assert rows[2][1] == dict(zip(names, lines[3], strict=True))
 
 
 def test_csv_line_numbers_count_physical_lines(tmp_path: Path) -> None:

@@ -151,10 +151,25 @@ def parse_tags(value: Any) -> tuple[str, ...]:
     text = clean_text(value)
     if not text:
         return ()
+    if text[0] == "[" and text[-1] == "]":
+        text = _tag_array(text)
     try:
         return tuple(checked_tags(TAG_SEPARATORS.split(text)))
     except InvalidInput as exc:
         raise reject_from(exc, "tags") from exc
+
+
+def _tag_array(text: str) -> str:
+    """A JSON array of tags (a JSON Lines file's ``"tags": ["vip", "华南"]``, which reaches
+    here as its JSON text) as a tags cell; any other text as it is. Split as text, it gave
+    the tags ``["vip"`` and ``"华南"]``."""
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(items, list) or not all(isinstance(i, str | int) for i in items):
+        return text
+    return ",".join(str(i) for i in items)
 
 
 def parse_quantity(value: Any) -> int:

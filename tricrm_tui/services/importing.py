@@ -916,28 +916,56 @@ def _content_hash(values: dict[str, Any]) -> int:
 
 class _RejectsWriter:
     """Rejected rows in their original columns plus the error, in the source's encoding, so
-    the file can be fixed and imported again (the error columns are ignored on re-import)."""
+    the file can be fixed and imported again (the error columns are ignored on re-import).
+
+    A reason the source's encoding cannot hold (Chinese messages are simplified characters,
+    which Big5 lacks) was written as ``????``: at the first such row the file is rewritten
+    in UTF-8 with a BOM, which every encoding's text fits and the import detects, and
+    ``fell_back`` says so."""
 
     def __init__(
         self, path: Path, headers: list[str], encoding: str | None, source_format: str
     ) -> None:
-        enc = encoding or "utf-8-sig"
+        self.path = path
+        self.encoding = encoding or "utf-8-sig"
+        self.fell_back = False
         try:
-            self.fh = path.open("w", encoding=enc, errors="replace", newline="")
+            self.fh = path.open("w", encoding=self.encoding, newline="")
         except OSError as exc:
             raise cannot_write(path, exc, "rejects") from exc
         self.mark = _rejects_mark(source_format)
         # A rejects file imported again brings its own error columns: written once, anew.
         self.headers = [h for h in headers if not is_reject_column(h)]
         self.writer = csv.writer(self.fh)
-        self.writer.writerow([*self.headers, *REJECT_COLUMNS])
+        self._row([*self.headers, *REJECT_COLUMNS])
 
     def write(self, line: int, raw: dict[str, Any], err: RowError) -> None:
         values = ["" if raw.get(h) is None else self.mark(_cell(raw.get(h))) for h in self.headers]
         reason = err.reason
         if raw.get(INVALID):  # a line that made no record: its text, to fix
             reason = f"{reason}: {raw[INVALID]}"
-        self.writer.writerow([*values, line, err.code, err.field or "", reason])
+        self._row([*values, line, err.code, err.field or "", reason])
+
+    def _row(self, cells: list[Any]) -> None:
+        try:
+            self.writer.writerow(cells)  # one write: a row that cannot be encoded leaves none
+        except UnicodeEncodeError:
+            if self.fell_back:
+                raise
+            self._to_utf8()
+            self.writer.writerow(cells)
+
+    def _to_utf8(self) -> None:
+        self.fh.close()
+        with self.path.open(encoding=self.encoding, newline="") as fh:
+            written = fh.read()
+        try:
+            self.fh = self.path.open("w", encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise cannot_write(self.path, exc, "rejects") from exc
+        self.fh.write(written)
+        self.writer = csv.writer(self.fh)
+        self.fell_back = True
 
     def close(self) -> None:
         self.fh.close()
@@ -1282,6 +1310,11 @@ def _import_rows(
     finally:
         if rejects:
             rejects.close()
+            if rejects.fell_back:
+                result.warnings.append(
+                    _("{file} is written in UTF-8, as some reasons cannot be written in "
+                      "{encoding}").format(file=rejects_path, encoding=rejects.encoding)
+                )  # fmt: skip
     if import_id is not None:
         touched = result.touched_customer_ids = importer.touched | repaired
         result.classified_customer_ids = importer.classified - repaired

@@ -93,8 +93,15 @@ def _cn_mobile_fast(raw: str) -> str | None:
     return "+86" + digits if ok else None
 
 
+_FLOAT_TAIL = re.compile(r"(\+?\d+)\.0+")
+"""A number written as a float (``13812345678.0``): pandas writes a phone column so when
+some of its cells are empty, in CSV and in JSON alike."""
+
+
 def normalise_phone(value: str, region: str = DEFAULT_REGION) -> str:
     raw = fold_width(clean_text(value))
+    if raw[-2:] == ".0" and (whole := _FLOAT_TAIL.fullmatch(raw)):
+        raw = whole.group(1)
     if not raw:
         raise InvalidInput(_("phone number is empty"), field="phone")
     if region == "CN" or raw.startswith(("+86", "0086")):
@@ -153,6 +160,7 @@ _DATE_PATTERNS = [
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 ]
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_SERIAL = re.compile(r"[1-9]\d{4}(\.\d+)?").fullmatch
 
 
 def parse_date(value: object, field: str = "date") -> dt.date:
@@ -198,7 +206,7 @@ def _parse_date_text(raw: str, value: object, field: str) -> dt.date:
                 ) from exc
     # Excel serials as text: five digits (1927 to 2173). Four would read a bare year (a
     # birthday column holding 1985) as a day in 1905.
-    if re.fullmatch(r"[1-9]\d{4}(\.\d+)?", raw):
+    if _EXCEL_SERIAL(raw):
         return EXCEL_EPOCH + dt.timedelta(days=int(float(raw)))
     raise InvalidInput(_("not a date: {value}").format(value=value), field=field)
 
@@ -350,6 +358,12 @@ def parse_datetime(value: object, field: str = "occurred_at") -> dt.datetime:
                             _("not a time zone offset: {value}").format(value=value), field=field
                         ) from exc
                 moment = moment.replace(tzinfo=zone)
+        elif "." in raw and _EXCEL_SERIAL(raw):
+            # A moment as an Excel serial (a time cell that lost its format): its fraction
+            # is the time of day, which was dropped for midnight.
+            moment = dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(
+                seconds=round(float(raw) * 86400)
+            )
         else:
             day = parse_date(raw, field)
             moment = dt.datetime(day.year, day.month, day.day)
