@@ -260,3 +260,23 @@ def test_a_json_array_of_tags_gives_its_items(ctx, db_url: str, tmp_path: Path) 
     out = _json(db_url, "import", "customers", str(path))
     assert (out["inserted"], out["rejected_count"]) == (3, 0)
     assert [_tags(ctx, c) for c in ("J1", "J2", "J3")] == [["vip", "华南"], [], ["[批发]"]]
+
+
+def test_json_numbers_in_exponent_form_are_read_as_the_numbers_they_are(
+    ctx, db_url: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A JSON writer's ``1.5e2`` amount and ``2E0`` quantity were kept as the text
+    ``1.5E+2`` and refused; they are 150 and 2, and ``12.50`` keeps its cents."""
+    add_customer(ctx, "C1", "甲")
+    path = tmp_path / "o.jsonl"
+    path.write_text(
+        '{"order_no": "O1", "customer_code": "C1", "date": "2024-01-02", "amount": 1.5e2, '
+        '"quantity": 2E0}\n'
+        '{"order_no": "O2", "customer_code": "C1", "date": "2024-01-03", "amount": 12.50}\n',
+        encoding="utf-8",
+    )
+    out = _json(db_url, "import", "orders", str(path))
+    assert (out["inserted"], out["rejected"]) == (2, [])
+    listed = _json(db_url, "orders", "list")
+    got = {o["order_no"]: (o["amount"], o["quantity"]) for o in listed}
+    assert got == {"O1": ("150.00", 2), "O2": ("12.50", 1)}

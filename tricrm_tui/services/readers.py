@@ -649,6 +649,10 @@ def _json_value(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, Decimal):
+        # Positional, as the number was meant: 1.5e2 is the amount 150, not the text 1.5E+2
+        # that no field reads (trailing zeros stay: 12.50 is 12.50).
+        return format(value, "f")
     return str(value)
 
 
