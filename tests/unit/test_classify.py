@@ -537,3 +537,22 @@ def test_a_change_of_the_size_bands_rebands_the_size_as_given(ctx) -> None:  # t
     assert classify.classify_customers(ctx).changed == 1
     rec = customers.get_customer(ctx, "E1")
     assert (rec.size, rec.size_text) == ("giant", "1万人以上")
+
+
+def test_a_size_banded_later_is_kept_as_given(ctx) -> None:  # type: ignore[no-untyped-def]
+    """A size stored as it was given — a person's ``300人``, or an enterprise's added while
+    ``classify.toml`` could not be read — is kept as given when a later classification bands
+    it, as an import or an edit keeps it: it was replaced by the band and lost."""
+    add_customer(ctx, "P1", "王芳", size="300人")
+    person = customers.edit_customer(ctx, "P1", {"kind": "企业"})
+    assert (person.size, person.size_text) == ("medium", "300人")
+    config = classify.user_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[aov\n", encoding="utf-8")
+    add_customer(ctx, "E1", "某集团", kind="企业", size="1万人以上")
+    assert customers.get_customer(ctx, "E1").size == "1万人以上"
+    config.unlink()
+    assert classify.classify_customers(ctx).changed == 1
+    rec = customers.get_customer(ctx, "E1")
+    assert (rec.size, rec.size_text) == ("large", "1万人以上")
+    assert classify.classify_customers(ctx).changed == 0

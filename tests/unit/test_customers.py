@@ -197,3 +197,17 @@ def test_unreadable_classification_rules_do_not_stop_adding_customers(ctx) -> No
     assert customers.edit_customer(ctx, "P1", {"city": "成都"}).city == "成都"
     with pytest.raises(InvalidInput, match="classify.toml"):
         classify.classify_customers(ctx)
+
+
+def test_a_size_longer_than_its_column_is_refused_as_an_import_refuses_it(ctx) -> None:  # type: ignore[no-untyped-def]
+    """A size of more than 32 characters is kept as given beside its band: PostgreSQL
+    refused the row with a raw database error, SQLite kept it whole."""
+    long_size = "员工约2000人左右分布于全国三十多个城市及海外多个办事处和研发中心"
+    assert len(long_size) > 32
+    with pytest.raises(InvalidInput, match="size is longer than 32 characters") as exc:
+        _add(ctx, "E1", "某公司", kind="企业", size=long_size)
+    assert exc.value.field == "size"
+    _add(ctx, "E1", "某公司", kind="企业", size=long_size[:32])
+    with pytest.raises(InvalidInput, match="size is longer than 32 characters"):
+        customers.edit_customer(ctx, "E1", {"size": long_size})
+    assert customers.get_customer(ctx, "E1").size_text == long_size[:32]

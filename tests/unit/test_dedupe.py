@@ -187,3 +187,20 @@ def test_customers_left_out_of_every_affix_block_are_counted(ctx, monkeypatch) -
     assert any(n.startswith("4 customers not compared") for n in around)
     monkeypatch.setattr(dedupe, "MAX_FUZZY_BLOCK", 30)
     assert not any("misspelt" in n for n in dedupe.scan_duplicates(ctx).capped_blocks)
+
+
+def test_a_scan_around_a_customer_counts_them_when_no_affix_block_compared_them(
+    ctx, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Around a customer whose name shares its letters with too many others of their city
+    and industry (an import's new customer), the scan says so as the whole scan does: the
+    others of those blocks are not read, and the customer was not counted."""
+    monkeypatch.setattr(dedupe, "MAX_FUZZY_BLOCK", 3)
+    for i, name in enumerate(
+        ["Zhangwei Li", "Zhangwen Li", "Zhangwu Li", "Zhangwa Li", "Zhangwo Li"]
+    ):
+        add_customer(ctx, f"Z{i}", name, city="深圳", industry="零售")
+    whole = [n for n in dedupe.scan_duplicates(ctx).capped_blocks if "misspelt" in n]
+    assert [n.split(" customers")[0] for n in whole] == ["5"]
+    around = dedupe.scan_duplicates(ctx, customer_ids=[1]).capped_blocks
+    assert [n.split(" customers")[0] for n in around if "misspelt" in n] == ["1"]

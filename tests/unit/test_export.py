@@ -407,3 +407,29 @@ def test_a_size_as_given_imports_exports_and_imports_back_unchanged(ctx, tmp_pat
     again = importing.import_file(ctx, "customers", out)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
     assert importing.import_file(ctx, "customers", src).unchanged == 3
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".jsonl"])
+def test_a_person_who_was_an_enterprise_exports_and_imports_back_unchanged(  # type: ignore[no-untyped-def]
+    ctx, tmp_path: Path, suffix: str
+) -> None:
+    """A person keeps the band and the size as given from a time as an enterprise; the
+    export writes the size as given, and importing it back changed the band into that text
+    (one customer updated, a new version, an entry in the audit log)."""
+    from tricrm_tui.services import customers
+
+    add_customer(ctx, "E1", "某集团", kind="企业", size="1万人以上")
+    customers.edit_customer(ctx, "E1", {"kind": "个人"})
+    before = customers.get_customer(ctx, "E1")
+    out = tmp_path / f"out{suffix}"
+    exporting.export_file(ctx, "customers", out)
+    result = importing.import_file(ctx, "customers", out)
+    assert (result.updated, result.unchanged) == (0, 1)
+    after = customers.get_customer(ctx, "E1")
+    assert (after.size, after.size_text, after.version) == (
+        "individual",
+        "1万人以上",
+        before.version,
+    )
+    back = customers.edit_customer(ctx, "E1", {"kind": "企业"})
+    assert (back.size, back.size_text) == ("large", "1万人以上")

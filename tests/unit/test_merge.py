@@ -295,3 +295,17 @@ def test_a_filled_size_brings_the_size_as_given_and_unmerge_takes_both_back(ctx)
     back = customers.get_customer(ctx, "K")
     assert (back.size, back.size_text) == (None, None)
     assert customers.get_customer(ctx, "O").size_text == "1万人以上"
+
+
+def test_a_preferred_size_of_the_same_band_brings_its_size_as_given(ctx) -> None:  # type: ignore[no-untyped-def]
+    """``--prefer size=O`` takes O's size as given (``1万人以上``) even when both customers'
+    sizes fall in the same band: the kept one's ``2000人`` stayed, and the export wrote it."""
+    add_customer(ctx, "K", "某集团", kind="企业", size="2000人")
+    add_customer(ctx, "O", "某集团有限公司", kind="企业", size="1万人以上")
+    result = merge.merge_customers(ctx, "K", ["O"], prefer={"size": "O"})
+    assert "size_text" in result.filled
+    kept = customers.get_customer(ctx, "K")
+    assert (kept.size, kept.size_text) == ("large", "1万人以上")
+    merge.unmerge_customer(ctx, "O")
+    back = customers.get_customer(ctx, "K")
+    assert (back.size, back.size_text) == ("large", "2000人")

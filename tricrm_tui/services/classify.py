@@ -341,17 +341,22 @@ def profile_classes(
     rules: ClassifyRules,
     size_text: str | None = None,
 ) -> dict[str, Any]:
-    """The classes a customer's own fields decide: region and size band. The region comes
-    from the province, or from the city when the province is empty or not one tricrm knows
-    (未知, 中国); the band from the size as given, else the stored band."""
+    """The classes a customer's own fields decide: region and size band, with the size as
+    given kept beside the band. The region comes from the province, or from the city when
+    the province is empty or not one tricrm knows (未知, 中国); the band from the size as
+    given, else the stored band. A size stored as it was given (a person's ``300人``, or
+    one kept while ``classify.toml`` could not be read) stays as ``size_text`` once banded."""
+    if kind == "enterprise":
+        given = size_text or size_band
+        band = size_band_for(kind, given, custom_fields, rules)
+        size_text = size_text_kept(given, band)
+    else:
+        band = size_band  # kept as it is, for a change of kind back
     return {
         "region": region_of(province, rules.regions)
         or region_of(province_of_city(city), rules.regions),
-        "size_band": (
-            size_band_for(kind, size_text or size_band, custom_fields, rules)
-            if kind == "enterprise"
-            else size_band  # kept as it is, for a change of kind back
-        ),
+        "size_band": band,
+        "size_text": size_text,
     }
 
 
@@ -366,11 +371,10 @@ def new_customer_classes(
     its band."""
     profile = profile_classes(
         row["kind"], row["province"], row["city"], row["size_band"],
-        row.get("custom_fields"), rules,
+        row.get("custom_fields"), rules, row.get("size_text"),
     )  # fmt: skip
     return {
         **profile,
-        "size_text": size_text_kept(row["size_band"], profile["size_band"]),
         "frequency_band": frequency_band_for(0, None, today, rules),
         "favourite_category": None,
         "preferred_channel": None,
@@ -480,7 +484,7 @@ def classify_session(
     cols += [C.order_count, C.total_spent, C.first_order_on]
     cols += [C[k] for k in CLASS_COLUMNS if k != "size_band"]
     return _write_chunks(
-        session, cols, CLASS_COLUMNS, wanted,
+        session, cols, (*CLASS_COLUMNS, "size_text"), wanted,
         lambda rows: _chunk_changes(session, rows, today, rules),
     )  # fmt: skip
 

@@ -419,6 +419,14 @@ def validate_fields(data: dict[str, Any], *, region: str = "CN") -> dict[str, An
                 raise InvalidInput(_("birthday is in the future"), field="birthday")
             out[col] = day
         else:
+            # As an import refuses it: PostgreSQL refused the row with a raw error (SQLite
+            # kept it whole), and a size as given is stored beside its band as it came.
+            limit = C[col].type.length
+            if len(text) > limit:
+                raise InvalidInput(
+                    _("{field} is longer than {n} characters").format(field=key, n=limit),
+                    field=key,
+                )
             out[col] = text
     if "custom_fields" in data:
         cf = data["custom_fields"] or {}

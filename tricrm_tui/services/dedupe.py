@@ -362,7 +362,9 @@ def _load_around(ctx: ServiceContext, focus: set[int]) -> tuple[list[_Row], _Cou
     start = 0
     for i, cid in enumerate(ids):
         end = ends[i]
-        if any(hashes[j] in near for j in range(start, end)):
+        # The focus customers themselves too: one in no block small enough to compare is
+        # still counted among those no affix block compared (see ``_blocks``).
+        if cid in focus or any(hashes[j] in near for j in range(start, end)):
             wanted.add(cid)
         start = end
     del ids, ends, hashes, kinds
@@ -541,11 +543,13 @@ def _blocks(
     in_affix: set[int] = set()
     affix_compared: set[int] = set()
     for (kind, value), members in sorted(table.items(), key=lambda item: item[0][0]):
+        size = len(members) if counts is None else counts.blocks[_block_hash(kind, value)]
+        if kind == _FUZZY and size > _cap(kind):
+            # Before the size of the part: around some customers, the others of a block
+            # too large to compare are not read, and it may hold one of them alone.
+            in_affix.update(r.id for r in members)
         if len(members) < 2:
             continue
-        size = len(members) if counts is None else counts.blocks[_block_hash(kind, value)]
-        if kind == _FUZZY:
-            in_affix.update(r.id for r in members)
         if size <= _cap(kind):
             if kind == _FUZZY:
                 affix_compared.update(r.id for r in members)

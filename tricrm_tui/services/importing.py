@@ -553,14 +553,25 @@ class _Importer:
                 # (classified when inserted): the same "300人" again is no change.
                 v = it.values
                 given = v["size_band"]
-                if self.rules is not None:
-                    v["size_band"] = size_band_for(
-                        v.get("kind", row["kind"]),
-                        given,
-                        {**(row["custom_fields"] or {}), **v.get("custom_fields", {})},
-                        self.rules,
-                    )
-                v["size_text"] = size_text_kept(given, v["size_band"])
+                banded = self.rules is not None and v.get("kind", row["kind"]) == "enterprise"
+                if (
+                    not banded
+                    and given is not None
+                    and given == (row["size_text"] or row["size_band"])
+                ):
+                    # The size as given again, as an export writes it, where it is not banded
+                    # (a person who kept a band and its text from a time as an enterprise):
+                    # no change, rather than the band replaced by the text.
+                    v["size_band"], v["size_text"] = row["size_band"], row["size_text"]
+                else:
+                    if self.rules is not None:
+                        v["size_band"] = size_band_for(
+                            v.get("kind", row["kind"]),
+                            given,
+                            {**(row["custom_fields"] or {}), **v.get("custom_fields", {})},
+                            self.rules,
+                        )
+                    v["size_text"] = size_text_kept(given, v["size_band"])
             if row is None:
                 try:
                     plan.inserts.append(self._insert_values(it, now, new_tags))

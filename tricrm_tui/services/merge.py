@@ -240,8 +240,10 @@ def merge_customers(
                     if not _empty(getattr(rows[code], col)):
                         source[col] = code
                         break
-        if "size_band" in source:  # the size as given goes with its band
-            giver = rows[source["size_band"]]
+        # The size as given goes with its band, and with a preferred size of the same band.
+        giver_code = source.get("size_band") or prefer.get("size", keep_code)
+        if giver_code != keep_code:
+            giver = rows[giver_code]
             if giver.size_text != keep.size_text:
                 current["size_text"] = keep.size_text
                 source["size_text"] = giver.code
