@@ -211,3 +211,15 @@ def test_a_size_longer_than_its_column_is_refused_as_an_import_refuses_it(ctx) -
     with pytest.raises(InvalidInput, match="size is longer than 32 characters"):
         customers.edit_customer(ctx, "E1", {"size": long_size})
     assert customers.get_customer(ctx, "E1").size_text == long_size[:32]
+
+
+def test_a_persons_size_edited_to_what_it_shows_is_no_change(ctx) -> None:  # type: ignore[no-untyped-def]
+    """A person who kept an enterprise's band and its size as given shows that text; editing
+    the size to the same text changes nothing (the band is not replaced by the text)."""
+    _add(ctx, "E1", "某集团", kind="企业", size="1万人以上")
+    person = customers.edit_customer(ctx, "E1", {"kind": "个人"})
+    assert (person.size, person.size_text, person.version) == ("individual", "1万人以上", 2)
+    same = customers.edit_customer(ctx, "E1", {"size": "1万人以上"})
+    assert same.version == 2
+    back = customers.edit_customer(ctx, "E1", {"kind": "企业"})
+    assert (back.size, back.size_text) == ("large", "1万人以上")

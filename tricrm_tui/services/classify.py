@@ -256,6 +256,27 @@ def size_text_kept(given: str | None, band: str | None) -> str | None:
     return given if given and given != band else None
 
 
+def stored_size(
+    given: str | None,
+    kind: str,
+    custom: dict[str, Any] | None,
+    rules: ClassifyRules | None,
+    stored: tuple[str | None, str | None] = (None, None),
+) -> tuple[str | None, str | None]:
+    """The (band, size as given) that a size given for a customer is stored as, beside the
+    ``stored`` pair: what an edit and an import both store, so "2000人" again is no change.
+
+    Where the size is not banded (a person, or ``classify.toml`` unreadable), the size a
+    customer shows again (a person's text kept from a time as an enterprise, as an export
+    writes it) is no change either, rather than the band replaced by the text."""
+    band_now, text_now = stored
+    banded = rules is not None and kind == "enterprise"
+    if not banded and given is not None and given == (text_now or band_now):
+        return band_now, text_now
+    band = given if rules is None else size_band_for(kind, given, custom, rules)
+    return band, size_text_kept(given, band)
+
+
 def frequency_band_for(
     order_count: int, first_order: dt.date | None, today: dt.date, rules: ClassifyRules
 ) -> str:

@@ -517,15 +517,13 @@ def edit_customer(
         if "size_band" in values:
             # Stored as its band, as classification would store it, with the size as
             # given beside it when it says more: "2000人" again is no change at all.
-            given = values["size_band"]
-            if rules is not None:
-                values["size_band"] = classify.size_band_for(
-                    values.get("kind", row.kind),
-                    given,
-                    values.get("custom_fields", row.custom_fields),
-                    rules,
-                )
-            values["size_text"] = classify.size_text_kept(given, values["size_band"])
+            values["size_band"], values["size_text"] = classify.stored_size(
+                values["size_band"],
+                values.get("kind", row.kind),
+                values.get("custom_fields", row.custom_fields),
+                rules,
+                (row.size_band, row.size_text),
+            )
         old_tags = _tags_for(s, [row.id])[row.id]
         new_tags = _clean_tags(changes["tags"]) if "tags" in changes else old_tags
         before = {k: getattr(row, k) for k in values if getattr(row, k) != values[k]}

@@ -68,8 +68,7 @@ from tricrm_tui.services.classify import (
     insert_tags,
     new_customer_classes,
     rules_or_none,
-    size_band_for,
-    size_text_kept,
+    stored_size,
 )
 from tricrm_tui.services.context import ServiceContext, refuse_database_file
 from tricrm_tui.services.customers import FIELD_COLUMNS
@@ -552,26 +551,13 @@ class _Importer:
                 # Compared as its band and the size as given, as the stored row holds them
                 # (classified when inserted): the same "300人" again is no change.
                 v = it.values
-                given = v["size_band"]
-                banded = self.rules is not None and v.get("kind", row["kind"]) == "enterprise"
-                if (
-                    not banded
-                    and given is not None
-                    and given == (row["size_text"] or row["size_band"])
-                ):
-                    # The size as given again, as an export writes it, where it is not banded
-                    # (a person who kept a band and its text from a time as an enterprise):
-                    # no change, rather than the band replaced by the text.
-                    v["size_band"], v["size_text"] = row["size_band"], row["size_text"]
-                else:
-                    if self.rules is not None:
-                        v["size_band"] = size_band_for(
-                            v.get("kind", row["kind"]),
-                            given,
-                            {**(row["custom_fields"] or {}), **v.get("custom_fields", {})},
-                            self.rules,
-                        )
-                    v["size_text"] = size_text_kept(given, v["size_band"])
+                v["size_band"], v["size_text"] = stored_size(
+                    v["size_band"],
+                    v.get("kind", row["kind"]),
+                    {**(row["custom_fields"] or {}), **v.get("custom_fields", {})},
+                    self.rules,
+                    (row["size_band"], row["size_text"]),
+                )
             if row is None:
                 try:
                     plan.inserts.append(self._insert_values(it, now, new_tags))
