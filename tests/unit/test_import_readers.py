@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tricrm_tui.services import importing
 from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.mapping import build_mapping, read_mapping_file
 from tricrm_tui.services.normalize import (
@@ -344,3 +345,13 @@ def test_a_wrong_or_non_text_encoding_is_invalid_input(tmp_path: Path, encoding:
     with pytest.raises(InvalidInput) as caught:
         open_source(path, encoding=encoding)
     assert caught.value.field == "encoding"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_lines_are_counted_as_text(tmp_path: Path, encoding: str) -> None:
+    """The progress total and the bulk-load threshold count a UTF-16 file's lines, not its
+    0x0A bytes, which are also half of characters such as 上 (0x4E0A)."""
+    path = tmp_path / "c.csv"
+    path.write_text("客户编号,客户名称\n" + "".join(f"C{i},上官上\n" for i in range(50)), encoding)
+    assert importing.count_lines(path, encoding) == 51
+    assert importing.count_lines(path) > 51  # what counting bytes gave
