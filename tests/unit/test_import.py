@@ -488,3 +488,39 @@ def test_batches_of_new_keys_stop_asking_and_a_stored_key_after_all_is_still_an_
     # The same file again changes nothing (every batch asks: its first finds its keys).
     again = importing.import_file(ctx, kind, write(tmp_path, "f.csv", header + body), batch_size=4)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 14)
+
+
+@pytest.mark.parametrize("mode", ["skip", "insert-only"])
+def test_a_stored_key_repeated_in_a_later_batch_counts_as_within_one_batch(
+    ctx, tmp_path: Path, mode: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A key the mode leaves unwritten (skipped, or refused as already there) and repeated
+    further down the file is checked against its first line, not against the stored row that
+    line did not write: an identical repeat is a duplicate wherever the batches split, and
+    the dry run counts what the real run does."""
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    importing.import_file(ctx, "orders", write(tmp_path, "o.csv", ORDERS))
+    files = {
+        "customers": "客户编号,客户名称,备注,标签\n"
+        "C001,张三,新备注,vip\nC100,新人,,\nC001,张三,新备注,vip\nC001,张三,另一个,\n",
+        "orders": "订单编号,客户编号,下单日期,订单金额\n"
+        "O1,C001,2023-05-01,99\nO100,C001,2023-06-01,5\nO1,C001,2023-05-01,99\n"
+        "O1,C001,2023-05-01,98\n",
+    }
+    for kind, text in files.items():
+        path = write(tmp_path, f"{kind}-again.csv", text)
+        counts = []
+        for batch_size, dry_run in ((100, True), (1, True), (1, False)):
+            r = importing.import_file(
+                ctx, kind, path, mode=mode, batch_size=batch_size, dry_run=dry_run
+            )
+            rejects = [(x.line, x.code) for x in r.rejected]
+            counts.append((r.inserted, r.skipped, r.duplicates, rejects))
+        first = "already_exists" if mode == "insert-only" else None
+        expected = (1, int(mode == "skip"), 1, [(2, first)] * bool(first) + [(5, "duplicate_key")])
+        assert counts == [expected] * 3, kind
+    c1 = customers.get_customer(ctx, "C001")
+    assert (c1.notes, c1.tags) == ("老客户", [])
+    assert [
+        o.amount for o in list_orders(ctx, customer_code="C001").items if o.order_no == "O1"
+    ] == [Decimal("1234.50")]

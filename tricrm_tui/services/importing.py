@@ -274,6 +274,9 @@ class _Plan:
     """New customers' tags, by code (their ids are known once they are inserted)."""
     tag_changes: list[tuple[int, str, list[str], list[str]]] = field(default_factory=list)
     """(customer id, code, tags before, tags after) of existing customers gaining tags."""
+    unwritten: list[tuple[int, int]] = field(default_factory=list)
+    """(key hash, hash of the line's values) of stored keys this batch leaves as they are
+    (``skip``) or refuses (``insert-only``)."""
 
 
 class _Importer:
@@ -310,6 +313,12 @@ class _Importer:
         # the first line's values is kept instead.
         self.seen = _SeenKeys()
         self.digests: dict[int, int] = {}
+        # Stored keys whose first line in the file wrote nothing (``skip`` left the row as
+        # it was, ``insert-only`` refused it): a repeat of one in a later batch is compared
+        # with that line (as a hash of its key and values), not with the stored row, as a
+        # repeat within one batch is.
+        self.unwritten_keys = _SeenKeys()
+        self.unwritten_lines = _SeenKeys()
         # Cells of a CSV or a workbook may carry an export's formula marks; JSON's do not.
         self.marked = marked
         self.order_columns = OrderColumns(self.fields, marked=marked) if kind == "orders" else None
@@ -569,6 +578,14 @@ class _Importer:
                     plan.insert_tags[it.key] = new_tags
                 if self.kind != "customers":
                     plan.touched_customers.add(it.values["customer_id"])
+            elif it.repeat and self._first_unwritten(it.key):
+                # The earlier line wrote nothing: the same values count once, as they would
+                # within one batch (and in a dry run), other values are a conflict.
+                line = _one(hash((hash(it.key), _line_hash(it.values, new_tags))))
+                if self.unwritten_lines.contains(line)[0]:
+                    plan.duplicates += 1
+                else:
+                    plan.rejects.append((it, _duplicate_key(self.kind, it.key)))
             elif it.repeat:
                 # Written from an earlier line of this file: the same values count once,
                 # other values are a conflict the operator must settle.
@@ -579,7 +596,9 @@ class _Importer:
                     plan.duplicates += 1
             elif self.mode == "skip":
                 plan.skipped += 1
+                plan.unwritten.append((hash(it.key), _line_hash(it.values, new_tags)))
             elif self.mode == "insert-only":
+                plan.unwritten.append((hash(it.key), _line_hash(it.values, new_tags)))
                 plan.rejects.append(
                     (
                         it,
@@ -615,6 +634,10 @@ class _Importer:
                 else:
                     plan.touched_customers.update({row["customer_id"], it.values["customer_id"]})
         return plan
+
+    def _first_unwritten(self, key: str) -> bool:
+        """Whether ``key``'s first line in the file (in an earlier batch) wrote nothing."""
+        return bool(self.unwritten_keys.contains(_one(hash(key)))[0])
 
     def _deleted_customers(self, s: Session, codes: set[str]) -> dict[str, tuple[int, str]]:
         """Code → (id holding its records, why it takes none) of the customers among
@@ -850,6 +873,11 @@ class _Importer:
         categories, and the customers it touched."""
         self.touched.update(plan.touched_customers)
         self.classified.update(plan.classified_customers)
+        if plan.unwritten:
+            keys = np.array([k for k, _line in plan.unwritten], dtype=np.int64)
+            self.unwritten_keys.add(keys)
+            lines = [hash((k, line)) for k, line in plan.unwritten]
+            self.unwritten_lines.add(np.array(lines, dtype=np.int64))
         for (kind, name), pid in plan.new_names.items():
             (self.products if kind == "product" else self.categories)[name] = pid
 
@@ -902,6 +930,15 @@ def _says_nothing_new(later: dict[str, Any], earlier: dict[str, Any]) -> bool:
         elif before is None or not _same(before, value):
             return False
     return True
+
+
+def _one(h: int) -> np.ndarray:
+    return np.array([h], dtype=np.int64)
+
+
+def _line_hash(values: dict[str, Any], tags: tuple[str, ...]) -> int:
+    """A planned line's values and tags as one hash (two lines of one key compared)."""
+    return _content_hash({**values, "tags": tuple(tags)} if tags else values)
 
 
 def _content_hash(values: dict[str, Any]) -> int:
