@@ -20,7 +20,7 @@ from tricrm_tui.models import (
     Product,
     ProductCategory,
 )
-from tricrm_tui.services import customers, importing
+from tricrm_tui.services import customers, importing, merge
 from tricrm_tui.services.errors import Conflict, InvalidInput
 from tricrm_tui.services.orders import list_orders
 
@@ -203,6 +203,30 @@ def test_order_update_moves_aggregates_and_undo_restores_them(ctx, tmp_path: Pat
     importing.undo_import(ctx, second.import_id)
     assert customers.get_customer(ctx, "C001").total_spent == Decimal("1333.50")
     assert customers.get_customer(ctx, "C002").order_count == 1
+
+
+def test_undo_of_an_order_move_refreshes_the_customer_a_merge_moved_it_to(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """An import moves O3 from C001 to CO08, CO08 is merged into C002 (O3 goes with it), and
+    the import is undone: O3 goes back to C001, and C002 no longer counts it."""
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    importing.import_file(ctx, "orders", write(tmp_path, "o.csv", ORDERS))
+    moved = ORDERS.replace("O3,C001,", "O3,CO08,")
+    second = importing.import_file(ctx, "orders", write(tmp_path, "o2.csv", moved))
+    assert second.updated == 1
+    merge.merge_customers(ctx, "C002", ["CO08"])
+    c2 = customers.get_customer(ctx, "C002")
+    assert (c2.order_count, c2.total_spent) == (2, Decimal("1333.50"))
+    importing.undo_import(ctx, second.import_id)
+    assert [o.order_no for o in list_orders(ctx, customer_code="C001").items] == ["O3", "O1"]
+    c2 = customers.get_customer(ctx, "C002")
+    assert (c2.order_count, c2.total_spent, c2.first_order) == (
+        1,
+        Decimal("1234.50"),
+        dt.date(2023, 5, 2),
+    )
+    assert customers.get_customer(ctx, "C001").order_count == 2
 
 
 def test_dry_run_writes_nothing(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1848,6 +1848,10 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
                 touched.update(
                     v for v in (values.get("customer_id"), (e.after or {}).get("customer_id")) if v
                 )
+                # And the customer it is on now, which a merge may have moved it to since.
+                touched.update(
+                    s.execute(sa.select(OT.c.customer_id).where(key_col == e.entity_id)).scalars()
+                )
             if kind == "customers":
                 values["version"] = table.c.version + 1
             if "updated_at" in table.c:
@@ -1855,10 +1859,6 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
             s.execute(sa.update(table).where(key_col == e.entity_id).values(**values))
             if kind == "customers":
                 _refresh_search_text(s, e.entity_id)
-            if kind == "orders":
-                touched.update(
-                    s.execute(sa.select(OT.c.customer_id).where(key_col == e.entity_id)).scalars()
-                )
         removed = 0
         for chunk in chunks(inserted):
             if kind == "orders":
