@@ -229,6 +229,27 @@ def test_undo_of_an_order_move_refreshes_the_customer_a_merge_moved_it_to(
     assert customers.get_customer(ctx, "C001").order_count == 2
 
 
+def test_an_import_still_running_cannot_be_undone(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Undone between two batches, the import wrote on and then marked itself done over
+    the undo, with part of its rows gone."""
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    refused: list[str] = []
+
+    def undo_meanwhile(_line: int, _total: int | None) -> None:
+        running = importing.list_imports(ctx).items[0]
+        with pytest.raises(Conflict, match="still running") as exc:
+            importing.undo_import(ctx, running.id)
+        refused.append(str(exc.value))
+
+    result = importing.import_file(
+        ctx, "orders", write(tmp_path, "o.csv", ORDERS), batch_size=2, progress=undo_meanwhile
+    )
+    assert len(refused) == 4 and result.inserted == 3
+    assert importing.list_imports(ctx).items[0].status == "done"
+    assert importing.undo_import(ctx, result.import_id).removed == 3
+    assert customers.get_customer(ctx, "C001").order_count == 0
+
+
 def test_dry_run_writes_nothing(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = write(tmp_path, "c.csv", CUSTOMERS)
     before = dump(ctx, Customer.__table__, AuditEntry.__table__, ImportBatch.__table__)

@@ -1806,6 +1806,11 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
             raise NotFound(_("no import {id}").format(id=import_id))
         if batch["status"] == "undone":
             raise Conflict(_("import {id} was already undone").format(id=import_id))
+        if batch["status"] == "running" and import_liveness.running(ctx, [import_id]):
+            # Its next batches would write on, and its end mark it done over the undo.
+            raise Conflict(
+                _("import {id} is still running; undo it once it has ended").format(id=import_id)
+            )
         kind = batch["kind"]
         table = TABLE[kind]
         key_col = table.c[KEY_COLUMN[kind]]
