@@ -14,13 +14,14 @@ import sqlalchemy as sa
 from tricrm_tui.models import (
     AuditEntry,
     Customer,
+    Feedback,
     ImportBatch,
     Interaction,
     Order,
     Product,
     ProductCategory,
 )
-from tricrm_tui.services import customers, importing, merge
+from tricrm_tui.services import customers, feedback, importing, interactions, loyalty, merge
 from tricrm_tui.services.errors import Conflict, InvalidInput
 from tricrm_tui.services.orders import list_orders
 
@@ -248,6 +249,32 @@ def test_an_import_still_running_cannot_be_undone(ctx, tmp_path: Path) -> None: 
     assert importing.list_imports(ctx).items[0].status == "done"
     assert importing.undo_import(ctx, result.import_id).removed == 3
     assert customers.get_customer(ctx, "C001").order_count == 0
+
+
+def test_undo_names_what_refers_to_the_orders_it_would_remove(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A contact or a complaint naming an imported order, or the points it earned, stand in
+    the way of undoing the import, named (the points stayed with the customer, and the
+    order imported again, corrected, earned none)."""
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    first = importing.import_file(ctx, "orders", write(tmp_path, "o.csv", ORDERS))
+    interactions.log_interaction(ctx, "C002", channel="phone", subject="发货", order_no="O2")
+    feedback.add_complaint(ctx, "C001", category="质量", severity="high", order="O3")
+    with pytest.raises(Conflict) as refused:
+        importing.undo_import(ctx, first.import_id)
+    assert "order O2 now has 1 interactions" in str(refused.value)
+    assert "order O3 now has 1 feedback entries" in str(refused.value)
+    with ctx.transaction() as s:
+        for t in (Interaction.__table__, Feedback.__table__):
+            s.execute(sa.delete(t))
+    second = importing.import_file(
+        ctx,
+        "orders",
+        write(tmp_path, "o2.csv", "订单编号,客户编号,下单日期,订单金额\nO9,C002,2026-03-01,300\n"),
+    )
+    loyalty.run_loyalty(ctx, dt.date(2026, 3, 15))
+    with pytest.raises(Conflict, match="order O9 earned 300 loyalty points"):
+        importing.undo_import(ctx, second.import_id)
+    assert customers.get_customer(ctx, "C002").order_count == 2
 
 
 def test_dry_run_writes_nothing(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

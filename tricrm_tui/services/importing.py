@@ -56,6 +56,7 @@ from tricrm_tui.models import (
     Customer,
     CustomerTag,
     ImportBatch,
+    LoyaltyEntry,
     MergeRecord,
     Order,
     Product,
@@ -1837,6 +1838,7 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
             blockers += _dependants(s, inserted)
         elif inserted:
             blockers += _merged_away(s, table, kind, inserted)
+            blockers += _row_dependants(s, table, kind, inserted)
         if blockers:
             raise Conflict(
                 _("import {id} cannot be undone: later changes depend on it: {what}").format(
@@ -2037,6 +2039,59 @@ def _dependants(s: Session, codes: list[str]) -> list[str]:
                 )
             if len(found) >= 10:
                 return found
+    return found
+
+
+def _row_dependants(s: Session, table: sa.Table, kind: str, keys: list[str]) -> list[str]:
+    """Records that refer to orders or interactions the import added (an interaction or a
+    complaint naming an order, a follow-up of an interaction, the points an order earned),
+    which removing them would orphan: every table with a reference to them, found from the
+    schema, less those whose rows go with them (an order's lines).
+
+    The referring tables hold few such references and have no index on them: each is read
+    once, not once per thousand keys. The points an order earned are found by their ledger
+    key (``order:<no>``), which is unique."""
+    from tricrm_tui.models import metadata
+
+    key_col = table.c[KEY_COLUMN[kind]]
+    wanted = set(keys)
+    found: list[str] = []
+    for referring in metadata.sorted_tables:
+        for fk in referring.foreign_keys:
+            if fk.column.table is not table or fk.ondelete is not None:
+                continue
+            what = _(DEPENDANT_LABELS.get(str(referring.name), str(referring.name)))
+            counts = s.execute(
+                sa.select(key_col, sa.func.count())
+                .select_from(referring.join(table, table.c.id == fk.parent))
+                .group_by(key_col)
+            )
+            for key, n in counts:
+                if key in wanted:
+                    text = (
+                        _("order {key} now has {n} {what}")
+                        if kind == "orders"
+                        else _("interaction {key} now has {n} {what}")
+                    )
+                    found.append(text.format(key=key, n=n, what=what))
+                    if len(found) >= 10:
+                        return found
+    if kind == "orders":
+        L = LoyaltyEntry.__table__  # noqa: N806
+        for chunk in chunks(keys):
+            earned = s.execute(
+                sa.select(L.c.source_key, L.c.points)
+                .where(L.c.source_key.in_([f"order:{k}" for k in chunk]))
+                .limit(10)
+            )
+            for source_key, points in earned:
+                found.append(
+                    _("order {key} earned {points} loyalty points").format(
+                        key=source_key.removeprefix("order:"), points=points
+                    )
+                )
+                if len(found) >= 10:
+                    return found
     return found
 
 
