@@ -154,6 +154,45 @@ def test_a_killed_order_import_is_put_right_by_the_next_import_of_any_file(
     ]  # fmt: skip
 
 
+DIES_IN_FOLLOW_UPS = (
+    "import os, sys; from tricrm_tui.services import importing; "
+    "importing.after_import_hooks.insert(0, lambda ctx, result: os._exit(17)); "
+    "from tricrm_tui.cli.main import run; run(sys.argv[1:])"
+)
+"""``tricrm`` killed once an import's rows are in, before its follow-ups (classification,
+the value refresh) ran."""
+
+
+def test_an_import_killed_in_its_follow_ups_has_them_run_when_the_file_is_run_again(
+    db_url: str, tmp_path: Path
+) -> None:
+    cfile = _customers_file(tmp_path / "c.csv", 50)
+    ofile = _orders_file(tmp_path / "o.csv", 400, 50)
+    assert _cli(db_url, "import", "customers", str(cfile)).returncode == 0
+    killed = subprocess.run(
+        [sys.executable, "-c", DIES_IN_FOLLOW_UPS, "--db", db_url, "import", "orders", str(ofile)],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300,
+    )  # fmt: skip
+    assert killed.returncode == 17, killed.stderr
+    C = Customer.__table__.c
+
+    def bands() -> set[str | None]:
+        ctx = open_context(db_url, Actor("tester"))
+        with ctx.session() as s:
+            found = set(s.execute(sa.select(C.frequency_band).where(C.order_count > 0)).scalars())
+        ctx.db.dispose()
+        return found
+
+    assert bands() == {"no_orders"}  # the totals are in, the classes not yet
+    rerun = _cli(db_url, "import", "orders", str(ofile), "--format", "json")
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads(rerun.stdout)
+    assert (summary["inserted"], summary["unchanged"], summary["classified"]) == (0, 400, 50)
+    assert "no_orders" not in bands()
+    listed = json.loads(_cli(db_url, "import", "list", "--format", "json").stdout)
+    assert all(r["finished_at"] for r in listed)
+
+
 def test_import_json_is_one_object_and_show_mapping(tmp_path: Path, sqlite_template: Path) -> None:
     db = tmp_path / "t.db"
     db.write_bytes(sqlite_template.read_bytes())

@@ -1384,10 +1384,12 @@ def _import_rows(
             with ctx.transaction() as s:
                 if kind == "orders" and touched:
                     _refresh_aggregates(s, touched)
+                # Done: its rows and totals are in. Its finish time waits for the follow-ups:
+                # one killed before it has them run by the next import (``repair_interrupted``).
                 s.execute(
                     sa.update(BT)
                     .where(BT.c.id == import_id)
-                    .values(status="done", finished_at=ctx.now(), **_counts(result))
+                    .values(status="done", **_counts(result))
                 )
                 _import_settings(s, importing=False)
             if result.inserted + result.updated >= BULK_ROWS:
@@ -1400,6 +1402,8 @@ def _import_rows(
         finally:
             if customers_late:
                 bulk_load.restore(ctx, ("customers",))
+        with ctx.transaction() as s:
+            s.execute(sa.update(BT).where(BT.c.id == import_id).values(finished_at=ctx.now()))
         give_back_memory(ctx)
     return result
 
@@ -1489,27 +1493,44 @@ def repair_interrupted(ctx: ServiceContext) -> dict[str, set[int]]:
     totals of its customers were not refreshed and its follow-ups never ran. Their totals
     are recomputed here (from the orders themselves, so running this twice is harmless) and
     the customers are returned by kind, for the next import of that kind to include in its
-    follow-ups. Runs before every import, so running the killed file again completes it."""
+    follow-ups. Runs before every import, so running the killed file again completes it.
+
+    An import killed after it was marked done, while its follow-ups ran (done, with no
+    finish time), has its customers returned the same way, and its finish time set."""
     from tricrm_tui.services.import_hooks import touched_customer_ids
 
     with ctx.session() as s:
         stale = s.execute(
-            sa.select(BT.c.id, BT.c.kind).where(BT.c.status == "running").order_by(BT.c.id)
+            sa.select(BT.c.id, BT.c.kind, BT.c.status)
+            .where(
+                sa.or_(
+                    BT.c.status == "running",
+                    sa.and_(BT.c.status == "done", BT.c.finished_at.is_(None)),
+                )
+            )
+            .order_by(BT.c.id)
         ).all()
-    alive = import_liveness.running(ctx, [i for i, _kind in stale])
+    alive = import_liveness.running(ctx, [i for i, _kind, _status in stale])
     found: dict[str, set[int]] = {}
-    for import_id, kind in stale:
+    for import_id, kind, status in stale:
         if import_id in alive:
             continue
         ids = touched_customer_ids(ctx, kind, import_id)
         with ctx.transaction() as s:
-            if kind == "orders" and ids:
-                _refresh_aggregates(s, set(ids))
-            s.execute(
-                sa.update(BT)
-                .where(BT.c.id == import_id, BT.c.status == "running")
-                .values(status="interrupted")
-            )
+            if status == "done":
+                s.execute(
+                    sa.update(BT)
+                    .where(BT.c.id == import_id, BT.c.finished_at.is_(None))
+                    .values(finished_at=ctx.now())
+                )
+            else:
+                if kind == "orders" and ids:
+                    _refresh_aggregates(s, set(ids))
+                s.execute(
+                    sa.update(BT)
+                    .where(BT.c.id == import_id, BT.c.status == "running")
+                    .values(status="interrupted")
+                )
         import_liveness.forget(ctx, import_id)
         found.setdefault(kind, set()).update(ids)
     # A process that stays open (the TUI) would otherwise keep what a failed bulk import
@@ -1807,8 +1828,9 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
             raise NotFound(_("no import {id}").format(id=import_id))
         if batch["status"] == "undone":
             raise Conflict(_("import {id} was already undone").format(id=import_id))
-        if batch["status"] == "running" and import_liveness.running(ctx, [import_id]):
-            # Its next batches would write on, and its end mark it done over the undo.
+        if batch["finished_at"] is None and import_liveness.running(ctx, [import_id]):
+            # Its next batches would write on, and its end mark it done over the undo (or
+            # its follow-ups classify its customers after the undo did).
             raise Conflict(
                 _("import {id} is still running; undo it once it has ended").format(id=import_id)
             )
