@@ -230,6 +230,23 @@ def test_undo_of_an_order_move_refreshes_the_customer_a_merge_moved_it_to(
     assert customers.get_customer(ctx, "C001").order_count == 2
 
 
+def test_undo_refuses_to_put_an_order_back_on_a_customer_merged_since(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An import moves O3 from C001 to C002, then C001 is merged into CO08: undone, O3 went
+    back to C001, which holds no records any more, and CO08's totals missed it."""
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    importing.import_file(ctx, "orders", write(tmp_path, "o.csv", ORDERS))
+    moved = ORDERS.replace("O3,C001,", "O3,C002,")
+    second = importing.import_file(ctx, "orders", write(tmp_path, "o2.csv", moved))
+    merge.merge_customers(ctx, "CO08", ["C001"])
+    with pytest.raises(Conflict, match="O3 would go back to C001, merged into CO08 since"):
+        importing.undo_import(ctx, second.import_id)
+    merge.unmerge_customer(ctx, "C001")
+    importing.undo_import(ctx, second.import_id)
+    c1 = customers.get_customer(ctx, "C001")
+    assert (c1.order_count, c1.total_spent) == (2, Decimal("1333.50"))
+    assert customers.get_customer(ctx, "CO08").order_count == 0
+
+
 def test_an_import_still_running_cannot_be_undone(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Undone between two batches, the import wrote on and then marked itself done over
     the undo, with part of its rows gone."""

@@ -1861,6 +1861,8 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
         elif inserted:
             blockers += _merged_away(s, table, kind, inserted)
             blockers += _row_dependants(s, table, kind, inserted)
+        if kind != "customers" and updates:
+            blockers += _back_to_merged(s, updates)
         if blockers:
             raise Conflict(
                 _("import {id} cannot be undone: later changes depend on it: {what}").format(
@@ -2114,6 +2116,38 @@ def _row_dependants(s: Session, table: sa.Table, kind: str, keys: list[str]) -> 
                 )
                 if len(found) >= 10:
                     return found
+    return found
+
+
+def _back_to_merged(s: Session, updates: list[Any]) -> list[str]:
+    """Orders or interactions the import moved to another customer whose first customer
+    has since been merged into another: put back, they would sit on a customer that holds
+    no records (its code leads to the customer it was merged into), missing from that
+    customer's totals."""
+    back = {
+        u.entity_id: cid
+        for u in updates
+        if (cid := (u.before or {}).get("customer_id")) is not None
+    }
+    K = CT.alias("kept")
+    merged: dict[int, tuple[str, str]] = {}
+    for chunk in chunks(sorted(set(back.values()))):
+        rows = s.execute(
+            sa.select(CT.c.id, CT.c.code, K.c.code)
+            .join(K, K.c.id == CT.c.merged_into_id)
+            .where(CT.c.id.in_(chunk))
+        )
+        merged.update((cid, (code, kept)) for cid, code, kept in rows)
+    found: list[str] = []
+    for key, cid in back.items():
+        if cid in merged:
+            code, kept = merged[cid]
+            found.append(
+                _("{key} would go back to {code}, merged into {kept} since; unmerge {code} first")
+                .format(key=key, code=code, kept=kept)
+            )  # fmt: skip
+            if len(found) >= 10:
+                break
     return found
 
 
