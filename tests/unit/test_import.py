@@ -613,3 +613,27 @@ def test_a_stored_key_repeated_in_a_later_batch_counts_as_within_one_batch(
     assert [
         o.amount for o in list_orders(ctx, customer_code="C001").items if o.order_no == "O1"
     ] == [Decimal("1234.50")]
+
+
+def test_a_rejected_line_repeated_in_a_later_batch_counts_as_within_one_batch(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A line rejected once cleaned (its customer deleted or unknown) and repeated further
+    down is compared with that line: the same line again is a duplicate, as within one
+    batch and in the dry run, not rejected a second time (as 'appears earlier in the file
+    with other values' for a deleted customer's line, when it appears with the same)."""
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    customers.delete_customer(ctx, "C002")
+    files = {
+        "customers": "客户编号,客户名称,备注\nC002,改名,x\nC100,新人,\nC002,改名,x\n",
+        "orders": "订单编号,客户编号,下单日期,订单金额\n"
+        "O9,C999,2023-05-01,99\nO100,C001,2023-06-01,5\nO9,C999,2023-05-01,99\n",
+    }
+    for kind, text in files.items():
+        path = write(tmp_path, f"{kind}-again.csv", text)
+        counts = []
+        for batch_size, dry_run in ((100, True), (1, True), (1, False)):
+            r = importing.import_file(ctx, kind, path, batch_size=batch_size, dry_run=dry_run)
+            counts.append((r.inserted, r.duplicates, [(x.line, x.code) for x in r.rejected]))
+        first = "deleted_customer" if kind == "customers" else "unknown_customer"
+        assert counts == [(1, 1, [(2, first)])] * 3, kind

@@ -276,8 +276,8 @@ class _Plan:
     tag_changes: list[tuple[int, str, list[str], list[str]]] = field(default_factory=list)
     """(customer id, code, tags before, tags after) of existing customers gaining tags."""
     unwritten: list[tuple[int, int]] = field(default_factory=list)
-    """(key hash, hash of the line's values) of stored keys this batch leaves as they are
-    (``skip``) or refuses (``insert-only``)."""
+    """(key hash, hash of the line's values as cleaned) of the lines met first in the file
+    that this batch writes nothing of: skipped, refused as already there, or rejected."""
 
 
 class _Importer:
@@ -314,10 +314,11 @@ class _Importer:
         # the first line's values is kept instead.
         self.seen = _SeenKeys()
         self.digests: dict[int, int] = {}
-        # Stored keys whose first line in the file wrote nothing (``skip`` left the row as
-        # it was, ``insert-only`` refused it): a repeat of one in a later batch is compared
-        # with that line (as a hash of its key and values), not with the stored row, as a
-        # repeat within one batch is.
+        # Keys whose first line in the file wrote nothing (``skip`` left the row as it was,
+        # ``insert-only`` refused it, or it was rejected once cleaned: its customer unknown
+        # or deleted, a new customer without a name): a repeat of one in a later batch is
+        # compared with that line (as a hash of its key and cleaned values), not with a
+        # stored row it did not write, as the dry run and a repeat within one batch are.
         self.unwritten_keys = _SeenKeys()
         self.unwritten_lines = _SeenKeys()
         # Cells of a CSV or a workbook may carry an export's formula marks; JSON's do not.
@@ -462,6 +463,11 @@ class _Importer:
         # The items' values are turned into rows in place (a batch the database refuses is
         # cleaned again from its lines, see ``_run_batch``).
         plan = _Plan()
+        items = self._repeats_of_unwritten(plan, items)
+        if not items:
+            return plan
+        # As cleaned, to remember the lines that turn out to write nothing.
+        cleaned = {it.key: it.values.copy() for it in items}
         wanted_tags = {it.key: it.values.pop("tags") for it in items if "tags" in it.values}
         key_col = self.table.c[self.key_col]
         # Which keys exist, as plain strings through the driver; the stored rows (typed, for
@@ -554,6 +560,7 @@ class _Importer:
                 ):
                     tags.setdefault(cid, []).append(tag)
         now = self.ctx.now()
+        skipped: list[_Item] = []
         for it in items:
             row = existing.get(it.key)
             new_tags = wanted_tags.get(it.key, ())
@@ -579,14 +586,6 @@ class _Importer:
                     plan.insert_tags[it.key] = new_tags
                 if self.kind != "customers":
                     plan.touched_customers.add(it.values["customer_id"])
-            elif it.repeat and self._first_unwritten(it.key):
-                # The earlier line wrote nothing: the same values count once, as they would
-                # within one batch (and in a dry run), other values are a conflict.
-                line = _one(hash((hash(it.key), _line_hash(it.values, new_tags))))
-                if self.unwritten_lines.contains(line)[0]:
-                    plan.duplicates += 1
-                else:
-                    plan.rejects.append((it, _duplicate_key(self.kind, it.key)))
             elif it.repeat:
                 # Written from an earlier line of this file: the same values count once,
                 # other values are a conflict the operator must settle.
@@ -597,9 +596,8 @@ class _Importer:
                     plan.duplicates += 1
             elif self.mode == "skip":
                 plan.skipped += 1
-                plan.unwritten.append((hash(it.key), _line_hash(it.values, new_tags)))
+                skipped.append(it)
             elif self.mode == "insert-only":
-                plan.unwritten.append((hash(it.key), _line_hash(it.values, new_tags)))
                 plan.rejects.append(
                     (
                         it,
@@ -634,11 +632,30 @@ class _Importer:
                     plan.touched_customers.add(row["id"])
                 else:
                     plan.touched_customers.update({row["customer_id"], it.values["customer_id"]})
+        plan.unwritten = [
+            (hash(it.key), _content_hash(cleaned[it.key]))
+            for it in itertools.chain(skipped, (it for it, _err in plan.rejects))
+            if not it.repeat
+        ]
         return plan
 
-    def _first_unwritten(self, key: str) -> bool:
-        """Whether ``key``'s first line in the file (in an earlier batch) wrote nothing."""
-        return bool(self.unwritten_keys.contains(_one(hash(key)))[0])
+    def _repeats_of_unwritten(self, plan: _Plan, items: list[_Item]) -> list[_Item]:
+        """``items`` less the repeats of keys whose first line wrote nothing, counted here:
+        the same values as that line once (``duplicates``), other values rejected as
+        ``duplicate_key``, as a dry run counts them."""
+        repeats = [it for it in items if it.repeat]
+        if not repeats:
+            return items
+        hashes = np.fromiter((hash(it.key) for it in repeats), dtype=np.int64, count=len(repeats))
+        settled: set[str] = set()
+        for it in itertools.compress(repeats, self.unwritten_keys.contains(hashes)):
+            line = hash((hash(it.key), _content_hash(it.values)))
+            if self.unwritten_lines.contains(np.array([line], dtype=np.int64))[0]:
+                plan.duplicates += 1
+            else:
+                plan.rejects.append((it, _duplicate_key(self.kind, it.key)))
+            settled.add(it.key)
+        return [it for it in items if it.key not in settled] if settled else items
 
     def _deleted_customers(self, s: Session, codes: set[str]) -> dict[str, tuple[int, str]]:
         """Code → (id holding its records, why it takes none) of the customers among
@@ -931,15 +948,6 @@ def _says_nothing_new(later: dict[str, Any], earlier: dict[str, Any]) -> bool:
         elif before is None or not _same(before, value):
             return False
     return True
-
-
-def _one(h: int) -> np.ndarray:
-    return np.array([h], dtype=np.int64)
-
-
-def _line_hash(values: dict[str, Any], tags: tuple[str, ...]) -> int:
-    """A planned line's values and tags as one hash (two lines of one key compared)."""
-    return _content_hash({**values, "tags": tuple(tags)} if tags else values)
 
 
 def _content_hash(values: dict[str, Any]) -> int:
