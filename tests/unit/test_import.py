@@ -637,3 +637,21 @@ def test_a_rejected_line_repeated_in_a_later_batch_counts_as_within_one_batch(
             counts.append((r.inserted, r.duplicates, [(x.line, x.code) for x in r.rejected]))
         first = "deleted_customer" if kind == "customers" else "unknown_customer"
         assert counts == [(1, 1, [(2, first)])] * 3, kind
+
+
+def test_a_stored_customer_without_a_name_after_batches_of_new_ones_is_updated(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Batches of new customers stop asking which keys are stored; a later line for a
+    stored customer that leaves the name blank (a partial update: a blank never erases)
+    was taken for a new customer and rejected as 'name is required'."""
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    text = "客户编号,客户名称,手机号码\n" + "".join(f"N{i},新{i},\n" for i in range(4))
+    text += "C001,,13912345678\n"
+    path = write(tmp_path, "n.csv", text)
+    dry = importing.import_file(ctx, "customers", path, batch_size=2, dry_run=True)
+    real = importing.import_file(ctx, "customers", path, batch_size=2)
+    for r in (dry, real):
+        assert (r.inserted, r.updated, r.rejected) == (4, 1, [])
+    c1 = customers.get_customer(ctx, "C001")
+    assert (c1.name, c1.phone) == ("张三", "+8613912345678")
