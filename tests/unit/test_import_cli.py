@@ -193,6 +193,38 @@ def test_an_import_killed_in_its_follow_ups_has_them_run_when_the_file_is_run_ag
     assert all(r["finished_at"] for r in listed)
 
 
+DIES_AFTER_UNDO = (
+    "import os, sys; from tricrm_tui.services import classify, value; "
+    "classify.classify_customers = value.value_refresh = lambda *a, **k: os._exit(17); "
+    "from tricrm_tui.cli.main import run; run(sys.argv[1:])"
+)
+"""``tricrm`` killed once an undo's transaction is in, before the steps that follow it."""
+
+
+def test_an_undo_killed_once_its_rows_are_back_leaves_the_classes_right(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The classes orders decide follow the undo in its own transaction: killed after it,
+    customers left without orders were still 'regular' buyers, and running the undo again
+    only said it was done."""
+    cfile = _customers_file(tmp_path / "c.csv", 50)
+    ofile = _orders_file(tmp_path / "o.csv", 400, 50)
+    assert _cli(db_url, "import", "customers", str(cfile)).returncode == 0
+    orders = json.loads(_cli(db_url, "import", "orders", str(ofile), "-f", "json").stdout)
+    killed = subprocess.run(
+        [sys.executable, "-c", DIES_AFTER_UNDO, "--db", db_url,
+         "import", "undo", str(orders["import_id"])],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300,
+    )  # fmt: skip
+    assert killed.returncode == 17, killed.stderr
+    ctx = open_context(db_url, Actor("tester"))
+    C = Customer.__table__.c
+    with ctx.session() as s:
+        left = s.execute(sa.select(C.order_count, C.frequency_band).distinct()).all()
+    ctx.db.dispose()
+    assert left == [(0, "no_orders")]
+
+
 def test_import_json_is_one_object_and_show_mapping(tmp_path: Path, sqlite_template: Path) -> None:
     db = tmp_path / "t.db"
     db.write_bytes(sqlite_template.read_bytes())

@@ -542,21 +542,34 @@ def classify_customers(
     ``behaviour_only`` (for given customers, after their orders changed) refreshes only the
     classes orders decide (:func:`classify_behaviour_session`)."""
     rules = load_rules()
-    ids = None if customer_ids is None else list(customer_ids)
     with ctx.transaction() as s:
-        if behaviour_only and ids is not None:
-            seen, changed = classify_behaviour_session(s, ctx.today(), ids, rules)
-        else:
-            seen, changed = classify_session(s, ctx.today(), ids, rules)
-        audit.record(
-            s,
-            ctx.actor,
-            "classification",
-            "all" if ids is None else f"{len(ids)} customers",
-            "refresh",
-            None,
-            {"customers": seen, "changed": changed, "rules": rules.source},
-        )
+        return classify_in(s, ctx, customer_ids, rules, behaviour_only=behaviour_only)
+
+
+def classify_in(
+    session: Session,
+    ctx: ServiceContext,
+    customer_ids: Iterable[int] | None,
+    rules: ClassifyRules,
+    *,
+    behaviour_only: bool = False,
+) -> ClassifyResult:
+    """:func:`classify_customers` inside the caller's transaction, so the classes change
+    with what changed them (an import's undo)."""
+    ids = None if customer_ids is None else list(customer_ids)
+    if behaviour_only and ids is not None:
+        seen, changed = classify_behaviour_session(session, ctx.today(), ids, rules)
+    else:
+        seen, changed = classify_session(session, ctx.today(), ids, rules)
+    audit.record(
+        session,
+        ctx.actor,
+        "classification",
+        "all" if ids is None else f"{len(ids)} customers",
+        "refresh",
+        None,
+        {"customers": seen, "changed": changed, "rules": rules.source},
+    )
     return ClassifyResult(customers=seen, changed=changed, rules=rules.source)
 
 

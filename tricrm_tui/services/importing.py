@@ -66,6 +66,7 @@ from tricrm_tui.models import (
 from tricrm_tui.services import bulk_load, collector, import_liveness
 from tricrm_tui.services.audit import jsonable
 from tricrm_tui.services.classify import (
+    classify_in,
     insert_tags,
     new_customer_classes,
     rules_or_none,
@@ -1811,7 +1812,7 @@ def undo_import(ctx: ServiceContext, import_id: int) -> UndoResult:
     record it touched, or orders, interactions or follow-ups hanging on a customer it added.
     """
     try:
-        result, kind, touched = _undo(ctx, import_id)
+        result, kind, touched, classified = _undo(ctx, import_id)
     except sa.exc.IntegrityError as exc:
         raise Conflict(
             _("import {id} cannot be undone: other records still refer to rows it added").format(
@@ -1819,20 +1820,23 @@ def undo_import(ctx: ServiceContext, import_id: int) -> UndoResult:
             )
         ) from exc
     # The classes and value the import's rows gave are worked out again without them, as
-    # the import's own follow-ups worked them out with them.
+    # the import's own follow-ups worked them out with them: the classes in the undo's own
+    # transaction (unless the rules cannot be read: then the classification says why).
     if touched:
         from tricrm_tui.services.classify import classify_customers
         from tricrm_tui.services.value import value_refresh
 
         with collector.paused():
-            classify_customers(ctx, sorted(touched), behaviour_only=kind == "orders")
+            if not classified:
+                classify_customers(ctx, sorted(touched), behaviour_only=kind == "orders")
             if kind == "orders":
                 value_refresh(ctx)
     return result
 
 
-def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int]]:
-    """The undo, and the kind and still-present customers whose classes it changed."""
+def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int], bool]:
+    """The undo, its kind, the still-present customers whose classes it changed, and
+    whether it classified them again."""
     with ctx.transaction() as s:
         batch = s.execute(sa.select(BT).where(BT.c.id == import_id)).mappings().first()
         if batch is None:
@@ -1943,7 +1947,11 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
         if kind == "customers" and updates:
             for chunk in chunks([u.entity_id for u in updates]):
                 touched.update(s.execute(sa.select(CT.c.id).where(CT.c.code.in_(chunk))).scalars())
-    return UndoResult(import_id, removed, len(updates)), kind, touched
+        rules = rules_or_none() if touched else None
+        if rules is not None:
+            with collector.paused():
+                classify_in(s, ctx, sorted(touched), rules, behaviour_only=kind == "orders")
+    return UndoResult(import_id, removed, len(updates)), kind, touched, rules is not None
 
 
 def _remove_added_tags(s: Session, entries: list[Any], inserted: list[str]) -> None:
