@@ -1999,6 +1999,9 @@ def _remove_unused(s: Session, table: sa.Table, names: list[str | None]) -> list
     return dropped
 
 
+ENTITY_LABELS = {"customer": N_("customer"), "order": N_("order"), "interaction": N_("interaction")}
+
+
 def _later_changes(
     s: Session, entity: str, keys: list[str], import_id: int, first_entry: int | None
 ) -> list[str]:
@@ -2024,7 +2027,7 @@ def _later_changes(
         for key, action, other in s.execute(q):
             found.append(
                 _("{entity} {key} changed later ({action}{by})").format(
-                    entity=entity,
+                    entity=_(ENTITY_LABELS.get(entity, entity)),
                     key=key,
                     action=action,
                     by=_(", by import {id}").format(id=other) if other else "",
@@ -2036,20 +2039,29 @@ def _later_changes(
 
 
 DEPENDANT_LABELS = {
-    "orders": N_("orders"),
-    "interactions": N_("interactions"),
-    "followups": N_("follow-ups"),
-    "feedback": N_("feedback entries"),
-    "loyalty_ledger": N_("loyalty ledger entries"),
-    "level_changes": N_("member level changes"),
-    "stage_events": N_("journey stage events"),
-    "campaign_sends": N_("campaign sends"),
-    "merge_records": N_("merges"),
-    "not_duplicates": N_("not-duplicate decisions"),
-    "customers": N_("customers merged into it"),
+    "orders": N_("{n} orders"),
+    "interactions": N_("{n} interactions"),
+    "followups": N_("{n} follow-ups"),
+    "feedback": N_("{n} feedback entries"),
+    "loyalty_ledger": N_("{n} loyalty ledger entries"),
+    "level_changes": N_("{n} member level changes"),
+    "stage_events": N_("{n} journey stage events"),
+    "campaign_sends": N_("{n} campaign sends"),
+    "merge_records": N_("{n} merges"),
+    "not_duplicates": N_("{n} not-duplicate decisions"),
+    "customers": N_("{n} customers merged into it"),
 }
-"""What may refer to a customer, as an undo that would remove it names them. Tags go with
-the customer and value snapshots are recomputed, so neither stands in the way."""
+"""What may refer to a customer, as an undo that would remove it names them, counted (the
+count is in each message, so a language puts its own measure word with it: 3 条反馈,
+2 次合并). Tags go with the customer and value snapshots are recomputed, so neither stands
+in the way."""
+
+
+def _counted(table: str, n: int) -> str:
+    label = DEPENDANT_LABELS.get(table)
+    return _(label).format(n=n) if label else f"{n} {table}"
+
+
 NOT_DEPENDANTS = {"customer_tags", "value_snapshots"}
 
 
@@ -2075,10 +2087,11 @@ def _dependants(s: Session, codes: list[str]) -> list[str]:
                 .group_by(target.c.code)
                 .limit(10)
             )
-            what = _(DEPENDANT_LABELS.get(table.name, table.name))
             for code, n in s.execute(q):
                 found.append(
-                    _("customer {code} now has {n} {what}").format(code=code, n=n, what=what)
+                    _("customer {code} now has {what}").format(
+                        code=code, what=_counted(table.name, n)
+                    )
                 )
             if len(found) >= 10:
                 return found
@@ -2103,7 +2116,6 @@ def _row_dependants(s: Session, table: sa.Table, kind: str, keys: list[str]) -> 
         for fk in referring.foreign_keys:
             if fk.column.table is not table or fk.ondelete is not None:
                 continue
-            what = _(DEPENDANT_LABELS.get(str(referring.name), str(referring.name)))
             counts = s.execute(
                 sa.select(key_col, sa.func.count())
                 .select_from(referring.join(table, table.c.id == fk.parent))
@@ -2112,11 +2124,11 @@ def _row_dependants(s: Session, table: sa.Table, kind: str, keys: list[str]) -> 
             for key, n in counts:
                 if key in wanted:
                     text = (
-                        _("order {key} now has {n} {what}")
+                        _("order {key} now has {what}")
                         if kind == "orders"
-                        else _("interaction {key} now has {n} {what}")
+                        else _("interaction {key} now has {what}")
                     )
-                    found.append(text.format(key=key, n=n, what=what))
+                    found.append(text.format(key=key, what=_counted(str(referring.name), n)))
                     if len(found) >= 10:
                         return found
     if kind == "orders":
