@@ -183,8 +183,8 @@ def test_customers_left_out_of_every_affix_block_are_counted(ctx, monkeypatch) -
         "4 customers not compared for misspelt names: more than 3 others of their city and "
         "industry share each of their name's first and last letters"
     ]
-    around = dedupe.scan_duplicates(ctx, customer_ids=[1]).capped_blocks
-    assert any(n.startswith("4 customers not compared") for n in around)
+    around = dedupe.scan_duplicates(ctx, customer_ids=[1]).capped_blocks  # that one only
+    assert any(n.startswith("1 customers not compared") for n in around)
     monkeypatch.setattr(dedupe, "MAX_FUZZY_BLOCK", 30)
     assert not any("misspelt" in n for n in dedupe.scan_duplicates(ctx).capped_blocks)
 
