@@ -657,36 +657,26 @@ def test_a_stored_customer_without_a_name_after_batches_of_new_ones_is_updated(
     assert (c1.name, c1.phone) == ("张三", "+8613912345678")
 
 
-def test_what_stands_in_an_undos_way_reads_naturally_in_chinese(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Each count carries its own measure word (2 个订单), and the record changed later is
-    named in the operator's language, not as ``customer``."""
+def _undo_refusal_in_chinese(ctx, import_id: int) -> str:  # type: ignore[no-untyped-def]
     from tricrm_tui.i18n import set_language
 
+    set_language("zh_CN")
+    try:
+        with pytest.raises(Conflict) as refused:
+            importing.undo_import(ctx, import_id)
+    finally:
+        set_language("en")
+    return str(refused.value)
+
+
+def test_what_stands_in_an_undos_way_reads_naturally_in_chinese(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The record changed later is named in the operator's language, not as ``customer``;
+    each count carries its own measure word (2 个订单, not 2 条订单)."""
     first = importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
-    importing.import_file(ctx, "orders", write(tmp_path, "o.csv", ORDERS))
+    orders = importing.import_file(ctx, "orders", write(tmp_path, "o.csv", ORDERS))
+    assert "客户 C001 现在有 2 个订单" in _undo_refusal_in_chinese(ctx, first.import_id)
+    importing.undo_import(ctx, orders.import_id)
     changed = CUSTOMERS.replace("老客户", "大客户")
     importing.import_file(ctx, "customers", write(tmp_path, "b.csv", changed))
-    set_language("zh_CN")
-    try:
-        with pytest.raises(Conflict) as refused:
-            importing.undo_import(ctx, first.import_id)
-    finally:
-        set_language("en")
-    said = str(refused.value)
+    said = _undo_refusal_in_chinese(ctx, first.import_id)
     assert "客户 C001 之后被修改过" in said and "customer" not in said
-
-
-def test_what_hangs_on_imported_customers_is_counted_with_its_measure_word(
-    ctx, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    from tricrm_tui.i18n import set_language
-
-    first = importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS))
-    importing.import_file(ctx, "orders", write(tmp_path, "o.csv", ORDERS))
-    set_language("zh_CN")
-    try:
-        with pytest.raises(Conflict) as refused:
-            importing.undo_import(ctx, first.import_id)
-    finally:
-        set_language("en")
-    assert "客户 C001 现在有 2 个订单" in str(refused.value)
