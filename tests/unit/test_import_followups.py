@@ -131,7 +131,9 @@ def test_reimport_unchanged_creates_nothing_and_dry_run_counts(ctx, log_file: Pa
     assert first.follow_ups_created == 2
 
 
-def test_changed_date_moves_the_open_follow_up_and_undo_puts_it_back(ctx, log_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_changed_date_moves_the_open_follow_up_and_undo_puts_it_back(
+    ctx, log_file: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     importing.import_file(ctx, "interactions", log_file)
     created = tasks(ctx)
     changed = write(
@@ -208,7 +210,9 @@ def test_bad_date_and_reason_without_date_are_rejected_whole(ctx, tmp_path: Path
     assert keys == {"B4"}  # no rejected line's interaction was written without its task
 
 
-def test_undo_removes_its_follow_ups_and_refuses_after_one_was_completed(ctx, log_file: Path) -> None:  # type: ignore[no-untyped-def]
+def test_undo_removes_its_follow_ups_and_refuses_after_one_was_completed(
+    ctx, log_file: Path
+) -> None:  # type: ignore[no-untyped-def]
     first = importing.import_file(ctx, "interactions", log_file)
     done_id = tasks(ctx)["I2"].id
     followups.done(ctx, done_id)
@@ -218,9 +222,7 @@ def test_undo_removes_its_follow_ups_and_refuses_after_one_was_completed(ctx, lo
     # Without that, the undo takes the interactions and their follow-ups together.
     with ctx.session() as s, s.begin():
         s.execute(sa.delete(F).where(F.c.id == done_id))
-        s.execute(
-            sa.text("DELETE FROM audit_log WHERE entity = 'followup' AND action = 'done'")
-        )
+        s.execute(sa.text("DELETE FROM audit_log WHERE entity = 'followup' AND action = 'done'"))
     undone = importing.undo_import(ctx, first.import_id)
     assert (undone.removed, undone.follow_ups_removed) == (3, 1)
     assert tasks(ctx) == {}
@@ -235,7 +237,7 @@ def test_undo_of_a_fresh_import_removes_everything(ctx, log_file: Path) -> None:
         assert s.execute(sa.select(sa.func.count()).select_from(I)).scalar_one() == 0
 
 
-def test_follow_ups_across_batches_and_killed_rerun(ctx, log_file: Path) -> None:  # type: ignore[no-untyped-def]
+def test_follow_ups_across_batches(ctx, log_file: Path) -> None:  # type: ignore[no-untyped-def]
     result = importing.import_file(ctx, "interactions", log_file, batch_size=1)
     assert (result.follow_ups_created, result.duplicates) == (2, 1)
     again = importing.import_file(ctx, "interactions", log_file, batch_size=2)
@@ -264,3 +266,44 @@ def test_cli_json_counts_follow_ups(tmp_path: Path, sqlite_template: Path) -> No
         app, ["--db", str(db), "import", "interactions", str(log), "--format", "json"]
     )
     assert json.loads(res.stdout)["follow_ups_created"] == 0
+
+
+def test_killed_import_rerun_creates_each_follow_up_once(db_url: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tricrm_tui.services.context import Actor, open_context
+
+    root = Path(__file__).resolve().parents[2]
+
+    def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "tricrm_tui", "--db", db_url, *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(root), **(env or {})},
+            timeout=300,
+        )
+
+    customers = "客户编号,客户名称\n" + "".join(f"C{i:03d},客户{i}\n" for i in range(20))
+    log = "记录编号,客户编号,渠道,时间,下次跟进\n" + "".join(
+        f"K{i:03d},C{i % 20:03d},电话,2026-03-01 10:00,{1 + i % 9}d\n" for i in range(100)
+    )
+    assert cli("import", "customers", str(write(tmp_path, "c.csv", customers))).returncode == 0
+    path = write(tmp_path, "log.csv", log)
+    base = ("import", "interactions", str(path), "--batch-size", "30", "--format", "json")
+    killed = cli(*base, env={importing.CRASH_ENV: "2"})
+    assert killed.returncode == 17
+    ctx = open_context(db_url, Actor("tester"))
+    try:
+        assert len(tasks(ctx)) == 60  # two whole batches, each with its follow-ups
+        rerun = cli(*base)
+        assert rerun.returncode == 0, rerun.stderr
+        summary = json.loads(rerun.stdout)
+        assert (summary["inserted"], summary["follow_ups_created"]) == (40, 40)
+        got = tasks(ctx)
+        assert len(got) == 100
+        assert utc(got["K005"].due_at) == utc(dt.datetime(2026, 3, 7, 10, 0).astimezone())
+    finally:
+        ctx.db.dispose()
