@@ -706,7 +706,6 @@ class _Importer:
                     plan.moved_followups.append(followup)
                 if not after:  # only its follow-up changes
                     plan.followup_only += 1
-                    plan.touched_customers.add(row["customer_id"])
                     continue
                 if all_tags != old_tags:
                     plan.tag_changes.append((row["id"], it.key, old_tags, all_tags))
@@ -743,7 +742,7 @@ class _Importer:
             subject = it.values.get("subject") or row["subject"] or it.key
             return _NewFollowUp(
                 it.key,
-                row["customer_id"],
+                it.values["customer_id"],  # the line's customer, which the row may move to
                 cleaned["customer_code"],
                 due,
                 followup_reason(reason, subject),
