@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tricrm_tui.i18n import _
-from tricrm_tui.models import Customer, Feedback, FollowUp, Interaction
+from tricrm_tui.models import AuditEntry, Customer, Feedback, FollowUp, Interaction
 from tricrm_tui.services import audit
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import customer_id_for
@@ -229,18 +229,25 @@ def insert_followups(
         return []
     stmt = sa.insert(FollowUp.__table__).returning(F.id, sort_by_parameter_order=True)
     ids = list(session.execute(stmt, [values for values, _code in rows]).scalars())
-    for fid, (values, code) in zip(ids, rows, strict=True):
-        audit.record(
-            session,
-            ctx.actor,
-            "followup",
-            fid,
-            "create",
-            None,
-            {**values, "customer": code},
-            import_id=import_id,
-            at=ctx.now(),
-        )
+    # The entries ``audit.record`` writes, in one executemany rather than an object each.
+    now, actor = ctx.now(), ctx.actor
+    session.execute(
+        sa.insert(AuditEntry.__table__),
+        [
+            {
+                "at": now,
+                "actor": actor.username,
+                "role": actor.role,
+                "entity": "followup",
+                "entity_id": str(fid),
+                "action": "create",
+                "before": None,
+                "after": audit.jsonable({**values, "customer": code}),
+                "import_id": import_id,
+            }
+            for fid, (values, code) in zip(ids, rows, strict=True)
+        ],
+    )
     return ids
 
 
