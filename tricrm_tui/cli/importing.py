@@ -143,6 +143,11 @@ def _run(
         {"what": _("Repeated lines"), "value": result.duplicates},
         {"what": _("Rejected"), "value": result.rejected_count},
     ]
+    if result.kind == "interactions":
+        summary += [
+            {"what": _("Follow-ups created"), "value": result.follow_ups_created},
+            {"what": _("Follow-ups moved"), "value": result.follow_ups_moved},
+        ]
     summary += [{"what": k, "value": v} for k, v in result.extra.items()]
     emit_rows(summary, fmt, columns=[("what", _("Import")), ("value", "")])
     if result.rejected and fmt is Format.table:
@@ -291,3 +296,5 @@ def undo_cmd(
             id=result.import_id, removed=result.removed, restored=result.restored
         )
     )
+    if result.follow_ups_removed:
+        info(_("{n} follow-ups it created removed").format(n=result.follow_ups_removed))

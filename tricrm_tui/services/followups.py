@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tricrm_tui.i18n import _
-from tricrm_tui.models import Customer, Feedback, FollowUp, Interaction
+from tricrm_tui.models import AuditEntry, Customer, Feedback, FollowUp, Interaction
 from tricrm_tui.services import audit
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import customer_id_for
@@ -153,6 +153,31 @@ def _check_priority(priority: int) -> int:
     return priority
 
 
+def followup_values(
+    ctx: ServiceContext,
+    *,
+    customer_id: int,
+    due_at: dt.datetime,
+    reason: str,
+    source: str = "manual",
+    owner: str | None = None,
+    priority: int = 2,
+    interaction_id: int | None = None,
+) -> dict[str, Any]:
+    """The row a new task is stored as: open, owned by ``owner`` or the acting user."""
+    return {
+        "customer_id": customer_id,
+        "due_at": due_at,
+        "owner": owner or ctx.actor.username,
+        "priority": _check_priority(priority),
+        "status": "open",
+        "reason": clean_text(reason)[:400],
+        "source": source,
+        "interaction_id": interaction_id,
+        "created_at": ctx.now(),
+    }
+
+
 def insert_followup(
     session: Session,
     ctx: ServiceContext,
@@ -167,17 +192,16 @@ def insert_followup(
     interaction_id: int | None = None,
 ) -> int:
     """Insert one task inside the caller's transaction, audited; returns its id."""
-    values = {
-        "customer_id": customer_id,
-        "due_at": due_at,
-        "owner": owner or ctx.actor.username,
-        "priority": _check_priority(priority),
-        "status": "open",
-        "reason": clean_text(reason)[:400],
-        "source": source,
-        "interaction_id": interaction_id,
-        "created_at": ctx.now(),
-    }
+    values = followup_values(
+        ctx,
+        customer_id=customer_id,
+        due_at=due_at,
+        reason=reason,
+        source=source,
+        owner=owner,
+        priority=priority,
+        interaction_id=interaction_id,
+    )
     fid = session.execute(sa.insert(FollowUp.__table__).values(**values)).inserted_primary_key[0]
     audit.record(
         session,
@@ -189,6 +213,42 @@ def insert_followup(
         {**values, "customer": customer_code},
     )
     return fid
+
+
+def insert_followups(
+    session: Session,
+    ctx: ServiceContext,
+    rows: list[tuple[dict[str, Any], str]],
+    *,
+    import_id: int | None = None,
+) -> list[int]:
+    """Insert many tasks (``followup_values`` rows with their customers' codes) in one
+    statement, each audited as :func:`insert_followup` audits one, the entries carrying
+    ``import_id``; returns their ids in order."""
+    if not rows:
+        return []
+    stmt = sa.insert(FollowUp.__table__).returning(F.id, sort_by_parameter_order=True)
+    ids = list(session.execute(stmt, [values for values, _code in rows]).scalars())
+    # The entries ``audit.record`` writes, in one executemany rather than an object each.
+    now, actor = ctx.now(), ctx.actor
+    session.execute(
+        sa.insert(AuditEntry.__table__),
+        [
+            {
+                "at": now,
+                "actor": actor.username,
+                "role": actor.role,
+                "entity": "followup",
+                "entity_id": str(fid),
+                "action": "create",
+                "before": None,
+                "after": audit.jsonable({**values, "customer": code}),
+                "import_id": import_id,
+            }
+            for fid, (values, code) in zip(ids, rows, strict=True)
+        ],
+    )
+    return ids
 
 
 def add_followup(

@@ -34,6 +34,7 @@ from tricrm_tui.services.normalize import (
     parse_money,
 )
 from tricrm_tui.services.readers import INVALID, INVALID_REASON
+from tricrm_tui.services.timespec import parse_due_cell
 
 TABLE = {
     "customers": Customer.__table__,
@@ -217,6 +218,19 @@ def clean_interaction(raw: dict[str, Any], region: str) -> dict[str, Any]:
         for name in ("operator", "subject", "notes", "outcome"):
             if name in data:
                 values[name] = clean_text(data[name])
+        if "follow_up" in data:
+            # ``3d`` counts from the contact's own time, as ``interact log --follow-up`` does.
+            values["follow_up"] = parse_due_cell(
+                data["follow_up"], values["occurred_at"], field="follow_up"
+            )
+        if "follow_up_reason" in data:
+            if "follow_up" not in data:
+                raise InvalidInput(
+                    _("a follow-up reason needs a follow-up date"),
+                    field="follow_up",
+                    code="missing_required",
+                )
+            values["follow_up_reason"] = clean_text(data["follow_up_reason"])
     except InvalidInput as exc:
         raise reject_from(exc) from exc
     return values

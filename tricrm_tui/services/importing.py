@@ -55,6 +55,7 @@ from tricrm_tui.models import (
     ChangeCounter,
     Customer,
     CustomerTag,
+    FollowUp,
     ImportBatch,
     LoyaltyEntry,
     MergeRecord,
@@ -76,6 +77,7 @@ from tricrm_tui.services.context import ServiceContext, refuse_database_file
 from tricrm_tui.services.customers import FIELD_COLUMNS
 from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound, Stopped, cannot_write
 from tricrm_tui.services.exporting import FORMULA_START, neutralise
+from tricrm_tui.services.followups import followup_values, insert_followups
 from tricrm_tui.services.import_cleaning import (
     TABLE,
     OrderColumns,
@@ -89,6 +91,7 @@ from tricrm_tui.services.import_cleaning import (
     parse_tags,
     unmark,
 )
+from tricrm_tui.services.interactions import followup_reason
 from tricrm_tui.services.mapping import (
     KEY_FIELD,
     REJECT_COLUMNS,
@@ -119,6 +122,7 @@ PT = Product.__table__
 KT = ProductCategory.__table__
 AT = AuditEntry.__table__
 BT = ImportBatch.__table__
+FT = FollowUp.__table__
 
 ORDER_DEFAULTS: dict[str, Any] = {
     "quantity": 1, "currency": "CNY", "channel": None, "status": "completed",
@@ -160,6 +164,10 @@ class ImportResult:
     rejected_count: int = 0
     rejected: list[Reject] = field(default_factory=list)
     batches: int = 0
+    follow_ups_created: int = 0
+    """Interactions only: follow-ups created from the file's follow-up column."""
+    follow_ups_moved: int = 0
+    """Interactions only: open follow-ups a changed line gave a new date or reason."""
     extra: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """What the operator should know that rejected no row (a mapping entry the file lacks)."""
@@ -188,6 +196,14 @@ class ImportResult:
             "rejected_count": self.rejected_count,
             "rejected": [r.__dict__ for r in self.rejected],
             "warnings": self.warnings,
+            **(
+                {
+                    "follow_ups_created": self.follow_ups_created,
+                    "follow_ups_moved": self.follow_ups_moved,
+                }
+                if self.kind == "interactions"
+                else {}
+            ),
             **self.extra,
         }
 
@@ -279,6 +295,26 @@ class _Plan:
     unwritten: list[tuple[int, int]] = field(default_factory=list)
     """(key hash, hash of the line's values as cleaned) of the lines met first in the file
     that this batch writes nothing of: skipped, refused as already there, or rejected."""
+    new_followups: list[_NewFollowUp] = field(default_factory=list)
+    """Follow-ups of interaction lines, to create once their interactions are in."""
+    moved_followups: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = field(
+        default_factory=list
+    )
+    """(follow-up id, interaction key, before, after) of open follow-ups a changed line moves."""
+    followup_only: int = 0
+    """Lines whose interaction is as stored but whose follow-up is created or moved: updated."""
+    notes: list[str] = field(default_factory=list)
+    """Warnings for the result (a changed follow-up date for a task already closed)."""
+
+
+@dataclass(slots=True)
+class _NewFollowUp:
+    key: str
+    customer_id: int
+    customer_code: str
+    due_at: dt.datetime
+    reason: str
+    interaction_id: int | None = None  # known for a stored interaction; else found once inserted
 
 
 class _Importer:
@@ -470,6 +506,14 @@ class _Importer:
         # As cleaned, to remember the lines that turn out to write nothing.
         cleaned = {it.key: it.values.copy() for it in items}
         wanted_tags = {it.key: it.values.pop("tags") for it in items if "tags" in it.values}
+        # An interaction line's follow-up (due, reason as given) goes to the follow-ups table.
+        wanted_followups: dict[str, tuple[dt.datetime, str | None]] = {}
+        if self.kind == "interactions":
+            for it in items:
+                due = it.values.pop("follow_up", None)
+                reason = it.values.pop("follow_up_reason", None)
+                if due is not None:
+                    wanted_followups[it.key] = (due, reason or None)
         key_col = self.table.c[self.key_col]
         # Which keys exist, as plain strings through the driver; the stored rows (typed, for
         # the comparison) only for those, so a new file's batch stops at the first query.
@@ -563,11 +607,24 @@ class _Importer:
                     .order_by(CustomerTag.__table__.c.tag)
                 ):
                     tags.setdefault(cid, []).append(tag)
+        stored_followups = (
+            _stored_followups(s, [existing[k]["id"] for k in wanted_followups if k in existing])
+            if wanted_followups and existing
+            else {}
+        )
         now = self.ctx.now()
         skipped: list[_Item] = []
         for it in items:
             row = existing.get(it.key)
             new_tags = wanted_tags.get(it.key, ())
+            wanted = wanted_followups.get(it.key)
+            followup = (
+                self._followup_change(
+                    it, row, wanted, stored_followups.get(row["id"]), cleaned[it.key]
+                )
+                if wanted is not None and row is not None
+                else None
+            )
             if row is not None and "size_band" in it.values:
                 # Compared as its band and the size as given, as the stored row holds them
                 # (classified when inserted): the same "300人" again is no change.
@@ -588,13 +645,28 @@ class _Importer:
                 plan.insert_keys.append(it.key)
                 if new_tags:
                     plan.insert_tags[it.key] = new_tags
+                if wanted is not None:
+                    due, reason = wanted
+                    plan.new_followups.append(
+                        _NewFollowUp(
+                            it.key,
+                            it.values["customer_id"],
+                            cleaned[it.key]["customer_code"],
+                            due,
+                            followup_reason(reason, it.values.get("subject") or it.key),
+                        )
+                    )
                 if self.kind != "customers":
                     plan.touched_customers.add(it.values["customer_id"])
             elif it.repeat:
                 # Written from an earlier line of this file: the same values count once,
                 # other values are a conflict the operator must settle.
                 old_tags = tags.get(row["id"], [])
-                if self._diff(row, it.values, old_tags)[1] or set(new_tags) - set(old_tags):
+                if (
+                    self._diff(row, it.values, old_tags)[1]
+                    or set(new_tags) - set(old_tags)
+                    or (followup is not None and not isinstance(followup, str))
+                ):
                     plan.rejects.append((it, _duplicate_key(self.kind, it.key)))
                 else:
                     plan.duplicates += 1
@@ -616,7 +688,10 @@ class _Importer:
                 old_tags = tags.get(row["id"], [])
                 all_tags = sorted(set(old_tags) | set(new_tags))
                 before, after = self._diff(row, it.values, all_tags, all_tags != old_tags)
-                if not after:
+                if isinstance(followup, str):  # its task closed since: left as it is
+                    plan.notes.append(followup)
+                    followup = None
+                if not after and followup is None:
                     plan.unchanged += 1
                     continue
                 if self.kind == "customers" and (gone := self._gone(s, row)) is not None:
@@ -624,6 +699,13 @@ class _Importer:
                     continue
                 if it.gone is not None:
                     plan.rejects.append((it, it.gone))
+                    continue
+                if isinstance(followup, _NewFollowUp):
+                    plan.new_followups.append(followup)
+                elif followup is not None:
+                    plan.moved_followups.append(followup)
+                if not after:  # only its follow-up changes
+                    plan.followup_only += 1
                     continue
                 if all_tags != old_tags:
                     plan.tag_changes.append((row["id"], it.key, old_tags, all_tags))
@@ -642,6 +724,44 @@ class _Importer:
             if not it.repeat
         ]
         return plan
+
+    def _followup_change(
+        self,
+        it: _Item,
+        row: Any,
+        wanted: tuple[dt.datetime, str | None],
+        stored: Any,
+        cleaned: dict[str, Any],
+    ) -> _NewFollowUp | tuple[int, str, dict[str, Any], dict[str, Any]] | str | None:
+        """What a line's follow-up asks of a stored interaction: None when its task is as the
+        line says (a blank reason leaves the stored one alone); a task to create when the
+        interaction has none; (id, key, before, after) to move its open task; or, when that
+        task was done, cancelled or snoozed since, a warning (it is left as it is)."""
+        due, reason = wanted
+        if stored is None:
+            subject = it.values.get("subject") or row["subject"] or it.key
+            return _NewFollowUp(
+                it.key,
+                it.values["customer_id"],  # the line's customer, which the row may move to
+                cleaned["customer_code"],
+                due,
+                followup_reason(reason, subject),
+                row["id"],
+            )
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        if not _same(stored.due_at, due):
+            before["due_at"], after["due_at"] = stored.due_at, due
+        if reason is not None and (text := followup_reason(reason, None)[:400]) != stored.reason:
+            before["reason"], after["reason"] = stored.reason, text
+        if not after:
+            return None
+        if stored.status != "open":
+            return _(
+                "line {line}: the follow-up of interaction {key} (task {id}) is {status} "
+                "since; its new date or reason was not applied"
+            ).format(line=it.line, key=it.key, id=stored.id, status=_(stored.status))
+        return (stored.id, it.key, before, after)
 
     def _repeats_of_unwritten(self, plan: _Plan, items: list[_Item]) -> list[_Item]:
         """``items`` less the repeats of keys whose first line wrote nothing, counted here:
@@ -817,6 +937,8 @@ class _Importer:
                 for _id, key, before, after in plan.updates
             ],
         )
+        if plan.new_followups or plan.moved_followups:
+            self._write_followups(s, plan)
         if self.kind == "customers" and plan.insert_keys:
             ids: dict[str, int] = {
                 code: cid
@@ -843,6 +965,51 @@ class _Importer:
                     for _cid, code, old, new in plan.tag_changes
                 ],
             )
+
+    def _write_followups(self, s: Session, plan: _Plan) -> None:
+        """The batch's follow-ups: created as ``interact log --follow-up`` creates one (an
+        open task of the importing user, linked to its interaction), audited with the
+        import's id; open ones a changed line moves, audited before and after."""
+        if any(f.interaction_id is None for f in plan.new_followups):
+            key_col = self.table.c[self.key_col]
+            new_keys = [f.key for f in plan.new_followups if f.interaction_id is None]
+            ids = {
+                k: i
+                for k, i in s.execute(
+                    sa.select(key_col, self.table.c.id).where(key_col.in_(padded(new_keys)))
+                )
+            }
+            for f in plan.new_followups:
+                if f.interaction_id is None:
+                    f.interaction_id = ids[f.key]
+        insert_followups(
+            s,
+            self.ctx,
+            [
+                (
+                    followup_values(
+                        self.ctx,
+                        customer_id=f.customer_id,
+                        due_at=f.due_at,
+                        reason=f.reason,
+                        source="interaction",
+                        interaction_id=f.interaction_id,
+                    ),
+                    f.customer_code,
+                )
+                for f in plan.new_followups
+            ],
+            import_id=self.import_id,
+        )
+        for fid, _key, _before, after in plan.moved_followups:
+            s.execute(sa.update(FT).where(FT.c.id == fid, FT.c.status == "open").values(**after))
+        self._audit(
+            s,
+            [
+                ("followup", str(fid), "import_update", before, after)
+                for fid, _key, before, after in plan.moved_followups
+            ],
+        )
 
     def _references_held(self, s: Session, plan: _Plan) -> bool:
         """PostgreSQL, order rows: whether this batch's inserts may skip their foreign-key
@@ -918,6 +1085,20 @@ meanwhile is seen within that, rather than keep receiving rows for the rest of t
 
 def _as_is(value: Any) -> Any:
     return value
+
+
+def _stored_followups(s: Session, interaction_ids: list[int]) -> dict[int, Any]:
+    """Interaction id → the follow-up it was logged with (its first task of source
+    ``interaction``: id, due_at, reason, status), for those that have one."""
+    out: dict[int, Any] = {}
+    for chunk in chunks(interaction_ids):
+        for r in s.execute(
+            sa.select(FT.c.id, FT.c.interaction_id, FT.c.due_at, FT.c.reason, FT.c.status)
+            .where(FT.c.interaction_id.in_(padded(chunk)), FT.c.source == "interaction")
+            .order_by(FT.c.id)
+        ):
+            out.setdefault(r.interaction_id, r)
+    return out
 
 
 def by_field_value(it: _Item, fields: dict[str, str], name: str) -> Any:
@@ -1717,7 +1898,7 @@ def _write_batch(
             _import_settings(s, importing=True)
         plan = importer.plan(s, items) if items else _Plan()
         importer.write(s, plan)
-        inserted, updated = len(plan.inserts), len(plan.updates)
+        inserted, updated = len(plan.inserts), len(plan.updates) + plan.followup_only
         if importer.import_id is not None:
             counts = _counts(result)
             counts["inserted"] += inserted
@@ -1734,6 +1915,9 @@ def _write_batch(
     result.unchanged += plan.unchanged
     result.skipped += plan.skipped
     result.duplicates += plan.duplicates
+    result.follow_ups_created += len(plan.new_followups)
+    result.follow_ups_moved += len(plan.moved_followups)
+    result.warnings += plan.notes
     return plan
 
 
@@ -1785,6 +1969,7 @@ class UndoResult:
     import_id: int
     removed: int
     restored: int
+    follow_ups_removed: int = 0
 
 
 def _from_json(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
@@ -1871,6 +2056,28 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
         blockers = _later_changes(
             s, entity, inserted + [u.entity_id for u in updates], import_id, first_entry
         )
+        # The follow-ups an interaction import created go with it, and those it moved go
+        # back, unless someone worked on them since (done, snoozed, cancelled, moved again).
+        created_followups = [
+            int(e.entity_id) for e in entries if e.entity == "followup" and e.action == "create"
+        ]
+        moved_followups = [
+            e for e in entries if e.entity == "followup" and e.action == "import_update"
+        ]
+        blockers += _later_changes(
+            s,
+            "followup",
+            [str(i) for i in created_followups] + [e.entity_id for e in moved_followups],
+            import_id,
+            first_entry,
+        )
+        followups_removed = 0
+        if not blockers:
+            # Before the interactions' dependants are counted: they are not later work.
+            for chunk in chunks(created_followups):
+                followups_removed += (
+                    s.execute(sa.delete(FT).where(FT.c.id.in_(chunk))).rowcount or 0
+                )
         if kind == "customers" and inserted:
             blockers += _dependants(s, inserted)
         elif inserted:
@@ -1888,6 +2095,12 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
         now = ctx.now()
         if kind == "customers":
             _remove_added_tags(s, [e for e in entries if e.action == "tag"], inserted)
+        for e in reversed(moved_followups):
+            s.execute(
+                sa.update(FT)
+                .where(FT.c.id == int(e.entity_id))
+                .values(**_from_json(FT, e.before or {}))
+            )
         for e in reversed(updates):
             values = _from_json(table, e.before or {})
             if kind == "orders":
@@ -1941,7 +2154,12 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
                 entity_id=str(import_id),
                 action="undo",
                 before={"status": batch["status"]},
-                after={"removed": removed, "restored": len(updates), "dropped": dropped},
+                after={
+                    "removed": removed,
+                    "restored": len(updates),
+                    "dropped": dropped,
+                    **({"follow_ups_removed": followups_removed} if followups_removed else {}),
+                },
             )
         )
         if kind == "customers" and updates:
@@ -1951,7 +2169,12 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
         if rules is not None:
             with collector.paused():
                 classify_in(s, ctx, sorted(touched), rules, behaviour_only=kind == "orders")
-    return UndoResult(import_id, removed, len(updates)), kind, touched, rules is not None
+    return (
+        UndoResult(import_id, removed, len(updates), followups_removed),
+        kind,
+        touched,
+        rules is not None,
+    )
 
 
 def _remove_added_tags(s: Session, entries: list[Any], inserted: list[str]) -> None:
@@ -1999,7 +2222,12 @@ def _remove_unused(s: Session, table: sa.Table, names: list[str | None]) -> list
     return dropped
 
 
-ENTITY_LABELS = {"customer": N_("customer"), "order": N_("order"), "interaction": N_("interaction")}
+ENTITY_LABELS = {
+    "customer": N_("customer"),
+    "order": N_("order"),
+    "interaction": N_("interaction"),
+    "followup": N_("follow-up"),
+}
 
 
 def _later_changes(

@@ -153,6 +153,11 @@ def insert_interaction(
     return iid
 
 
+def followup_reason(reason: str | None, subject: str | None) -> str:
+    """A contact's follow-up reason: the one given, else "Follow up: <its subject>"."""
+    return clean_text(reason) or _("Follow up: {subject}").format(subject=clean_text(subject))
+
+
 def _lookup(session: Session, table: Any, column: str, value: object, label: str) -> int:
     found = session.execute(
         sa.select(table.c.id).where(table.c[column] == value)
@@ -220,8 +225,7 @@ def log_interaction(
                 customer_id=cid,
                 customer_code=code,
                 due_at=parse_due(follow_up, when, field="follow_up"),
-                reason=follow_up_reason
-                or _("Follow up: {subject}").format(subject=clean_text(subject)),
+                reason=followup_reason(follow_up_reason, subject),
                 source="interaction",
                 interaction_id=iid,
             )

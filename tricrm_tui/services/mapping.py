@@ -145,6 +145,28 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "notes": ("备注", "内容", "notes", "note"),
         "outcome": ("结果", "outcome", "result"),
         "satisfaction": ("满意度", "satisfaction"),
+        "follow_up": (
+            "下次跟进",
+            "下次跟进日期",
+            "下次跟进时间",
+            "跟进日期",
+            "下次联系",
+            "下次联系日期",
+            "回访日期",
+            "回访时间",
+            "follow up",
+            "follow up date",
+            "next contact",
+            "next follow up",
+        ),
+        "follow_up_reason": (
+            "跟进事项",
+            "跟进内容",
+            "下一步",
+            "回访事项",
+            "follow up reason",
+            "next step",
+        ),
     },
 }
 

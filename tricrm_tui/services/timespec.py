@@ -12,7 +12,7 @@ import re
 
 from tricrm_tui.i18n import _
 from tricrm_tui.services.errors import InvalidInput
-from tricrm_tui.services.normalize import clean_text, fold_width, parse_date
+from tricrm_tui.services.normalize import clean_text, fold_width, parse_date, parse_datetime
 
 DEFAULT_DUE_TIME = dt.time(9, 0)
 """When a task given only a date falls due (local time): the start of the working day."""
@@ -65,6 +65,25 @@ def parse_due(value: object, base: dt.datetime, *, field: str = "due") -> dt.dat
     if isinstance(value, str) and _OFFSET.match(fold_width(clean_text(value)).lower()):
         return base + parse_offset(value, field=field)
     return parse_moment(value, field=field)
+
+
+def parse_due_cell(value: object, base: dt.datetime, *, field: str = "follow_up") -> dt.datetime:
+    """An import file's follow-up cell: a period after ``base`` (``3d``, as :func:`parse_due`
+    reads it) or a moment in any form the import reads times in (``2026/12/1``,
+    ``2026年12月1日 14:30``, an Excel serial or date cell). A date alone falls due at
+    :data:`DEFAULT_DUE_TIME`, as a follow-up given a date by hand does."""
+    if isinstance(value, str) and _OFFSET.match(fold_width(clean_text(value)).lower()):
+        return parse_due(value, base, field=field)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None and value.time() == dt.time():  # a workbook's date cell
+            return local_datetime(value.date())
+        return parse_datetime(value, field=field)
+    if isinstance(value, dt.date):
+        return local_datetime(value)
+    try:
+        return local_datetime(parse_date(value, field=field))
+    except InvalidInput:
+        return parse_datetime(value, field=field)
 
 
 def parse_quiet_hours(value: str | None) -> tuple[dt.time, dt.time] | None:

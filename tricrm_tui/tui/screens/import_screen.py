@@ -328,19 +328,22 @@ class ImportScreen(Screen[None]):
         bar = self.query_one("#import-progress", ProgressBar)
         bar.update(total=max(bar.total or 1, 1), progress=bar.total or 1)
         prefix = _("Dry run") if result.dry_run else _("Import {id}").format(id=result.import_id)
-        self._status(
-            _(
-                "{prefix}: {rows} rows, {inserted} new, {updated} updated, "
-                "{unchanged} unchanged, {rejected} rejected"
-            ).format(
-                prefix=prefix,
-                rows=result.rows,
-                inserted=result.inserted,
-                updated=result.updated,
-                unchanged=result.unchanged + result.skipped + result.duplicates,
-                rejected=result.rejected_count,
-            )
+        said = _(
+            "{prefix}: {rows} rows, {inserted} new, {updated} updated, "
+            "{unchanged} unchanged, {rejected} rejected"
+        ).format(
+            prefix=prefix,
+            rows=result.rows,
+            inserted=result.inserted,
+            updated=result.updated,
+            unchanged=result.unchanged + result.skipped + result.duplicates,
+            rejected=result.rejected_count,
         )
+        if result.kind == "interactions":
+            said += _(", {created} follow-ups created, {moved} moved").format(
+                created=result.follow_ups_created, moved=result.follow_ups_moved
+            )
+        self._status(said)
         table = self.query_one("#import-rejects", DataTable)
         table.clear()
         shown = result.rejected[:REJECTS_SHOWN]

@@ -1,0 +1,309 @@
+"""An interaction import's follow-up column: a task per contact, as ``interact log
+--follow-up`` creates one, idempotent on re-import, moved by a changed line while open, and
+taken away by the import's undo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from tricrm_tui.models import FollowUp, Interaction
+from tricrm_tui.services import followups, importing, interactions
+from tricrm_tui.services.errors import Conflict
+from tricrm_tui.services.timespec import local_datetime
+
+F = FollowUp.__table__
+I = Interaction.__table__  # noqa: E741
+
+CUSTOMERS = "客户编号,客户名称\nC001,张三\nC002,李四\n"
+
+LOG = (
+    "记录编号,客户编号,渠道,时间,主题,下次跟进日期,跟进事项\n"
+    "I1,C001,电话,2026-03-01 10:00,报价,2026-03-05,发送报价单\n"
+    "I2,C001,微信,2026-03-02 14:00,回访,3d,\n"
+    "I3,C002,电话,2026-03-03 09:00,咨询,,\n"
+    "I1,C001,电话,2026-03-01 10:00,报价,2026-03-05,发送报价单\n"
+)
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "gbk") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def tasks(ctx: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Interaction key → its follow-up row (every follow-up is checked to have one)."""
+    with ctx.session() as s:
+        rows = s.execute(
+            sa.select(F, I.c.external_key).join(I, I.c.id == F.c.interaction_id).order_by(F.c.id)
+        ).all()
+        total = s.execute(sa.select(sa.func.count()).select_from(F)).scalar_one()
+    assert total == len(rows)
+    out: dict[str, Any] = {}
+    for r in rows:
+        assert r.external_key not in out, "one follow-up per interaction"
+        out[r.external_key] = r
+    return out
+
+
+@pytest.fixture
+def log_file(ctx: Any, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS, "utf-8"))
+    return write(tmp_path, "联系记录.csv", LOG)
+
+
+def test_gbk_log_creates_follow_ups_as_interact_log_does(ctx, log_file: Path) -> None:  # type: ignore[no-untyped-def]
+    result = importing.import_file(ctx, "interactions", log_file)
+    assert result.encoding == "gb18030"
+    assert (result.inserted, result.duplicates, result.follow_ups_created) == (3, 1, 2)
+    got = tasks(ctx)
+    assert set(got) == {"I1", "I2"}
+    one, two = got["I1"], got["I2"]
+    # A date alone falls due at the working day's start; 3d counts from the contact itself.
+    assert utc(one.due_at) == local_datetime(dt.date(2026, 3, 5))
+    assert utc(two.due_at) == utc(dt.datetime(2026, 3, 5, 14, 0).astimezone())
+    assert one.reason == "发送报价单"
+    # The same task ``interact log --follow-up`` makes: default reason, owner, source, status.
+    logged = interactions.log_interaction(
+        ctx, "C001", channel="微信", subject="回访", at="2026-03-02 14:00", follow_up="3d"
+    )
+    by_hand = followups.get_followup(ctx, logged.followup_id)
+    assert (two.reason, two.owner, two.source, two.status, two.priority) == (
+        by_hand.reason,
+        by_hand.owner,
+        by_hand.source,
+        by_hand.status,
+        by_hand.priority,
+    )
+    assert utc(two.due_at) == utc(by_hand.due)
+    with ctx.session() as s:
+        audited = s.execute(
+            sa.text(
+                "SELECT count(*) FROM audit_log WHERE entity = 'followup' "
+                "AND action = 'create' AND import_id = :i"
+            ),
+            {"i": result.import_id},
+        ).scalar_one()
+    assert audited == 2
+
+
+def test_excel_serial_in_a_workbook(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS, "utf-8"))
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["记录编号", "客户编号", "渠道", "时间", "回访日期"])
+    ws.append(["X1", "C001", "电话", "2026-03-01 10:00", "46091"])  # 2026-03-10 as text
+    ws.append(["X2", "C002", "电话", "2026-03-01 10:00", dt.datetime(2026, 3, 12)])  # date cell
+    path = tmp_path / "log.xlsx"
+    wb.save(path)
+    result = importing.import_file(ctx, "interactions", path)
+    assert (result.inserted, result.follow_ups_created, result.rejected_count) == (2, 2, 0)
+    got = tasks(ctx)
+    assert utc(got["X1"].due_at) == local_datetime(dt.date(2026, 3, 10))
+    assert utc(got["X2"].due_at) == local_datetime(dt.date(2026, 3, 12))
+
+
+def test_reimport_unchanged_creates_nothing_and_dry_run_counts(ctx, log_file: Path) -> None:  # type: ignore[no-untyped-def]
+    dry = importing.import_file(ctx, "interactions", log_file, dry_run=True)
+    assert dry.follow_ups_created == 2 and dry.inserted == 3
+    assert tasks(ctx) == {}
+    first = importing.import_file(ctx, "interactions", log_file)
+    before = tasks(ctx)
+    again = importing.import_file(ctx, "interactions", log_file)
+    assert (again.inserted, again.updated, again.follow_ups_created) == (0, 0, 0)
+    assert again.unchanged == 3 and again.duplicates == 1
+    assert tasks(ctx) == before
+    dry_again = importing.import_file(ctx, "interactions", log_file, dry_run=True)
+    assert (dry_again.follow_ups_created, dry_again.updated) == (0, 0)
+    assert first.follow_ups_created == 2
+
+
+def test_changed_date_moves_the_open_follow_up_and_undo_puts_it_back(
+    ctx, log_file: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    importing.import_file(ctx, "interactions", log_file)
+    created = tasks(ctx)
+    changed = write(
+        tmp_path,
+        "changed.csv",
+        LOG.replace("2026-03-05,发送报价单", "2026-03-20,再次报价").replace("咨询,,", "咨询,1w,"),
+    )
+    second = importing.import_file(ctx, "interactions", changed)
+    assert (second.follow_ups_moved, second.follow_ups_created) == (1, 1)
+    assert second.updated == 2  # I1's task moved, I3 gained one: the interactions are as stored
+    got = tasks(ctx)
+    assert got["I1"].id == created["I1"].id
+    assert utc(got["I1"].due_at) == local_datetime(dt.date(2026, 3, 20))
+    assert got["I1"].reason == "再次报价"
+    assert utc(got["I3"].due_at) == utc(dt.datetime(2026, 3, 10, 9, 0).astimezone())
+    with ctx.session() as s:
+        entry = s.execute(
+            sa.text(
+                "SELECT before, after FROM audit_log WHERE entity = 'followup' "
+                "AND action = 'import_update' AND import_id = :i"
+            ),
+            {"i": second.import_id},
+        ).one()
+    before, after = (json.loads(v) if isinstance(v, str) else v for v in entry)
+    assert before["reason"] == "发送报价单" and after["reason"] == "再次报价"
+    assert utc(dt.datetime.fromisoformat(after["due_at"])) == local_datetime(dt.date(2026, 3, 20))
+    # --mode skip and insert-only leave the follow-ups as they leave the interactions.
+    skip = importing.import_file(ctx, "interactions", log_file, mode="skip")
+    assert (skip.follow_ups_moved, skip.follow_ups_created, skip.skipped) == (0, 0, 3)
+    only = importing.import_file(ctx, "interactions", log_file, mode="insert-only")
+    assert only.follow_ups_moved == 0 and {r.code for r in only.rejected} == {"already_exists"}
+    # Undo: I3's task goes, I1's goes back to its first date and reason.
+    undone = importing.undo_import(ctx, second.import_id)
+    assert undone.follow_ups_removed == 1
+    got = tasks(ctx)
+    assert set(got) == {"I1", "I2"}
+    assert utc(got["I1"].due_at) == utc(created["I1"].due_at)
+    assert got["I1"].reason == "发送报价单"
+
+
+def test_done_follow_up_is_not_recreated_nor_moved(ctx, log_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    importing.import_file(ctx, "interactions", log_file)
+    followups.done(ctx, tasks(ctx)["I1"].id)
+    unchanged = importing.import_file(ctx, "interactions", log_file)
+    assert (unchanged.follow_ups_created, unchanged.updated, unchanged.warnings) == (0, 0, [])
+    changed = write(tmp_path, "changed.csv", LOG.replace("2026-03-05,", "2026-03-25,"))
+    result = importing.import_file(ctx, "interactions", changed)
+    assert (result.follow_ups_created, result.follow_ups_moved, result.updated) == (0, 0, 0)
+    assert result.unchanged == 3
+    assert any("I1" in w and "done" in w for w in result.warnings)
+    got = tasks(ctx)
+    assert got["I1"].status == "done"
+    assert utc(got["I1"].due_at) == local_datetime(dt.date(2026, 3, 5))
+
+
+def test_bad_date_and_reason_without_date_are_rejected_whole(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS, "utf-8"))
+    text = (
+        "记录编号,客户编号,渠道,时间,下次跟进,跟进事项\n"
+        "B1,C001,电话,2026-03-01,下周吧,打电话\n"
+        "B2,C001,电话,2026-03-01,,打电话\n"
+        "B3,C001,电话,2026-03-01,2026-02-30,\n"
+        "B4,C001,电话,2026-03-01,2w,\n"
+    )
+    result = importing.import_file(ctx, "interactions", write(tmp_path, "bad.csv", text))
+    assert {(r.line, r.key, r.field, r.code) for r in result.rejected} == {
+        (2, "B1", "follow_up", "invalid_value"),
+        (3, "B2", "follow_up", "missing_required"),
+        (4, "B3", "follow_up", "invalid_value"),
+    }
+    assert (result.inserted, result.follow_ups_created) == (1, 1)
+    with ctx.session() as s:
+        keys = set(s.execute(sa.select(I.c.external_key)).scalars())
+    assert keys == {"B4"}  # no rejected line's interaction was written without its task
+
+
+def test_undo_removes_its_follow_ups_and_refuses_after_one_was_completed(
+    ctx, log_file: Path
+) -> None:  # type: ignore[no-untyped-def]
+    first = importing.import_file(ctx, "interactions", log_file)
+    done_id = tasks(ctx)["I2"].id
+    followups.done(ctx, done_id)
+    with pytest.raises(Conflict, match=f"follow-up {done_id} changed later"):
+        importing.undo_import(ctx, first.import_id)
+    assert set(tasks(ctx)) == {"I1", "I2"}
+    # Without that, the undo takes the interactions and their follow-ups together.
+    with ctx.session() as s, s.begin():
+        s.execute(sa.delete(F).where(F.c.id == done_id))
+        s.execute(sa.text("DELETE FROM audit_log WHERE entity = 'followup' AND action = 'done'"))
+    undone = importing.undo_import(ctx, first.import_id)
+    assert (undone.removed, undone.follow_ups_removed) == (3, 1)
+    assert tasks(ctx) == {}
+
+
+def test_undo_of_a_fresh_import_removes_everything(ctx, log_file: Path) -> None:  # type: ignore[no-untyped-def]
+    first = importing.import_file(ctx, "interactions", log_file)
+    undone = importing.undo_import(ctx, first.import_id)
+    assert (undone.removed, undone.follow_ups_removed) == (3, 2)
+    assert tasks(ctx) == {}
+    with ctx.session() as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(I)).scalar_one() == 0
+
+
+def test_follow_ups_across_batches(ctx, log_file: Path) -> None:  # type: ignore[no-untyped-def]
+    result = importing.import_file(ctx, "interactions", log_file, batch_size=1)
+    assert (result.follow_ups_created, result.duplicates) == (2, 1)
+    again = importing.import_file(ctx, "interactions", log_file, batch_size=2)
+    assert again.follow_ups_created == 0
+    assert len(tasks(ctx)) == 2
+
+
+def test_cli_json_counts_follow_ups(tmp_path: Path, sqlite_template: Path) -> None:
+    from tricrm_tui.cli.main import build_app
+
+    db = tmp_path / "t.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    runner = CliRunner()
+    app = build_app()
+    cfile = write(tmp_path, "c.csv", CUSTOMERS, "utf-8")
+    res = runner.invoke(app, ["--db", str(db), "import", "customers", str(cfile)])
+    assert res.exit_code == 0, res.output
+    log = write(tmp_path, "log.csv", LOG)
+    res = runner.invoke(
+        app, ["--db", str(db), "import", "interactions", str(log), "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert (data["follow_ups_created"], data["inserted"]) == (2, 3)
+    res = runner.invoke(
+        app, ["--db", str(db), "import", "interactions", str(log), "--format", "json"]
+    )
+    assert json.loads(res.stdout)["follow_ups_created"] == 0
+
+
+def test_killed_import_rerun_creates_each_follow_up_once(db_url: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tricrm_tui.services.context import Actor, open_context
+
+    root = Path(__file__).resolve().parents[2]
+
+    def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "tricrm_tui", "--db", db_url, *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(root), **(env or {})},
+            timeout=300,
+        )
+
+    customers = "客户编号,客户名称\n" + "".join(f"C{i:03d},客户{i}\n" for i in range(20))
+    log = "记录编号,客户编号,渠道,时间,下次跟进\n" + "".join(
+        f"K{i:03d},C{i % 20:03d},电话,2026-03-01 10:00,{1 + i % 9}d\n" for i in range(100)
+    )
+    assert cli("import", "customers", str(write(tmp_path, "c.csv", customers))).returncode == 0
+    path = write(tmp_path, "log.csv", log)
+    base = ("import", "interactions", str(path), "--batch-size", "30", "--format", "json")
+    killed = cli(*base, env={importing.CRASH_ENV: "2"})
+    assert killed.returncode == 17
+    ctx = open_context(db_url, Actor("tester"))
+    try:
+        assert len(tasks(ctx)) == 60  # two whole batches, each with its follow-ups
+        rerun = cli(*base)
+        assert rerun.returncode == 0, rerun.stderr
+        summary = json.loads(rerun.stdout)
+        assert (summary["inserted"], summary["follow_ups_created"]) == (40, 40)
+        got = tasks(ctx)
+        assert len(got) == 100
+        assert utc(got["K005"].due_at) == utc(dt.datetime(2026, 3, 7, 10, 0).astimezone())
+    finally:
+        ctx.db.dispose()
