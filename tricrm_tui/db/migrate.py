@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
-SCHEMA_HEAD = "0009"
+SCHEMA_HEAD = "0010"
 """The newest shipped revision. Opening an up-to-date database compares against this
 constant, so the common case skips loading Alembic and parsing every migration script
 (0.2–0.4 s of start-up). ``tests/unit/test_migrations.py`` keeps it equal to the scripts' head."""

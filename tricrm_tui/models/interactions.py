@@ -45,6 +45,7 @@ class FollowUp(SQLModel, table=True):
         sa.Index("ix_followups_status_due", "status", "due_at"),
         sa.Index("ix_followups_owner_status_due", "owner", "status", "due_at"),
         sa.Index("ix_followups_customer", "customer_id"),
+        sa.Index("ix_followups_interaction", "interaction_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
