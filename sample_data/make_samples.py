@@ -9,6 +9,9 @@
 * ``orders.csv``: UTF-8 with a BOM, amounts like ``￥1,234.50`` and ``1234.5元``, dates like
   ``2023年5月1日``, ``2023/05/01`` and ``20230501``, and a few bad rows (unknown customer,
   negative amount, unreadable amount, no date).
+* ``interactions.csv``: a call log as another CRM exports it (UTF-8), with a next-contact
+  date in several forms (``3d`` after the call, ``2023/6/1``, ``2023年6月5日``) that becomes an
+  open follow-up, and two bad rows (a follow-up task with no date, an unknown customer).
 
 The rows are fixed text, so running the script again gives byte-identical files.
 """
@@ -62,6 +65,18 @@ ORDERS = [
 ]  # fmt: skip
 
 
+INTERACTION_HEADER = ["记录编号", "客户编号", "渠道", "联系时间", "主题", "内容", "满意度", "下次跟进日期", "跟进事项"]  # fmt: skip
+
+INTERACTIONS = [
+    ["R0001", "C1001", "电话", "2023-05-20 10:30", "回访新茶", "对龙井满意，想要礼盒", "5", "3d", "寄送礼盒报价"],
+    ["R0002", "C1004", "拜访", "2023/05/25 14:00", "年度采购洽谈", "打印机需求 20 台", "4", "2023/6/1", ""],
+    ["R0003", "C1002", "微信", "2023-05-26 09:15", "售后咨询", "坚果礼盒漏发一袋", "2", "2023年6月5日", "确认补发"],
+    ["R0004", "C1003", "邮件", "2023-05-27 16:40", "发票", "已开具", "", "", ""],
+    ["R0005", "C1005", "电话", "2023-05-28 11:00", "新品推荐", "暂无需求", "3", "", "下月再联系"],
+    ["R0006", "C9999", "电话", "2023-05-29 15:20", "陌生号码", "", "", "", ""],
+]  # fmt: skip
+
+
 def _csv(header: list[str], rows: list[list[str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # as Excel writes it
@@ -73,6 +88,9 @@ def _csv(header: list[str], rows: list[list[str]]) -> str:
 def main() -> None:
     (HERE / "customers_gbk.csv").write_bytes(_csv(CUSTOMER_HEADER, CUSTOMERS).encode("gbk"))
     (HERE / "orders.csv").write_bytes(_csv(ORDER_HEADER, ORDERS).encode("utf-8-sig"))
+    (HERE / "interactions.csv").write_bytes(
+        _csv(INTERACTION_HEADER, INTERACTIONS).encode("utf-8")
+    )
 
 
 if __name__ == "__main__":
