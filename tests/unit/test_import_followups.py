@@ -116,6 +116,24 @@ def test_excel_serial_in_a_workbook(ctx, tmp_path: Path) -> None:  # type: ignor
     assert utc(got["X2"].due_at) == local_datetime(dt.date(2026, 3, 12))
 
 
+def test_a_date_with_a_time_falls_due_at_that_time(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS, "utf-8"))
+    log = (
+        "记录编号,客户编号,渠道,时间,下次跟进时间\n"
+        "T1,C001,电话,2026-03-01 10:00,2026-03-05 14:30\n"
+        "T2,C001,电话,2026-03-01 10:00,2026年3月6日 下午 3:00\n"
+        "T3,C002,电话,2026-03-01 10:00,46086.5\n"  # 2026-03-05 at noon
+        "T4,C002,电话,2026-03-01 10:00,46086\n"
+    )
+    result = importing.import_file(ctx, "interactions", write(tmp_path, "t.csv", log))
+    assert (result.follow_ups_created, result.rejected_count) == (4, 0)
+    got = tasks(ctx)
+    assert utc(got["T1"].due_at) == local_datetime(dt.date(2026, 3, 5), dt.time(14, 30))
+    assert utc(got["T2"].due_at) == local_datetime(dt.date(2026, 3, 6), dt.time(15, 0))
+    assert utc(got["T3"].due_at) == local_datetime(dt.date(2026, 3, 5), dt.time(12, 0))
+    assert utc(got["T4"].due_at) == local_datetime(dt.date(2026, 3, 5))
+
+
 def test_reimport_unchanged_creates_nothing_and_dry_run_counts(ctx, log_file: Path) -> None:  # type: ignore[no-untyped-def]
     dry = importing.import_file(ctx, "interactions", log_file, dry_run=True)
     assert dry.follow_ups_created == 2 and dry.inserted == 3

@@ -12,7 +12,14 @@ import re
 
 from tricrm_tui.i18n import _
 from tricrm_tui.services.errors import InvalidInput
-from tricrm_tui.services.normalize import clean_text, fold_width, parse_date, parse_datetime
+from tricrm_tui.services.normalize import (
+    _EXCEL_SERIAL,
+    _TIME_TAIL,
+    clean_text,
+    fold_width,
+    parse_date,
+    parse_datetime,
+)
 
 DEFAULT_DUE_TIME = dt.time(9, 0)
 """When a task given only a date falls due (local time): the start of the working day."""
@@ -80,10 +87,12 @@ def parse_due_cell(value: object, base: dt.datetime, *, field: str = "follow_up"
         return parse_datetime(value, field=field)
     if isinstance(value, dt.date):
         return local_datetime(value)
-    try:
-        return local_datetime(parse_date(value, field=field))
-    except InvalidInput:
+    raw = fold_width(clean_text(value))
+    # ``parse_date`` also reads a date followed by a time (dropping the time): a cell that
+    # gives a time of day, or a serial with a fraction, is that moment.
+    if _TIME_TAIL.match(raw) or (_EXCEL_SERIAL(raw) and float(raw) % 1):
         return parse_datetime(value, field=field)
+    return local_datetime(parse_date(value, field=field))
 
 
 def parse_quiet_hours(value: str | None) -> tuple[dt.time, dt.time] | None:
