@@ -192,6 +192,34 @@ def test_changed_date_moves_the_open_follow_up_and_undo_puts_it_back(
     assert got["I1"].reason == "发送报价单"
 
 
+def test_a_line_moving_its_interaction_takes_the_open_follow_up_along(
+    ctx: Any, log_file: Path, tmp_path: Path
+) -> None:
+    importing.import_file(ctx, "interactions", log_file)
+    with ctx.session() as s:
+        c1, c2 = (
+            s.execute(sa.text("SELECT id FROM customers WHERE code = :c"), {"c": c}).scalar_one()
+            for c in ("C001", "C002")
+        )
+    # I1 with its date as before, I2 without the follow-up column: both now logged for C002.
+    moved = (
+        "记录编号,客户编号,渠道,时间,主题,下次跟进日期\n"
+        "I1,C002,电话,2026-03-01 10:00,报价,2026-03-05\n"
+    )
+    result = importing.import_file(ctx, "interactions", write(tmp_path, "m.csv", moved))
+    only = "记录编号,客户编号,渠道,时间,主题\nI2,C002,微信,2026-03-02 14:00,回访\n"
+    second = importing.import_file(ctx, "interactions", write(tmp_path, "o.csv", only))
+    assert (result.updated, result.follow_ups_moved) == (1, 1)
+    assert (second.updated, second.follow_ups_moved) == (1, 1)
+    got = tasks(ctx)
+    assert (got["I1"].customer_id, got["I2"].customer_id) == (c2, c2)
+    assert utc(got["I1"].due_at) == local_datetime(dt.date(2026, 3, 5))
+    importing.undo_import(ctx, second.import_id)
+    importing.undo_import(ctx, result.import_id)
+    got = tasks(ctx)
+    assert (got["I1"].customer_id, got["I2"].customer_id) == (c1, c1)
+
+
 def test_done_follow_up_is_not_recreated_nor_moved(ctx, log_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     importing.import_file(ctx, "interactions", log_file)
     followups.done(ctx, tasks(ctx)["I1"].id)

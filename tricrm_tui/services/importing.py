@@ -607,9 +607,22 @@ class _Importer:
                     .order_by(CustomerTag.__table__.c.tag)
                 ):
                     tags.setdefault(cid, []).append(tag)
+        # The stored follow-ups of the lines that give one, and of those that move their
+        # interaction to another customer (its open task goes with it).
         stored_followups = (
-            _stored_followups(s, [existing[k]["id"] for k in wanted_followups if k in existing])
-            if wanted_followups and existing
+            _stored_followups(
+                s,
+                [
+                    row["id"]
+                    for it in items
+                    if (row := existing.get(it.key)) is not None
+                    and (
+                        it.key in wanted_followups
+                        or row["customer_id"] != it.values["customer_id"]
+                    )
+                ],
+            )
+            if self.kind == "interactions" and existing
             else {}
         )
         now = self.ctx.now()
@@ -622,7 +635,7 @@ class _Importer:
                 self._followup_change(
                     it, row, wanted, stored_followups.get(row["id"]), cleaned[it.key]
                 )
-                if wanted is not None and row is not None
+                if row is not None and (wanted is not None or row["id"] in stored_followups)
                 else None
             )
             if row is not None and "size_band" in it.values:
@@ -729,20 +742,25 @@ class _Importer:
         self,
         it: _Item,
         row: Any,
-        wanted: tuple[dt.datetime, str | None],
+        wanted: tuple[dt.datetime, str | None] | None,
         stored: Any,
         cleaned: dict[str, Any],
     ) -> _NewFollowUp | tuple[int, str, dict[str, Any], dict[str, Any]] | str | None:
         """What a line's follow-up asks of a stored interaction: None when its task is as the
         line says (a blank reason leaves the stored one alone); a task to create when the
-        interaction has none; (id, key, before, after) to move its open task; or, when that
-        task was done, cancelled or snoozed since, a warning (it is left as it is)."""
-        due, reason = wanted
+        interaction has none; (id, key, before, after) to move its open task (to the new
+        date and reason, and to the customer the line moves the interaction to, with or
+        without a follow-up cell); or, when that task was done, cancelled or snoozed since, a
+        warning (it is left as it is)."""
+        due, reason = wanted if wanted is not None else (None, None)
+        customer_id = it.values["customer_id"]  # the line's, which the row may move to
         if stored is None:
+            if due is None:
+                return None
             subject = it.values.get("subject") or row["subject"] or it.key
             return _NewFollowUp(
                 it.key,
-                it.values["customer_id"],  # the line's customer, which the row may move to
+                customer_id,
                 cleaned["customer_code"],
                 due,
                 followup_reason(reason, subject),
@@ -750,17 +768,19 @@ class _Importer:
             )
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
-        if not _same(stored.due_at, due):
+        if due is not None and not _same(stored.due_at, due):
             before["due_at"], after["due_at"] = stored.due_at, due
         if reason is not None and (text := followup_reason(reason, None)[:400]) != stored.reason:
             before["reason"], after["reason"] = stored.reason, text
-        if not after:
+        if not after and (stored.status != "open" or stored.customer_id == customer_id):
             return None
         if stored.status != "open":
             return _(
                 "line {line}: the follow-up of interaction {key} (task {id}) is {status} "
                 "since; its new date or reason was not applied"
             ).format(line=it.line, key=it.key, id=stored.id, status=_(stored.status))
+        if stored.customer_id != customer_id:
+            before["customer_id"], after["customer_id"] = stored.customer_id, customer_id
         return (stored.id, it.key, before, after)
 
     def _repeats_of_unwritten(self, plan: _Plan, items: list[_Item]) -> list[_Item]:
@@ -1089,11 +1109,18 @@ def _as_is(value: Any) -> Any:
 
 def _stored_followups(s: Session, interaction_ids: list[int]) -> dict[int, Any]:
     """Interaction id → the follow-up it was logged with (its first task of source
-    ``interaction``: id, due_at, reason, status), for those that have one."""
+    ``interaction``: id, customer_id, due_at, reason, status), for those that have one."""
     out: dict[int, Any] = {}
     for chunk in chunks(interaction_ids):
         for r in s.execute(
-            sa.select(FT.c.id, FT.c.interaction_id, FT.c.due_at, FT.c.reason, FT.c.status)
+            sa.select(
+                FT.c.id,
+                FT.c.interaction_id,
+                FT.c.customer_id,
+                FT.c.due_at,
+                FT.c.reason,
+                FT.c.status,
+            )
             .where(FT.c.interaction_id.in_(padded(chunk)), FT.c.source == "interaction")
             .order_by(FT.c.id)
         ):
