@@ -185,7 +185,7 @@ def test_changed_date_moves_the_open_follow_up_and_undo_puts_it_back(
     assert only.follow_ups_moved == 0 and {r.code for r in only.rejected} == {"already_exists"}
     # Undo: I3's task goes, I1's goes back to its first date and reason.
     undone = importing.undo_import(ctx, second.import_id)
-    assert undone.follow_ups_removed == 1
+    assert (undone.follow_ups_removed, undone.follow_ups_restored) == (1, 1)
     got = tasks(ctx)
     assert set(got) == {"I1", "I2"}
     assert utc(got["I1"].due_at) == utc(created["I1"].due_at)

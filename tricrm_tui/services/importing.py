@@ -617,8 +617,7 @@ class _Importer:
                     for it in items
                     if (row := existing.get(it.key)) is not None
                     and (
-                        it.key in wanted_followups
-                        or row["customer_id"] != it.values["customer_id"]
+                        it.key in wanted_followups or row["customer_id"] != it.values["customer_id"]
                     )
                 ],
             )
@@ -1997,6 +1996,8 @@ class UndoResult:
     removed: int
     restored: int
     follow_ups_removed: int = 0
+    follow_ups_restored: int = 0
+    """Follow-ups the import had moved, given back their date, reason and customer."""
 
 
 def _from_json(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
@@ -2122,11 +2123,15 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
         now = ctx.now()
         if kind == "customers":
             _remove_added_tags(s, [e for e in entries if e.action == "tag"], inserted)
+        followups_restored = 0
         for e in reversed(moved_followups):
-            s.execute(
-                sa.update(FT)
-                .where(FT.c.id == int(e.entity_id))
-                .values(**_from_json(FT, e.before or {}))
+            followups_restored += (
+                s.execute(
+                    sa.update(FT)
+                    .where(FT.c.id == int(e.entity_id))
+                    .values(**_from_json(FT, e.before or {}))
+                ).rowcount
+                or 0
             )
         for e in reversed(updates):
             values = _from_json(table, e.before or {})
@@ -2186,6 +2191,7 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
                     "restored": len(updates),
                     "dropped": dropped,
                     **({"follow_ups_removed": followups_removed} if followups_removed else {}),
+                    **({"follow_ups_restored": followups_restored} if followups_restored else {}),
                 },
             )
         )
@@ -2197,7 +2203,7 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
             with collector.paused():
                 classify_in(s, ctx, sorted(touched), rules, behaviour_only=kind == "orders")
     return (
-        UndoResult(import_id, removed, len(updates), followups_removed),
+        UndoResult(import_id, removed, len(updates), followups_removed, followups_restored),
         kind,
         touched,
         rules is not None,
