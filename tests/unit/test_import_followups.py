@@ -124,14 +124,16 @@ def test_a_date_with_a_time_falls_due_at_that_time(ctx, tmp_path: Path) -> None:
         "T2,C001,电话,2026-03-01 10:00,2026年3月6日 下午 3:00\n"
         "T3,C002,电话,2026-03-01 10:00,46086.5\n"  # 2026-03-05 at noon
         "T4,C002,电话,2026-03-01 10:00,46086\n"
+        "T5,C002,电话,2026-03-01 10:00,2026-03-07 00:00:00\n"  # a date exported as a time
     )
     result = importing.import_file(ctx, "interactions", write(tmp_path, "t.csv", log))
-    assert (result.follow_ups_created, result.rejected_count) == (4, 0)
+    assert (result.follow_ups_created, result.rejected_count) == (5, 0)
     got = tasks(ctx)
     assert utc(got["T1"].due_at) == local_datetime(dt.date(2026, 3, 5), dt.time(14, 30))
     assert utc(got["T2"].due_at) == local_datetime(dt.date(2026, 3, 6), dt.time(15, 0))
     assert utc(got["T3"].due_at) == local_datetime(dt.date(2026, 3, 5), dt.time(12, 0))
     assert utc(got["T4"].due_at) == local_datetime(dt.date(2026, 3, 5))
+    assert utc(got["T5"].due_at) == local_datetime(dt.date(2026, 3, 7))
 
 
 def test_reimport_unchanged_creates_nothing_and_dry_run_counts(ctx, log_file: Path) -> None:  # type: ignore[no-untyped-def]

@@ -89,9 +89,16 @@ def parse_due_cell(value: object, base: dt.datetime, *, field: str = "follow_up"
         return local_datetime(value)
     raw = fold_width(clean_text(value))
     # ``parse_date`` also reads a date followed by a time (dropping the time): a cell that
-    # gives a time of day, or a serial with a fraction, is that moment.
-    if _TIME_TAIL.match(raw) or (_EXCEL_SERIAL(raw) and float(raw) % 1):
-        return parse_datetime(value, field=field)
+    # gives a time of day, or a serial with a fraction, is that moment. A local midnight
+    # (``2026-03-05 00:00:00``, a date column exported as a timestamp) is a date alone, as
+    # a workbook's date cell is.
+    tail = _TIME_TAIL.match(raw)
+    if tail or (_EXCEL_SERIAL(raw) and float(raw) % 1):
+        moment = parse_datetime(value, field=field)
+        local = moment.astimezone()
+        if tail is None or tail.group("tz") or local.time() != dt.time():
+            return moment
+        return local_datetime(local.date())
     return local_datetime(parse_date(value, field=field))
 
 
