@@ -68,10 +68,18 @@ def parse_moment(value: object, *, field: str = "at") -> dt.datetime:
 
 
 def parse_due(value: object, base: dt.datetime, *, field: str = "due") -> dt.datetime:
-    """A period after ``base`` (``3d``) or a moment (``2026-12-01``, ``2026-12-01 14:30``)."""
-    if isinstance(value, str) and _OFFSET.match(fold_width(clean_text(value)).lower()):
-        return base + parse_offset(value, field=field)
-    return parse_moment(value, field=field)
+    """A period after ``base`` (``3d``) or a moment (``2026-12-01``, ``2026-12-01 14:30``).
+
+    Days and weeks keep the local time of day across a daylight-saving change (a contact
+    at 09:00 with ``1w`` falls due at 09:00 a week on); hours are elapsed time."""
+    m = _OFFSET.match(fold_width(clean_text(value)).lower()) if isinstance(value, str) else None
+    if m is None:
+        return parse_moment(value, field=field)
+    period = parse_offset(m.group(0), field=field)
+    if m.group(2) == "h":
+        return base + period
+    local = base.astimezone().replace(tzinfo=None) + period
+    return local_datetime(local.date(), local.time())
 
 
 def parse_due_cell(value: object, base: dt.datetime, *, field: str = "follow_up") -> dt.datetime:
