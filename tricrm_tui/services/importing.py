@@ -2099,13 +2099,11 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
             import_id,
             first_entry,
         )
+        # Before the interactions' dependants are counted: they are not later work. (Should
+        # anything stand in the way, the refusal below rolls this back.)
         followups_removed = 0
-        if not blockers:
-            # Before the interactions' dependants are counted: they are not later work.
-            for chunk in chunks(created_followups):
-                followups_removed += (
-                    s.execute(sa.delete(FT).where(FT.c.id.in_(chunk))).rowcount or 0
-                )
+        for chunk in chunks(created_followups):
+            followups_removed += s.execute(sa.delete(FT).where(FT.c.id.in_(chunk))).rowcount or 0
         if kind == "customers" and inserted:
             blockers += _dependants(s, inserted)
         elif inserted:
