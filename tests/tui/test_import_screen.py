@@ -26,13 +26,14 @@ FILE = (
 
 
 class Host(App[None]):
-    def __init__(self, ctx, path: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ctx, path: str | None = None, kind: str = "customers") -> None:  # type: ignore[no-untyped-def]
         super().__init__()
         self.ctx = ctx
         self.path = path
+        self.kind = kind
 
     def on_mount(self) -> None:
-        self.push_screen(ImportScreen(self.path))
+        self.push_screen(ImportScreen(self.path, self.kind))
 
 
 async def _settle(app: App, pilot) -> None:  # type: ignore[no-untyped-def]
@@ -407,3 +408,35 @@ async def test_the_footer_speaks_chinese(sqlite_ctx) -> None:  # type: ignore[no
             assert "预览" in footer and "Preview" not in footer and "Back" not in footer
     finally:
         set_language("en")
+
+
+def test_interaction_import_shows_follow_up_counts_and_warnings(
+    sqlite_ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_interaction_follow_ups(sqlite_ctx, tmp_path, monkeypatch))
+
+
+async def _interaction_follow_ups(sqlite_ctx, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tricrm_tui.services import followups, importing
+
+    cfile = tmp_path / "c.csv"
+    cfile.write_text("客户编号,姓名\nC1,张三\n", encoding="utf-8")
+    importing.import_file(sqlite_ctx, "customers", cfile)
+    log = "记录编号,客户编号,渠道,时间,下次跟进日期\nI1,C1,电话,2026-03-01 10:00,{due}\n"
+    first = tmp_path / "log.csv"
+    first.write_text(log.format(due="2026-03-05"), encoding="utf-8")
+    importing.import_file(sqlite_ctx, "interactions", first)
+    (task,) = followups.list_followups(sqlite_ctx).items
+    followups.done(sqlite_ctx, task.id)
+    path = tmp_path / "log2.csv"
+    path.write_text(log.format(due="2026-03-09"), encoding="utf-8")
+    app = Host(sqlite_ctx, str(path), "interactions")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        notes = capture_notifications(app.screen, monkeypatch)
+        await pilot.press("ctrl+r")
+        await _settle(app, pilot)
+        status = str(app.screen.query_one("#import-status", Label).render())
+        assert "0 follow-ups created, 0 moved" in status
+        # The task was done since: its new date is not applied, and the screen says why.
+        assert [s for m, s in notes if "line 2" in m and "I1" in m] == ["warning"]

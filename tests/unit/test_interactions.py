@@ -181,3 +181,19 @@ def test_time_parsing(utc_local) -> None:  # noqa: F811
     for bad in ("soon", "3x", ""):
         with pytest.raises(InvalidInput):
             parse_due(bad, base)
+
+
+def test_days_keep_the_local_time_across_a_clock_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")  # clocks go forward on 2026-03-08
+    time.tzset()
+    try:
+        base = dt.datetime(2026, 3, 3, 9, 0).astimezone()  # 09:00 EST
+        for spec in ("1w", "7d"):
+            due = parse_due(spec, base).astimezone()
+            assert (due.date(), due.time()) == (dt.date(2026, 3, 10), dt.time(9, 0))
+        assert parse_due("168h", base) == base + dt.timedelta(hours=168)  # elapsed: 10:00 EDT
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -298,3 +298,5 @@ def undo_cmd(
     )
     if result.follow_ups_removed:
         info(_("{n} follow-ups it created removed").format(n=result.follow_ups_removed))
+    if result.follow_ups_restored:
+        info(_("{n} follow-ups it moved put back").format(n=result.follow_ups_restored))

@@ -607,9 +607,21 @@ class _Importer:
                     .order_by(CustomerTag.__table__.c.tag)
                 ):
                     tags.setdefault(cid, []).append(tag)
+        # The stored follow-ups of the lines that give one, and of those that move their
+        # interaction to another customer (its open task goes with it).
         stored_followups = (
-            _stored_followups(s, [existing[k]["id"] for k in wanted_followups if k in existing])
-            if wanted_followups and existing
+            _stored_followups(
+                s,
+                [
+                    row["id"]
+                    for it in items
+                    if (row := existing.get(it.key)) is not None
+                    and (
+                        it.key in wanted_followups or row["customer_id"] != it.values["customer_id"]
+                    )
+                ],
+            )
+            if self.kind == "interactions" and existing
             else {}
         )
         now = self.ctx.now()
@@ -622,7 +634,7 @@ class _Importer:
                 self._followup_change(
                     it, row, wanted, stored_followups.get(row["id"]), cleaned[it.key]
                 )
-                if wanted is not None and row is not None
+                if row is not None and (wanted is not None or row["id"] in stored_followups)
                 else None
             )
             if row is not None and "size_band" in it.values:
@@ -729,20 +741,25 @@ class _Importer:
         self,
         it: _Item,
         row: Any,
-        wanted: tuple[dt.datetime, str | None],
+        wanted: tuple[dt.datetime, str | None] | None,
         stored: Any,
         cleaned: dict[str, Any],
     ) -> _NewFollowUp | tuple[int, str, dict[str, Any], dict[str, Any]] | str | None:
         """What a line's follow-up asks of a stored interaction: None when its task is as the
         line says (a blank reason leaves the stored one alone); a task to create when the
-        interaction has none; (id, key, before, after) to move its open task; or, when that
-        task was done, cancelled or snoozed since, a warning (it is left as it is)."""
-        due, reason = wanted
+        interaction has none; (id, key, before, after) to move its open task (to the new
+        date and reason, and to the customer the line moves the interaction to, with or
+        without a follow-up cell); or, when that task was done, cancelled or snoozed since, a
+        warning (it is left as it is)."""
+        due, reason = wanted if wanted is not None else (None, None)
+        customer_id = it.values["customer_id"]  # the line's, which the row may move to
         if stored is None:
+            if due is None:
+                return None
             subject = it.values.get("subject") or row["subject"] or it.key
             return _NewFollowUp(
                 it.key,
-                it.values["customer_id"],  # the line's customer, which the row may move to
+                customer_id,
                 cleaned["customer_code"],
                 due,
                 followup_reason(reason, subject),
@@ -750,17 +767,19 @@ class _Importer:
             )
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
-        if not _same(stored.due_at, due):
+        if due is not None and not _same(stored.due_at, due):
             before["due_at"], after["due_at"] = stored.due_at, due
         if reason is not None and (text := followup_reason(reason, None)[:400]) != stored.reason:
             before["reason"], after["reason"] = stored.reason, text
-        if not after:
+        if not after and (stored.status != "open" or stored.customer_id == customer_id):
             return None
         if stored.status != "open":
             return _(
                 "line {line}: the follow-up of interaction {key} (task {id}) is {status} "
                 "since; its new date or reason was not applied"
             ).format(line=it.line, key=it.key, id=stored.id, status=_(stored.status))
+        if stored.customer_id != customer_id:
+            before["customer_id"], after["customer_id"] = stored.customer_id, customer_id
         return (stored.id, it.key, before, after)
 
     def _repeats_of_unwritten(self, plan: _Plan, items: list[_Item]) -> list[_Item]:
@@ -1089,11 +1108,18 @@ def _as_is(value: Any) -> Any:
 
 def _stored_followups(s: Session, interaction_ids: list[int]) -> dict[int, Any]:
     """Interaction id → the follow-up it was logged with (its first task of source
-    ``interaction``: id, due_at, reason, status), for those that have one."""
+    ``interaction``: id, customer_id, due_at, reason, status), for those that have one."""
     out: dict[int, Any] = {}
     for chunk in chunks(interaction_ids):
         for r in s.execute(
-            sa.select(FT.c.id, FT.c.interaction_id, FT.c.due_at, FT.c.reason, FT.c.status)
+            sa.select(
+                FT.c.id,
+                FT.c.interaction_id,
+                FT.c.customer_id,
+                FT.c.due_at,
+                FT.c.reason,
+                FT.c.status,
+            )
             .where(FT.c.interaction_id.in_(padded(chunk)), FT.c.source == "interaction")
             .order_by(FT.c.id)
         ):
@@ -1970,6 +1996,8 @@ class UndoResult:
     removed: int
     restored: int
     follow_ups_removed: int = 0
+    follow_ups_restored: int = 0
+    """Follow-ups the import had moved, given back their date, reason and customer."""
 
 
 def _from_json(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
@@ -2071,13 +2099,11 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
             import_id,
             first_entry,
         )
+        # Before the interactions' dependants are counted: they are not later work. (Should
+        # anything stand in the way, the refusal below rolls this back.)
         followups_removed = 0
-        if not blockers:
-            # Before the interactions' dependants are counted: they are not later work.
-            for chunk in chunks(created_followups):
-                followups_removed += (
-                    s.execute(sa.delete(FT).where(FT.c.id.in_(chunk))).rowcount or 0
-                )
+        for chunk in chunks(created_followups):
+            followups_removed += s.execute(sa.delete(FT).where(FT.c.id.in_(chunk))).rowcount or 0
         if kind == "customers" and inserted:
             blockers += _dependants(s, inserted)
         elif inserted:
@@ -2095,11 +2121,15 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
         now = ctx.now()
         if kind == "customers":
             _remove_added_tags(s, [e for e in entries if e.action == "tag"], inserted)
+        followups_restored = 0
         for e in reversed(moved_followups):
-            s.execute(
-                sa.update(FT)
-                .where(FT.c.id == int(e.entity_id))
-                .values(**_from_json(FT, e.before or {}))
+            followups_restored += (
+                s.execute(
+                    sa.update(FT)
+                    .where(FT.c.id == int(e.entity_id))
+                    .values(**_from_json(FT, e.before or {}))
+                ).rowcount
+                or 0
             )
         for e in reversed(updates):
             values = _from_json(table, e.before or {})
@@ -2159,6 +2189,7 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
                     "restored": len(updates),
                     "dropped": dropped,
                     **({"follow_ups_removed": followups_removed} if followups_removed else {}),
+                    **({"follow_ups_restored": followups_restored} if followups_restored else {}),
                 },
             )
         )
@@ -2170,7 +2201,7 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
             with collector.paused():
                 classify_in(s, ctx, sorted(touched), rules, behaviour_only=kind == "orders")
     return (
-        UndoResult(import_id, removed, len(updates), followups_removed),
+        UndoResult(import_id, removed, len(updates), followups_removed, followups_restored),
         kind,
         touched,
         rules is not None,

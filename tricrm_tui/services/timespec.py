@@ -12,7 +12,14 @@ import re
 
 from tricrm_tui.i18n import _
 from tricrm_tui.services.errors import InvalidInput
-from tricrm_tui.services.normalize import clean_text, fold_width, parse_date, parse_datetime
+from tricrm_tui.services.normalize import (
+    _EXCEL_SERIAL,
+    _TIME_TAIL,
+    clean_text,
+    fold_width,
+    parse_date,
+    parse_datetime,
+)
 
 DEFAULT_DUE_TIME = dt.time(9, 0)
 """When a task given only a date falls due (local time): the start of the working day."""
@@ -61,10 +68,18 @@ def parse_moment(value: object, *, field: str = "at") -> dt.datetime:
 
 
 def parse_due(value: object, base: dt.datetime, *, field: str = "due") -> dt.datetime:
-    """A period after ``base`` (``3d``) or a moment (``2026-12-01``, ``2026-12-01 14:30``)."""
-    if isinstance(value, str) and _OFFSET.match(fold_width(clean_text(value)).lower()):
-        return base + parse_offset(value, field=field)
-    return parse_moment(value, field=field)
+    """A period after ``base`` (``3d``) or a moment (``2026-12-01``, ``2026-12-01 14:30``).
+
+    Days and weeks keep the local time of day across a daylight-saving change (a contact
+    at 09:00 with ``1w`` falls due at 09:00 a week on); hours are elapsed time."""
+    m = _OFFSET.match(fold_width(clean_text(value)).lower()) if isinstance(value, str) else None
+    if m is None:
+        return parse_moment(value, field=field)
+    period = parse_offset(m.group(0), field=field)
+    if m.group(2) == "h":
+        return base + period
+    local = base.astimezone().replace(tzinfo=None) + period
+    return local_datetime(local.date(), local.time())
 
 
 def parse_due_cell(value: object, base: dt.datetime, *, field: str = "follow_up") -> dt.datetime:
@@ -80,10 +95,19 @@ def parse_due_cell(value: object, base: dt.datetime, *, field: str = "follow_up"
         return parse_datetime(value, field=field)
     if isinstance(value, dt.date):
         return local_datetime(value)
-    try:
-        return local_datetime(parse_date(value, field=field))
-    except InvalidInput:
-        return parse_datetime(value, field=field)
+    raw = fold_width(clean_text(value))
+    # ``parse_date`` also reads a date followed by a time (dropping the time): a cell that
+    # gives a time of day, or a serial with a fraction, is that moment. A local midnight
+    # (``2026-03-05 00:00:00``, a date column exported as a timestamp) is a date alone, as
+    # a workbook's date cell is.
+    tail = _TIME_TAIL.match(raw)
+    if tail or (_EXCEL_SERIAL(raw) and float(raw) % 1):
+        moment = parse_datetime(value, field=field)
+        local = moment.astimezone()
+        if tail is None or tail.group("tz") or local.time() != dt.time():
+            return moment
+        return local_datetime(local.date())
+    return local_datetime(parse_date(value, field=field))
 
 
 def parse_quiet_hours(value: str | None) -> tuple[dt.time, dt.time] | None:

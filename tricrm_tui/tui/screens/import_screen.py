@@ -40,6 +40,8 @@ CUSTOM = "__custom__"
 PREVIEW_GROUP = "import-preview"
 REJECTS_SHOWN = 1000
 """Rejected rows the Rejected tab lists; the service keeps no more than this anyway."""
+WARNINGS_SHOWN = 5
+"""Import warnings listed in the notification after a run."""
 
 
 class ImportScreen(Screen[None]):
@@ -344,6 +346,14 @@ class ImportScreen(Screen[None]):
                 created=result.follow_ups_created, moved=result.follow_ups_moved
             )
         self._status(said)
+        if result.warnings:
+            # As the command line prints them (a follow-up closed since, a rejects file
+            # written in UTF-8): the first few, and how many more.
+            shown = result.warnings[:WARNINGS_SHOWN]
+            more = len(result.warnings) - len(shown)
+            if more:
+                shown = [*shown, _("… and {n} more warnings").format(n=format_number(more))]
+            self.notify("\n".join(shown), severity="warning", timeout=20)
         table = self.query_one("#import-rejects", DataTable)
         table.clear()
         shown = result.rejected[:REJECTS_SHOWN]
