@@ -548,26 +548,26 @@ def _blocks(
     for r in rows:
         for block in _block_ids(r.phone, r.email, r.keys, r.birthday, r.city, r.industry):
             table[block].append(r)
-    # Customers in some affix block, and those in one small enough to compare: the first
-    # without the second are never compared for a misspelt name, which the scan says.
+    # The whole scan: customers in an affix block too large to compare, and those in one
+    # small enough; the first without the second are never compared for a misspelt name,
+    # which the scan says. Around some customers ``_load_around`` counted them already.
+    whole = counts is None
     in_affix: set[int] = set()
     affix_compared: set[int] = set()
     for (kind, value), members in sorted(table.items(), key=lambda item: item[0][0]):
         size = len(members) if counts is None else counts.blocks[_block_hash(kind, value)]
-        if kind == _FUZZY and size > _cap(kind):
+        if whole and kind == _FUZZY and size > _cap(kind):
             in_affix.update(r.id for r in members)
         if len(members) < 2:
             continue
         if size <= _cap(kind):
-            if kind == _FUZZY:
+            if whole and kind == _FUZZY:
                 affix_compared.update(r.id for r in members)
             yield members
             continue
         note = _capped_note(kind, value, size)
         if note is not None:
             capped.append(note)
-    # Around some customers, those of them only (counted from every block's size while the
-    # rows were read: ``_load_around``).
     uncompared = len(in_affix - affix_compared) if counts is None else counts.affix_uncompared
     if uncompared:
         capped.append(
