@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tricrm_tui.i18n import _
-from tricrm_tui.models import AuditEntry, Customer, Feedback, FollowUp, Interaction
+from tricrm_tui.models import Customer, Feedback, FollowUp, Interaction
 from tricrm_tui.services import audit
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import customer_id_for
@@ -215,40 +215,14 @@ def insert_followup(
     return fid
 
 
-def insert_followups(
-    session: Session,
-    ctx: ServiceContext,
-    rows: list[tuple[dict[str, Any], str]],
-    *,
-    import_id: int | None = None,
-) -> list[int]:
-    """Insert many tasks (``followup_values`` rows with their customers' codes) in one
-    statement, each audited as :func:`insert_followup` audits one, the entries carrying
-    ``import_id``; returns their ids in order."""
+def insert_followups(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many tasks (:func:`followup_values` rows) in one statement; their ids in
+    order. The caller audits them: an import writes its entries in one executemany, with
+    its id."""
     if not rows:
         return []
     stmt = sa.insert(FollowUp.__table__).returning(F.id, sort_by_parameter_order=True)
-    ids = list(session.execute(stmt, [values for values, _code in rows]).scalars())
-    # The entries ``audit.record`` writes, in one executemany rather than an object each.
-    now, actor = ctx.now(), ctx.actor
-    session.execute(
-        sa.insert(AuditEntry.__table__),
-        [
-            {
-                "at": now,
-                "actor": actor.username,
-                "role": actor.role,
-                "entity": "followup",
-                "entity_id": str(fid),
-                "action": "create",
-                "before": None,
-                "after": audit.jsonable({**values, "customer": code}),
-                "import_id": import_id,
-            }
-            for fid, (values, code) in zip(ids, rows, strict=True)
-        ],
-    )
-    return ids
+    return list(session.execute(stmt, rows).scalars())
 
 
 def add_followup(

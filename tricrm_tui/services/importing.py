@@ -1001,30 +1001,27 @@ class _Importer:
             for f in plan.new_followups:
                 if f.interaction_id is None:
                     f.interaction_id = ids[f.key]
-        insert_followups(
-            s,
-            self.ctx,
-            [
-                (
-                    followup_values(
-                        self.ctx,
-                        customer_id=f.customer_id,
-                        due_at=f.due_at,
-                        reason=f.reason,
-                        source="interaction",
-                        interaction_id=f.interaction_id,
-                    ),
-                    f.customer_code,
-                )
-                for f in plan.new_followups
-            ],
-            import_id=self.import_id,
-        )
+        rows = [
+            followup_values(
+                self.ctx,
+                customer_id=f.customer_id,
+                due_at=f.due_at,
+                reason=f.reason,
+                source="interaction",
+                interaction_id=f.interaction_id,
+            )
+            for f in plan.new_followups
+        ]
+        created = insert_followups(s, rows)
         for fid, _key, _before, after in plan.moved_followups:
             s.execute(sa.update(FT).where(FT.c.id == fid, FT.c.status == "open").values(**after))
         self._audit(
             s,
             [
+                ("followup", str(fid), "create", None, {**values, "customer": f.customer_code})
+                for fid, values, f in zip(created, rows, plan.new_followups, strict=True)
+            ]
+            + [
                 ("followup", str(fid), "import_update", before, after)
                 for fid, _key, before, after in plan.moved_followups
             ],
