@@ -393,3 +393,78 @@ def test_opening_a_database_upgraded_from_before_0009_classifies_its_customers_a
     again = open_context(url_at_0001, Actor("tester", "admin"))
     assert again.db.upgraded_from is None
     again.db.dispose()
+
+
+def _two_customers_without_region(url: str) -> None:
+    engine = create_db_engine(url)
+    rows = [
+        {"code": "YUE", "name": "甲", "kind": "individual", "search_text": "yue",
+         "province": "粤", "city": None},
+        {"code": "UNK", "name": "乙", "kind": "individual", "search_text": "unk",
+         "province": "未知", "city": "成都"},
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(_customers_before_0003().insert(), rows)
+    engine.dispose()
+
+
+def _regions(ctx: ServiceContext) -> dict[str, str | None]:
+    with ctx.session() as s:
+        return dict(s.execute(sa.select(Customer.code, Customer.region)).all())  # type: ignore[arg-type]
+
+
+def test_the_classification_an_upgrade_owes_waits_for_a_readable_classify_toml(
+    url_at_0001: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An upgrade whose first opening could not classify (``classify.toml`` broken) says so
+    and leaves it owed: the next opening with readable rules does it, and the one after
+    that has nothing left to do."""
+    from tricrm_tui.db import pending
+
+    _two_customers_without_region(url_at_0001)
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "classify.toml").write_text("[aov\n", encoding="utf-8")
+    monkeypatch.setenv("TRICRM_CONFIG_DIR", str(config))
+    ctx = open_context(url_at_0001, Actor("tester", "admin"))
+    assert "customers not classified again" in caplog.text and "classify.toml" in caplog.text
+    assert _regions(ctx) == {"YUE": None, "UNK": None}
+    ctx.db.dispose()
+    (config / "classify.toml").unlink()
+    ctx = open_context(url_at_0001, Actor("tester", "admin"))
+    assert ctx.db.upgraded_from is None
+    assert _regions(ctx) == {"YUE": "华南", "UNK": "西南"}
+    with ctx.db.engine.connect() as conn:
+        assert pending.owed(conn) == set()
+    ctx.db.dispose()
+
+
+def test_an_upgrade_whose_opener_stopped_before_classifying_has_the_next_opener_do_it(
+    url_at_0001: str,
+) -> None:
+    """The upgrade and the classification it owes are two steps; a process that ends after
+    the first (here: one that upgraded without opening a service context) leaves it owed."""
+    _two_customers_without_region(url_at_0001)
+    db = open_database(url_at_0001)
+    assert db.upgraded_from == "0001"
+    db.dispose()
+    ctx = open_context(url_at_0001, Actor("tester", "admin"))
+    assert ctx.db.upgraded_from is None
+    assert _regions(ctx) == {"YUE": "华南", "UNK": "西南"}
+    ctx.db.dispose()
+
+
+def test_an_upgrade_from_0009_on_owes_no_classification(url_at_0001: str) -> None:
+    from tricrm_tui.db import pending
+
+    engine = create_db_engine(url_at_0001)
+    upgrade(engine, "0009")
+    engine.dispose()
+    db = open_database(url_at_0001)
+    assert db.upgraded_from == "0009"
+    with db.engine.connect() as conn:
+        assert pending.owed(conn) == set()
+    db.dispose()

@@ -7,6 +7,7 @@ message rather than guess.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -84,14 +85,38 @@ def ensure_schema(engine: sa.Engine) -> str | None:
             f"this database is at schema revision {current}, made by a newer tricrm; "
             f"this tricrm knows up to {head}. Upgrade tricrm to open it."
         )
-    upgrade(engine)
+    upgrade(engine, then=lambda conn: _owed_after(conn, current))
     return current
 
 
-def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+CLASSES_STALE_BEFORE = "0009"
+"""A database upgraded from an older revision is classified again (``db.pending``): the
+classes it stored were given by older rules (provinces written 粤 or 未知 with a city had no
+region; sizes as given were not kept). The rules in use (``classify.toml``) decide."""
+
+
+def _owed_after(conn: sa.Connection, upgraded_from: str | None) -> None:
+    from tricrm_tui.db import pending
+
+    if upgraded_from is None or upgraded_from >= CLASSES_STALE_BEFORE:
+        return
+    if conn.execute(sa.text("SELECT 1 FROM customers LIMIT 1")).first() is not None:
+        pending.owe(conn, pending.CLASSIFY)
+
+
+def upgrade(
+    engine: sa.Engine,
+    revision: str = "head",
+    *,
+    then: Callable[[sa.Connection], None] | None = None,
+) -> None:
+    """Upgrade to ``revision``; ``then`` runs in the upgrade's transaction, after it."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    cfg = alembic_config(engine)
+    if then is not None:
+        cfg.attributes["then"] = then
+    command.upgrade(cfg, revision)
 
 
 def history() -> list[dict[str, str | None]]:

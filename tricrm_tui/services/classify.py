@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tricrm_tui.db import pending
 from tricrm_tui.db.bulk import driver_executemany
 from tricrm_tui.i18n import _
 from tricrm_tui.models import Customer, CustomerTag, Order, Product, ProductCategory
@@ -561,6 +562,8 @@ def classify_in(
         seen, changed = classify_behaviour_session(session, ctx.today(), ids, rules)
     else:
         seen, changed = classify_session(session, ctx.today(), ids, rules)
+    if ids is None:
+        pending.settle(session, pending.CLASSIFY)
     audit.record(
         session,
         ctx.actor,

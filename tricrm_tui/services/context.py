@@ -6,7 +6,6 @@ same transaction as the change it describes.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import getpass
 import os
@@ -67,24 +66,43 @@ def open_context(db_value: str | None = None, actor: Actor | None = None) -> Ser
 
     ctx = ServiceContext(db=open_database(db_value), actor=actor or Actor.from_environment())
     restore_abandoned(ctx)  # what a killed bulk import left down (one query otherwise)
-    if ctx.db.upgraded_from is not None and ctx.db.upgraded_from < RECLASSIFY_BEFORE:
-        _classify_after_upgrade(ctx)
+    settle_owed(ctx)
     return ctx
 
 
-RECLASSIFY_BEFORE = "0009"
-"""A database upgraded from an older revision is classified again once, as it opens: the
-classes it stored were given by older rules (provinces written 粤 or 未知 with a city had no
-region; sizes as given were not kept). The rules in use (``classify.toml``) decide."""
+def settle_owed(ctx: ServiceContext) -> None:
+    """Run the follow-ups a change recorded as owed and that never ran (``db.pending``): the
+    classification after an upgrade that changed what classes mean, the value refresh after
+    an undo killed before it. One query when nothing is owed.
 
+    Never stops the opening: work that cannot run now (a broken ``classify.toml``) stays
+    owed, is said on stderr, and is tried again at the next opening."""
+    import logging
 
-def _classify_after_upgrade(ctx: ServiceContext) -> None:
-    from tricrm_tui.services import classify
+    from tricrm_tui.db import pending
     from tricrm_tui.services.errors import InvalidInput
 
-    # A broken classify.toml: `tricrm classify` names it; opening goes on.
-    with contextlib.suppress(InvalidInput):
-        classify.classify_customers(ctx)
+    with ctx.db.engine.connect() as conn:
+        owed = pending.owed(conn)
+    if not owed:
+        return
+    log = logging.getLogger(__name__)
+    if pending.CLASSIFY in owed:
+        from tricrm_tui.services.classify import classify_customers
+
+        log.warning("classifying the customers again, as the upgraded database asks…")
+        try:
+            classify_customers(ctx)  # settles what is owed in its transaction
+        except InvalidInput as exc:
+            log.warning("customers not classified again: %s (`tricrm classify` does it)", exc)
+    if pending.VALUE in owed:
+        from tricrm_tui.services.value import value_refresh
+
+        log.warning("refreshing the value scores an interrupted undo left stale…")
+        try:
+            value_refresh(ctx)  # settles what is owed in its transaction
+        except InvalidInput as exc:
+            log.warning("value scores not refreshed: %s (`tricrm value refresh` does it)", exc)
 
 
 def refuse_database_file(ctx: ServiceContext, path: Path, field: str) -> None:

@@ -43,7 +43,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tricrm_tui.db import bulk, deferred
+from tricrm_tui.db import bulk, deferred, pending
 from tricrm_tui.db.bulk import chunks, driver_executemany, driver_in, padded
 from tricrm_tui.db.engine import SQLITE_CACHE_KIB
 from tricrm_tui.db.errors import DatabaseUnavailable, translate_db_errors
@@ -2164,6 +2164,10 @@ def _undo(ctx: ServiceContext, import_id: int) -> tuple[UndoResult, str, set[int
             removed += s.execute(sa.delete(table).where(key_col.in_(chunk))).rowcount or 0
         if touched:
             refresh_customer_aggregates(s, touched)
+            if kind == "orders":
+                # Refreshed after this transaction (``undo_import``); owed until then, so an
+                # undo killed between the two has the next opening of the database do it.
+                pending.owe(s, pending.VALUE)
         created = {
             kind: [(e.after or {}).get("name") for e in entries if e.entity == kind]
             for kind in ("product", "category")

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from tricrm_tui.db import pending
 from tricrm_tui.i18n import _
 from tricrm_tui.labels import N_
 from tricrm_tui.models import Customer, ValueSnapshot
@@ -563,6 +564,7 @@ def value_refresh(ctx: ServiceContext, as_of: dt.date | None = None) -> RefreshR
         latest = s.execute(sa.select(sa.func.max(VS.as_of))).scalar_one()
         current = latest == as_of
         if current:
+            pending.settle(s, pending.VALUE)
             # Only rows whose values change are written: a daily refresh touches few.
             s.execute(
                 sa.update(Customer.__table__)

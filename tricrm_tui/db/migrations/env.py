@@ -37,6 +37,10 @@ def run_migrations_online() -> None:
             include_object=include_object,
         )
         context.run_migrations()
+        # What the caller owes once the schema moved (``migrate.ensure_schema``), in the
+        # upgrade's transaction so a kill cannot leave the new schema without it.
+        if (then := config.attributes.get("then")) is not None:
+            then(connection)
 
 
 run_migrations_online()
