@@ -80,6 +80,7 @@ def settle_owed(ctx: ServiceContext) -> None:
     import logging
 
     from tricrm_tui.db import pending
+    from tricrm_tui.i18n import _
     from tricrm_tui.services.errors import InvalidInput
 
     with ctx.db.engine.connect() as conn:
@@ -90,19 +91,27 @@ def settle_owed(ctx: ServiceContext) -> None:
     if pending.CLASSIFY in owed:
         from tricrm_tui.services.classify import classify_customers
 
-        log.warning("classifying the customers again, as the upgraded database asks…")
+        log.warning(_("classifying the customers again, as the upgraded database asks…"))
         try:
             classify_customers(ctx)  # settles what is owed in its transaction
         except InvalidInput as exc:
-            log.warning("customers not classified again: %s (`tricrm classify` does it)", exc)
+            log.warning(
+                _("customers not classified again: {reason} (`tricrm classify` does it)").format(
+                    reason=exc
+                )
+            )
     if pending.VALUE in owed:
         from tricrm_tui.services.value import value_refresh
 
-        log.warning("refreshing the value scores an interrupted undo left stale…")
+        log.warning(_("refreshing the value scores an interrupted undo left stale…"))
         try:
             value_refresh(ctx)  # settles what is owed in its transaction
         except InvalidInput as exc:
-            log.warning("value scores not refreshed: %s (`tricrm value refresh` does it)", exc)
+            log.warning(
+                _("value scores not refreshed: {reason} (`tricrm value refresh` does it)").format(
+                    reason=exc
+                )
+            )
 
 
 def refuse_database_file(ctx: ServiceContext, path: Path, field: str) -> None:
