@@ -13,10 +13,10 @@ import re
 from tricrm_tui.i18n import _
 from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.normalize import (
-    _EXCEL_SERIAL,
-    _TIME_TAIL,
+    TIME_TAIL,
     clean_text,
     fold_width,
+    is_excel_serial,
     parse_date,
     parse_datetime,
 )
@@ -100,8 +100,8 @@ def parse_due_cell(value: object, base: dt.datetime, *, field: str = "follow_up"
     # gives a time of day, or a serial with a fraction, is that moment. A local midnight
     # (``2026-03-05 00:00:00``, a date column exported as a timestamp) is a date alone, as
     # a workbook's date cell is.
-    tail = _TIME_TAIL.match(raw)
-    if tail or (_EXCEL_SERIAL(raw) and float(raw) % 1):
+    tail = TIME_TAIL.match(raw)
+    if tail or (is_excel_serial(raw) and float(raw) % 1):
         moment = parse_datetime(value, field=field)
         local = moment.astimezone()
         if tail is None or tail.group("tz") or local.time() != dt.time():
