@@ -72,11 +72,23 @@ def test_a_bad_unit_is_refused_with_a_chinese_example(utc_local: None) -> None: 
             parse_offset(bad, field="period")
         assert err.value.field == "period"
         assert "3天" in str(err.value) and bad in str(err.value)
-        # A follow-up reads it as no period and no date either.
         with pytest.raises(InvalidInput):
             parse_due(bad, BASE)
         with pytest.raises(InvalidInput):
             parse_due_cell(bad, BASE)
+
+
+def test_a_follow_up_with_an_unknown_unit_is_refused_as_a_period() -> None:
+    """``3斤`` is no date either: the message names the units, not "not a date"."""
+    for bad in ("3斤", "3月", "3 weeks", "３ 斤"):
+        for reader in (parse_due, parse_due_cell):
+            with pytest.raises(InvalidInput) as err:
+                reader(bad, BASE, field="period")
+            assert str(err.value) == f"not a period: {bad} (use e.g. 4h, 3d, 2w or 3天)"
+            assert err.value.field == "period"
+    # Text with a digit after the word is a date the readers judge as before.
+    with pytest.raises(InvalidInput, match="not a date"):
+        parse_due("3月5日", BASE)
 
 
 def test_plan_cadence_and_cap_in_chinese() -> None:

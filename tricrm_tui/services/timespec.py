@@ -74,14 +74,29 @@ def _period(value: object) -> Period | None:
     return Period(int(m.group(1)), PERIOD_UNITS[m.group(2)]) if m else None
 
 
+_UNKNOWN_UNIT = re.compile(r"\d{1,4}\s*\D+")
+
+
+def _unknown_unit(value: object) -> bool:
+    """Whether ``value`` is a number and a word that is no unit (``3斤``, ``3 weeks``, ``3月``:
+    March, not three months). No date or time is written so: refused as a period, the
+    operator learns which units there are, where "not a date" would puzzle."""
+    if not isinstance(value, str):
+        return False
+    return _UNKNOWN_UNIT.fullmatch(fold_width(clean_text(value))) is not None
+
+
+def _not_a_period(value: object, field: str) -> InvalidInput:
+    return InvalidInput(
+        _("not a period: {value} (use e.g. 4h, 3d, 2w or 3天)").format(value=value), field=field
+    )
+
+
 def parse_offset(value: str, *, field: str = "when") -> dt.timedelta:
     """``4h``, ``3d``, ``2w`` (hours, days, weeks; ``4小时``, ``3天``, ``2周``) as a timedelta."""
     period = _period(value)
     if period is None:
-        raise InvalidInput(
-            _("not a period: {value} (use e.g. 4h, 3d, 2w or 3天)").format(value=value),
-            field=field,
-        )
+        raise _not_a_period(value, field)
     return period.delta
 
 
@@ -117,9 +132,11 @@ def parse_due(value: object, base: dt.datetime, *, field: str = "due") -> dt.dat
     """A period after ``base`` (``3d``, ``3天``) or a moment (``2026-12-01``,
     ``2026-12-01 14:30``)."""
     period = _period(value)
-    if period is None:
-        return parse_moment(value, field=field)
-    return _after(base, period)
+    if period is not None:
+        return _after(base, period)
+    if _unknown_unit(value):
+        raise _not_a_period(value, field)
+    return parse_moment(value, field=field)
 
 
 def _after(base: dt.datetime, period: Period) -> dt.datetime:
@@ -140,6 +157,8 @@ def parse_due_cell(value: object, base: dt.datetime, *, field: str = "follow_up"
     period = _period(value)
     if period is not None:
         return _after(base, period)
+    if _unknown_unit(value):
+        raise _not_a_period(value, field)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None and value.time() == dt.time():  # a workbook's date cell
             return local_datetime(value.date())
