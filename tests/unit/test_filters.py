@@ -226,6 +226,9 @@ def test_relative_dates_follow_today(base) -> None:  # type: ignore[no-untyped-d
         ("last_order<3000y", "an age is at most 200 years", 12, "^^^^^"),
         ("birthday>30000m", "an age is at most 200 years", 10, "^^^^^^"),
         ("registered<99999w", "an age is at most 200 years", 12, "^^^^^^"),
+        ("最近下单<90斤 标签:vip", "or an age (90d, 12w, 6m, 1y, 90天)", 6, "^^^^"),
+        ("last_order<300年", "an age is at most 200 years", 12, "^^^^^"),
+        ("生日:3月", "3月 is a month of the year; write 3个月 or 3m", 4, "^^^"),
     ],
 )
 def test_errors_point_at_the_bad_token(expr, message, column, caret) -> None:  # type: ignore[no-untyped-def]
@@ -241,6 +244,33 @@ def test_errors_point_at_the_bad_token(expr, message, column, caret) -> None:  #
     assert lines[2].strip() == caret
     assert e.position == column - 1
     assert e.field == "where"
+
+
+def test_ages_in_chinese(base) -> None:  # type: ignore[no-untyped-def]
+    """天/日, 周/星期, 个月 and 年 read as d, w, m and y, full-width digits too."""
+    assert parse_filter("最近下单<90天 标签:vip") == And(
+        (Term("last_order", "<", "90天"), Term("tag", ":", "vip"))
+    )
+    same = {
+        "最近下单<90天 标签:vip": "last_order<90d tag:vip",
+        "last_order<９０天": "last_order<90d",
+        "last_order:30日": "last_order:30d",
+        "last_order<12周": "last_order<12w",
+        "last_order<12星期": "last_order<12w",
+        "last_order<12个星期": "last_order<12w",
+        "last_order<12礼拜": "last_order<12w",
+        'last_order<"12 周"': "last_order<12w",
+        "last_order>=6个月": "last_order>=6m",
+        "last_order>1年": "last_order>1y",
+        "生日>30年": "birthday>30y",
+    }
+    for chinese, english in same.items():
+        assert codes(base, chinese) == codes(base, english), chinese
+        assert describe_filter(chinese, today=TODAY) == describe_filter(english, today=TODAY)
+    assert codes(base, "最近下单<90天 标签:vip") == ["C1"]
+    assert codes(base, "last_order>=6个月") == ["C2"]
+    # The limits are the English forms' limits.
+    assert codes(base, "registered>73200天") == [] and codes(base, "last_order>200年") == []
 
 
 def test_caret_aligns_under_wide_characters() -> None:
@@ -388,7 +418,8 @@ _VALUES = {
     "int": st.integers(-5, 10_000).map(str),
     "money": st.decimals(0, 99999, places=2, allow_nan=False).map(str),
     "date": st.one_of(
-        st.from_regex(r"[1-9][0-9]{0,1}[dwmy]", fullmatch=True),  # ages stop at 200 years
+        # ages stop at 200 years
+        st.from_regex(r"[1-9][0-9]{0,1}(d|w|m|y|天|日|周|星期|个月|年)", fullmatch=True),
         st.dates(dt.date(1950, 1, 1), dt.date(2030, 12, 31)).map(dt.date.isoformat),
         st.integers(1990, 2030).map(str),
     ),

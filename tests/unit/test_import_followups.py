@@ -136,6 +136,27 @@ def test_a_date_with_a_time_falls_due_at_that_time(ctx, tmp_path: Path) -> None:
     assert utc(got["T5"].due_at) == local_datetime(dt.date(2026, 3, 7))
 
 
+def test_a_period_in_chinese_counts_from_the_contact(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS, "utf-8"))
+    log = (
+        "记录编号,客户编号,渠道,时间,下次跟进\n"
+        "P1,C001,电话,2026-03-02 14:00,3天\n"
+        "P2,C001,电话,2026-03-02 14:00,2个星期\n"
+        "P3,C002,电话,2026-03-02 14:00,４小时\n"  # full-width digit
+        "P4,C002,电话,2026-03-02 14:00,3斤\n"
+    )
+    result = importing.import_file(ctx, "interactions", write(tmp_path, "p.csv", log))
+    assert {(r.key, r.field, r.code) for r in result.rejected} == {
+        ("P4", "follow_up", "invalid_value")
+    }
+    assert result.follow_ups_created == 3
+    got = tasks(ctx)
+    contact = utc(dt.datetime(2026, 3, 2, 14, 0).astimezone())
+    assert utc(got["P1"].due_at) == utc(dt.datetime(2026, 3, 5, 14, 0).astimezone())
+    assert utc(got["P2"].due_at) == utc(dt.datetime(2026, 3, 16, 14, 0).astimezone())
+    assert utc(got["P3"].due_at) == contact + dt.timedelta(hours=4)
+
+
 def test_reimport_unchanged_creates_nothing_and_dry_run_counts(ctx, log_file: Path) -> None:  # type: ignore[no-untyped-def]
     dry = importing.import_file(ctx, "interactions", log_file, dry_run=True)
     assert dry.follow_ups_created == 2 and dry.inserted == 3

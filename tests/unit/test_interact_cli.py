@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 
+from tests.cli_runner import invoke
+from tests.interact_helpers import utc_local  # noqa: F401
 from tricrm_tui.cli.main import run
 from tricrm_tui.cli.state import STATE
+from tricrm_tui.services.errors import InvalidInput
 
 
 @pytest.fixture
@@ -120,3 +124,35 @@ def test_plans_and_care_commands(cli) -> None:  # type: ignore[no-untyped-def]
     assert _json(cli, "care", "run", "--date", "2027-02-20")["created"] == []
     cli("care", "rules", "remove", "春节")
     assert [r["name"] for r in _json(cli, "care", "rules", "list")] == ["生日"]
+
+
+def test_periods_in_chinese(db_url: str, utc_local: None) -> None:  # noqa: F811
+    """``--follow-up 3天``, ``--due 2周``, ``snooze ID 2天`` and a plan ``--every 30天 --cap
+    4/30天``, through Typer's runner as a shell runs them."""
+
+    def json_of(*args: str):  # type: ignore[no-untyped-def]
+        result = invoke(db_url, *args, "--format", "json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    assert invoke(db_url, "customers", "add", "C1", "--name", "张三").exit_code == 0
+    logged = json_of(
+        "interact", "log", "C1", "--channel", "phone", "--subject", "回访",
+        "--at", "2026-03-01 10:00", "--follow-up", "3天",
+    )  # fmt: skip
+    task = json_of("followups", "list", "--customer", "C1")[0]
+    assert task["id"] == logged["followup_id"]
+    assert dt.datetime.fromisoformat(task["due"]) == dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
+    added = json_of("followups", "add", "C1", "--due", "2周", "--reason", "报价")
+    start = dt.datetime.now(dt.UTC)
+    weeks = dt.datetime.fromisoformat(added["due"]) - start
+    assert dt.timedelta(days=13, hours=23) < weeks <= dt.timedelta(weeks=2)
+    snoozed = json_of("followups", "snooze", str(task["id"]), "2天")
+    assert snoozed["status"] == "snoozed"
+    days = dt.datetime.fromisoformat(snoozed["due"]) - start
+    assert dt.timedelta(days=1, hours=23) < days < dt.timedelta(days=2, minutes=1)
+    plan = json_of("plans", "set", "p", "--target", "all", "--every", "30天", "--cap", "4/30天")
+    assert (plan[0]["every_days"], plan[0]["cap"]) == (30, "4/30d")
+    bad = invoke(db_url, "followups", "snooze", str(task["id"]), "3斤")
+    assert isinstance(bad.exception, InvalidInput) and bad.exception.exit_code == 4
+    assert str(bad.exception) == "not a period: 3斤 (use e.g. 4h, 3d, 2w or 3天)"

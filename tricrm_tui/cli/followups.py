@@ -82,7 +82,7 @@ def list_cmd(
 )
 def add_cmd(
     code: Annotated[str, typer.Argument(help=_("Customer code."))],
-    due: Annotated[str, typer.Option("--due", help=_("3d, 2w, a date or 'DATE HH:MM'."))],
+    due: Annotated[str, typer.Option("--due", help=_("3d, 2w, 3天, a date or 'DATE HH:MM'."))],
     reason: Annotated[str, typer.Option("--reason", help=_("What to do."))],
     owner: Annotated[str | None, typer.Option("--owner", help=_("Owner (default: you)."))] = None,
     priority: Annotated[
@@ -129,12 +129,12 @@ def done_cmd(
 
 @app.command(
     "snooze",
-    help=_("Push a follow-up back by a period (1d, 4h, 2w) or to a date."),
+    help=_("Push a follow-up back by a period (1d, 4h, 2w, 2天) or to a date."),
     epilog=_("Example: tricrm followups snooze 42 2d"),
 )
 def snooze_cmd(
     followup_id: IdArg,
-    period: Annotated[str, typer.Argument(help=_("How long: 4h, 2d, 1w or a date."))] = "1d",
+    period: Annotated[str, typer.Argument(help=_("How long: 4h, 2d, 1w, 2天 or a date."))] = "1d",
     fmt: FormatOpt = Format.table,
 ) -> None:
     from tricrm_tui.services import followups

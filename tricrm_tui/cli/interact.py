@@ -67,7 +67,8 @@ def log_cmd(
     follow_up: Annotated[
         str | None,
         typer.Option(
-            "--follow-up", help=_("Create a follow-up: 3d or 2w after the contact, or a date.")
+            "--follow-up",
+            help=_("Create a follow-up: 3d or 2w (3天, 2周) after the contact, or a date."),
         ),
     ] = None,
     fmt: FormatOpt = Format.table,

@@ -88,11 +88,12 @@ def set_cmd(
         ),
     ] = None,
     every: Annotated[
-        str | None, typer.Option("--every", help=_("Cadence, e.g. 30d or 8w."))
+        str | None, typer.Option("--every", help=_("Cadence, e.g. 30d, 8w or 30天."))
     ] = None,
     channel: Annotated[str, typer.Option("--channel", help=_("Preferred channel."))] = "phone",
     cap: Annotated[
-        str | None, typer.Option("--cap", help=_("At most N contacts per period, e.g. 4/30d."))
+        str | None,
+        typer.Option("--cap", help=_("At most N contacts per period, e.g. 4/30d or 4/30天.")),
     ] = None,
     quiet: Annotated[
         str | None, typer.Option("--quiet", help=_("Quiet hours, e.g. 21:00-09:00."))

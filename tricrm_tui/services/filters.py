@@ -20,10 +20,13 @@ Meanings, chosen to read the way a CRM user says them:
 * Numbers (``orders``, ``spent``, ``points``): all six comparisons; ``:`` is ``=``.
 * Dates (``last_order``, ``first_order``, ``registered``, ``birthday``) take either an
   absolute date (``2024-05-01``, ``2024-05`` for the month, ``2024`` for the year) compared
-  as dates, or an AGE: ``90d``, ``12w``, ``6m``, ``1y``. An age compares how long ago the date
-  was: ``last_order<90d`` means "last order less than 90 days ago" (bought recently),
-  ``last_order>1y`` means "more than a year ago" (lapsed), ``birthday>=30y`` means
-  "aged 30 or more", and ``last_order:90d`` means "within the last 90 days" (same as ``<=``).
+  as dates, or an AGE: ``90d``, ``12w``, ``6m``, ``1y``, or in Chinese ``90天``/``90日``,
+  ``12周``/``12星期``, ``6个月``, ``1年``. ``6月`` alone is refused: it is June, not six
+  months, and reading it as an age would quietly match other customers. An age compares
+  how long ago the date was: ``last_order<90d`` means "last order less than 90 days ago"
+  (bought recently), ``last_order>1y`` means "more than a year ago" (lapsed),
+  ``birthday>=30y`` means "aged 30 or more", and ``last_order:90d`` means "within the last
+  90 days" (same as ``<=``).
   A customer with no such date (never ordered) matches no date comparison; ``orders=0``
   finds those.
 * ``tag:vip`` — has the tag; ``saved:NAME`` — in the saved segment NAME.
@@ -55,6 +58,7 @@ from tricrm_tui.models import Customer, CustomerTag
 from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.normalize import KIND_SYNONYMS
 from tricrm_tui.services.regions import province_spellings
+from tricrm_tui.services.timespec import PERIOD_UNITS
 
 C = Customer.__table__.c
 T = CustomerTag.__table__.c
@@ -135,7 +139,17 @@ FIELD_ALIASES = {
     "segment_name": "saved",
 }
 
-_AGE = re.compile(r"^(\d{1,5})([dwmy])$", re.IGNORECASE)
+AGE_UNITS: dict[str, str] = {
+    **{word: unit for word, unit in PERIOD_UNITS.items() if unit in "dw"},
+    "m": "m",
+    "个月": "m",
+    "y": "y",
+    "年": "y",
+}
+"""How an age's unit is written → ``d``, ``w``, ``m`` (calendar months) or ``y``: the days and
+weeks a follow-up period reads (``天``, ``周``, ``星期`` …), and months and years."""
+_AGE = re.compile(r"(\d{1,5})\s*(" + "|".join(AGE_UNITS) + ")", re.IGNORECASE)
+_MONTH_OF_YEAR = re.compile(r"(0?[1-9]|1[0-2])\s*月")
 _DAY = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
 _IDENT = re.compile(r"[^\W\d][\w]*", re.UNICODE)
 _BARE_STOP = set(' \t\n\r()"')
@@ -488,9 +502,9 @@ class _DateValue:
 
 
 def _date_value(field: str, value: str) -> _DateValue:
-    m = _AGE.match(value)
+    m = _AGE.fullmatch(value)
     if m:
-        n, unit = int(m.group(1)), m.group(2).lower()
+        n, unit = int(m.group(1)), AGE_UNITS[m.group(2).lower()]
         if n > AGE_LIMITS[unit]:
             raise ValueError(_("{field}: an age is at most 200 years").format(field=field))
         return _DateValue(age=(n, unit))
@@ -507,10 +521,17 @@ def _date_value(field: str, value: str) -> _DateValue:
             return _DateValue(period=(dt.date(int(y), 1, 1), dt.date(int(y), 12, 31)))
         except ValueError:
             pass
-    raise ValueError(
-        _("{field} needs a date (2024-05-01, 2024-05, 2024) or an age (90d, 12w, 6m, 1y)").format(
-            field=field
+    m = _MONTH_OF_YEAR.fullmatch(value)
+    if m:
+        raise ValueError(
+            _("{field}: {value} is a month of the year; write {n}个月 or {n}m for an age").format(
+                field=field, value=value, n=int(m.group(1))
+            )
         )
+    raise ValueError(
+        _(
+            "{field} needs a date (2024-05-01, 2024-05, 2024) or an age (90d, 12w, 6m, 1y, 90天)"
+        ).format(field=field)
     )
 
 
@@ -877,6 +898,7 @@ def filter_help() -> str:
         "Fields: {fields}. Text: field:value (* wildcard; name: is a substring). "
         "Numbers: orders>=3, spent>1000. Dates: registered>=2024-01-01, or an age: "
         "last_order<90d = last order less than 90 days ago, last_order>1y = more than a "
-        'year ago (d w m y). tag:vip, saved:SEGMENT. Quote values with spaces: city:"深圳 南山".'
+        "year ago (d w m y, or 天 周 个月 年: last_order<90天). tag:vip, saved:SEGMENT. "
+        'Quote values with spaces: city:"深圳 南山".'
     ).format(fields=", ".join(FIELDS))
     return f"{text} {bands}"

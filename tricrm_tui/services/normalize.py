@@ -160,7 +160,14 @@ _DATE_PATTERNS = [
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 ]
 EXCEL_EPOCH = dt.date(1899, 12, 30)
-_EXCEL_SERIAL = re.compile(r"[1-9]\d{4}(\.\d+)?").fullmatch
+_EXCEL_SERIAL = re.compile(r"[1-9]\d{4}(\.\d+)?")
+
+
+def is_excel_serial(text: str) -> bool:
+    """Whether ``text`` is an Excel day serial written out (``46091``, ``46091.5``): five
+    digits, 1927 to 2173, a fraction being the time of day. Four digits would read a bare
+    year (a birthday column holding 1985) as a day in 1905."""
+    return _EXCEL_SERIAL.fullmatch(text) is not None
 
 
 def parse_date(value: object, field: str = "date") -> dt.date:
@@ -204,9 +211,7 @@ def _parse_date_text(raw: str, value: object, field: str) -> dt.date:
                 raise InvalidInput(
                     _("no such date: {value}").format(value=value), field=field
                 ) from exc
-    # Excel serials as text: five digits (1927 to 2173). Four would read a bare year (a
-    # birthday column holding 1985) as a day in 1905.
-    if _EXCEL_SERIAL(raw):
+    if is_excel_serial(raw):
         return EXCEL_EPOCH + dt.timedelta(days=int(float(raw)))
     raise InvalidInput(_("not a date: {value}").format(value=value), field=field)
 
@@ -316,7 +321,10 @@ def parse_int(
     return number
 
 
-_TIME_TAIL = re.compile(rf"^(?P<date>.+?)(?:[ T]|\s+|(?<=日)){_TIME}$")
+TIME_TAIL = re.compile(rf"^(?P<date>.+?)(?:[ T]|\s+|(?<=日)){_TIME}$")
+"""A date followed by a time of day (``2026-03-05 14:30``, ``2026年3月5日上午10:30``, with an
+offset ``+08:00``): groups ``date`` (the text before the time, for :func:`parse_date`), ``h``,
+``m``, ``s``, ``ampm``/``ampm2`` and ``tz``. Match it on width-folded, cleaned text."""
 
 
 def parse_datetime(value: object, field: str = "occurred_at") -> dt.datetime:
@@ -326,7 +334,7 @@ def parse_datetime(value: object, field: str = "occurred_at") -> dt.datetime:
         moment = value
     else:
         raw = fold_width(clean_text(value))
-        m = _TIME_TAIL.match(raw)
+        m = TIME_TAIL.match(raw)
         if m:
             day = parse_date(m.group("date"), field)
             hour = int(m.group("h"))
@@ -358,7 +366,7 @@ def parse_datetime(value: object, field: str = "occurred_at") -> dt.datetime:
                             _("not a time zone offset: {value}").format(value=value), field=field
                         ) from exc
                 moment = moment.replace(tzinfo=zone)
-        elif "." in raw and _EXCEL_SERIAL(raw):
+        elif "." in raw and is_excel_serial(raw):
             # A moment as an Excel serial (a time cell that lost its format): its fraction
             # is the time of day, which was dropped for midnight.
             moment = dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(

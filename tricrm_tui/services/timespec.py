@@ -1,5 +1,14 @@
 """Reading the times people type: ``3d``, ``2w``, ``4h``, a date, a date and time, quiet hours.
 
+A period is a number and a unit, in English or in Chinese as operators say it: hours ``4h``
+(``4小时``, ``4个小时``), days ``3d`` (``3天``, ``3日``), weeks ``2w`` (``2周``, ``2星期``,
+``2个星期``, ``2礼拜``, ``2个礼拜``); full-width digits and a space before the unit are read too.
+
+There are no months. A month has no fixed length, so "a month after 31 January" has no one
+answer a timedelta could give, and ``3月`` is March in Chinese, not three months: a period
+read as months would misplace some tasks. A date, or weeks, says it exactly. (The filter
+language does have calendar months, for ages: ``last_order<6m``.)
+
 A bare date means that day at :data:`DEFAULT_DUE_TIME` local time: a follow-up "on
 2026-12-01" is a task for the working day, not for midnight. Everything returned is an aware
 UTC datetime, as stored.
@@ -9,14 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import NamedTuple
 
 from tricrm_tui.i18n import _
 from tricrm_tui.services.errors import InvalidInput
 from tricrm_tui.services.normalize import (
-    _EXCEL_SERIAL,
-    _TIME_TAIL,
+    TIME_TAIL,
     clean_text,
     fold_width,
+    is_excel_serial,
     parse_date,
     parse_datetime,
 )
@@ -24,19 +34,70 @@ from tricrm_tui.services.normalize import (
 DEFAULT_DUE_TIME = dt.time(9, 0)
 """When a task given only a date falls due (local time): the start of the working day."""
 
-_OFFSET = re.compile(r"^(\d{1,4})\s*([hdw])$")
+PERIOD_UNITS: dict[str, str] = {
+    "h": "h",
+    "小时": "h",
+    "个小时": "h",
+    "d": "d",
+    "天": "d",
+    "日": "d",
+    "w": "w",
+    "周": "w",
+    "星期": "w",
+    "个星期": "w",
+    "礼拜": "w",
+    "个礼拜": "w",
+}
+"""How a period's unit is written → ``h``, ``d`` or ``w``."""
+_OFFSET = re.compile(r"(\d{1,4})\s*(" + "|".join(PERIOD_UNITS) + ")")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 _DATETIME = re.compile(r"^(.+?)[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
+class Period(NamedTuple):
+    """A number of hours, days or weeks (``unit`` is ``h``, ``d`` or ``w``)."""
+
+    amount: int
+    unit: str
+
+    @property
+    def delta(self) -> dt.timedelta:
+        return dt.timedelta(**{_UNITS[self.unit]: self.amount})
+
+
+def _period(value: object) -> Period | None:
+    """The period ``value`` writes (``3d``, ``3天``, ``３ 天``), or None when it writes none
+    (a date, a moment, anything else): the one place a period's text is matched."""
+    if not isinstance(value, str):
+        return None
+    m = _OFFSET.fullmatch(fold_width(clean_text(value)).lower())
+    return Period(int(m.group(1)), PERIOD_UNITS[m.group(2)]) if m else None
+
+
+_UNKNOWN_UNIT = re.compile(r"\d{1,4}\s*\D+")
+
+
+def _unknown_unit(value: object) -> bool:
+    """Whether ``value`` is a number and a word that is no unit (``3斤``, ``3 weeks``, ``3月``:
+    March, not three months). No date or time is written so: refused as a period, the
+    operator learns which units there are, where "not a date" would puzzle."""
+    if not isinstance(value, str):
+        return False
+    return _UNKNOWN_UNIT.fullmatch(fold_width(clean_text(value))) is not None
+
+
+def _not_a_period(value: object, field: str) -> InvalidInput:
+    return InvalidInput(
+        _("not a period: {value} (use e.g. 4h, 3d, 2w or 3天)").format(value=value), field=field
+    )
+
+
 def parse_offset(value: str, *, field: str = "when") -> dt.timedelta:
-    """``4h``, ``3d``, ``2w`` (hours, days, weeks) as a timedelta."""
-    m = _OFFSET.match(fold_width(clean_text(value)).lower())
-    if not m:
-        raise InvalidInput(
-            _("not a period: {value} (use e.g. 4h, 3d or 2w)").format(value=value), field=field
-        )
-    return dt.timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    """``4h``, ``3d``, ``2w`` (hours, days, weeks; ``4小时``, ``3天``, ``2周``) as a timedelta."""
+    period = _period(value)
+    if period is None:
+        raise _not_a_period(value, field)
+    return period.delta
 
 
 def local_datetime(day: dt.date, time: dt.time = DEFAULT_DUE_TIME) -> dt.datetime:
@@ -68,27 +129,36 @@ def parse_moment(value: object, *, field: str = "at") -> dt.datetime:
 
 
 def parse_due(value: object, base: dt.datetime, *, field: str = "due") -> dt.datetime:
-    """A period after ``base`` (``3d``) or a moment (``2026-12-01``, ``2026-12-01 14:30``).
+    """A period after ``base`` (``3d``, ``3天``) or a moment (``2026-12-01``,
+    ``2026-12-01 14:30``)."""
+    period = _period(value)
+    if period is not None:
+        return _after(base, period)
+    if _unknown_unit(value):
+        raise _not_a_period(value, field)
+    return parse_moment(value, field=field)
 
-    Days and weeks keep the local time of day across a daylight-saving change (a contact
-    at 09:00 with ``1w`` falls due at 09:00 a week on); hours are elapsed time."""
-    m = _OFFSET.match(fold_width(clean_text(value)).lower()) if isinstance(value, str) else None
-    if m is None:
-        return parse_moment(value, field=field)
-    period = parse_offset(m.group(0), field=field)
-    if m.group(2) == "h":
-        return base + period
-    local = base.astimezone().replace(tzinfo=None) + period
+
+def _after(base: dt.datetime, period: Period) -> dt.datetime:
+    """``period`` after ``base``. Days and weeks keep the local time of day across a
+    daylight-saving change (a contact at 09:00 with ``1w`` falls due at 09:00 a week on);
+    hours are elapsed time."""
+    if period.unit == "h":
+        return base + period.delta
+    local = base.astimezone().replace(tzinfo=None) + period.delta
     return local_datetime(local.date(), local.time())
 
 
 def parse_due_cell(value: object, base: dt.datetime, *, field: str = "follow_up") -> dt.datetime:
-    """An import file's follow-up cell: a period after ``base`` (``3d``, as :func:`parse_due`
-    reads it) or a moment in any form the import reads times in (``2026/12/1``,
-    ``2026年12月1日 14:30``, an Excel serial or date cell). A date alone falls due at
-    :data:`DEFAULT_DUE_TIME`, as a follow-up given a date by hand does."""
-    if isinstance(value, str) and _OFFSET.match(fold_width(clean_text(value)).lower()):
-        return parse_due(value, base, field=field)
+    """An import file's follow-up cell: a period after ``base`` (``3d``, ``3天``, as
+    :func:`parse_due` reads it) or a moment in any form the import reads times in
+    (``2026/12/1``, ``2026年12月1日 14:30``, an Excel serial or date cell). A date alone falls
+    due at :data:`DEFAULT_DUE_TIME`, as a follow-up given a date by hand does."""
+    period = _period(value)
+    if period is not None:
+        return _after(base, period)
+    if _unknown_unit(value):
+        raise _not_a_period(value, field)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None and value.time() == dt.time():  # a workbook's date cell
             return local_datetime(value.date())
@@ -100,8 +170,8 @@ def parse_due_cell(value: object, base: dt.datetime, *, field: str = "follow_up"
     # gives a time of day, or a serial with a fraction, is that moment. A local midnight
     # (``2026-03-05 00:00:00``, a date column exported as a timestamp) is a date alone, as
     # a workbook's date cell is.
-    tail = _TIME_TAIL.match(raw)
-    if tail or (_EXCEL_SERIAL(raw) and float(raw) % 1):
+    tail = TIME_TAIL.match(raw)
+    if tail or (is_excel_serial(raw) and float(raw) % 1):
         moment = parse_datetime(value, field=field)
         local = moment.astimezone()
         if tail is None or tail.group("tz") or local.time() != dt.time():
@@ -128,23 +198,34 @@ def parse_quiet_hours(value: str | None) -> tuple[dt.time, dt.time] | None:
         ) from exc
 
 
+_CAP = re.compile(r"(\d{1,4})\s*/\s*(\d{1,4})\s*(\D*)")
+"""A cap: contacts / days, the days' unit (``d``, ``天``, ``日``) optional."""
+
+
 def parse_cap(value: str | None) -> tuple[int, int] | None:
-    """``4/30d`` → at most 4 contacts in any 30 days. Empty → None (no cap)."""
+    """``4/30d`` (``4/30天``, ``4/30``) → at most 4 contacts in any 30 days. Empty → None
+    (no cap)."""
     raw = fold_width(clean_text(value)) if value else ""
     if not raw:
         return None
-    m = re.fullmatch(r"(\d{1,4})\s*/\s*(\d{1,4})\s*d?", raw.lower())
-    if not m or int(m.group(1)) < 1 or int(m.group(2)) < 1:
+    m = _CAP.fullmatch(raw.lower())
+    if (
+        not m
+        or (m.group(3) and PERIOD_UNITS.get(m.group(3)) != "d")
+        or int(m.group(1)) < 1
+        or int(m.group(2)) < 1
+    ):
         raise InvalidInput(
-            _("not a contact cap: {value} (use e.g. 4/30d)").format(value=value), field="cap"
+            _("not a contact cap: {value} (use e.g. 4/30d or 4/30天)").format(value=value),
+            field="cap",
         )
     return int(m.group(1)), int(m.group(2))
 
 
 def parse_days(value: str, *, field: str = "every") -> int:
-    """``30d``, ``30`` or ``4w`` as a whole number of days (at least one)."""
-    raw = fold_width(clean_text(value)).lower()
-    days = int(raw) if raw.isdigit() else parse_offset(raw, field=field).days
+    """``30d``, ``30天``, ``30`` or ``4w`` (``4周``) as a whole number of days (at least one)."""
+    raw = fold_width(clean_text(value))
+    days = int(raw) if raw.isdigit() else parse_offset(value, field=field).days
     if days < 1:
         raise InvalidInput(_("a period must be at least one day"), field=field)
     return days
