@@ -106,3 +106,13 @@ def test_plan_cadence_and_cap_in_chinese() -> None:
     with pytest.raises(InvalidInput) as err:
         parse_days("30斤")
     assert "3天" in str(err.value)
+
+
+def test_a_cadence_is_whole_days() -> None:
+    """``36h`` used to become one day, silently; ``48h`` is two."""
+    from tricrm_tui.services.timespec import parse_days
+
+    assert parse_days("48h") == 2 and parse_days("48小时") == 2
+    for bad in ("36h", "4小时"):
+        with pytest.raises(InvalidInput, match="whole days"):
+            parse_days(bad)

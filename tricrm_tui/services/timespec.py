@@ -225,7 +225,14 @@ def parse_cap(value: str | None) -> tuple[int, int] | None:
 def parse_days(value: str, *, field: str = "every") -> int:
     """``30d``, ``30天``, ``30`` or ``4w`` (``4周``) as a whole number of days (at least one)."""
     raw = fold_width(clean_text(value))
-    days = int(raw) if raw.isdigit() else parse_offset(value, field=field).days
+    period = dt.timedelta(days=int(raw)) if raw.isdigit() else parse_offset(value, field=field)
+    if period % dt.timedelta(days=1):
+        # ``36h`` is not a day and a half of cadence: plans count whole days.
+        raise InvalidInput(
+            _("a period here is whole days: {value} (use e.g. 30d or 30天)").format(value=value),
+            field=field,
+        )
+    days = period.days
     if days < 1:
         raise InvalidInput(_("a period must be at least one day"), field=field)
     return days
