@@ -69,6 +69,18 @@ def test_utf16_without_a_bom_holding_chinese_is_detected(ctx, tmp_path: Path, co
     assert (c.name, c.city, c.phone) == ("张三", "深圳市", "+8613800000007")
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_han_only_utf16_without_a_bom_is_imported(ctx, tmp_path: Path, codec: str) -> None:  # type: ignore[no-untyped-def]
+    """Tabs and line ends are the only ASCII: too few NULs to be taken for UTF-16, and the
+    file was read as GB18030, its header as garbage (no column for the customer code)."""
+    path = tmp_path / "客户.txt"
+    path.write_bytes("客户编号\t客户名称\t城市\n甲一\t张三丰\t南京市鼓楼区中山北路\n".encode(codec))
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.encoding, result.inserted, result.rejected_count) == (codec, 1, 0)
+    c = customers.get_customer(ctx, "甲一")
+    assert (c.name, c.city) == ("张三丰", "南京市鼓楼区中山北路")
+
+
 @pytest.mark.parametrize(
     ("name", "text"),
     [

@@ -62,6 +62,61 @@ def test_encodings_are_detected(tmp_path: Path, text: str, encoding: str, expect
     assert rows[0][0] == 2
 
 
+HAN_ONLY = "客户编号\t客户名称\t城市\t地址\r\n" + "".join(
+    f"客户{'甲乙丙丁'[i % 4]}{'一二三四五六七八九十'[i // 4 % 10]}\t张三丰\t深圳市\t"
+    "广东省深圳市南山区科技园南区高新南一道\r\n"
+    for i in range(200)
+)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "公司名称\n深圳市腾讯计算机系统有限公司\n比亚迪股份有限公司\n",
+        "客户编号\t客户名称\t城市\n甲一\t张三丰\t南京市鼓楼区中山北路\n",
+        "地址\r\n" + "上海市浦东新区陆家嘴\r\n" * 4,
+        HAN_ONLY,
+    ],
+    ids=["companies", "one-row", "addresses", "long"],
+)
+def test_utf16_without_a_bom_of_almost_only_han_is_detected(
+    tmp_path: Path, text: str, codec: str
+) -> None:
+    """Too little ASCII for a NUL in a fifth of one half's bytes: short files were read as
+    GB18030 or Big5 (which read almost any byte pair), longer ones left to charset-normalizer."""
+    path = _write(tmp_path, "f.csv", text, codec)
+    assert detect_encoding(path) == codec
+    lines = text.splitlines()
+    headers = lines[0].split("\t")
+    assert _rows(path)[-1] == (len(lines), dict(zip(headers, lines[-1].split("\t"), strict=True)))
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "expected"),
+    [
+        ("全是中文没有任何字母的文件内容\n", "gbk", "gb18030"),
+        ("全是中文没有任何字母的文件内容\n" * 3, "gbk", "gb18030"),
+        ("全是中文没有任何字母的文件内容\r\n" * 300, "gbk", "gb18030"),
+        ("全是中文没有任何字母的文件内容\n" * 300, "utf-8", "utf-8"),
+        ("全是中文沒有任何字母的檔案內容\r\n" * 300, "big5", "cp950"),
+        ("张三\n", "gbk", "gb18030"),
+        ("客户\n李四\n", "gbk", "gb18030"),
+        ("zhangsan\nlisi\nwangwu\n", "ascii", "utf-8"),
+    ],
+)
+@pytest.mark.parametrize("padding", [b"", b"\x00" * 64], ids=["plain", "nul-padded"])
+def test_text_of_only_han_or_letters_is_not_taken_for_utf16(
+    tmp_path: Path, text: str, codec: str, expected: str, padding: bytes
+) -> None:
+    """Line ends read as UTF-16 need a NUL after them: a broken export padded with NULs has
+    one, but its text read as UTF-16 is Hangul and private-use characters (GBK, Big5,
+    UTF-8), or Han made of ASCII bytes (``zh`` is U+687A)."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode(codec) + padding)
+    assert detect_encoding(path) == expected
+
+
 def test_big5_is_found_by_the_detector(tmp_path: Path) -> None:
     text = "客戶編號,姓名,地址,備註\n" + "".join(
         f"T{i:03d},陳大文,臺北市信義區市府路,這是一位來自臺灣的長期客戶，喜歡在網路上購買商品\n"

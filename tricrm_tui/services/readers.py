@@ -5,8 +5,11 @@ so a million-row export costs the memory of one row. Line numbers are the ones a
 in an editor (CSV: the physical line where the record starts) or in Excel (the row number).
 
 Encodings: legacy Chinese exports are usually GBK, Taiwanese ones Big5, Excel's "Unicode
-text" is UTF-16. Detection order, and why: a BOM is proof; strict UTF-8 over the whole file
-almost never passes by accident; strict GB18030 (a superset of GBK) and Big5 next, because
+text" is UTF-16. Detection order, and why: a BOM is proof; UTF-16 written without one is
+told on a 4 KB head by the NULs of its ASCII characters or, in text of almost only Han
+characters, by its line ends and what it reads as (GB18030 reads almost any byte pair, so
+the later steps took such a file for GB18030); strict UTF-8 over the whole file almost
+never passes by accident; strict GB18030 (a superset of GBK) and Big5 next, because
 charset-normalizer misreads short GBK text as cp949 or Big5 (jawah/charset_normalizer #365,
 #587) — when both decode, the reading made of common characters wins; only then
 charset-normalizer on the file (for the other encodings); ``--encoding`` overrides it all.
@@ -129,7 +132,8 @@ def _utf16_without_bom(head: bytes) -> str | None:
     delimiters, line ends) put a NUL in every other byte, which UTF-8 would read as NUL
     characters, not fail on, while a Han character seldom has a NUL half (一, U+4E00). A
     customer file is far from all ASCII (``C0001,张三,13812345678,深圳市`` is 80 %): a NUL
-    in a fifth of one half's bytes and hardly any in the other's is UTF-16."""
+    in a fifth of one half's bytes and hardly any in the other's is UTF-16. Text with less
+    ASCII than that is judged by ``_utf16_of_han``."""
     if len(head) < 4:
         return None
     even, odd = head[0::2], head[1::2]
@@ -138,6 +142,42 @@ def _utf16_without_bom(head: bytes) -> str | None:
         return "utf-16-le"
     if nul_even >= 0.2 and nul_odd < 0.05:
         return "utf-16-be"
+    return _utf16_of_han(head)
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_FOREIGN = re.compile(
+    r"[^\t\n\r\x20-\x7e\u00a0-\u00ff\u2010-\u2027\u2030-\u205e\u3000-\u303f\u4e00-\u9fff"
+    r"\uff01-\uffef]"
+)
+"""A character Chinese text is seldom written with: none of Han, ASCII, Latin-1, general or
+CJK punctuation, full-width forms. Bytes read in the wrong encoding or byte order give them
+(Hangul, private-use, unassigned and control characters, U+FFFD for a lone surrogate)."""
+
+
+def _utf16_of_han(head: bytes) -> str | None:
+    """UTF-16 with no BOM and hardly any ASCII (a list of names, addresses, notes): too few
+    NULs for ``_utf16_without_bom``, and GB18030, which reads almost any byte pair, read a
+    short one as rare characters. Its line ends still hold a NUL (``\\n\\x00`` little-endian,
+    ``\\x00\\n`` big-endian), which text in GBK, Big5 or UTF-8 holds only when broken. Read
+    as UTF-16 in the byte order that gives line ends, the lines of ``head`` must also be
+    Chinese text: half of their characters Han, and at most one in fifty one such text is
+    seldom written with (an emoji, a circled number). GBK or Big5 read as UTF-16 is mostly
+    Hangul and private-use characters. ASCII read so is mostly Han (``ab`` is U+6261) but
+    has no byte past 0x7F, which most Han characters have (U+8000 up, or a low byte past
+    0x7F). A file of one line with no line end is left to the detection after this."""
+    if _NON_ASCII.search(head) is None:
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        text = head[: len(head) // 2 * 2].decode(codec, errors="replace")
+        # Whole lines only: the sample may end inside a character.
+        end = max(text.rfind("\n"), text.rfind("\r"))
+        if end < 0:
+            continue
+        text = text[: end + 1]
+        han, foreign = len(_HAN.findall(text)), len(_FOREIGN.findall(text))
+        if han * 2 >= len(text) and foreign * 50 <= len(text):
+            return codec
     return None
 
 
