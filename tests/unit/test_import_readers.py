@@ -7,6 +7,8 @@ Big5, UTF-16 with BOM...), so a failure means the reader, not a fixture, is wron
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -226,6 +228,54 @@ def test_xlsx_dates_as_serials_and_as_dates(tmp_path: Path) -> None:
     assert _rows(path, sheet="订单")[0][1] == {"订单编号": "O1"}
     with pytest.raises(InvalidInput):
         open_source(path, sheet="nope")
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_workbook_formulas_are_told_by_their_saved_results(tmp_path: Path, prefix: str) -> None:
+    """Saved: a number, an empty text (``t="str"``, ``<v></v>``, what a formula giving ""
+    keeps). Not: no ``<v>``, an empty one, a shared formula's ``<f …/>`` alone. Some
+    writers prefix every element name (``<x:c>``)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["code", "total", "note"])
+    ws.append(["A1", "=1+1", '=IF(1,"","")'])
+    ws.append(["A2", "=B2*2", None])
+    ws.append(["A3", 5, "x"])
+    written = tmp_path / "written.xlsx"
+    wb.save(written)
+    saved = {
+        b'<c r="B2"><f>1+1</f><v /></c>': b'<c r="B2"><f>1+1</f><v>2</v></c>',
+        b'<c r="C2"><f>IF(1,"","")</f><v /></c>': b'<c r="C2" t="str"><f>IF(1,"","")</f><v></v></c>',
+        b'<c r="B3"><f>B2*2</f><v /></c>': b'<c r="B3"><f t="shared" ref="B3:B4" si="0">B2*2</f></c>',
+        b'<c r="B4" t="n"><v>5</v></c>': b'<c r="B4"><f t="shared" si="0"/><v></v></c>',
+    }
+    path = tmp_path / "w.xlsx"
+    with zipfile.ZipFile(written) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                for old, new in saved.items():
+                    assert old in data
+                    data = data.replace(old, new)
+                if prefix:
+                    data = re.sub(rb"<(/?)(\w+)", rb"<\1x:\2", data).replace(b"xmlns=", b"xmlns:x=")
+            if item.filename == "xl/workbook.xml":
+                data = data.replace(b' fullCalcOnLoad="1"', b"")
+            dst.writestr(item, data)
+    source = open_source(path)
+    assert str(source.unsaved_formulas()).startswith(
+        "sheet Sheet: 2 formula cells have no saved result (B3, B4) and are read as blank or 0;"
+    )
+    assert str(source.unsaved_formulas(rows=2)).startswith(
+        "sheet Sheet: formulas with no saved result (B3) are read as blank or 0;"
+    )
+    assert list(source.rows()) == [
+        (2, {"code": "A1", "total": "2", "note": None}),
+        (3, {"code": "A2", "total": None}),
+        (4, {"code": "A3", "total": None, "note": "x"}),
+    ]
 
 
 def test_json_lines_keep_numbers_exact(tmp_path: Path) -> None:
