@@ -388,6 +388,28 @@ async def test_the_encoding_box_overrides_detection(sqlite_ctx, tmp_path, monkey
         assert runs and runs[0]["encoding"] == "gbk"
 
 
+async def test_a_preview_names_workbook_formulas_with_no_saved_result(
+    sqlite_ctx, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Its first rows show such a formula's cell blank: the screen says why before a run."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["客户编号", "姓名", "积分"])
+    ws.append(["C1", "张三", "=LEN(B2)*10"])
+    path = tmp_path / "c.xlsx"
+    wb.save(path)
+    app = Host(sqlite_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        notes = capture_notifications(app.screen, monkeypatch)
+        await _previewed(pilot, path)
+        assert [(m.split(";")[0], s) for m, s in notes] == [
+            ("sheet Sheet: formulas with no saved result (C2) are read as blank or 0", "warning")
+        ]
+
+
 async def test_a_folder_is_said_to_be_a_folder(sqlite_ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
     app = Host(sqlite_ctx, str(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import zipfile
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -67,6 +69,18 @@ def test_utf16_without_a_bom_holding_chinese_is_detected(ctx, tmp_path: Path, co
     assert (result.encoding, result.inserted, result.rejected_count) == (codec, 100, 0)
     c = customers.get_customer(ctx, "C007")
     assert (c.name, c.city, c.phone) == ("张三", "深圳市", "+8613800000007")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_han_only_utf16_without_a_bom_is_imported(ctx, tmp_path: Path, codec: str) -> None:  # type: ignore[no-untyped-def]
+    """Tabs and line ends are the only ASCII: too few NULs to be taken for UTF-16, and the
+    file was read as GB18030, its header as garbage (no column for the customer code)."""
+    path = tmp_path / "客户.txt"
+    path.write_bytes("客户编号\t客户名称\t城市\n甲一\t张三丰\t南京市鼓楼区中山北路\n".encode(codec))
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.encoding, result.inserted, result.rejected_count) == (codec, 1, 0)
+    c = customers.get_customer(ctx, "甲一")
+    assert (c.name, c.city) == ("张三丰", "南京市鼓楼区中山北路")
 
 
 @pytest.mark.parametrize(
@@ -282,6 +296,140 @@ def test_workbook_codes_shown_with_leading_zeros_keep_them(ctx, tmp_path: Path) 
     orders = tmp_path / "o.csv"
     orders.write_text("订单编号,客户编号,下单日期,金额\nO1,00123,2024-01-02,10\n", "utf-8")
     assert importing.import_file(ctx, "orders", orders).inserted == 1
+
+
+UNSAVED = (
+    "sheet 订单: 4 formula cells have no saved result (F2, F3, F4…) and are read as blank or "
+    "0; open the workbook in Excel, WPS or LibreOffice and save it so that the results are "
+    "stored, then import it"
+)
+
+
+def _formula_orders(path: Path) -> Path:
+    """Orders O1–O4 whose 金额 is a formula (单价 × 数量) with no saved result, as openpyxl
+    writes one (``<f>D2*E2</f><v />``, the workbook marked to be calculated on opening),
+    and O5 with an amount typed in."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "订单"
+    ws.append(["订单编号", "客户编号", "下单日期", "单价", "数量", "金额"])
+    for i in range(1, 5):
+        ws.append([f"O{i}", "C1", "2024-05-01", 19.9, i, f"=D{i + 1}*E{i + 1}"])
+    ws.append(["O5", "C1", "2024-05-02", 10, 1, 10])
+    wb.save(path)
+    return path
+
+
+def _results_stored(path: Path, result: Callable[[int], str], *, calculate: bool) -> Path:
+    """``path`` with each formula's result stored as ``result(quantity)`` (Excel saves the
+    one it calculated, XlsxWriter 0), and the request to calculate on opening kept or, as
+    Excel and LibreOffice save a workbook, dropped."""
+
+    def stored(m: re.Match[bytes]) -> bytes:  # row N holds quantity N - 1
+        return m[0].replace(b"<v />", b"<v>%s</v>" % result(int(m[1]) - 1).encode())
+
+    out = path.with_name("stored-" + path.name)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data, n = re.subn(rb"<f>D(\d+)\*E\1</f><v />", stored, data)
+                assert n == 4
+            if item.filename == "xl/workbook.xml" and not calculate:
+                assert b' fullCalcOnLoad="1"' in data
+                data = data.replace(b' fullCalcOnLoad="1"', b"")
+            dst.writestr(item, data)
+    return out
+
+
+def _amounts(ctx) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
+    with ctx.session() as s:
+        return {no: amount for no, amount in s.execute(sa.select(Order.order_no, Order.amount))}
+
+
+def test_workbook_formulas_with_no_saved_result_are_named(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """openpyxl reads a formula with no saved result as a blank cell: a column of amounts
+    written by a library imported as missing amounts without a word about why."""
+    customers.add_customer(ctx, {"code": "C1", "name": "Ann"})
+    path = _formula_orders(tmp_path / "orders.xlsx")
+    preview = importing.preview_file(path, "orders")
+    assert preview.warnings == [
+        "sheet 订单: formulas with no saved result (F2, F3, F4…) are read as blank or 0; open "
+        "the workbook in Excel, WPS or LibreOffice and save it so that the results are "
+        "stored, then import it"
+    ]
+    result = importing.import_file(ctx, "orders", path)
+    assert result.warnings == [UNSAVED]
+    assert _rejected(result) == [(line, f"O{line - 1}", "missing_required", "amount")
+                                 for line in range(2, 6)]  # fmt: skip
+    assert _amounts(ctx) == {"O5": Decimal("10.00")}
+
+
+def test_one_workbook_formula_with_no_saved_result_among_values(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["code", "name", "city", "积分"])
+    ws.append(["C1", "Ann", "深圳", "=LEN(B2)*10"])
+    ws.append(["C2", "Bo", "杭州", 20])
+    path = tmp_path / "c.xlsx"
+    wb.save(path)
+    result = importing.import_file(ctx, "customers", path)
+    assert result.warnings == [
+        "sheet Sheet: 1 formula cell has no saved result (D2) and is read as blank or 0; open "
+        "the workbook in Excel, WPS or LibreOffice and save it so that the results are "
+        "stored, then import it"
+    ]
+    assert (result.inserted, result.rejected_count) == (2, 0)
+    ann, bo = customers.get_customer(ctx, "C1"), customers.get_customer(ctx, "C2")
+    assert (ann.name, ann.city, ann.custom_fields) == ("Ann", "深圳", {})
+    assert bo.custom_fields == {"积分": "20"}
+
+
+def test_workbook_formulas_saved_by_a_spreadsheet_import_without_a_warning(
+    ctx, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    customers.add_customer(ctx, {"code": "C1", "name": "Ann"})
+    path = _results_stored(
+        _formula_orders(tmp_path / "orders.xlsx"), lambda q: repr(19.9 * q), calculate=False
+    )
+    assert importing.preview_file(path, "orders").warnings == []
+    result = importing.import_file(ctx, "orders", path)
+    assert (result.warnings, result.inserted, result.rejected_count) == ([], 5, 0)
+    assert _amounts(ctx) == {
+        "O1": Decimal("19.90"), "O2": Decimal("39.80"), "O3": Decimal("59.70"),
+        "O4": Decimal("79.60"), "O5": Decimal("10.00"),
+    }  # fmt: skip
+
+
+def test_workbook_formula_results_no_spreadsheet_calculated_are_named(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """XlsxWriter stores 0 as every formula's result and marks the workbook to be
+    calculated on opening: the amounts read as 0, which no warning explained."""
+    customers.add_customer(ctx, {"code": "C1", "name": "Ann"})
+    path = _results_stored(_formula_orders(tmp_path / "zeros.xlsx"), lambda q: "0", calculate=True)
+    assert [row["金额"] for _line, row in importing.preview_file(path, "orders").rows][:4] == [
+        "0", "0", "0", "0",
+    ]  # fmt: skip
+    result = importing.import_file(ctx, "orders", path, dry_run=True)
+    assert result.warnings == [UNSAVED]
+
+
+def test_workbook_formulas_with_no_saved_result_on_the_command_line(
+    ctx, tmp_path: Path, db_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    customers.add_customer(ctx, {"code": "C1", "name": "Ann"})
+    path = str(_formula_orders(tmp_path / "orders.xlsx"))
+    res = invoke(db_url, "import", "orders", path, "--format", "json")
+    out = json.loads(res.stdout)
+    assert (out["warnings"], out["inserted"], out["rejected_count"]) == ([UNSAVED], 1, 4)
+    res = invoke(db_url, "import", "orders", path, "--dry-run")
+    assert res.exit_code == 0 and UNSAVED in " ".join(res.output.split())
+    res = invoke(db_url, "import", "orders", path, "--show-mapping", "--format", "json")
+    (said,) = json.loads(res.stdout)["warnings"]
+    assert said.startswith("sheet 订单: formulas with no saved result (F2, F3, F4…)")
 
 
 def test_rejects_naming_the_file_being_imported_is_refused(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

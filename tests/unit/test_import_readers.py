@@ -7,6 +7,8 @@ Big5, UTF-16 with BOM...), so a failure means the reader, not a fixture, is wron
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,6 +62,61 @@ def test_encodings_are_detected(tmp_path: Path, text: str, encoding: str, expect
     first_header = text.split(",")[0]
     assert first_header in rows[0][1]
     assert rows[0][0] == 2
+
+
+HAN_ONLY = "客户编号\t客户名称\t城市\t地址\r\n" + "".join(
+    f"客户{'甲乙丙丁'[i % 4]}{'一二三四五六七八九十'[i // 4 % 10]}\t张三丰\t深圳市\t"
+    "广东省深圳市南山区科技园南区高新南一道\r\n"
+    for i in range(200)
+)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "公司名称\n深圳市腾讯计算机系统有限公司\n比亚迪股份有限公司\n",
+        "客户编号\t客户名称\t城市\n甲一\t张三丰\t南京市鼓楼区中山北路\n",
+        "地址\r\n" + "上海市浦东新区陆家嘴\r\n" * 4,
+        HAN_ONLY,
+    ],
+    ids=["companies", "one-row", "addresses", "long"],
+)
+def test_utf16_without_a_bom_of_almost_only_han_is_detected(
+    tmp_path: Path, text: str, codec: str
+) -> None:
+    """Too little ASCII for a NUL in a fifth of one half's bytes: short files were read as
+    GB18030 or Big5 (which read almost any byte pair), longer ones left to charset-normalizer."""
+    path = _write(tmp_path, "f.csv", text, codec)
+    assert detect_encoding(path) == codec
+    lines = text.splitlines()
+    headers = lines[0].split("\t")
+    assert _rows(path)[-1] == (len(lines), dict(zip(headers, lines[-1].split("\t"), strict=True)))
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "expected"),
+    [
+        ("全是中文没有任何字母的文件内容\n", "gbk", "gb18030"),
+        ("全是中文没有任何字母的文件内容\n" * 3, "gbk", "gb18030"),
+        ("全是中文没有任何字母的文件内容\r\n" * 300, "gbk", "gb18030"),
+        ("全是中文没有任何字母的文件内容\n" * 300, "utf-8", "utf-8"),
+        ("全是中文沒有任何字母的檔案內容\r\n" * 300, "big5", "cp950"),
+        ("张三\n", "gbk", "gb18030"),
+        ("客户\n李四\n", "gbk", "gb18030"),
+        ("zhangsan\nlisi\nwangwu\n", "ascii", "utf-8"),
+    ],
+)
+@pytest.mark.parametrize("padding", [b"", b"\x00" * 64], ids=["plain", "nul-padded"])
+def test_text_of_only_han_or_letters_is_not_taken_for_utf16(
+    tmp_path: Path, text: str, codec: str, expected: str, padding: bytes
+) -> None:
+    """Line ends read as UTF-16 need a NUL after them: a broken export padded with NULs has
+    one, but its text read as UTF-16 is Hangul and private-use characters (GBK, Big5,
+    UTF-8), or Han made of ASCII bytes (``zh`` is U+687A)."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode(codec) + padding)
+    assert detect_encoding(path) == expected
 
 
 def test_big5_is_found_by_the_detector(tmp_path: Path) -> None:
@@ -171,6 +228,54 @@ def test_xlsx_dates_as_serials_and_as_dates(tmp_path: Path) -> None:
     assert _rows(path, sheet="订单")[0][1] == {"订单编号": "O1"}
     with pytest.raises(InvalidInput):
         open_source(path, sheet="nope")
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_workbook_formulas_are_told_by_their_saved_results(tmp_path: Path, prefix: str) -> None:
+    """Saved: a number, an empty text (``t="str"``, ``<v></v>``, what a formula giving ""
+    keeps). Not: no ``<v>``, an empty one, a shared formula's ``<f …/>`` alone. Some
+    writers prefix every element name (``<x:c>``)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["code", "total", "note"])
+    ws.append(["A1", "=1+1", '=IF(1,"","")'])
+    ws.append(["A2", "=B2*2", None])
+    ws.append(["A3", 5, "x"])
+    written = tmp_path / "written.xlsx"
+    wb.save(written)
+    saved = {
+        b'<c r="B2"><f>1+1</f><v /></c>': b'<c r="B2"><f>1+1</f><v>2</v></c>',
+        b'<c r="C2"><f>IF(1,"","")</f><v /></c>': b'<c r="C2" t="str"><f>IF(1,"","")</f><v></v></c>',
+        b'<c r="B3"><f>B2*2</f><v /></c>': b'<c r="B3"><f t="shared" ref="B3:B4" si="0">B2*2</f></c>',
+        b'<c r="B4" t="n"><v>5</v></c>': b'<c r="B4"><f t="shared" si="0"/><v></v></c>',
+    }
+    path = tmp_path / "w.xlsx"
+    with zipfile.ZipFile(written) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                for old, new in saved.items():
+                    assert old in data
+                    data = data.replace(old, new)
+                if prefix:
+                    data = re.sub(rb"<(/?)(\w+)", rb"<\1x:\2", data).replace(b"xmlns=", b"xmlns:x=")
+            if item.filename == "xl/workbook.xml":
+                data = data.replace(b' fullCalcOnLoad="1"', b"")
+            dst.writestr(item, data)
+    source = open_source(path)
+    assert str(source.unsaved_formulas()).startswith(
+        "sheet Sheet: 2 formula cells have no saved result (B3, B4) and are read as blank or 0;"
+    )
+    assert str(source.unsaved_formulas(rows=2)).startswith(
+        "sheet Sheet: formulas with no saved result (B3) are read as blank or 0;"
+    )
+    assert list(source.rows()) == [
+        (2, {"code": "A1", "total": "2", "note": None}),
+        (3, {"code": "A2", "total": None}),
+        (4, {"code": "A3", "total": None, "note": "x"}),
+    ]
 
 
 def test_json_lines_keep_numbers_exact(tmp_path: Path) -> None:

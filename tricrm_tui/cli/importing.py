@@ -71,11 +71,14 @@ def _run(
                     "absent_map_columns": [
                         {"column": c, "field": t or ""} for c, t in preview.mapping.absent
                     ],
+                    "warnings": preview.warnings,
                 }
             )
             return
         if note := preview.mapping.absent_note():
             info(note)
+        for warning in preview.warnings:
+            info(warning)
         info(_("encoding: {encoding}").format(encoding=preview.encoding or preview.format))
         emit_rows(
             rows, fmt, columns=[("column", _("Column")), ("field", _("Field")), ("how", _("How"))]

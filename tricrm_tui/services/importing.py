@@ -107,7 +107,7 @@ from tricrm_tui.services.normalize import (
 )
 from tricrm_tui.services.orders import refresh_customer_aggregates
 from tricrm_tui.services.paging import Page, clamp_limit
-from tricrm_tui.services.readers import INVALID, Source, open_source
+from tricrm_tui.services.readers import INVALID, Source, XlsxSource, open_source
 
 MODES = ("update", "skip", "insert-only")
 DEFAULT_BATCH = 5000
@@ -1279,6 +1279,13 @@ class Preview:
     mapping: ColumnMapping
     rows: list[tuple[int, dict[str, Any]]]
     missing_required: list[str]
+    warnings: list[str] = field(default_factory=list)
+    """What the operator should know before importing (formulas with no saved result)."""
+
+
+PREVIEW_CHECKED_ROWS = 10
+"""Rows after the header a preview checks for formulas with no saved result, at the least:
+``--show-mapping`` shows none, but its mapping of a column of such formulas misleads."""
 
 
 def preview_file(
@@ -1297,8 +1304,19 @@ def preview_file(
         rows.append((line, raw))
         if len(rows) >= limit:
             break
+    warnings = []
+    # The first rows only: the import checks the whole sheet.
+    checked = max(limit, PREVIEW_CHECKED_ROWS)
+    if isinstance(source, XlsxSource) and (note := source.unsaved_formulas(rows=checked)):
+        warnings.append(note)
     return Preview(
-        source.info.format, source.encoding, source.headers, cm, rows, cm.missing_required()
+        source.info.format,
+        source.encoding,
+        source.headers,
+        cm,
+        rows,
+        cm.missing_required(),
+        warnings,
     )
 
 
@@ -1484,6 +1502,8 @@ def _import_rows(
         import_id, kind, str(path), source.encoding or source.info.format, mode, dry_run
     )
     if note := cm.absent_note():
+        result.warnings.append(note)
+    if isinstance(source, XlsxSource) and (note := source.unsaved_formulas()):
         result.warnings.append(note)
     importer = _Importer(
         ctx, kind, cm, mode=mode, region=region, import_id=import_id,

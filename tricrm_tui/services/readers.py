@@ -5,8 +5,11 @@ so a million-row export costs the memory of one row. Line numbers are the ones a
 in an editor (CSV: the physical line where the record starts) or in Excel (the row number).
 
 Encodings: legacy Chinese exports are usually GBK, Taiwanese ones Big5, Excel's "Unicode
-text" is UTF-16. Detection order, and why: a BOM is proof; strict UTF-8 over the whole file
-almost never passes by accident; strict GB18030 (a superset of GBK) and Big5 next, because
+text" is UTF-16. Detection order, and why: a BOM is proof; UTF-16 written without one is
+told on a 4 KB head by the NULs of its ASCII characters or, in text of almost only Han
+characters, by its line ends and what it reads as (GB18030 reads almost any byte pair, so
+the later steps took such a file for GB18030); strict UTF-8 over the whole file almost
+never passes by accident; strict GB18030 (a superset of GBK) and Big5 next, because
 charset-normalizer misreads short GBK text as cp949 or Big5 (jawah/charset_normalizer #365,
 #587) — when both decode, the reading made of common characters wins; only then
 charset-normalizer on the file (for the other encodings); ``--encoding`` overrides it all.
@@ -26,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tricrm_tui.i18n import _
+from tricrm_tui.i18n import _, format_number, ngettext
 from tricrm_tui.services.errors import InvalidInput
 
 Row = dict[str, Any]
@@ -129,7 +132,8 @@ def _utf16_without_bom(head: bytes) -> str | None:
     delimiters, line ends) put a NUL in every other byte, which UTF-8 would read as NUL
     characters, not fail on, while a Han character seldom has a NUL half (一, U+4E00). A
     customer file is far from all ASCII (``C0001,张三,13812345678,深圳市`` is 80 %): a NUL
-    in a fifth of one half's bytes and hardly any in the other's is UTF-16."""
+    in a fifth of one half's bytes and hardly any in the other's is UTF-16. Text with less
+    ASCII than that is judged by ``_utf16_of_han``."""
     if len(head) < 4:
         return None
     even, odd = head[0::2], head[1::2]
@@ -138,6 +142,42 @@ def _utf16_without_bom(head: bytes) -> str | None:
         return "utf-16-le"
     if nul_even >= 0.2 and nul_odd < 0.05:
         return "utf-16-be"
+    return _utf16_of_han(head)
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_FOREIGN = re.compile(
+    r"[^\t\n\r\x20-\x7e\u00a0-\u00ff\u2010-\u2027\u2030-\u205e\u3000-\u303f\u4e00-\u9fff"
+    r"\uff01-\uffef]"
+)
+"""A character Chinese text is seldom written with: none of Han, ASCII, Latin-1, general or
+CJK punctuation, full-width forms. Bytes read in the wrong encoding or byte order give them
+(Hangul, private-use, unassigned and control characters, U+FFFD for a lone surrogate)."""
+
+
+def _utf16_of_han(head: bytes) -> str | None:
+    """UTF-16 with no BOM and hardly any ASCII (a list of names, addresses, notes): too few
+    NULs for ``_utf16_without_bom``, and GB18030, which reads almost any byte pair, read a
+    short one as rare characters. Its line ends still hold a NUL (``\\n\\x00`` little-endian,
+    ``\\x00\\n`` big-endian), which text in GBK, Big5 or UTF-8 holds only when broken. Read
+    as UTF-16 in the byte order that gives line ends, the lines of ``head`` must also be
+    Chinese text: half of their characters Han, and at most one in fifty one such text is
+    seldom written with (an emoji, a circled number). GBK or Big5 read as UTF-16 is mostly
+    Hangul and private-use characters. ASCII read so is mostly Han (``ab`` is U+6261) but
+    has no byte past 0x7F, which most Han characters have (U+8000 up, or a low byte past
+    0x7F). A file of one line with no line end is left to the detection after this."""
+    if _NON_ASCII.search(head) is None:
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        text = head[: len(head) // 2 * 2].decode(codec, errors="replace")
+        # Whole lines only: the sample may end inside a character.
+        end = max(text.rfind("\n"), text.rfind("\r"))
+        if end < 0:
+            continue
+        text = text[: end + 1]
+        han, foreign = len(_HAN.findall(text)), len(_FOREIGN.findall(text))
+        if han * 2 >= len(text) and foreign * 50 <= len(text):
+            return codec
     return None
 
 
@@ -538,6 +578,92 @@ def _shown(cell: Any) -> Any:
     return value
 
 
+_PREFIX = re.compile(rb"<([\w.-]+:)?worksheet\b")
+_OFFICE_DOCUMENT = re.compile(
+    rb"<(?:[\w.-]+:)?Relationship\b(?=[^>]*\bType=\"[^\"]*/officeDocument\")[^>]*"
+    rb"\bTarget=\"/?([^\"]+)\""
+)
+_FULL_CALC = re.compile(rb"<(?:[\w.-]+:)?calcPr\b[^>]*\bfullCalcOnLoad=\"(?:1|true)\"")
+_CELL_REF = re.compile(rb"\br=\"([A-Z]+)([0-9]+)\"")
+_TEXT_CELL = re.compile(rb"\bt=\"str\"")
+_ROW_NUMBER = re.compile(rb"[^>]*?\br=\"([0-9]+)\"")
+
+
+def _formula_pattern(prefix: bytes) -> re.Pattern[bytes]:
+    """A formula element (``<f>…</f>``, or a shared one's ``<f …/>``) and the saved result
+    after it, if any (group 1 the ``<v>`` element, group 2 its text): a cell holds them in
+    that order. Formula text holds no ``<`` (XML writes ``&lt;``)."""
+    p = re.escape(prefix)
+    return re.compile(
+        b"<" + p + rb"f\b(?:[^>]*/>|[^>]*>[^<]*</" + p + rb"f>)\s*"
+        b"(<" + p + rb"v\s*/>|<" + p + rb"v>([^<]*)</" + p + rb"v>)?"
+    )
+
+
+def _calculated_on_opening(archive: Any) -> bool:
+    """Whether the workbook asks to be calculated when opened (``fullCalcOnLoad``), as the
+    libraries that write formulas without calculating them do: XlsxWriter stores 0 as each
+    result, openpyxl none. Excel, WPS and LibreOffice drop the flag when they save."""
+    found = _OFFICE_DOCUMENT.search(archive.read("_rels/.rels"))
+    try:
+        return found is not None and bool(_FULL_CALC.search(archive.read(found.group(1).decode())))
+    except KeyError:  # a workbook part the package names but does not hold
+        return False
+
+
+def _unsaved_results(path: Path, member: str, until_row: int | None) -> tuple[int, list[str]]:
+    """(how many formula cells of the sheet part ``member`` have no saved result, the first
+    three of their references), in rows up to ``until_row`` (all when None).
+
+    openpyxl (``data_only``) reads such a cell as blank, like an empty one; in a workbook
+    to be calculated on opening every formula's result is one no spreadsheet calculated
+    (0 from XlsxWriter). The part's XML is scanned as bytes a megabyte at a time, not
+    parsed again (ElementTree's iterparse alone took 3–4 s): a sheet of 100,000 rows by 6
+    columns (30 MB of XML) with a formula a row takes 0.12 s, 0.04 s without, against 3.5 s
+    for openpyxl to read its rows."""
+    import zipfile
+
+    count, refs = 0, list[str]()
+    with zipfile.ZipFile(path) as archive, archive.open(member) as fh:
+        recalculated = _calculated_on_opening(archive)
+        prefix: bytes | None = None  # of the sheet's element names (``x:``), often none
+        rest = b""
+        while True:
+            chunk = fh.read(_CHUNK)
+            data = rest + chunk
+            if chunk:
+                # Whole rows only: a cut after a row's end tag falls between cells.
+                cut = data.rfind(b"row>") + 4
+                if cut < 4:
+                    rest = data
+                    continue
+                data, rest = data[:cut], data[cut:]
+            if prefix is None:
+                root = _PREFIX.search(data)
+                prefix = root.group(1) or b"" if root else b""
+                formulas = _formula_pattern(prefix)
+            for m in formulas.finditer(data):
+                # The cell's start tag is right before its formula, its first child.
+                tag = data[data.rfind(b"<", 0, m.start()) : m.start()]
+                value, text = m.group(1), (m.group(2) or b"").strip()
+                if value is not None and not recalculated and (text or _TEXT_CELL.search(tag)):
+                    continue  # a result (an empty one for a formula giving text "")
+                ref = _CELL_REF.search(tag)
+                if until_row is not None and ref is not None and int(ref.group(2)) > until_row:
+                    continue
+                count += 1
+                if ref is not None and len(refs) < 3:
+                    refs.append((ref.group(1) + ref.group(2)).decode())
+            if not chunk:
+                break
+            if until_row is not None:
+                start = data.rfind(b"<" + prefix + b"row ")
+                last = _ROW_NUMBER.match(data, start) if start >= 0 else None
+                if last is not None and int(last.group(1)) > until_row:
+                    break
+    return count, refs
+
+
 class XlsxSource:
     """The first sheet (or ``sheet``) of a workbook, through openpyxl's read-only mode, which
     streams the sheet XML instead of building every cell in memory."""
@@ -570,6 +696,38 @@ class XlsxSource:
                 self.headers = _unique_headers(list(values))
                 break
         self.info = SourceInfo(path, "xlsx", None, self.headers, sheet=self._ws.title)
+
+    def unsaved_formulas(self, rows: int | None = None) -> str | None:
+        """A warning naming the formula cells that have no saved result (read as blank, or
+        as the 0 a library put in their place), over the whole sheet or its first ``rows``
+        rows after the header; None when there are none. The sheet's part is found by
+        openpyxl's own name for it: another openpyxl without one is not checked."""
+        member = getattr(self._ws, "_worksheet_path", None)
+        if not isinstance(member, str):
+            return None
+        until = None if rows is None else self.header_row + rows
+        count, refs = _unsaved_results(self.path, member, until)
+        if not count:
+            return None
+        cells = ", ".join(refs) + ("…" if count > len(refs) else "")
+        if rows is not None:
+            said = _("sheet {sheet}: formulas with no saved result ({cells}) are read as blank "
+                     "or 0")  # fmt: skip
+        else:
+            said = ngettext(
+                "sheet {sheet}: {count} formula cell has no saved result ({cells}) and is "
+                "read as blank or 0",
+                "sheet {sheet}: {count} formula cells have no saved result ({cells}) and are "
+                "read as blank or 0",
+                count,
+            )
+        return _("{problem}; {advice}").format(
+            problem=said.format(sheet=self._ws.title, count=format_number(count), cells=cells),
+            advice=_(
+                "open the workbook in Excel, WPS or LibreOffice and save it so that the "
+                "results are stored, then import it"
+            ),
+        )
 
     def rows(self) -> Iterator[tuple[int, Row]]:
         headers = self.headers

@@ -187,6 +187,8 @@ class ImportScreen(Screen[None]):
         for line, row in preview.rows:
             table.add_row(str(line), *[_cell(row.get(h)) for h in preview.headers])
         self._status_for_mapping()
+        if preview.warnings:  # formulas with no saved result: blank cells in the first rows
+            self.notify("\n".join(preview.warnings), severity="warning", timeout=20)
 
     def _status_for_mapping(self) -> None:
         if self.mapping is None:
