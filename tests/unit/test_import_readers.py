@@ -460,3 +460,16 @@ def test_utf16_lines_are_counted_as_text(tmp_path: Path, encoding: str) -> None:
     path.write_text("客户编号,客户名称\n" + "".join(f"C{i},上官上\n" for i in range(50)), encoding)
     assert importing.count_lines(path, encoding) == 51
     assert importing.count_lines(path) > 51  # what counting bytes gave
+
+
+def test_a_detected_encoding_is_named_as_people_write_it(tmp_path: Path) -> None:
+    """The detector names codecs Python's way (``mac_latin2``, ``utf_16_le``); the summary
+    and ``import list`` show the name ``--encoding`` takes (``mac-latin2``)."""
+    import codecs
+
+    from tricrm_tui.services.readers import _text_encoding
+
+    path = tmp_path / "latin.csv"
+    path.write_bytes(("Café Müller;Straße;Köln;Àéîõü\n" * 30).encode("latin-1"))
+    name = _text_encoding(path, None)
+    assert "_" not in name and codecs.lookup(name)

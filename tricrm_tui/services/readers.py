@@ -236,7 +236,9 @@ def detect_encoding(path: Path) -> str:
             field="encoding",
         )
     name = best.encoding.lower().replace("-", "_")
-    return _DETECTED.get(name, best.encoding)
+    # The detector names codecs Python's way (``utf_16_le``, ``cp1252``); the summary and
+    # ``import list`` say them as people and ``--encoding`` write them (``utf-16-le``).
+    return _DETECTED.get(name) or name.replace("_", "-")
 
 
 _NOT_FOR_FILES = {"undefined", "idna", "punycode"}
