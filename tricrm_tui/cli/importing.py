@@ -1,4 +1,5 @@
-"""``tricrm import``: customers, orders or interactions from CSV/TSV, XLSX or JSON Lines;
+"""``tricrm import``: customers, orders or interactions from CSV/TSV, XLSX, old .xls
+workbooks or JSON Lines;
 ``import list`` shows past imports and ``import undo`` reverts one."""
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def _run(
                     "file": str(path),
                     "format": preview.format,
                     "encoding": preview.encoding,
+                    "read_as": preview.read_as,
                     "columns": rows,
                     "missing_required": preview.missing_required,
                     "absent_map_columns": [
@@ -76,7 +78,7 @@ def _run(
             return
         if note := preview.mapping.absent_note():
             info(note)
-        info(_("encoding: {encoding}").format(encoding=preview.encoding or preview.format))
+        info(_("encoding: {encoding}").format(encoding=preview.read_as))
         emit_rows(
             rows, fmt, columns=[("column", _("Column")), ("field", _("Field")), ("how", _("How"))]
         )
