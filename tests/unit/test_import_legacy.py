@@ -1,8 +1,9 @@
-"""The "Excel" files legacy systems write: old binary workbooks under .xls names, read as
-the sheets they show.
+"""The "Excel" files legacy systems write: old binary workbooks, web pages and XML
+spreadsheets, under .xls (or .xml) names, read as the sheets they show.
 
 The old workbook is a committed file (``tests/data/legacy/customers.xls``; its README and
-``make_customers_xls.py`` say how it was made). Both backends."""
+``make_customers_xls.py`` say how it was made); the web pages and XML spreadsheets are
+written by each test in the encoding it names. Both backends."""
 
 from __future__ import annotations
 
@@ -192,3 +193,281 @@ def test_todays_workbook_under_an_xls_name_is_read(ctx, tmp_path: Path) -> None:
     assert importing.count_lines(path) is None
     result = importing.import_file(ctx, "customers", path)
     assert (result.encoding, result.inserted) == ("xlsx", 2)
+
+
+# -- web pages ----------------------------------------------------------------------------
+
+PAGE = """<!DOCTYPE html>
+<html><head>
+<meta http-equiv="Content-Type" content="text/html; charset={charset}">
+<title>客户导出</title>
+<style>td {{ mso-number-format:"\\@"; }} .n {{ mso-number-format:"0\\.00"; }}</style>
+<script>document.write("<table><tr><td>不是数据</td></tr></table>");</script>
+</head><body>
+<table><tr><td>   </td></tr></table>
+<table border="1">
+<thead><tr><th>客户编号</th><th>客户
+  名称</th><th>手机号码</th><th colspan="2">地址</th><th>备注</th></tr></thead>
+<tbody>
+<tr><td style="mso-number-format:'\\@'">00123</td><td>张三 &amp; 李四</td>
+    <td>138&nbsp;1234&nbsp;5678</td><td>北京市</td><td>朝阳区</td><td>老客户<br>VIP&#20013;</td></tr>
+<tr><td>&nbsp;</td><td></td><td></td><td></td><td></td><td></td></tr>
+<tr><td>C2<td>=HYPERLINK("x")<td>12345<td colspan=2>上海市<td>坏号码
+<tr><td>C3</td><td>王五</td><td>13912345678</td><td></td><td></td><td></td><td>多余</td></tr>
+</tbody></table>
+<table><tr><td>第二张表</td></tr></table>
+</body></html>
+"""
+
+
+def _page(tmp_path: Path, charset: str, codec: str, name: str = "export.xls") -> Path:
+    path = tmp_path / name
+    path.write_bytes(PAGE.format(charset=charset).encode(codec))
+    return path
+
+
+def test_a_web_page_reads_its_first_table_with_a_value(tmp_path: Path) -> None:
+    """A spacer table of blank cells before it and a table after it are passed over, as
+    are the script's and the style's text; cells are their text as a browser shows it,
+    a colspan is followed by a blank, and line numbers count the table's rows."""
+    source = open_source(_page(tmp_path, "gb2312", "gbk"))
+    assert source.info.format == "html" and source.info.encoding == "gb18030"
+    assert source.headers == ["客户编号", "客户 名称", "手机号码", "地址", "column_5", "备注"]
+    rows = list(source.rows())
+    assert [line for line, _row in rows] == [2, 4, 5]
+    first = rows[0][1]
+    assert first == {
+        "客户编号": "00123", "客户 名称": "张三 & 李四", "手机号码": "138 1234 5678",
+        "地址": "北京市", "column_5": "朝阳区", "备注": "老客户\nVIP中",
+    }  # fmt: skip
+    assert rows[1][1]["地址"] == "上海市" and rows[1][1]["column_5"] == ""
+    assert "column G holds a value but has no header" in rows[2][1]["__reason__"]
+
+
+def test_a_page_of_only_blank_tables_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xls"
+    path.write_text("<html><body><p>没有数据</p><table></table></body></html>", "utf-8")
+    with pytest.raises(InvalidInput, match="empty.xls is a web page with no table holding a"):
+        open_source(path)
+
+
+def test_rowspan_keeps_the_columns_below_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "span.xls"
+    path.write_text(
+        "<table><tr><th>客户编号</th><th>客户名称</th><th>城市</th></tr>"
+        "<tr><td rowspan=2>门店A</td><td>张三</td><td>深圳</td></tr>"
+        "<tr><td>李四</td><td>广州</td></tr></table>",
+        "utf-8",
+    )
+    assert [row for _line, row in open_source(path).rows()] == [
+        {"客户编号": "门店A", "客户名称": "张三", "城市": "深圳"},
+        {"客户编号": "", "客户名称": "李四", "城市": "广州"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("charset", "codec", "read_as"),
+    [
+        ("gb2312", "gbk", "html (gb18030)"),  # GBK pages say GB2312 as often as GBK
+        ("utf-8", "utf-8", "html (utf-8)"),
+        ("gbk", "utf-8", "html (utf-8)"),  # a template's meta over UTF-8 data
+    ],
+)
+def test_a_web_page_imports_in_its_encoding(ctx, tmp_path: Path, charset, codec, read_as) -> None:  # type: ignore[no-untyped-def]
+    rejects = tmp_path / "rejects.csv"
+    path = _page(tmp_path, charset, codec)
+    result = importing.import_file(ctx, "customers", path, rejects_path=rejects)
+    assert result.encoding == read_as
+    assert result.inserted == 1
+    assert _rejected(result) == [
+        (4, "C2", "invalid_value", "phone"),
+        (5, "C3", "invalid_value", None),
+    ]
+    ann = customers.get_customer(ctx, "00123")
+    assert (ann.name, ann.phone, ann.address) == ("张三 & 李四", "+8613812345678", "北京市")
+    assert ann.notes == "老客户 VIP中"
+    text = rejects.read_text("utf-8-sig")  # as an XLSX file's rejects, whatever the page's
+    # A cell that would run as a formula in the rejects file is marked, as a workbook's is.
+    assert 'C2,"\'=HYPERLINK(""x"")",12345,上海市,,坏号码,4,invalid_value,phone,' in text
+
+
+def test_a_web_page_without_a_charset_is_detected_as_csv_is(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "nometa.xls"
+    path.write_bytes(
+        "<table><tr><td>客户编号</td><td>姓名</td></tr><tr><td>A1</td><td>张三</td></tr></table>".encode(
+            "gbk"
+        )
+    )
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.encoding, result.inserted) == ("html (gb18030)", 1)
+    assert customers.get_customer(ctx, "A1").name == "张三"
+    forced = importing.import_file(ctx, "customers", path, encoding="gbk", dry_run=True)
+    assert forced.encoding == "html (gbk)"
+
+
+def test_a_web_page_through_the_cli(db_url: str, tmp_path: Path) -> None:
+    path = _page(tmp_path, "gbk", "gbk", "导出.html")
+    res = invoke(db_url, "import", "customers", str(path), "--show-mapping", "-f", "json")
+    mapping = json.loads(res.stdout)
+    assert (mapping["format"], mapping["encoding"], mapping["read_as"]) == (
+        "html", "gb18030", "html (gb18030)",
+    )  # fmt: skip
+    res = invoke(db_url, "import", "customers", str(path), "-f", "json")
+    data = json.loads(res.stdout)
+    assert (data["encoding"], data["inserted"]) == ("html (gb18030)", 1)
+    assert [r["line"] for r in data["rejected"]] == [4, 5]
+    res = invoke(db_url, "import", "customers", str(path), "--sheet", "2")
+    assert isinstance(res.exception, InvalidInput)
+    assert "tricrm reads its first table" in str(res.exception)
+
+
+def test_a_big_web_page_reads_a_row_at_a_time(tmp_path: Path) -> None:
+    """The parse is fed a chunk at a time: a row cut by a chunk's end is whole, and the
+    progress total counts the page's rows."""
+    path = tmp_path / "big.xls"
+    rows = "".join(f"<tr><td>C{i:05d}</td><td>客户{i}</td></tr>\n" for i in range(5000))
+    path.write_text(
+        f"<meta charset=utf-8><table><tr><th>code</th><th>name</th></tr>{rows}</table>", "utf-8"
+    )
+    source = open_source(path)
+    got = list(source.rows())
+    assert len(got) == 5000 and got[-1] == (5001, {"code": "C04999", "name": "客户4999"})
+    assert source.last_line() == 5001
+
+
+# -- XML Spreadsheet 2003 -----------------------------------------------------------------
+
+SPREADSHEET = """<?xml version="1.0" encoding="{charset}"?>
+<?mso-application progid="Excel.Sheet"?>
+<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"
+ xmlns:o="urn:schemas-microsoft-com:office:office"
+ xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"
+ xmlns:html="http://www.w3.org/TR/REC-html40">
+ <Styles>
+  <Style ss:ID="Default" ss:Name="Normal"><Alignment ss:Vertical="Bottom"/></Style>
+  <Style ss:ID="code"><NumberFormat ss:Format="00000"/></Style>
+  <Style ss:ID="day"><NumberFormat ss:Format="Short Date"/></Style>
+ </Styles>
+ <Worksheet ss:Name="客户">
+  <Table ss:ExpandedColumnCount="7" ss:ExpandedRowCount="7" x:FullRows="1"
+   xmlns:x="urn:schemas-microsoft-com:office:excel">
+   <Column ss:Width="60"/>
+   <Row ss:Index="2">
+    <Cell><Data ss:Type="String">客户编号</Data></Cell>
+    <Cell><Data ss:Type="String">客户名称</Data></Cell>
+    <Cell><Data ss:Type="String">手机号码</Data></Cell>
+    <Cell><Data ss:Type="String">注册日期</Data></Cell>
+    <Cell><Data ss:Type="String">积分</Data></Cell>
+    <Cell><Data ss:Type="String">会员</Data></Cell>
+   </Row>
+   <Row>
+    <Cell ss:StyleID="code"><Data ss:Type="Number">123</Data></Cell>
+    <Cell><ss:Data ss:Type="String" xmlns="http://www.w3.org/TR/REC-html40"><B>张</B>三</ss:Data></Cell>
+    <Cell><Data ss:Type="Number">13812345678</Data></Cell>
+    <Cell ss:StyleID="day"><Data ss:Type="DateTime">2023-05-01T00:00:00.000</Data></Cell>
+    <Cell><Data ss:Type="Number">1500</Data></Cell>
+    <Cell><Data ss:Type="Boolean">1</Data></Cell>
+   </Row>
+   <Row>
+    <Cell><Data ss:Type="String">00456</Data></Cell>
+    <Cell><Data ss:Type="String">李四</Data></Cell>
+    <Cell ss:Index="4"><Data ss:Type="DateTime">2023-05-01T10:30:00.000</Data></Cell>
+    <Cell><Data ss:Type="Number">1234.5</Data></Cell>
+    <Cell><Data ss:Type="Error">#N/A</Data></Cell>
+   </Row>
+   <Row ss:Index="6">
+    <Cell><Data ss:Type="String">C0789</Data></Cell>
+    <Cell ss:MergeAcross="1"><Data ss:Type="String">王五</Data></Cell>
+    <Cell><Data ss:Type="String">不是日期</Data></Cell>
+   </Row>
+   <Row>
+    <Cell><Data ss:Type="String">C0790</Data></Cell>
+    <Cell><Data ss:Type="String">赵六</Data></Cell>
+    <Cell ss:Index="7"><Data ss:Type="String">多余</Data></Cell>
+   </Row>
+  </Table>
+ </Worksheet>
+ <Worksheet ss:Name="订单">
+  <Table>
+   <Row><Cell><Data ss:Type="String">订单编号</Data></Cell><Cell><Data ss:Type="String">客户编号</Data></Cell>
+    <Cell><Data ss:Type="String">下单日期</Data></Cell><Cell><Data ss:Type="String">金额</Data></Cell></Row>
+   <Row><Cell><Data ss:Type="String">O1</Data></Cell><Cell><Data ss:Type="String">00123</Data></Cell>
+    <Cell><Data ss:Type="DateTime">2024-03-01T00:00:00.000</Data></Cell><Cell><Data ss:Type="Number">99.5</Data></Cell></Row>
+  </Table>
+ </Worksheet>
+</Workbook>
+"""
+
+
+def _spreadsheet(
+    tmp_path: Path, name: str = "export.xml", charset: str = "UTF-8", codec: str = "utf-8"
+) -> Path:
+    path = tmp_path / name
+    path.write_bytes(SPREADSHEET.format(charset=charset).encode(codec))
+    return path
+
+
+def test_an_xml_spreadsheet_reads_as_a_sheet(tmp_path: Path) -> None:
+    source = open_source(_spreadsheet(tmp_path))
+    assert (source.info.format, source.info.sheet) == ("xml spreadsheet", "客户")
+    assert source.headers == ["客户编号", "客户名称", "手机号码", "注册日期", "积分", "会员"]
+    rows = list(source.rows())
+    assert [line for line, _row in rows] == [3, 4, 6, 7]
+    assert rows[0][1] == {
+        "客户编号": "00123", "客户名称": "张三", "手机号码": "13812345678",
+        "注册日期": dt.datetime(2023, 5, 1), "积分": "1500", "会员": "true",
+    }  # fmt: skip
+    assert rows[1][1] == {
+        "客户编号": "00456", "客户名称": "李四", "手机号码": None,
+        "注册日期": dt.datetime(2023, 5, 1, 10, 30), "积分": "1234.5", "会员": None,
+    }  # fmt: skip
+    assert rows[2][1] == {"客户编号": "C0789", "客户名称": "王五", "手机号码": None,
+                          "注册日期": "不是日期"}  # fmt: skip
+    assert "column G holds a value but has no header" in rows[3][1]["__reason__"]
+    assert source.last_line() == 7  # its ss:ExpandedRowCount
+    # A sheet without one: the rows of every sheet (5 + 2), a bound for the progress bar.
+    assert open_source(_spreadsheet(tmp_path), sheet="订单").last_line() == 7
+
+
+@pytest.mark.parametrize(
+    ("name", "charset", "codec"),
+    [("export.xml", "UTF-8", "utf-8"), ("export.xls", "gb2312", "gbk")],
+)
+def test_an_xml_spreadsheet_imports(ctx, tmp_path: Path, name, charset, codec) -> None:  # type: ignore[no-untyped-def]
+    """Under an .xml or an .xls name, in UTF-8 or in the GBK a Chinese system declares
+    (which the XML parser alone cannot read)."""
+    path = _spreadsheet(tmp_path, name, charset, codec)
+    rejects = tmp_path / "rejects.csv"
+    result = importing.import_file(ctx, "customers", path, rejects_path=rejects)
+    assert (result.encoding, result.inserted) == ("xml spreadsheet", 2)
+    assert _rejected(result) == [(6, "C0789", "invalid_value", "registered"),
+                                 (7, "C0790", "invalid_value", None)]  # fmt: skip
+    ann = customers.get_customer(ctx, "00123")
+    assert (ann.name, ann.phone, ann.registered) == ("张三", "+8613812345678", dt.date(2023, 5, 1))
+    assert ann.custom_fields == {"积分": "1500", "会员": "true"}
+    lines = rejects.read_text("utf-8-sig").splitlines()
+    assert lines[1].startswith("C0789,王五,,不是日期,,,6,invalid_value,registered,")
+    result = importing.import_file(ctx, "orders", path, sheet="订单")
+    assert (result.inserted, result.rejected) == (1, [])
+    with pytest.raises(InvalidInput, match=r"no sheet 产品 in export.\w+ \(sheets: 客户, 订单\)"):
+        importing.import_file(ctx, "orders", path, sheet="产品")
+
+
+def test_an_xml_spreadsheet_through_the_cli(db_url: str, tmp_path: Path) -> None:
+    path = _spreadsheet(tmp_path, "export.xls")
+    res = invoke(db_url, "import", "customers", str(path), "--show-mapping")
+    assert "encoding: xml spreadsheet" in res.stderr
+    res = invoke(db_url, "import", "customers", str(path))
+    assert "│ xml spreadsheet " in res.stdout, res.output
+    res = invoke(db_url, "import", "orders", str(path), "--sheet", "订单", "-f", "json")
+    assert json.loads(res.stdout)["inserted"] == 1
+
+
+def test_a_broken_xml_spreadsheet_is_named_with_its_line(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "broken.xml"
+    path.write_text(SPREADSHEET.format(charset="UTF-8").replace("</Row>", "</Rows>", 1), "utf-8")
+    with pytest.raises(
+        InvalidInput,
+        match=r"broken.xml is not well-formed XML \(line 23, column 5\): mismatched tag$",
+    ):
+        importing.import_file(ctx, "customers", path)

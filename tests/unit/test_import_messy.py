@@ -748,7 +748,8 @@ def test_the_unreadable_line_is_right_after_a_bom(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "said"),
     [
-        (b"<html><table><tr><td>code</td></tr></table></html>", "a web page saved as .xls"),
+        (b"<div><span>code</span></div>", "neither a web page table nor an Excel XML"),
+        (b"<?xml version='1.0'?><rows/>", "neither a web page table nor an Excel XML"),
     ],
 )
 def test_xls_files_that_are_not_old_workbooks_say_what_they_are(

@@ -1,5 +1,5 @@
 """``tricrm import``: customers, orders or interactions from CSV/TSV, XLSX, old .xls
-workbooks or JSON Lines;
+workbooks, web-page tables, XML spreadsheets or JSON Lines;
 ``import list`` shows past imports and ``import undo`` reverts one."""
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
 app = typer.Typer(
-    help=_("Import customers, orders or interactions from CSV, XLSX or JSON Lines files."),
+    help=_(
+        "Import customers, orders or interactions from CSV, XLSX, XLS (also web pages and XML "
+        "spreadsheets saved as .xls) or JSON Lines files."
+    ),
     no_args_is_help=True,
 )
 
@@ -186,7 +189,8 @@ def _make(kind: str) -> None:
     @app.command(kind, help=help_text, epilog=epilog)
     def command(
         path: Annotated[
-            Path, typer.Argument(help=_("File to import (.csv, .tsv, .txt, .xlsx, .jsonl)."))
+            Path,
+            typer.Argument(help=_("File to import (.csv, .tsv, .txt, .xlsx, .xls, .xml, .jsonl).")),
         ],
         mode: Annotated[
             str,

@@ -1265,8 +1265,8 @@ def count_lines(path: Path, encoding: str | None = None) -> int | None:
 
 def last_line(path: Path, source: Source) -> int | None:
     """The progress bar's total and the bulk-load threshold's size: a text file's lines,
-    or the last row of an old workbook, which its reader knows (an XLSX sheet's is not
-    known)."""
+    or the last row of an old workbook, a web page's table or an XML spreadsheet, which
+    their readers know (an XLSX sheet's is not known)."""
     if isinstance(source, SheetSource):
         return source.last_line()
     return count_lines(path, source.encoding)
@@ -1274,7 +1274,7 @@ def last_line(path: Path, source: Source) -> int | None:
 
 def read_as(source: Source) -> str:
     """What a file was read as, for the summary's Encoding line and the import list: a text
-    file's encoding; else its format, with an encoding ``--encoding`` named for it."""
+    file's encoding; else its format, with the encoding of a web page's text."""
     info = source.info
     if source.encoding:
         return source.encoding
@@ -1300,7 +1300,7 @@ class Preview:
     rows: list[tuple[int, dict[str, Any]]]
     missing_required: list[str]
     read_as: str = ""
-    """What the file was read as (:func:`read_as`): ``gb18030``, ``xlsx``, ``xls``."""
+    """What the file was read as (:func:`read_as`): ``gb18030``, ``xlsx``, ``html (gbk)``."""
 
 
 def preview_file(
@@ -1319,8 +1319,8 @@ def preview_file(
         rows.append((line, raw))
         if len(rows) >= limit:
             break
-    # An encoding named for a sheet source (whose ``encoding`` is None): the TUI hands it
-    # back to the import, so an encoding typed for the preview holds for the run too.
+    # A web page's encoding (a sheet source's ``encoding`` is None): the TUI hands it back
+    # to the import, so an encoding typed for the preview holds for the run too.
     encoding = source.encoding or source.info.encoding
     return Preview(
         source.info.format, encoding, source.headers, cm, rows, cm.missing_required(),

@@ -30,7 +30,11 @@ from tricrm_tui.i18n import _
 from tricrm_tui.services.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from tricrm_tui.services.readers_legacy import XlsSource
+    from tricrm_tui.services.readers_legacy import (
+        HtmlTableSource,
+        XlsSource,
+        XmlSpreadsheetSource,
+    )
 
 Row = dict[str, Any]
 
@@ -49,8 +53,9 @@ _DETECTED = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs"}
 
 
 def file_format(path: Path) -> str:
-    """What ``path`` holds: by its content first (an old workbook, or one of today's kind,
-    whatever its name: see ``readers_legacy.sniff_format``), else by its extension."""
+    """What ``path`` holds: by its content first (an old workbook, a web page, an XML
+    spreadsheet, or a workbook of today's kind, whatever their name: see
+    ``readers_legacy.sniff_format``), else by its extension."""
     from tricrm_tui.services.readers_legacy import sniff_format
 
     if (found := sniff_format(path)) is not None:
@@ -668,14 +673,17 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-Source: TypeAlias = "CsvSource | XlsxSource | JsonLinesSource | XlsSource"
+Source: TypeAlias = (
+    "CsvSource | XlsxSource | JsonLinesSource | XlsSource | HtmlTableSource | XmlSpreadsheetSource"
+)
 
 
 def open_source(
     path: Path | str, *, encoding: str | None = None, sheet: str | None = None
 ) -> Source:
-    """The right reader for ``path``, chosen by its content (old workbooks, read by
-    ``readers_legacy``), else by its extension (.xlsx, .jsonl, else delimited)."""
+    """The right reader for ``path``, chosen by its content (old workbooks, web pages and XML
+    spreadsheets, read by ``readers_legacy``), else by its extension (.xlsx, .jsonl, else
+    delimited)."""
     path = Path(path)
     if path.is_dir():
         raise InvalidInput(
@@ -684,16 +692,16 @@ def open_source(
     if not path.is_file():
         raise InvalidInput(_("no such file: {file}").format(file=path), field="path")
     kind = file_format(path)
-    if kind == "xls":
-        # A real old workbook (its signature); many systems write tab-separated text under
-        # that name, which is read as the text it is.
+    if kind in ("xls", "html", "xml spreadsheet"):
         from tricrm_tui.services import readers_legacy
 
         return readers_legacy.open_sheet(path, kind, encoding=encoding, sheet=sheet)
     if path.suffix.lower() == ".xls" and _starts_with(path, b"<"):
+        # Many systems write tab-separated text under that name, which is read as the text
+        # it is; markup that is neither a web page nor an XML spreadsheet is not.
         raise InvalidInput(
-            _("{file} is a web page saved as .xls; open it in Excel and save it as .xlsx or "
-              ".csv").format(file=path.name),
+            _("{file} is markup that is neither a web page table nor an Excel XML "
+              "spreadsheet; export it again as CSV or XLSX").format(file=path.name),
             field="path",
         )  # fmt: skip
     if kind == "jsonl" and _starts_with(path, b"["):
