@@ -462,3 +462,42 @@ async def _interaction_follow_ups(sqlite_ctx, tmp_path: Path, monkeypatch) -> No
         assert "0 follow-ups created, 0 moved" in status
         # The task was done since: its new date is not applied, and the screen says why.
         assert [s for m, s in notes if "line 2" in m and "I1" in m] == ["warning"]
+
+
+async def test_old_workbooks_and_web_pages_preview_and_run(
+    sqlite_ctx, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """An .xls of any of its kinds previews with what it was read as, and runs; the
+    encoding typed for a web page holds for the run."""
+    from tricrm_tui.services import importing
+
+    xls = tmp_path / "客户.xls"
+    xls.write_bytes((Path(__file__).parents[1] / "data" / "legacy" / "customers.xls").read_bytes())
+    page = tmp_path / "导出.xls"
+    page.write_bytes(
+        '<meta charset="gbk"><table><tr><th>客户编号</th><th>姓名</th></tr>'
+        "<tr><td>W1</td><td>王五</td></tr></table>".encode("gbk")
+    )
+    app = Host(sqlite_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        screen = await _previewed(pilot, xls)
+        assert "encoding xls · 9 columns" in _status(screen)
+        assert screen.query_one("#import-preview", DataTable).row_count == 4
+        mapping = screen.query_one("#import-mapping", DataTable)
+        assert mapping.get_row_at(0)[:2] == ["客户编号", "code"]
+        await pilot.press("ctrl+r")
+        await _settle(app, pilot)
+        rejects = screen.query_one("#import-rejects", DataTable)
+        assert [rejects.get_row_at(i)[0] for i in range(rejects.row_count)] == ["6", "7"]
+        assert customers.get_customer(sqlite_ctx, "00456").name == "李四"
+
+        screen = await _previewed(pilot, page)
+        assert "encoding html (gb18030)" in _status(screen)
+        screen = await _previewed(pilot, page, encoding="gbk")
+        assert "encoding html (gbk)" in _status(screen)
+        runs: list[dict[str, object]] = []
+        monkeypatch.setattr(importing, "import_file", lambda *a, **k: runs.append(k))
+        await pilot.press("ctrl+t")
+        await _settle(app, pilot)
+        assert runs and runs[0]["encoding"] == "gbk"

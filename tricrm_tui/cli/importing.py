@@ -1,4 +1,5 @@
-"""``tricrm import``: customers, orders or interactions from CSV/TSV, XLSX or JSON Lines;
+"""``tricrm import``: customers, orders or interactions from CSV/TSV, XLSX, old .xls
+workbooks, web-page tables, XML spreadsheets or JSON Lines;
 ``import list`` shows past imports and ``import undo`` reverts one."""
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
 app = typer.Typer(
-    help=_("Import customers, orders or interactions from CSV, XLSX or JSON Lines files."),
+    help=_(
+        "Import customers, orders or interactions from CSV, XLSX, XLS (also web pages and XML "
+        "spreadsheets saved as .xls) or JSON Lines files."
+    ),
     no_args_is_help=True,
 )
 
@@ -66,6 +70,7 @@ def _run(
                     "file": str(path),
                     "format": preview.format,
                     "encoding": preview.encoding,
+                    "read_as": preview.read_as,
                     "columns": rows,
                     "missing_required": preview.missing_required,
                     "absent_map_columns": [
@@ -79,7 +84,7 @@ def _run(
             info(note)
         for warning in preview.warnings:
             info(warning)
-        info(_("encoding: {encoding}").format(encoding=preview.encoding or preview.format))
+        info(_("encoding: {encoding}").format(encoding=preview.read_as))
         emit_rows(
             rows, fmt, columns=[("column", _("Column")), ("field", _("Field")), ("how", _("How"))]
         )
@@ -187,7 +192,8 @@ def _make(kind: str) -> None:
     @app.command(kind, help=help_text, epilog=epilog)
     def command(
         path: Annotated[
-            Path, typer.Argument(help=_("File to import (.csv, .tsv, .txt, .xlsx, .jsonl)."))
+            Path,
+            typer.Argument(help=_("File to import (.csv, .tsv, .txt, .xlsx, .xls, .xml, .jsonl).")),
         ],
         mode: Annotated[
             str,

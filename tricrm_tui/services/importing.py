@@ -107,7 +107,8 @@ from tricrm_tui.services.normalize import (
 )
 from tricrm_tui.services.orders import refresh_customer_aggregates
 from tricrm_tui.services.paging import Page, clamp_limit
-from tricrm_tui.services.readers import INVALID, Source, XlsxSource, open_source
+from tricrm_tui.services.readers import INVALID, Source, XlsxSource, file_format, open_source
+from tricrm_tui.services.readers_legacy import SHEET_FORMATS, SheetSource
 
 MODES = ("update", "skip", "insert-only")
 DEFAULT_BATCH = 5000
@@ -1232,7 +1233,7 @@ def _rejects_mark(source_format: str) -> Callable[[str], str]:
     export marks it (before, ``'=x`` came back as ``=x`` and ``=SUM(1)`` went out live)."""
     if source_format == "csv":
         return str
-    if source_format == "xlsx":
+    if source_format in ("xlsx", *SHEET_FORMATS):
         return lambda v: "'" + v if v.startswith(FORMULA_START) else v
     return neutralise
 
@@ -1245,9 +1246,10 @@ def _cell(value: Any) -> str:
 
 def count_lines(path: Path, encoding: str | None = None) -> int | None:
     """Lines in a text file (one fast pass over bytes), for the progress bar's total and
-    the bulk-load threshold. UTF-16 is counted as text: a byte 0x0A is also half of many
-    characters there (上 is 0x4E0A), which made a 1,000-line file count thousands."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    the bulk-load threshold; None for a workbook (told by its content: an .xls name may
+    hold one). UTF-16 is counted as text: a byte 0x0A is also half of many characters there
+    (上 is 0x4E0A), which made a 1,000-line file count thousands."""
+    if file_format(path) not in ("csv", "jsonl"):
         return None
     n = 0
     if encoding and encoding.lower().replace("_", "-").startswith("utf-16"):
@@ -1259,6 +1261,24 @@ def count_lines(path: Path, encoding: str | None = None) -> int | None:
         while chunk := fh.read(1 << 20):
             n += chunk.count(b"\n")
     return n
+
+
+def last_line(path: Path, source: Source) -> int | None:
+    """The progress bar's total and the bulk-load threshold's size: a text file's lines,
+    or the last row of an old workbook, a web page's table or an XML spreadsheet, which
+    their readers know (an XLSX sheet's is not known)."""
+    if isinstance(source, SheetSource):
+        return source.last_line()
+    return count_lines(path, source.encoding)
+
+
+def read_as(source: Source) -> str:
+    """What a file was read as, for the summary's Encoding line and the import list: a text
+    file's encoding; else its format, with the encoding of a web page's text."""
+    info = source.info
+    if source.encoding:
+        return source.encoding
+    return f"{info.format} ({info.encoding})" if info.encoding else info.format
 
 
 def file_sha256(path: Path) -> str:
@@ -1281,6 +1301,8 @@ class Preview:
     missing_required: list[str]
     warnings: list[str] = field(default_factory=list)
     """What the operator should know before importing (formulas with no saved result)."""
+    read_as: str = ""
+    """What the file was read as (:func:`read_as`): ``gb18030``, ``xlsx``, ``html (gbk)``."""
 
 
 PREVIEW_CHECKED_ROWS = 10
@@ -1309,14 +1331,18 @@ def preview_file(
     checked = max(limit, PREVIEW_CHECKED_ROWS)
     if isinstance(source, XlsxSource) and (note := source.unsaved_formulas(rows=checked)):
         warnings.append(note)
+    # A web page's encoding (a sheet source's ``encoding`` is None): the TUI hands it back
+    # to the import, so an encoding typed for the preview holds for the run too.
+    encoding = source.encoding or source.info.encoding
     return Preview(
         source.info.format,
-        source.encoding,
+        encoding,
         source.headers,
         cm,
         rows,
         cm.missing_required(),
         warnings,
+        read_as(source),
     )
 
 
@@ -1399,8 +1425,7 @@ def import_file(
     if missing and not source.headers and next(iter(source.rows()), None) is None:
         # An empty file (a JSON Lines export of no rows is one): nothing to import, which
         # is no error; a CSV of a header and no rows reads the same.
-        empty = ImportResult(None, kind, str(path), source.encoding or source.info.format,
-                             mode, dry_run)  # fmt: skip
+        empty = ImportResult(None, kind, str(path), read_as(source), mode, dry_run)
         empty.warnings.append(_("{file} holds no rows").format(file=path))
         return empty
     if missing:
@@ -1411,7 +1436,7 @@ def import_file(
         raise InvalidInput(
             f"{message} ({note})" if note else message, field=missing[0], code="missing_required"
         )
-    total_lines = count_lines(path, source.encoding)
+    total_lines = last_line(path, source)
     import_id: int | None = None
     with contextlib.ExitStack() as liveness:
         repaired: dict[str, set[int]] = {}
@@ -1423,7 +1448,7 @@ def import_file(
                         kind=kind,
                         file=str(path.resolve())[:500],
                         file_hash=file_sha256(path),
-                        encoding=source.encoding or source.info.format,
+                        encoding=read_as(source),
                         actor=ctx.actor.username,
                         started_at=ctx.now(),
                         status="running",
@@ -1498,16 +1523,14 @@ def _import_rows(
     total_lines: int | None,
     indexes_down: bool = False,
 ) -> ImportResult:
-    result = ImportResult(
-        import_id, kind, str(path), source.encoding or source.info.format, mode, dry_run
-    )
+    result = ImportResult(import_id, kind, str(path), read_as(source), mode, dry_run)
     if note := cm.absent_note():
         result.warnings.append(note)
     if isinstance(source, XlsxSource) and (note := source.unsaved_formulas()):
         result.warnings.append(note)
     importer = _Importer(
         ctx, kind, cm, mode=mode, region=region, import_id=import_id,
-        marked=source.info.format in ("csv", "xlsx"),
+        marked=source.info.format in ("csv", "xlsx", *SHEET_FORMATS),
     )  # fmt: skip
     rejects = (
         _RejectsWriter(Path(rejects_path), source.headers, source.encoding, source.info.format)

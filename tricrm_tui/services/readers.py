@@ -27,10 +27,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tricrm_tui.i18n import _, format_number, ngettext
 from tricrm_tui.services.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from tricrm_tui.services.readers_legacy import (
+        HtmlTableSource,
+        XlsSource,
+        XmlSpreadsheetSource,
+    )
 
 Row = dict[str, Any]
 
@@ -49,6 +56,13 @@ _DETECTED = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs"}
 
 
 def file_format(path: Path) -> str:
+    """What ``path`` holds: by its content first (an old workbook, a web page, an XML
+    spreadsheet, or a workbook of today's kind, whatever their name: see
+    ``readers_legacy.sniff_format``), else by its extension."""
+    from tricrm_tui.services.readers_legacy import sniff_format
+
+    if (found := sniff_format(path)) is not None:
+        return found
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return "xlsx"
@@ -675,7 +689,10 @@ class XlsxSource:
 
         self.path = path
         self.encoding = None
-        self._wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # openpyxl refuses a file by its name: one of today's workbooks sent under an .xls
+        # name is handed over as bytes.
+        book = path if path.suffix.lower() in (".xlsx", ".xlsm") else io.BytesIO(path.read_bytes())
+        self._wb = openpyxl.load_workbook(book, read_only=True, data_only=True)
         if sheet:
             if sheet not in self._wb.sheetnames:
                 raise InvalidInput(
@@ -816,13 +833,17 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-Source = CsvSource | XlsxSource | JsonLinesSource
+Source: TypeAlias = (
+    "CsvSource | XlsxSource | JsonLinesSource | XlsSource | HtmlTableSource | XmlSpreadsheetSource"
+)
 
 
 def open_source(
     path: Path | str, *, encoding: str | None = None, sheet: str | None = None
 ) -> Source:
-    """The right reader for ``path``, chosen by its extension (.xlsx, .jsonl, else delimited)."""
+    """The right reader for ``path``, chosen by its content (old workbooks, web pages and XML
+    spreadsheets, read by ``readers_legacy``), else by its extension (.xlsx, .jsonl, else
+    delimited)."""
     path = Path(path)
     if path.is_dir():
         raise InvalidInput(
@@ -831,27 +852,18 @@ def open_source(
     if not path.is_file():
         raise InvalidInput(_("no such file: {file}").format(file=path), field="path")
     kind = file_format(path)
-    if path.suffix.lower() == ".xls" and _starts_with(path, b"PK\x03\x04"):
-        raise InvalidInput(
-            _("{file} is a workbook of today's kind under an .xls name; rename it to .xlsx")
-            .format(file=path.name),
-            field="path",
-        )  # fmt: skip
+    if kind in ("xls", "html", "xml spreadsheet"):
+        from tricrm_tui.services import readers_legacy
+
+        return readers_legacy.open_sheet(path, kind, encoding=encoding, sheet=sheet)
     if path.suffix.lower() == ".xls" and _starts_with(path, b"<"):
+        # Many systems write tab-separated text under that name, which is read as the text
+        # it is; markup that is neither a web page nor an XML spreadsheet is not.
         raise InvalidInput(
-            _("{file} is a web page saved as .xls; open it in Excel and save it as .xlsx or "
-              ".csv").format(file=path.name),
+            _("{file} is markup that is neither a web page table nor an Excel XML "
+              "spreadsheet; export it again as CSV or XLSX").format(file=path.name),
             field="path",
         )  # fmt: skip
-    if path.suffix.lower() == ".xls" and _starts_with(path, b"\xd0\xcf\x11\xe0"):
-        # A real old workbook (its signature); many systems write tab-separated text under
-        # that name, which is read as the text it is.
-        raise InvalidInput(
-            _("{file} is an old Excel workbook (.xls); save it as .xlsx or .csv").format(
-                file=path.name
-            ),
-            field="path",
-        )
     if kind == "jsonl" and _starts_with(path, b"["):
         raise InvalidInput(
             _("{file} is one JSON array; tricrm reads JSON Lines, one object per line "

@@ -74,12 +74,13 @@ class ImportScreen(Screen[None]):
         self.mapping: ColumnMapping | None = None
         self.source_path: Path | None = None
         self.encoding: str | None = None
+        self.read_as = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="import-top"):
             yield Input(
                 self.initial_path,
-                placeholder=_("File to import (.csv, .tsv, .xlsx, .jsonl); Enter to preview"),
+                placeholder=_("File to import (.csv, .xlsx, .xls, .xml, .jsonl); Enter to preview"),
                 id="import-path",
             )
             yield Input(placeholder=_("encoding"), id="import-encoding")
@@ -153,6 +154,7 @@ class ImportScreen(Screen[None]):
         self.source_path = None
         self.mapping = None
         self.encoding = None
+        self.read_as = ""
         self.query_one("#import-mapping", DataTable).clear()
         self.query_one("#import-preview", DataTable).clear(columns=True)
         self.query_one("#import-field", Select).disabled = True
@@ -179,6 +181,7 @@ class ImportScreen(Screen[None]):
             return  # the kind changed while the file was read: its own preview follows
         self.source_path = path
         self.encoding = preview.encoding
+        self.read_as = preview.read_as
         self.mapping = preview.mapping
         self._render_mapping()
         table = self.query_one("#import-preview", DataTable)
@@ -203,7 +206,7 @@ class ImportScreen(Screen[None]):
         missing = self.mapping.missing_required()
         text = _("{file} · encoding {encoding} · {n} columns").format(
             file=self.source_path.name if self.source_path else "",
-            encoding=self.encoding or "xlsx",
+            encoding=self.read_as,
             n=len(self.mapping.columns),
         )
         if missing:
