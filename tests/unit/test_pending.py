@@ -4,6 +4,7 @@ named: the read-only role is PostgreSQL's, the held write lock SQLite's."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sqlite3
 from pathlib import Path
@@ -52,6 +53,39 @@ def _owed(ctx: ServiceContext) -> set[str]:
 
 def _segments(ctx: ServiceContext) -> tuple[str | None, str | None]:
     return tuple(customers.get_customer(ctx, c).rfm_segment for c in ("C1", "C2"))  # type: ignore[return-value]
+
+
+def test_an_owed_refresh_when_the_newest_refresh_is_dated_ahead_is_done_once(
+    ctx: ServiceContext, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The customers show the newest stored refresh; one dated after today (``value refresh
+    --as-of`` ahead, or a machine whose day had turned) made the owed refresh, done as of
+    today, change no customer and stay owed: every opening of the database valued every
+    customer again, and C1 kept the segment of the orders the undo took away."""
+    import_id = _orders_of_c1(ctx, tmp_path)
+    value.value_refresh(ctx, ctx.today() + dt.timedelta(days=30))
+    stale = _segments(ctx)
+    assert stale[0] != stale[1]
+    _undo_killed_before_its_refresh(ctx, import_id, monkeypatch)
+    assert _owed(ctx) == {pending.VALUE}
+    reopened = open_context(db_url, Actor("tester", "admin"))
+    try:
+        assert _owed(reopened) == set()
+        c1, c2 = _segments(reopened)
+        assert c1 == c2
+    finally:
+        reopened.db.dispose()
+
+
+def test_an_undo_when_the_newest_refresh_is_dated_ahead_refreshes_that_one(
+    ctx: ServiceContext, tmp_path: Path
+) -> None:
+    import_id = _orders_of_c1(ctx, tmp_path)
+    value.value_refresh(ctx, ctx.today() + dt.timedelta(days=1))
+    importing.undo_import(ctx, import_id)
+    c1, c2 = _segments(ctx)
+    assert c1 == c2
+    assert _owed(ctx) == set()
 
 
 def test_work_owed_while_another_process_holds_the_write_lock_does_not_stop_the_opening(

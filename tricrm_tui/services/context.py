@@ -101,11 +101,11 @@ def settle_owed(ctx: ServiceContext) -> None:
                 )
             )
     if pending.VALUE in owed:
-        from tricrm_tui.services.value import value_refresh
+        from tricrm_tui.services.value import refresh_current
 
         log.warning(_("refreshing the value scores an interrupted undo left stale…"))
         try:
-            value_refresh(ctx)  # settles what is owed in its transaction
+            refresh_current(ctx)  # settles what is owed in its transaction
         except Exception as exc:
             log.warning(
                 _("value scores not refreshed: {reason} (`tricrm value refresh` does it)").format(

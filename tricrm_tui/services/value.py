@@ -608,6 +608,18 @@ def value_refresh(ctx: ServiceContext, as_of: dt.date | None = None) -> RefreshR
     )
 
 
+def refresh_current(ctx: ServiceContext) -> RefreshResult:
+    """:func:`value_refresh` as of the date the customers' tier, segment and lifecycle come
+    from: today, or the newest stored refresh when it is dated later (one run with
+    ``--as-of`` ahead, or on a machine whose day had already turned). What an order import's
+    undo owes: a refresh as of today, older than the newest, changes no customer and left
+    the refresh owed, so every opening of the database ran it again."""
+    with ctx.session() as s:
+        latest = s.execute(sa.select(sa.func.max(VS.as_of))).scalar_one()
+    today = ctx.today()
+    return value_refresh(ctx, latest if latest is not None and latest > today else today)
+
+
 # --- history ------------------------------------------------------------------------------
 
 
