@@ -88,6 +88,37 @@ def test_an_undo_when_the_newest_refresh_is_dated_ahead_refreshes_that_one(
     assert _owed(ctx) == set()
 
 
+def test_a_refresh_valuing_the_orders_before_an_undo_leaves_the_undo_owed(
+    ctx: ServiceContext, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh values the orders, then stores the values. An undo (another process) that
+    commits in between and is stopped before its own refresh owes one; the refresh that
+    stored the values of the orders the undo took away deleted that marker all the same,
+    and nothing was left to say the scores were stale."""
+    import_id = _orders_of_c1(ctx, tmp_path)
+    value.value_refresh(ctx)
+    stale = _segments(ctx)
+    valued = value.compute_valuation
+
+    def valued_then_undone(*args, **kwargs):  # type: ignore[no-untyped-def]
+        valuation = valued(*args, **kwargs)
+        _undo_killed_before_its_refresh(ctx, import_id, monkeypatch)
+        return valuation
+
+    with monkeypatch.context() as m:
+        m.setattr(value, "compute_valuation", valued_then_undone)
+        value.value_refresh(ctx)
+    assert _segments(ctx) == stale
+    assert _owed(ctx) == {pending.VALUE}
+    reopened = open_context(db_url, Actor("tester", "admin"))
+    try:
+        c1, c2 = _segments(reopened)
+        assert c1 == c2
+        assert _owed(reopened) == set()
+    finally:
+        reopened.db.dispose()
+
+
 def test_work_owed_while_another_process_holds_the_write_lock_does_not_stop_the_opening(
     tmp_path: Path,
     sqlite_template: Path,
