@@ -345,6 +345,31 @@ def test_a_formula_whose_result_is_an_inline_string_has_a_saved_result(tmp_path:
     assert [row["note"] for _line, row in source.rows()] == ["z", "x", "x"]
 
 
+def test_a_workbook_without_package_relationships_is_checked_for_formulas(
+    tmp_path: Path,
+) -> None:
+    """openpyxl finds the workbook without ``_rels/.rels``; the formula check read it to learn
+    whether the workbook is to be calculated on opening, and the import ended in a KeyError."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["code", "total"])
+    ws.append(["A1", "=1+1"])
+    written = tmp_path / "written.xlsx"
+    wb.save(written)
+    path = tmp_path / "w.xlsx"
+    with zipfile.ZipFile(written) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            if item.filename != "_rels/.rels":
+                dst.writestr(item, src.read(item.filename))
+    source = open_source(path)
+    assert list(source.rows()) == [(2, {"code": "A1", "total": None})]
+    assert str(source.unsaved_formulas()).startswith(
+        "sheet Sheet: 1 formula cell has no saved result (B2) and is read as blank or 0;"
+    )
+
+
 def test_json_lines_keep_numbers_exact(tmp_path: Path) -> None:
     text = '{"code": "C1", "amount": 0.1, "n": 3}\n\n{"code": "C2", "amount": "¥2"}\nnot json\n'
     rows = _rows(_write(tmp_path, "f.jsonl", text, "utf-8"))

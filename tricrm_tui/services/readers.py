@@ -609,11 +609,11 @@ def _calculated_on_opening(archive: Any) -> bool:
     result, openpyxl none. Some that calculate ask it too (PHPExcel stores the results it
     calculated, 0 where it calculated none). Excel, WPS and LibreOffice drop the flag when
     they save."""
-    found = _OFFICE_DOCUMENT.search(archive.read("_rels/.rels"))
     try:
+        found = _OFFICE_DOCUMENT.search(archive.read("_rels/.rels"))
         return found is not None and bool(_FULL_CALC.search(archive.read(found.group(1).decode())))
-    except KeyError:  # a workbook part the package names but does not hold
-        return False
+    except KeyError:  # no package relationships (openpyxl reads on), or a part they name
+        return False  # that the package does not hold
 
 
 def _unsaved_results(path: Path, member: str, until_row: int | None) -> tuple[int, list[str]]:
