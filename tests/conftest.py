@@ -76,6 +76,8 @@ def truncate_all(engine: sa.Engine) -> None:
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables if t.name != "change_counters")
     with engine.begin() as conn:
         conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        # Work a test left owed is about rows that are gone (``db.pending``).
+        conn.execute(sa.text("DELETE FROM change_counters WHERE name LIKE 'owed:%'"))
 
 
 @pytest.fixture(params=BACKENDS)

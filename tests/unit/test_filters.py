@@ -273,6 +273,15 @@ def test_ages_in_chinese(base) -> None:  # type: ignore[no-untyped-def]
     assert codes(base, "registered>73200天") == [] and codes(base, "last_order>200年") == []
 
 
+def test_a_year_written_in_chinese_is_that_year(base) -> None:  # type: ignore[no-untyped-def]
+    """``2024年`` is the year 2024, as ``2024`` is: read as an age of 2024 years, it was
+    refused with "an age is at most 200 years"."""
+    for op in (":", ">=", "<", "!="):
+        assert codes(base, f"registered{op}2024年") == codes(base, f"registered{op}2024")
+    assert codes(base, "注册:2024年") == ["C1"]
+    assert codes(base, "生日>30年") == codes(base, "birthday>30y")
+
+
 def test_caret_aligns_under_wide_characters() -> None:
     with pytest.raises(FilterError) as err:
         parse_filter("province:广东 orders>=x")

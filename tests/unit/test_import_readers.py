@@ -278,6 +278,98 @@ def test_workbook_formulas_are_told_by_their_saved_results(tmp_path: Path, prefi
     ]
 
 
+def _stored_results(tmp_path: Path, cells: dict[bytes, bytes], *, calculate: bool) -> Path:
+    """A workbook of codes A1–A3 and totals 1–3 whose cells ``cells`` replaces, marked to be
+    calculated on opening (``fullCalcOnLoad``) or not."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["code", "total", "note"])
+    for i in range(1, 4):
+        ws.append([f"A{i}", i, "x"])
+    written = tmp_path / "written.xlsx"
+    wb.save(written)
+    path = tmp_path / "w.xlsx"
+    with zipfile.ZipFile(written) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                for old, new in cells.items():
+                    assert old in data
+                    data = data.replace(old, new)
+            if item.filename == "xl/workbook.xml" and not calculate:
+                data = data.replace(b' fullCalcOnLoad="1"', b"")
+            dst.writestr(item, data)
+    return path
+
+
+def test_formula_results_a_writer_calculated_are_saved_results(tmp_path: Path) -> None:
+    """PHPExcel marks every workbook to be calculated on opening and stores the results it
+    calculated (``<v>2</v>``), 0 only where it calculated none, as XlsxWriter stores 0 for
+    each. Every formula of such a workbook was named as having no saved result, with the
+    advice to open and save it, though each read as its result."""
+    path = _stored_results(
+        tmp_path,
+        {
+            b'<c r="B2" t="n"><v>1</v></c>': b'<c r="B2"><f>0+1</f><v>1</v></c>',
+            b'<c r="B3" t="n"><v>2</v></c>': b'<c r="B3"><f>1+1</f><v>2</v></c>',
+            b'<c r="C3" t="inlineStr"><is><t>x</t></is></c>': (
+                b'<c r="C3" t="str"><f>"y"</f><v>y</v></c>'
+            ),
+            b'<c r="B4" t="n"><v>3</v></c>': b'<c r="B4"><f>B3+1</f><v>0</v></c>',
+        },
+        calculate=True,
+    )
+    source = open_source(path)
+    assert str(source.unsaved_formulas()).startswith(
+        "sheet Sheet: 1 formula cell has no saved result (B4) and is read as blank or 0;"
+    )
+    assert [row["total"] for _line, row in source.rows()] == ["1", "2", "0"]
+
+
+def test_a_formula_whose_result_is_an_inline_string_has_a_saved_result(tmp_path: Path) -> None:
+    """A cell may hold its formula's text result as an inline string (``<is>``), which is
+    read as that text: it was named as a formula with no saved result."""
+    path = _stored_results(
+        tmp_path,
+        {
+            b'<c r="C2" t="inlineStr"><is><t>x</t></is></c>': (
+                b'<c r="C2" t="inlineStr"><f>"z"</f><is><t>z</t></is></c>'
+            )
+        },
+        calculate=False,
+    )
+    source = open_source(path)
+    assert source.unsaved_formulas() is None
+    assert [row["note"] for _line, row in source.rows()] == ["z", "x", "x"]
+
+
+def test_a_workbook_without_package_relationships_is_checked_for_formulas(
+    tmp_path: Path,
+) -> None:
+    """openpyxl finds the workbook without ``_rels/.rels``; the formula check read it to learn
+    whether the workbook is to be calculated on opening, and the import ended in a KeyError."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["code", "total"])
+    ws.append(["A1", "=1+1"])
+    written = tmp_path / "written.xlsx"
+    wb.save(written)
+    path = tmp_path / "w.xlsx"
+    with zipfile.ZipFile(written) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            if item.filename != "_rels/.rels":
+                dst.writestr(item, src.read(item.filename))
+    source = open_source(path)
+    assert list(source.rows()) == [(2, {"code": "A1", "total": None})]
+    assert str(source.unsaved_formulas()).startswith(
+        "sheet Sheet: 1 formula cell has no saved result (B2) and is read as blank or 0;"
+    )
+
+
 def test_json_lines_keep_numbers_exact(tmp_path: Path) -> None:
     text = '{"code": "C1", "amount": 0.1, "n": 3}\n\n{"code": "C2", "amount": "¥2"}\nnot json\n'
     rows = _rows(_write(tmp_path, "f.jsonl", text, "utf-8"))

@@ -22,7 +22,7 @@ BASE = dt.datetime(2026, 3, 15, 8, 0, tzinfo=dt.UTC)
 
 CHINESE_PERIODS = [
     ("3天", dt.timedelta(days=3)),
-    ("3日", dt.timedelta(days=3)),
+    ("32日", dt.timedelta(days=32)),  # past any day of the month
     ("2周", dt.timedelta(weeks=2)),
     ("2星期", dt.timedelta(weeks=2)),
     ("2个星期", dt.timedelta(weeks=2)),
@@ -57,7 +57,7 @@ def test_chinese_days_and_weeks_keep_the_local_time_across_a_clock_change(
     new_york: None,
 ) -> None:
     base = dt.datetime(2026, 3, 3, 9, 0).astimezone()  # 09:00 EST
-    for spec in ("7天", "7日", "1周", "1个星期", "1礼拜"):
+    for spec in ("7天", "1周", "1个星期", "1礼拜"):
         for reader in (parse_due, parse_due_cell):
             due = reader(spec, base).astimezone()
             assert (due.date(), due.time()) == (dt.date(2026, 3, 10), dt.time(9, 0)), spec
@@ -89,6 +89,25 @@ def test_a_follow_up_with_an_unknown_unit_is_refused_as_a_period() -> None:
     # Text with a digit after the word is a date the readers judge as before.
     with pytest.raises(InvalidInput, match="not a date"):
         parse_due("3月5日", BASE)
+
+
+def test_a_day_of_the_month_is_not_read_as_days_where_a_date_is_read_too(
+    utc_local: None,  # noqa: F811
+) -> None:
+    """``15日`` is the 15th of the month as much as 15 days: a follow-up meant for the 15th
+    fell due 15 days on, without a word. Refused where a date is also read; days where
+    none is (a plan's cadence, a cap) and past 31."""
+    for text, n in (("15日", 15), ("1日", 1), ("31 日", 31), ("１５日", 15)):
+        for reader in (parse_due, parse_due_cell):
+            with pytest.raises(InvalidInput) as err:
+                reader(text, BASE, field="due")
+            assert str(err.value) == (
+                f"{text} is a day of the month or a number of days: write {n}天 or {n}d for "
+                "a period, or the whole date"
+            )
+            assert err.value.field == "due"
+    assert parse_due("90日", BASE) == BASE + dt.timedelta(days=90)
+    assert parse_offset("3日") == dt.timedelta(days=3)
 
 
 def test_plan_cadence_and_cap_in_chinese() -> None:

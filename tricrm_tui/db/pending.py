@@ -10,6 +10,10 @@ still owed (``services.context.open_context``: one query when nothing is).
 
 The rows sit beside the key counter in ``change_counters`` rather than in a table of their
 own: a marker is a name and a count, and the table is there on every revision since 0005.
+The count goes up each time the work is owed again. Work that reads the data outside the
+transaction that settles it (the value refresh computes first, then stores) reads the count
+before it reads the data and deletes the marker only if the count is still the one it read:
+an undo that commits in between (another process) owes the work again, and its marker stays.
 """
 
 from __future__ import annotations
@@ -28,18 +32,31 @@ _T = ChangeCounter.__table__
 
 
 def owe(conn: sa.Connection | sa.orm.Session, name: str) -> None:
-    """Record ``name`` as owed, in the caller's transaction (twice is once)."""
+    """Record ``name`` as owed, in the caller's transaction (owed twice, it is done once)."""
     bind = conn.get_bind() if isinstance(conn, sa.orm.Session) else conn
     if bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    conn.execute(insert(_T).values(name=name, value=1).on_conflict_do_nothing())
+    stmt = insert(_T).values(name=name, value=1)
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=[_T.c.name], set_={"value": _T.c.value + 1})
+    )
 
 
-def settle(conn: sa.Connection | sa.orm.Session, name: str) -> None:
-    """``name`` is done, in the transaction of the work that did it."""
-    conn.execute(sa.delete(_T).where(_T.c.name == name))
+def count(conn: sa.Connection | sa.orm.Session, name: str) -> int | None:
+    """How many times ``name`` was owed since it was last settled (None: it is not owed):
+    read before the work reads the data, and handed to :func:`settle`."""
+    found = conn.execute(sa.select(_T.c.value).where(_T.c.name == name)).scalar()
+    return None if found is None else int(found)
+
+
+def settle(conn: sa.Connection | sa.orm.Session, name: str, seen: int | None) -> None:
+    """``name`` is done, in the transaction of the work that did it. ``seen`` is the
+    :func:`count` read before the work read its data: a change that owed the work again
+    since then was not seen by it, and its marker stays (None: nothing was owed then)."""
+    if seen is not None:
+        conn.execute(sa.delete(_T).where(_T.c.name == name, _T.c.value == seen))
 
 
 def owed(conn: sa.Connection | sa.orm.Session) -> set[str]:

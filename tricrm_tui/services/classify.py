@@ -558,12 +558,13 @@ def classify_in(
     """:func:`classify_customers` inside the caller's transaction, so the classes change
     with what changed them (an import's undo)."""
     ids = None if customer_ids is None else list(customer_ids)
+    owed = pending.count(session, pending.CLASSIFY) if ids is None else None
     if behaviour_only and ids is not None:
         seen, changed = classify_behaviour_session(session, ctx.today(), ids, rules)
     else:
         seen, changed = classify_session(session, ctx.today(), ids, rules)
     if ids is None:
-        pending.settle(session, pending.CLASSIFY)
+        pending.settle(session, pending.CLASSIFY, owed)
     audit.record(
         session,
         ctx.actor,

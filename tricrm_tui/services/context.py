@@ -75,13 +75,13 @@ def settle_owed(ctx: ServiceContext) -> None:
     classification after an upgrade that changed what classes mean, the value refresh after
     an undo killed before it. One query when nothing is owed.
 
-    Never stops the opening: work that cannot run now (a broken ``classify.toml``) stays
-    owed, is said on stderr, and is tried again at the next opening."""
+    Never stops the opening: work that cannot run now (a broken ``classify.toml``, a role
+    that may only read, another process holding the database's write lock past the busy
+    timeout) stays owed, is said on stderr, and is tried again at the next opening."""
     import logging
 
     from tricrm_tui.db import pending
     from tricrm_tui.i18n import _
-    from tricrm_tui.services.errors import InvalidInput
 
     with ctx.db.engine.connect() as conn:
         owed = pending.owed(conn)
@@ -94,24 +94,33 @@ def settle_owed(ctx: ServiceContext) -> None:
         log.warning(_("classifying the customers again, as the upgraded database asks…"))
         try:
             classify_customers(ctx)  # settles what is owed in its transaction
-        except InvalidInput as exc:
+        except Exception as exc:  # the command the operator asked for runs all the same
             log.warning(
                 _("customers not classified again: {reason} (`tricrm classify` does it)").format(
-                    reason=exc
+                    reason=_one_line(exc)
                 )
             )
     if pending.VALUE in owed:
-        from tricrm_tui.services.value import value_refresh
+        from tricrm_tui.services.value import refresh_current
 
         log.warning(_("refreshing the value scores an interrupted undo left stale…"))
         try:
-            value_refresh(ctx)  # settles what is owed in its transaction
-        except InvalidInput as exc:
+            refresh_current(ctx)  # settles what is owed in its transaction
+        except Exception as exc:
             log.warning(
                 _("value scores not refreshed: {reason} (`tricrm value refresh` does it)").format(
-                    reason=exc
+                    reason=_one_line(exc)
                 )
             )
+
+
+def _one_line(exc: Exception) -> str:
+    """What went wrong, in one line: the driver's own message for a database error (not the
+    statement and its parameters SQLAlchemy adds)."""
+    import sqlalchemy.exc
+
+    text = str(exc.orig) if isinstance(exc, sqlalchemy.exc.DBAPIError) else str(exc)
+    return (text.strip().splitlines() or [type(exc).__name__])[0]
 
 
 def refuse_database_file(ctx: ServiceContext, path: Path, field: str) -> None:

@@ -20,7 +20,8 @@ Meanings, chosen to read the way a CRM user says them:
 * Numbers (``orders``, ``spent``, ``points``): all six comparisons; ``:`` is ``=``.
 * Dates (``last_order``, ``first_order``, ``registered``, ``birthday``) take either an
   absolute date (``2024-05-01``, ``2024-05`` for the month, ``2024`` for the year) compared
-  as dates, or an AGE: ``90d``, ``12w``, ``6m``, ``1y``, or in Chinese ``90天``/``90日``,
+  as dates (the year also ``2024年``), or an AGE: ``90d``, ``12w``, ``6m``, ``1y``, or in
+  Chinese ``90天``/``90日``,
   ``12周``/``12星期``, ``6个月``, ``1年``. ``6月`` alone is refused: it is June, not six
   months, and reading it as an age would quietly match other customers. An age compares
   how long ago the date was: ``last_order<90d`` means "last order less than 90 days ago"
@@ -150,6 +151,8 @@ AGE_UNITS: dict[str, str] = {
 weeks a follow-up period reads (``天``, ``周``, ``星期`` …), and months and years."""
 _AGE = re.compile(r"(\d{1,5})\s*(" + "|".join(AGE_UNITS) + ")", re.IGNORECASE)
 _MONTH_OF_YEAR = re.compile(r"(0?[1-9]|1[0-2])\s*月")
+_YEAR = re.compile(r"(\d{4})\s*年")
+"""``2024年``: the year 2024 as Chinese writes it, as ``2024`` is (no age is 1000 years)."""
 _DAY = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
 _IDENT = re.compile(r"[^\W\d][\w]*", re.UNICODE)
 _BARE_STOP = set(' \t\n\r()"')
@@ -502,6 +505,8 @@ class _DateValue:
 
 
 def _date_value(field: str, value: str) -> _DateValue:
+    if m := _YEAR.fullmatch(value):
+        value = m.group(1)
     m = _AGE.fullmatch(value)
     if m:
         n, unit = int(m.group(1)), AGE_UNITS[m.group(2).lower()]

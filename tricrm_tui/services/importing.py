@@ -2077,13 +2077,13 @@ def undo_import(ctx: ServiceContext, import_id: int) -> UndoResult:
     # transaction (unless the rules cannot be read: then the classification says why).
     if touched:
         from tricrm_tui.services.classify import classify_customers
-        from tricrm_tui.services.value import value_refresh
+        from tricrm_tui.services.value import refresh_current
 
         with collector.paused():
             if not classified:
                 classify_customers(ctx, sorted(touched), behaviour_only=kind == "orders")
             if kind == "orders":
-                value_refresh(ctx)
+                refresh_current(ctx)
     return result
 
 

@@ -601,30 +601,33 @@ _OFFICE_DOCUMENT = re.compile(
 )
 _FULL_CALC = re.compile(rb"<(?:[\w.-]+:)?calcPr\b[^>]*\bfullCalcOnLoad=\"(?:1|true)\"")
 _CELL_REF = re.compile(rb"\br=\"([A-Z]+)([0-9]+)\"")
-_TEXT_CELL = re.compile(rb"\bt=\"str\"")
+_CELL_TYPE = re.compile(rb"\bt=\"([^\"]*)\"")
 _ROW_NUMBER = re.compile(rb"[^>]*?\br=\"([0-9]+)\"")
 
 
 def _formula_pattern(prefix: bytes) -> re.Pattern[bytes]:
     """A formula element (``<f>…</f>``, or a shared one's ``<f …/>``) and the saved result
-    after it, if any (group 1 the ``<v>`` element, group 2 its text): a cell holds them in
-    that order. Formula text holds no ``<`` (XML writes ``&lt;``)."""
+    after it, if any (group 1 the ``<v>`` element, group 2 its text; group 3 a text result
+    held as an inline string, ``<is>``): a cell holds them in that order. Formula text
+    holds no ``<`` (XML writes ``&lt;``)."""
     p = re.escape(prefix)
     return re.compile(
         b"<" + p + rb"f\b(?:[^>]*/>|[^>]*>[^<]*</" + p + rb"f>)\s*"
-        b"(<" + p + rb"v\s*/>|<" + p + rb"v>([^<]*)</" + p + rb"v>)?"
+        b"(?:(<" + p + rb"v\s*/>|<" + p + rb"v>([^<]*)</" + p + rb"v>)|(<" + p + rb"is\b))?"
     )
 
 
 def _calculated_on_opening(archive: Any) -> bool:
     """Whether the workbook asks to be calculated when opened (``fullCalcOnLoad``), as the
     libraries that write formulas without calculating them do: XlsxWriter stores 0 as each
-    result, openpyxl none. Excel, WPS and LibreOffice drop the flag when they save."""
-    found = _OFFICE_DOCUMENT.search(archive.read("_rels/.rels"))
+    result, openpyxl none. Some that calculate ask it too (PHPExcel stores the results it
+    calculated, 0 where it calculated none). Excel, WPS and LibreOffice drop the flag when
+    they save."""
     try:
+        found = _OFFICE_DOCUMENT.search(archive.read("_rels/.rels"))
         return found is not None and bool(_FULL_CALC.search(archive.read(found.group(1).decode())))
-    except KeyError:  # a workbook part the package names but does not hold
-        return False
+    except KeyError:  # no package relationships (openpyxl reads on), or a part they name
+        return False  # that the package does not hold
 
 
 def _unsaved_results(path: Path, member: str, until_row: int | None) -> tuple[int, list[str]]:
@@ -632,8 +635,9 @@ def _unsaved_results(path: Path, member: str, until_row: int | None) -> tuple[in
     three of their references), in rows up to ``until_row`` (all when None).
 
     openpyxl (``data_only``) reads such a cell as blank, like an empty one; in a workbook
-    to be calculated on opening every formula's result is one no spreadsheet calculated
-    (0 from XlsxWriter). The part's XML is scanned as bytes a megabyte at a time, not
+    to be calculated on opening, a number 0 stored as the result is the one a library
+    stores in place of a result it did not calculate (XlsxWriter, PHPExcel), while any other
+    result is one it calculated. The part's XML is scanned as bytes a megabyte at a time, not
     parsed again (ElementTree's iterparse alone took 3–4 s): a sheet of 100,000 rows by 6
     columns (30 MB of XML) with a formula a row takes 0.12 s, 0.04 s without, against 3.5 s
     for openpyxl to read its rows."""
@@ -661,9 +665,19 @@ def _unsaved_results(path: Path, member: str, until_row: int | None) -> tuple[in
             for m in formulas.finditer(data):
                 # The cell's start tag is right before its formula, its first child.
                 tag = data[data.rfind(b"<", 0, m.start()) : m.start()]
+                if m.group(3) is not None:
+                    continue  # a text result, held as an inline string
                 value, text = m.group(1), (m.group(2) or b"").strip()
-                if value is not None and not recalculated and (text or _TEXT_CELL.search(tag)):
-                    continue  # a result (an empty one for a formula giving text "")
+                typed = _CELL_TYPE.search(tag)
+                kind = typed.group(1) if typed else b"n"
+                # A result: an empty one is a formula giving text "" (``t="str"``); a number
+                # 0 in a workbook to be calculated on opening stands in for one.
+                if (
+                    value is not None
+                    and (text or kind == b"str")
+                    and not (recalculated and kind == b"n" and text == b"0")
+                ):
+                    continue
                 ref = _CELL_REF.search(tag)
                 if until_row is not None and ref is not None and int(ref.group(2)) > until_row:
                     continue

@@ -7,7 +7,10 @@ A period is a number and a unit, in English or in Chinese as operators say it: h
 There are no months. A month has no fixed length, so "a month after 31 January" has no one
 answer a timedelta could give, and ``3月`` is March in Chinese, not three months: a period
 read as months would misplace some tasks. A date, or weeks, says it exactly. (The filter
-language does have calendar months, for ages: ``last_order<6m``.)
+language does have calendar months, for ages: ``last_order<6m``.) For the same reason a
+follow-up's due time, which may also be a date, refuses ``15日`` (1 to 31): it is the 15th
+of the month as much as 15 days. Where no date is read (a plan's cadence, a cap) and past
+31 (``90日``), ``日`` is days.
 
 A bare date means that day at :data:`DEFAULT_DUE_TIME` local time: a follow-up "on
 2026-12-01" is a task for the working day, not for midnight. Everything returned is an aware
@@ -86,6 +89,25 @@ def _unknown_unit(value: object) -> bool:
     return _UNKNOWN_UNIT.fullmatch(fold_width(clean_text(value))) is not None
 
 
+_DAY_OF_MONTH = re.compile(r"(\d{1,2})\s*日")
+
+
+def _refuse_day_of_month(value: object, field: str) -> None:
+    """Refuse ``15日`` where a date is read too: the 15th of the month, or 15 days after.
+    Read as days, a task meant for the 15th fell due on another day without a word."""
+    if not isinstance(value, str):
+        return
+    m = _DAY_OF_MONTH.fullmatch(fold_width(clean_text(value)))
+    if m and 1 <= int(m.group(1)) <= 31:
+        raise InvalidInput(
+            _(
+                "{value} is a day of the month or a number of days: write {n}天 or {n}d for "
+                "a period, or the whole date"
+            ).format(value=value, n=int(m.group(1))),
+            field=field,
+        )
+
+
 def _not_a_period(value: object, field: str) -> InvalidInput:
     return InvalidInput(
         _("not a period: {value} (use e.g. 4h, 3d, 2w or 3天)").format(value=value), field=field
@@ -130,7 +152,8 @@ def parse_moment(value: object, *, field: str = "at") -> dt.datetime:
 
 def parse_due(value: object, base: dt.datetime, *, field: str = "due") -> dt.datetime:
     """A period after ``base`` (``3d``, ``3天``) or a moment (``2026-12-01``,
-    ``2026-12-01 14:30``)."""
+    ``2026-12-01 14:30``). ``15日`` is refused: the 15th, or 15 days?"""
+    _refuse_day_of_month(value, field)
     period = _period(value)
     if period is not None:
         return _after(base, period)
@@ -153,7 +176,9 @@ def parse_due_cell(value: object, base: dt.datetime, *, field: str = "follow_up"
     """An import file's follow-up cell: a period after ``base`` (``3d``, ``3天``, as
     :func:`parse_due` reads it) or a moment in any form the import reads times in
     (``2026/12/1``, ``2026年12月1日 14:30``, an Excel serial or date cell). A date alone falls
-    due at :data:`DEFAULT_DUE_TIME`, as a follow-up given a date by hand does."""
+    due at :data:`DEFAULT_DUE_TIME`, as a follow-up given a date by hand does. ``15日`` is
+    refused, as :func:`parse_due` refuses it."""
+    _refuse_day_of_month(value, field)
     period = _period(value)
     if period is not None:
         return _after(base, period)

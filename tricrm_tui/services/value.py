@@ -554,6 +554,10 @@ def value_refresh(ctx: ServiceContext, as_of: dt.date | None = None) -> RefreshR
     in blocks of :data:`_SNAPSHOT_CHUNK` customers). One audit entry per refresh records the date, the counts and the model.
     """
     as_of = as_of or ctx.today()
+    with ctx.session() as s:
+        # Read before the orders are: an undo that commits while they are valued owes the
+        # refresh again, and its marker outlives this one (``db.pending``).
+        owed = pending.count(s, pending.VALUE)
     v = compute_valuation(ctx, as_of)
     t0 = time.perf_counter()
     count = len(v)
@@ -564,7 +568,7 @@ def value_refresh(ctx: ServiceContext, as_of: dt.date | None = None) -> RefreshR
         latest = s.execute(sa.select(sa.func.max(VS.as_of))).scalar_one()
         current = latest == as_of
         if current:
-            pending.settle(s, pending.VALUE)
+            pending.settle(s, pending.VALUE, owed)
             # Only rows whose values change are written: a daily refresh touches few.
             s.execute(
                 sa.update(Customer.__table__)
@@ -606,6 +610,18 @@ def value_refresh(ctx: ServiceContext, as_of: dt.date | None = None) -> RefreshR
         messages=v.messages,
         timings=timings,
     )
+
+
+def refresh_current(ctx: ServiceContext) -> RefreshResult:
+    """:func:`value_refresh` as of the date the customers' tier, segment and lifecycle come
+    from: today, or the newest stored refresh when it is dated later (one run with
+    ``--as-of`` ahead, or on a machine whose day had already turned). What an order import's
+    undo owes: a refresh as of today, older than the newest, changes no customer and left
+    the refresh owed, so every opening of the database ran it again."""
+    with ctx.session() as s:
+        latest = s.execute(sa.select(sa.func.max(VS.as_of))).scalar_one()
+    today = ctx.today()
+    return value_refresh(ctx, latest if latest is not None and latest > today else today)
 
 
 # --- history ------------------------------------------------------------------------------
