@@ -599,8 +599,15 @@ class _Importer:
             self._resolve_products(s, plan, items)
         tags: dict[int, list[str]] = {}
         if self.kind == "customers":
-            customer_ids = [existing[it.key]["id"] for it in items if it.key in existing]
-            if customer_ids and self.mode == "update":
+            # Those a line may change, and those of repeats, in any mode: a repeat is judged
+            # against its first line's row, tags included (skip and insert-only read none,
+            # and rejected an identical repeat of a new customer's tags as duplicate_key).
+            customer_ids = [
+                existing[it.key]["id"]
+                for it in items
+                if it.key in existing and (self.mode == "update" or it.repeat)
+            ]
+            if customer_ids:
                 for cid, tag in s.execute(
                     sa.select(CustomerTag.__table__.c.customer_id, CustomerTag.__table__.c.tag)
                     .where(CustomerTag.__table__.c.customer_id.in_(padded(customer_ids)))
