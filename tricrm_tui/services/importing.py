@@ -347,17 +347,23 @@ class _Importer:
         self.customer_ids_since = time.monotonic()  # PostgreSQL: when they were first learnt
         self.may_skip_checks: bool | None = None  # PostgreSQL: see ``_references_held``
         # Keys met so far (as hashes, 8 bytes of information each): a repeated key is checked
-        # against what its first line wrote. A dry run writes nothing, so there the hash of
-        # the first line's values is kept instead.
+        # against what its first line wrote.
         self.seen = _SeenKeys()
-        self.digests: dict[int, int] = {}
         # Keys whose first line in the file wrote nothing (``skip`` left the row as it was,
         # ``insert-only`` refused it, or it was rejected once cleaned: its customer unknown
         # or deleted, a new customer without a name): a repeat of one in a later batch is
         # compared with that line (as a hash of its key and cleaned values), not with a
-        # stored row it did not write, as the dry run and a repeat within one batch are.
+        # stored row it did not write, as a repeat within one batch is.
         self.unwritten_keys = _SeenKeys()
         self.unwritten_lines = _SeenKeys()
+        # A dry run rolls each batch back, so a later batch finds no row written by a key's
+        # first line: it writes that line again first (``replay_first_lines``), and keeps
+        # the lines to do so with, for the keys whose lines differ (``differing``, found by
+        # a first pass over the file; a line the same as its first is a repeat whatever is
+        # stored). ``failed_keys``: first lines the database refused, which wrote nothing.
+        self.differing: set[int] = set()
+        self.first_lines: dict[int, tuple[int, dict[str, Any]]] = {}
+        self.failed_keys: set[int] = set()
         # Cells of a CSV or a workbook may carry an export's formula marks; JSON's do not.
         self.marked = marked
         self.order_columns = OrderColumns(self.fields, marked=marked) if kind == "orders" else None
@@ -1085,13 +1091,43 @@ class _Importer:
         categories, and the customers it touched."""
         self.touched.update(plan.touched_customers)
         self.classified.update(plan.classified_customers)
+        self.remember_unwritten(plan)
+        for (kind, name), pid in plan.new_names.items():
+            (self.products if kind == "product" else self.categories)[name] = pid
+
+    def remember_unwritten(self, plan: _Plan) -> None:
+        """The first lines a batch wrote nothing of, for their repeats in later batches (a
+        dry run's too: what it would have written nothing of)."""
         if plan.unwritten:
             keys = np.array([k for k, _line in plan.unwritten], dtype=np.int64)
             self.unwritten_keys.add(keys)
             lines = [hash((k, line)) for k, line in plan.unwritten]
             self.unwritten_lines.add(np.array(lines, dtype=np.int64))
-        for (kind, name), pid in plan.new_names.items():
-            (self.products if kind == "product" else self.categories)[name] = pid
+
+    def replay_first_lines(self, s: Session, items: list[_Item]) -> None:
+        """Dry run: the first lines of the keys this batch repeats, written again in its
+        transaction (rolled back with it), counting nothing.
+
+        The real run judges a key repeated in a later batch against the row its first line
+        wrote (the stored values with that line's over them: a blank cell erases nothing);
+        a dry run rolled that batch back. It once judged such a repeat against the first
+        line's values alone, and so rejected as ``duplicate_key`` lines the real run counts
+        as repeats (a blank where the first line had a value), and as ``duplicate_key``
+        lines the real run refuses for their own customer. Written again here, the repeat
+        meets the row the real run would show it. First lines that wrote nothing are
+        compared by ``_repeats_of_unwritten`` instead, as in the real run."""
+        repeats = [hash(it.key) for it in items if it.repeat]
+        if not repeats:
+            return
+        unwritten = self.unwritten_keys.contains(np.array(repeats, dtype=np.int64))
+        firsts = [
+            self.first_lines[h]
+            for h, gone in zip(repeats, unwritten, strict=True)
+            if not gone and h in self.first_lines and h not in self.failed_keys
+        ]
+        if firsts:
+            again = [c for c in self.clean_batch(firsts) if isinstance(c, _Item)]
+            self.write(s, self.plan(s, again))
 
 
 _NO_CONTEXT = contextlib.nullcontext()
@@ -1519,6 +1555,8 @@ def _import_rows(
         pending.clear()
 
     key_col = cm.field_columns().get(KEY_FIELD[kind])
+    if dry_run:
+        importer.differing = _differing_keys(source, key_col, kind, importer.marked)
     try:
         last_line = 0
         for batch in _batches(source.rows(), max(1, batch_size)):
@@ -1540,26 +1578,15 @@ def _import_rows(
                         else:
                             reject(line, raw, item.key, _duplicate_key(kind, item.key))
                         continue
-                    if dry_run:
-                        # Nothing is written to check a later batch's line against: the first
-                        # line's values are remembered as a hash, and only the same values
-                        # count as a repeat (the real run may count one with blanks as one).
-                        h = hash(item.key)
-                        first = importer.digests.get(h)
-                        if first is not None:
-                            if first == _content_hash(item.values):
-                                result.duplicates += 1
-                            else:
-                                reject(line, raw, item.key, _duplicate_key(kind, item.key))
-                            continue
-                        importer.digests[h] = _content_hash(item.values)
                     items[item.key] = item
-                if not dry_run and items:
+                if items:
                     # Keys met in an earlier batch: checked against what that batch wrote.
                     hashes = np.fromiter(map(hash, items), dtype=np.int64, count=len(items))
                     for it in itertools.compress(items.values(), importer.seen.contains(hashes)):
                         it.repeat = True
                     importer.seen.add(hashes)
+                if dry_run:
+                    _dry_repeats(importer, items, result)
                 _run_batch(ctx, importer, list(items.values()), result, reject, dry_run)
             flush_rejects()
             result.batches += 1
@@ -1629,6 +1656,48 @@ def _import_rows(
             s.execute(sa.update(BT).where(BT.c.id == import_id).values(finished_at=ctx.now()))
         give_back_memory(ctx)
     return result
+
+
+def _differing_keys(source: Source, key_col: str | None, kind: str, marked: bool) -> set[int]:
+    """A dry run's first pass over the file: the hashes of the keys whose lines are not
+    all the same, whose first lines it keeps to write again under their repeats (see
+    ``_Importer.replay_first_lines``). The rest repeat their first line exactly, which
+    the real run counts as a repeat whatever that line wrote, so only their keys' hashes
+    are held meanwhile."""
+    if key_col is None:
+        return set()
+    cell = unmark if marked else _as_is
+    key_field = KEY_FIELD[kind]
+    first: dict[int, int] = {}
+    differing: set[int] = set()
+    for batch in _batches(source.rows(), DEFAULT_BATCH):
+        with collector.paused():
+            for _line, raw in batch:
+                try:
+                    key = hash(clean_key(cell(raw.get(key_col)), key_field))
+                except RowError:  # rejected whatever its key: no first line of any
+                    continue
+                try:
+                    line = hash(tuple(raw.items()))
+                except TypeError:  # a JSON list or object in a cell
+                    line = hash(repr(sorted(raw.items(), key=lambda kv: kv[0])))
+                if first.setdefault(key, line) != line:
+                    differing.add(key)
+    return differing
+
+
+def _dry_repeats(importer: _Importer, items: dict[str, _Item], result: ImportResult) -> None:
+    """Dry run: a key met in an earlier batch whose every line is the same counts as a
+    repeat here, as the real run counts it; the first line of a key whose lines differ is
+    kept, to be written again under its repeats (``_Importer.replay_first_lines``)."""
+    for key, it in list(items.items()):
+        h = hash(key)
+        if h not in importer.differing:
+            if it.repeat:
+                result.duplicates += 1
+                del items[key]
+        elif not it.repeat:
+            importer.first_lines[h] = (it.line, it.raw)
 
 
 BULK_ROWS = 10_000
@@ -1834,6 +1903,7 @@ def _run_batch(
                 _run_batch(ctx, importer, whole, result, reject, dry_run)
                 return
         if len(items) == 1:
+            importer.failed_keys.add(hash(items[0].key))
             reject(
                 items[0].line,
                 items[0].raw,
@@ -1926,6 +1996,8 @@ def _write_batch(
     with manager as s:
         if not dry_run:
             _import_settings(s, importing=True)
+        else:
+            importer.replay_first_lines(s, items)
         plan = importer.plan(s, items) if items else _Plan()
         importer.write(s, plan)
         inserted, updated = len(plan.inserts), len(plan.updates) + plan.followup_only
@@ -1940,6 +2012,8 @@ def _write_batch(
             s.rollback()
     if not dry_run:
         importer.commit_lookups(plan)
+    else:
+        importer.remember_unwritten(plan)
     result.inserted += inserted
     result.updated += updated
     result.unchanged += plan.unchanged
