@@ -160,6 +160,9 @@ def test_cli_dry_run_json_lists_the_rejects_of_the_real_run(db_url: str, tmp_pat
         runs.append(([(r["line"], r["code"]) for r in out["rejected"]], out["duplicates"]))
     assert runs[0] == runs[1]
     assert runs[1][1] == 1  # O3 with a blank quantity repeats its first line
+    # Each line refused for its customer, the one its first line conflicts with included.
+    assert runs[1][0] == [(3, "unknown_customer"), (4, "unknown_customer"),
+                          (5, "unknown_customer")]  # fmt: skip
 
 
 def test_a_workbook_is_read_twice_by_a_dry_run(stored: Any, tmp_path: Path) -> None:
@@ -181,3 +184,39 @@ def test_a_workbook_is_read_twice_by_a_dry_run(stored: Any, tmp_path: Path) -> N
     ]
     assert outcomes[0] == outcomes[1]
     assert outcomes[1][0] == [(4, "O1", "customer_code", "unknown_customer")]
+
+
+@pytest.mark.parametrize("mode", importing.MODES)
+@pytest.mark.parametrize("batch_size", [1, 5000])
+def test_a_repeat_naming_no_customer_is_rejected_for_that_wherever_the_batches_split(
+    stored: Any, tmp_path: Path, mode: str, batch_size: int
+) -> None:
+    """A later line of a key with other values whose customer is unknown (or deleted, not
+    holding the record) is rejected for its customer, not as ``duplicate_key``: that fault
+    stays once the line it conflicts with is corrected or dropped. It was ``duplicate_key``
+    within a batch, or after a first line that wrote nothing (rejected itself, skipped or
+    refused as already there), and ``unknown_customer`` after one that was written."""
+    path = tmp_path / "o.csv"
+    path.write_text(
+        HEADERS["orders"] + "O1,ZZ,2026-01-01,10,\nO1,ZZ,2026-01-01,11,\n"  # both unknown
+        "O2,A,2026-01-01,10,\nO2,ZZ,2026-01-01,10,\n"  # the first one written
+        "S1,A,2026-01-01,10,\nS1,YY,2026-01-01,10,\n"  # stored: skipped, refused, unchanged
+        "O3,A,2026-01-01,10,\nO3,D,2026-01-01,10,\nO3,B,2026-01-01,10,\n",  # deleted, other
+        "utf-8",
+    )
+    first = {"skip": [], "update": [], "insert-only": [(6, "order_no", "already_exists")]}
+    for dry_run in (True, False):
+        result = importing.import_file(
+            stored, "orders", path, mode=mode, batch_size=batch_size, dry_run=dry_run
+        )
+        assert [(r.line, r.field, r.code) for r in result.rejected] == sorted(
+            [
+                (2, "customer_code", "unknown_customer"),
+                (3, "customer_code", "unknown_customer"),
+                (5, "customer_code", "unknown_customer"),
+                (7, "customer_code", "unknown_customer"),
+                (9, "customer_code", "deleted_customer"),
+                (10, "order_no", "duplicate_key"),
+                *first[mode],
+            ]
+        ), dry_run

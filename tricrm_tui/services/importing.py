@@ -506,7 +506,7 @@ class _Importer:
         # The items' values are turned into rows in place (a batch the database refuses is
         # cleaned again from its lines, see ``_run_batch``).
         plan = _Plan()
-        items = self._repeats_of_unwritten(plan, items)
+        items = self._repeats_of_unwritten(s, plan, items)
         if not items:
             return plan
         # As cleaned, to remember the lines that turn out to write nothing.
@@ -571,31 +571,9 @@ class _Importer:
             kept = []
             for it in items:
                 code = it.values.pop("customer_code")
-                cid = ids.get(code)
-                if cid is None and code in deleted:
-                    # The deleted customer's own stored row, repeated, counts unchanged;
-                    # anything else is refused below with this reason.
-                    row = existing.get(it.key)
-                    holder, why = deleted[code]
-                    it.gone = RowError("deleted_customer", "customer_code", why)
-                    if row is not None and row["customer_id"] == holder:
-                        cid = holder
-                    else:
-                        plan.rejects.append((it, it.gone))
-                        continue
-                if cid is None:
-                    plan.rejects.append(
-                        (
-                            it,
-                            RowError(
-                                "unknown_customer",
-                                "customer_code",
-                                _("no customer with code {code}").format(
-                                    code=by_field_value(it, self.fields, "customer_code")
-                                ),
-                            ),
-                        )
-                    )
+                cid = self._customer_of(it, code, ids, deleted, existing.get(it.key))
+                if isinstance(cid, RowError):
+                    plan.rejects.append((it, cid))
                     continue
                 it.values["customer_id"] = cid
                 kept.append(it)
@@ -795,23 +773,90 @@ class _Importer:
             before["customer_id"], after["customer_id"] = stored.customer_id, customer_id
         return (stored.id, it.key, before, after)
 
-    def _repeats_of_unwritten(self, plan: _Plan, items: list[_Item]) -> list[_Item]:
+    def _repeats_of_unwritten(self, s: Session, plan: _Plan, items: list[_Item]) -> list[_Item]:
         """``items`` less the repeats of keys whose first line wrote nothing, counted here:
-        the same values as that line once (``duplicates``), other values rejected as
-        ``duplicate_key``, as a dry run counts them."""
+        the same values as that line once (``duplicates``), other values rejected (see
+        ``refuse_repeats``), as a repeat within one batch is."""
         repeats = [it for it in items if it.repeat]
         if not repeats:
             return items
         hashes = np.fromiter((hash(it.key) for it in repeats), dtype=np.int64, count=len(repeats))
         settled: set[str] = set()
+        conflicts: list[_Item] = []
         for it in itertools.compress(repeats, self.unwritten_keys.contains(hashes)):
             line = hash((hash(it.key), _content_hash(it.values)))
             if self.unwritten_lines.contains(np.array([line], dtype=np.int64))[0]:
                 plan.duplicates += 1
             else:
-                plan.rejects.append((it, _duplicate_key(self.kind, it.key)))
+                conflicts.append(it)
             settled.add(it.key)
+        plan.rejects += self.refuse_repeats(s, conflicts)
         return [it for it in items if it.key not in settled] if settled else items
+
+    def refuse_repeats(self, s: Session, repeats: list[_Item]) -> list[tuple[_Item, RowError]]:
+        """Why each of ``repeats`` (later lines of a key with other values than the line
+        they are compared with) is rejected: for its customer when that takes no rows
+        whatever the line says (no customer has the code, or it was deleted and does not
+        hold the record), else as ``duplicate_key``.
+
+        A repeat of a line that was written meets the customer check in ``plan`` before its
+        values are compared; a repeat judged before ``plan`` (within its batch, or of a
+        first line that wrote nothing) is checked here the same way, so its code does not
+        depend on where the batches split or on whether the first line was written. The
+        line's own fault comes first because it is the one that still holds once the lines
+        are reconciled: whoever fixes the rejects file may correct or drop the line this one
+        conflicts with, and ``duplicate_key`` is then gone while the unknown customer is
+        not; told only ``duplicate_key``, they would import it again to meet the other
+        fault. It is how a repeat with a date that cannot be read is reported, too."""
+        if self.kind == "customers" or not repeats:
+            return [(it, _duplicate_key(self.kind, it.key)) for it in repeats]
+        codes = {it.values["customer_code"] for it in repeats}
+        ids = self._customer_ids(s, codes)
+        missing = {c for c in codes if c not in ids}
+        deleted = self._deleted_customers(s, missing) if missing else {}
+        key_col = self.table.c[self.key_col]
+        asked = sorted({it.key for it in repeats if it.values["customer_code"] in deleted})
+        rows = {
+            r._mapping[self.key_col]: r._mapping
+            for r in s.execute(
+                sa.select(key_col, self.table.c.customer_id).where(key_col.in_(padded(asked)))
+            )
+        } if asked else {}  # fmt: skip
+        refused = []
+        for it in repeats:
+            cid = self._customer_of(it, it.values["customer_code"], ids, deleted, rows.get(it.key))
+            refused.append(
+                (it, cid if isinstance(cid, RowError) else _duplicate_key(self.kind, it.key))
+            )
+        return refused
+
+    def _customer_of(
+        self,
+        it: _Item,
+        code: str,
+        ids: dict[str, int],
+        deleted: dict[str, tuple[int, str]],
+        row: Any,
+    ) -> int | RowError:
+        """The id of the customer an order or interaction line names, or why the line is
+        rejected whatever else it says: no customer has the code, or it was deleted (or
+        merged into one that was) and does not hold the line's stored record. Such a
+        customer's own record may still be repeated as stored: ``it.gone`` then says why it
+        takes no change."""
+        cid = ids.get(code)
+        if cid is not None:
+            return cid
+        if code in deleted:
+            holder, why = deleted[code]
+            it.gone = RowError("deleted_customer", "customer_code", why)
+            return holder if row is not None and row["customer_id"] == holder else it.gone
+        return RowError(
+            "unknown_customer",
+            "customer_code",
+            _("no customer with code {code}").format(
+                code=by_field_value(it, self.fields, "customer_code")
+            ),
+        )
 
     def _deleted_customers(self, s: Session, codes: set[str]) -> dict[str, tuple[int, str]]:
         """Code → (id holding its records, why it takes none) of the customers among
@@ -1540,6 +1585,7 @@ def _import_rows(
     crash_after = int(os.environ.get(CRASH_ENV, "0") or 0)
 
     pending: list[tuple[int, dict[str, Any], str | None, RowError]] = []
+    conflicts: list[_Item] = []  # a batch's repeats with other values than its first line
 
     def reject(line: int, raw: dict[str, Any], key: str | None, err: RowError) -> None:
         result.rejected_count += 1
@@ -1576,9 +1622,14 @@ def _import_rows(
                         if _says_nothing_new(item.values, earlier.values):
                             result.duplicates += 1
                         else:
-                            reject(line, raw, item.key, _duplicate_key(kind, item.key))
+                            conflicts.append(item)
                         continue
                     items[item.key] = item
+                if conflicts:
+                    with ctx.session() as s:
+                        for it, err in importer.refuse_repeats(s, conflicts):
+                            reject(it.line, it.raw, it.key, err)
+                    conflicts.clear()
                 if items:
                     # Keys met in an earlier batch: checked against what that batch wrote.
                     hashes = np.fromiter(map(hash, items), dtype=np.int64, count=len(items))
