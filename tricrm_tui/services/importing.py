@@ -167,7 +167,8 @@ class ImportResult:
     follow_ups_created: int = 0
     """Interactions only: follow-ups created from the file's follow-up column."""
     follow_ups_moved: int = 0
-    """Interactions only: open follow-ups a changed line gave a new date or reason."""
+    """Interactions only: follow-ups a changed line gave a new date or reason (open ones), or
+    moved to another customer with their interaction (any)."""
     extra: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """What the operator should know that rejected no row (a mapping entry the file lacks)."""
@@ -300,11 +301,27 @@ class _Plan:
     moved_followups: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = field(
         default_factory=list
     )
-    """(follow-up id, interaction key, before, after) of open follow-ups a changed line moves."""
+    """(follow-up id, interaction key, before, after) of the follow-ups changed lines move:
+    open ones to a new date or reason, any to the customer their interaction moves to."""
     followup_only: int = 0
     """Lines whose interaction is as stored but whose follow-up is created or moved: updated."""
     notes: list[str] = field(default_factory=list)
     """Warnings for the result (a changed follow-up date for a task already closed)."""
+
+
+@dataclass(slots=True)
+class _FollowUpChange:
+    """What a line of a stored interaction asks of its follow-ups (``_followup_change``)."""
+
+    new: _NewFollowUp | None = None
+    moves: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    """(follow-up id, interaction key, before, after) of the follow-ups it changes."""
+    note: str | None = None
+    """Why the line's date or reason was not applied (its task was closed since)."""
+
+    @property
+    def writes(self) -> bool:
+        return self.new is not None or bool(self.moves)
 
 
 @dataclass(slots=True)
@@ -599,7 +616,7 @@ class _Importer:
                 ):
                     tags.setdefault(cid, []).append(tag)
         # The stored follow-ups of the lines that give one, and of those that move their
-        # interaction to another customer (its open task goes with it).
+        # interaction to another customer (its follow-ups go with it).
         stored_followups = (
             _stored_followups(
                 s,
@@ -623,10 +640,10 @@ class _Importer:
             wanted = wanted_followups.get(it.key)
             followup = (
                 self._followup_change(
-                    it, row, wanted, stored_followups.get(row["id"]), cleaned[it.key]
+                    it, row, wanted, stored_followups.get(row["id"], []), cleaned[it.key]
                 )
                 if row is not None and (wanted is not None or row["id"] in stored_followups)
-                else None
+                else _FollowUpChange()
             )
             if row is not None and "size_band" in it.values:
                 # Compared as its band and the size as given, as the stored row holds them
@@ -668,7 +685,7 @@ class _Importer:
                 if (
                     self._diff(row, it.values, old_tags)[1]
                     or set(new_tags) - set(old_tags)
-                    or (followup is not None and not isinstance(followup, str))
+                    or followup.writes
                 ):
                     plan.rejects.append((it, _duplicate_key(self.kind, it.key)))
                 else:
@@ -691,10 +708,9 @@ class _Importer:
                 old_tags = tags.get(row["id"], [])
                 all_tags = sorted(set(old_tags) | set(new_tags))
                 before, after = self._diff(row, it.values, all_tags, all_tags != old_tags)
-                if isinstance(followup, str):  # its task closed since: left as it is
-                    plan.notes.append(followup)
-                    followup = None
-                if not after and followup is None:
+                if followup.note:  # its task closed since: its date and reason left as they are
+                    plan.notes.append(followup.note)
+                if not after and not followup.writes:
                     plan.unchanged += 1
                     continue
                 if self.kind == "customers" and (gone := self._gone(s, row)) is not None:
@@ -703,11 +719,10 @@ class _Importer:
                 if it.gone is not None:
                     plan.rejects.append((it, it.gone))
                     continue
-                if isinstance(followup, _NewFollowUp):
-                    plan.new_followups.append(followup)
-                elif followup is not None:
-                    plan.moved_followups.append(followup)
-                if not after:  # only its follow-up changes
+                if followup.new is not None:
+                    plan.new_followups.append(followup.new)
+                plan.moved_followups += followup.moves
+                if not after:  # only its follow-ups change
                     plan.followup_only += 1
                     continue
                 if all_tags != old_tags:
@@ -733,22 +748,27 @@ class _Importer:
         it: _Item,
         row: Any,
         wanted: tuple[dt.datetime, str | None] | None,
-        stored: Any,
+        stored: list[Any],
         cleaned: dict[str, Any],
-    ) -> _NewFollowUp | tuple[int, str, dict[str, Any], dict[str, Any]] | str | None:
-        """What a line's follow-up asks of a stored interaction: None when its task is as the
-        line says (a blank reason leaves the stored one alone); a task to create when the
-        interaction has none; (id, key, before, after) to move its open task (to the new
-        date and reason, and to the customer the line moves the interaction to, with or
-        without a follow-up cell); or, when that task was done, cancelled or snoozed since, a
-        warning (it is left as it is)."""
+    ) -> _FollowUpChange:
+        """What a line asks of the follow-ups of its stored interaction (``stored``: every
+        follow-up linked to it, oldest first).
+
+        Its task (the first of source ``interaction``) is as the line's follow-up cells say:
+        created when the interaction has none; given the new date and reason while open (a
+        blank reason leaves the stored one alone); when done, cancelled or snoozed since,
+        left as it is, with a warning. And when the line moves the interaction to another
+        customer, every follow-up of it goes along, whatever its state: a task belongs to
+        the contact it came from, as a merge moves a customer's tasks with its contacts, so
+        the customer's history and the interaction agree. A closed task's customer is all
+        that changes: never its date or state."""
         due, reason = wanted if wanted is not None else (None, None)
         customer_id = it.values["customer_id"]  # the line's, which the row may move to
-        if stored is None:
-            if due is None:
-                return None
+        change = _FollowUpChange()
+        task = next((f.id for f in stored if f.source == "interaction"), None)
+        if task is None and due is not None:
             subject = it.values.get("subject") or row["subject"] or it.key
-            return _NewFollowUp(
+            change.new = _NewFollowUp(
                 it.key,
                 customer_id,
                 cleaned["customer_code"],
@@ -756,22 +776,26 @@ class _Importer:
                 followup_reason(reason, subject),
                 row["id"],
             )
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        if due is not None and not _same(stored.due_at, due):
-            before["due_at"], after["due_at"] = stored.due_at, due
-        if reason is not None and (text := followup_reason(reason, None)[:400]) != stored.reason:
-            before["reason"], after["reason"] = stored.reason, text
-        if not after and (stored.status != "open" or stored.customer_id == customer_id):
-            return None
-        if stored.status != "open":
-            return _(
-                "line {line}: the follow-up of interaction {key} (task {id}) is {status} "
-                "since; its new date or reason was not applied"
-            ).format(line=it.line, key=it.key, id=stored.id, status=_(stored.status))
-        if stored.customer_id != customer_id:
-            before["customer_id"], after["customer_id"] = stored.customer_id, customer_id
-        return (stored.id, it.key, before, after)
+        for f in stored:
+            before: dict[str, Any] = {}
+            after: dict[str, Any] = {}
+            if f.id == task:
+                if due is not None and not _same(f.due_at, due):
+                    before["due_at"], after["due_at"] = f.due_at, due
+                text = followup_reason(reason, None)[:400] if reason is not None else None
+                if text is not None and text != f.reason:
+                    before["reason"], after["reason"] = f.reason, text
+                if after and f.status != "open":
+                    change.note = _(
+                        "line {line}: the follow-up of interaction {key} (task {id}) is "
+                        "{status} since; its new date or reason was not applied"
+                    ).format(line=it.line, key=it.key, id=f.id, status=_(f.status))
+                    before, after = {}, {}
+            if row["customer_id"] != customer_id and f.customer_id != customer_id:
+                before["customer_id"], after["customer_id"] = f.customer_id, customer_id
+            if after:
+                change.moves.append((f.id, it.key, before, after))
+        return change
 
     def _repeats_of_unwritten(self, s: Session, plan: _Plan, items: list[_Item]) -> list[_Item]:
         """``items`` less the repeats of keys whose first line wrote nothing, counted here:
@@ -1046,7 +1070,7 @@ class _Importer:
     def _write_followups(self, s: Session, plan: _Plan) -> None:
         """The batch's follow-ups: created as ``interact log --follow-up`` creates one (an
         open task of the importing user, linked to its interaction), audited with the
-        import's id; open ones a changed line moves, audited before and after."""
+        import's id; those a changed line moves, audited before and after."""
         if any(f.interaction_id is None for f in plan.new_followups):
             key_col = self.table.c[self.key_col]
             new_keys = [f.key for f in plan.new_followups if f.interaction_id is None]
@@ -1072,7 +1096,10 @@ class _Importer:
         ]
         created = insert_followups(s, rows)
         for fid, _key, _before, after in plan.moved_followups:
-            s.execute(sa.update(FT).where(FT.c.id == fid, FT.c.status == "open").values(**after))
+            # A new date or reason only while it is open (it was, when planned); a closed
+            # task moved with its interaction takes its new customer alone.
+            still_open = [FT.c.status == "open"] if after.keys() & {"due_at", "reason"} else []
+            s.execute(sa.update(FT).where(FT.c.id == fid, *still_open).values(**after))
         self._audit(
             s,
             [
@@ -1191,10 +1218,11 @@ def _as_is(value: Any) -> Any:
     return value
 
 
-def _stored_followups(s: Session, interaction_ids: list[int]) -> dict[int, Any]:
-    """Interaction id → the follow-up it was logged with (its first task of source
-    ``interaction``: id, customer_id, due_at, reason, status), for those that have one."""
-    out: dict[int, Any] = {}
+def _stored_followups(s: Session, interaction_ids: list[int]) -> dict[int, list[Any]]:
+    """Interaction id → every follow-up linked to it, oldest first (id, customer_id,
+    due_at, reason, status, source), for those that have any: the first of source
+    ``interaction`` is the one it was logged with."""
+    out: dict[int, list[Any]] = {}
     for chunk in chunks(interaction_ids):
         for r in s.execute(
             sa.select(
@@ -1204,11 +1232,12 @@ def _stored_followups(s: Session, interaction_ids: list[int]) -> dict[int, Any]:
                 FT.c.due_at,
                 FT.c.reason,
                 FT.c.status,
+                FT.c.source,
             )
-            .where(FT.c.interaction_id.in_(padded(chunk)), FT.c.source == "interaction")
+            .where(FT.c.interaction_id.in_(padded(chunk)))
             .order_by(FT.c.id)
         ):
-            out.setdefault(r.interaction_id, r)
+            out.setdefault(r.interaction_id, []).append(r)
     return out
 
 
