@@ -91,7 +91,7 @@ from tricrm_tui.services.import_cleaning import (
     parse_tags,
     unmark,
 )
-from tricrm_tui.services.interactions import followup_reason
+from tricrm_tui.services.interactions import default_reason_renamed, followup_reason
 from tricrm_tui.services.mapping import (
     KEY_FIELD,
     REJECT_COLUMNS,
@@ -615,8 +615,9 @@ class _Importer:
                     .order_by(CustomerTag.__table__.c.tag)
                 ):
                     tags.setdefault(cid, []).append(tag)
-        # The stored follow-ups of the lines that give one, and of those that move their
-        # interaction to another customer (its follow-ups go with it).
+        # The stored follow-ups of the lines that give one, of those that move their
+        # interaction to another customer (its follow-ups go with it), and of those that
+        # change its subject (a default reason follows it).
         stored_followups = (
             _stored_followups(
                 s,
@@ -625,7 +626,9 @@ class _Importer:
                     for it in items
                     if (row := existing.get(it.key)) is not None
                     and (
-                        it.key in wanted_followups or row["customer_id"] != it.values["customer_id"]
+                        it.key in wanted_followups
+                        or row["customer_id"] != it.values["customer_id"]
+                        or _new_subject(row, it.values) is not None
                     )
                 ],
             )
@@ -761,11 +764,16 @@ class _Importer:
         customer, every follow-up of it goes along, whatever its state: a task belongs to
         the contact it came from, as a merge moves a customer's tasks with its contacts, so
         the customer's history and the interaction agree. A closed task's customer is all
-        that changes: never its date or state."""
+        that changes: never its date or state.
+
+        When the line changes the interaction's subject, an open follow-up whose reason is
+        still the default the old subject gave ("Follow up: <subject>") takes the new
+        subject's, unless the line gives its task a reason; a reason someone wrote stays."""
         due, reason = wanted if wanted is not None else (None, None)
         customer_id = it.values["customer_id"]  # the line's, which the row may move to
         change = _FollowUpChange()
         task = next((f.id for f in stored if f.source == "interaction"), None)
+        renamed = _new_subject(row, it.values)
         if task is None and due is not None:
             subject = it.values.get("subject") or row["subject"] or it.key
             change.new = _NewFollowUp(
@@ -791,6 +799,15 @@ class _Importer:
                         "{status} since; its new date or reason was not applied"
                     ).format(line=it.line, key=it.key, id=f.id, status=_(f.status))
                     before, after = {}, {}
+            if (
+                renamed is not None
+                and f.status == "open"
+                and "reason" not in after
+                and (f.id != task or reason is None)
+            ):
+                text = default_reason_renamed(f.reason, row["subject"] or it.key, renamed)
+                if text is not None and text != f.reason:
+                    before["reason"], after["reason"] = f.reason, text
             if row["customer_id"] != customer_id and f.customer_id != customer_id:
                 before["customer_id"], after["customer_id"] = f.customer_id, customer_id
             if after:
@@ -1239,6 +1256,12 @@ def _stored_followups(s: Session, interaction_ids: list[int]) -> dict[int, list[
         ):
             out.setdefault(r.interaction_id, []).append(r)
     return out
+
+
+def _new_subject(row: Any, values: dict[str, Any]) -> str | None:
+    """The subject an interaction line gives its stored row, when it is another one."""
+    subject = values.get("subject")
+    return subject if subject and subject != row["subject"] else None
 
 
 def by_field_value(it: _Item, fields: dict[str, str], name: str) -> Any:
