@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 import gettext
 import os
 from decimal import Decimal
@@ -108,6 +109,22 @@ def language() -> str:
 
 def _(message: str) -> str:
     return _translations.gettext(message)
+
+
+def in_every_language(message: str) -> list[str]:
+    """``message`` as each language tricrm speaks says it, the current one first: to know
+    text tricrm wrote earlier, perhaps for someone using another language."""
+    found = [_(message)]
+    for lang in LANGUAGES:
+        text = (_catalog_of(lang).get(message) if lang != "en" else None) or message
+        if text not in found:
+            found.append(text)
+    return found
+
+
+@functools.cache
+def _catalog_of(lang: str) -> dict[str, str]:
+    return load_catalog(lang)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

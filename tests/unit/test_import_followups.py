@@ -378,3 +378,227 @@ def test_killed_import_rerun_creates_each_follow_up_once(db_url: str, tmp_path: 
         assert utc(got["K005"].due_at) == utc(dt.datetime(2026, 3, 7, 10, 0).astimezone())
     finally:
         ctx.db.dispose()
+
+
+def _customer_ids(ctx: Any) -> dict[str, int]:
+    with ctx.session() as s:
+        return dict(s.execute(sa.text("SELECT code, id FROM customers")).all())
+
+
+def test_closed_follow_ups_move_with_their_interaction_and_undo_puts_them_back(
+    ctx: Any, log_file: Path, tmp_path: Path
+) -> None:
+    """A follow-up belongs to its interaction: a line moving the interaction to another
+    customer takes every follow-up of it along, done and cancelled ones too (only the open
+    one went, so the old customer's history kept tasks of a contact that is no longer
+    theirs). A closed task keeps its date and state; the undo puts each back, and the
+    import's own move of a done task does not stand in its way."""
+    importing.import_file(ctx, "interactions", log_file)
+    ids = _customer_ids(ctx)
+    first = tasks(ctx)
+    followups.done(ctx, first["I1"].id)
+    followups.cancel(ctx, first["I2"].id)
+    moved = (
+        "记录编号,客户编号,渠道,时间,主题,下次跟进日期\n"
+        "I1,C002,电话,2026-03-01 10:00,报价,2026-03-25\n"  # a new date too: not applied
+        "I2,C002,微信,2026-03-02 14:00,回访,\n"
+    )
+    path = write(tmp_path, "moved.csv", moved)
+    dry = importing.import_file(ctx, "interactions", path, dry_run=True)
+    result = importing.import_file(ctx, "interactions", path)
+    assert (result.updated, result.follow_ups_moved, result.follow_ups_created) == (2, 2, 0)
+    assert (dry.updated, dry.follow_ups_moved, dry.warnings) == (2, 2, result.warnings)
+    assert any("I1" in w and "done" in w for w in result.warnings)
+    got = tasks(ctx)
+    assert (got["I1"].customer_id, got["I2"].customer_id) == (ids["C002"], ids["C002"])
+    assert (got["I1"].status, got["I2"].status) == ("done", "cancelled")
+    assert utc(got["I1"].due_at) == utc(first["I1"].due_at)  # the new date was not applied
+    history = followups.list_followups(ctx, customer="C002", status="all").items
+    assert sorted(f.id for f in history) == sorted([got["I1"].id, got["I2"].id])
+    assert followups.list_followups(ctx, customer="C001", status="all").items == []
+    with ctx.session() as s:
+        audited = s.execute(
+            sa.text(
+                "SELECT entity_id, before, after FROM audit_log WHERE entity = 'followup' "
+                "AND action = 'import_update' AND import_id = :i ORDER BY entity_id"
+            ),
+            {"i": result.import_id},
+        ).all()
+    assert [
+        (int(e), *(json.loads(v) if isinstance(v, str) else v for v in (b, a)))
+        for e, b, a in audited
+    ] == sorted(
+        (got[k].id, {"customer_id": ids["C001"]}, {"customer_id": ids["C002"]})
+        for k in ("I1", "I2")
+    )
+    # Importing it again changes nothing.
+    again = importing.import_file(ctx, "interactions", path)
+    assert (again.updated, again.follow_ups_moved, again.unchanged) == (0, 0, 2)
+    undone = importing.undo_import(ctx, result.import_id)
+    assert undone.follow_ups_restored == 2
+    got = tasks(ctx)
+    assert (got["I1"].customer_id, got["I2"].customer_id) == (ids["C001"], ids["C001"])
+    assert (got["I1"].status, got["I2"].status) == ("done", "cancelled")
+
+
+def test_cli_moves_a_done_follow_up_with_its_interaction_and_undoes_it(
+    db_url: str, tmp_path: Path
+) -> None:
+    from tests.cli_runner import invoke
+
+    assert (
+        invoke(db_url, "import", "customers", str(write(tmp_path, "c.csv", CUSTOMERS))).exit_code
+        == 0
+    )
+    log = write(tmp_path, "log.csv", LOG)
+    assert invoke(db_url, "import", "interactions", str(log)).exit_code == 0
+    listed = json.loads(invoke(db_url, "followups", "list", "--format", "json").stdout)
+    task = next(f for f in listed if f["reason"] == "发送报价单")
+    assert invoke(db_url, "followups", "done", str(task["id"])).exit_code == 0
+    moved = write(tmp_path, "m.csv", LOG.replace("I1,C001", "I1,C002"))
+    res = invoke(db_url, "import", "interactions", str(moved), "--format", "json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert (out["updated"], out["follow_ups_moved"]) == (1, 1)
+
+    def done_of(code: str) -> list[int]:
+        res = invoke(db_url, "followups", "list", "--customer", code, "--status", "done",
+                     "--format", "json")  # fmt: skip
+        assert res.exit_code == 0, res.output
+        return [f["id"] for f in json.loads(res.stdout)]
+
+    assert (done_of("C001"), done_of("C002")) == ([], [task["id"]])
+    res = invoke(db_url, "import", "undo", str(out["import_id"]))
+    assert res.exit_code == 0, res.output
+    assert (done_of("C001"), done_of("C002")) == ([task["id"]], [])
+
+
+def test_a_merge_and_unmerge_leave_a_moved_interaction_and_its_follow_ups_together(
+    ctx: Any, log_file: Path, tmp_path: Path
+) -> None:
+    """A merge moves a customer's tasks, closed ones too, with its contacts, and an unmerge
+    moves back those still on the kept customer: once an import has moved a contact on,
+    its done task has gone with it and stays with it."""
+    from tricrm_tui.services import customers, merge
+
+    importing.import_file(ctx, "interactions", log_file)
+    customers.add_customer(ctx, {"code": "C003", "name": "王五"})
+    followups.done(ctx, tasks(ctx)["I1"].id)
+    merge.merge_customers(ctx, "C003", ["C001"])
+    ids = _customer_ids(ctx)
+    assert tasks(ctx)["I1"].customer_id == ids["C003"]
+    moved = "记录编号,客户编号,渠道,时间,主题\nI1,C002,电话,2026-03-01 10:00,报价\n"
+    importing.import_file(ctx, "interactions", write(tmp_path, "m.csv", moved))
+    merge.unmerge_customer(ctx, "C001")
+    got = tasks(ctx)
+    with ctx.session() as s:
+        on = s.execute(sa.select(I.c.customer_id).where(I.c.external_key == "I1")).scalar_one()
+    assert got["I1"].customer_id == on == ids["C002"]
+    assert got["I2"].customer_id == ids["C001"]  # back with its contact
+
+
+def test_a_default_reason_follows_a_changed_subject_a_written_one_stays(
+    ctx: Any, tmp_path: Path
+) -> None:
+    """A follow-up created without a reason is "Follow up: <subject>": a line changing
+    the subject gives an open one still reading so the new subject's (in the language it
+    was written in), audited and undone; a reason someone wrote, or a closed task, stays."""
+    from tricrm_tui.i18n import set_language
+
+    importing.import_file(ctx, "customers", write(tmp_path, "c.csv", CUSTOMERS, "utf-8"))
+    log = (
+        "记录编号,客户编号,渠道,时间,主题,下次跟进日期,跟进事项\n"
+        "I1,C001,电话,2026-03-01 10:00,报价,2026-03-05,发送报价单\n"  # written by hand
+        "I2,C001,微信,2026-03-02 14:00,回访,3d,\n"  # the default
+        "I3,C002,电话,2026-03-03 09:00,,2026-03-06,\n"  # no subject: the default names I3
+        "I4,C002,电话,2026-03-03 09:00,咨询,2026-03-06,\n"  # done below
+    )
+    importing.import_file(ctx, "interactions", write(tmp_path, "log.csv", log))
+    set_language("zh_CN")  # someone importing in Chinese
+    zh = log.split("\n", 1)[0] + "\nZ1,C001,电话,2026-03-04 09:00,对账,2026-03-08,\n"
+    importing.import_file(ctx, "interactions", write(tmp_path, "zh.csv", zh))
+    set_language("en")
+    first = tasks(ctx)
+    assert (first["I2"].reason, first["I3"].reason) == ("Follow up: 回访", "Follow up: I3")
+    assert first["Z1"].reason == "跟进：对账"
+    followups.done(ctx, first["I4"].id)
+    renamed = (
+        "记录编号,客户编号,渠道,时间,主题\n"
+        "I1,C001,电话,2026-03-01 10:00,二次报价\n"
+        "I2,C001,微信,2026-03-02 14:00,电话回访\n"
+        "I3,C002,电话,2026-03-03 09:00,首次咨询\n"
+        "I4,C002,电话,2026-03-03 09:00,售后\n"
+        "Z1,C001,电话,2026-03-04 09:00,年度对账\n"
+    )
+    path = write(tmp_path, "renamed.csv", renamed)
+    dry = importing.import_file(ctx, "interactions", path, dry_run=True)
+    result = importing.import_file(ctx, "interactions", path)
+    assert (result.updated, result.follow_ups_moved, result.warnings) == (5, 3, [])
+    assert (dry.updated, dry.follow_ups_moved) == (5, 3)
+    got = tasks(ctx)
+    assert {k: got[k].reason for k in got} == {
+        "I1": "发送报价单",
+        "I2": "Follow up: 电话回访",
+        "I3": "Follow up: 首次咨询",
+        "I4": "Follow up: 咨询",  # done: left as it was
+        "Z1": "跟进：年度对账",
+    }
+    with ctx.session() as s:
+        audited = s.execute(
+            sa.text(
+                "SELECT before, after FROM audit_log WHERE entity = 'followup' "
+                "AND action = 'import_update' AND import_id = :i AND entity_id = :f"
+            ),
+            {"i": result.import_id, "f": str(got["I2"].id)},
+        ).one()
+    assert [json.loads(v) if isinstance(v, str) else v for v in audited] == [
+        {"reason": "Follow up: 回访"},
+        {"reason": "Follow up: 电话回访"},
+    ]
+    # A reason the line gives wins over the default.
+    given = (
+        "记录编号,客户编号,渠道,时间,主题,下次跟进日期,跟进事项\n"
+        "I2,C001,微信,2026-03-02 14:00,再次回访,2026-03-05 14:00,带样品\n"
+    )
+    importing.import_file(ctx, "interactions", write(tmp_path, "given.csv", given))
+    assert tasks(ctx)["I2"].reason == "带样品"
+    importing.undo_import(ctx, importing.list_imports(ctx).items[0].id)
+    undone = importing.undo_import(ctx, result.import_id)
+    assert undone.follow_ups_restored == 3
+    got = tasks(ctx)
+    assert {k: got[k].reason for k in ("I2", "I3", "Z1")} == {
+        "I2": "Follow up: 回访",
+        "I3": "Follow up: I3",
+        "Z1": "跟进：对账",
+    }
+
+
+def test_cli_reimport_with_a_new_subject_renames_the_default_reason(
+    db_url: str, tmp_path: Path
+) -> None:
+    from tests.cli_runner import invoke
+
+    assert (
+        invoke(db_url, "import", "customers", str(write(tmp_path, "c.csv", CUSTOMERS))).exit_code
+        == 0
+    )
+    assert (
+        invoke(db_url, "import", "interactions", str(write(tmp_path, "l.csv", LOG))).exit_code == 0
+    )
+
+    def reasons() -> list[str]:
+        res = invoke(db_url, "followups", "list", "--format", "json")
+        assert res.exit_code == 0, res.output
+        return sorted(f["reason"] for f in json.loads(res.stdout))
+
+    assert reasons() == ["Follow up: 回访", "发送报价单"]
+    renamed = write(
+        tmp_path, "r.csv", LOG.replace(",回访,", ",上门回访,").replace(",报价,", ",新报价,")
+    )
+    res = invoke(db_url, "import", "interactions", str(renamed), "--format", "json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert (out["updated"], out["follow_ups_moved"]) == (2, 1)
+    assert reasons() == ["Follow up: 上门回访", "发送报价单"]
+    assert invoke(db_url, "import", "undo", str(out["import_id"])).exit_code == 0
+    assert reasons() == ["Follow up: 回访", "发送报价单"]

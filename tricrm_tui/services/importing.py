@@ -91,7 +91,7 @@ from tricrm_tui.services.import_cleaning import (
     parse_tags,
     unmark,
 )
-from tricrm_tui.services.interactions import followup_reason
+from tricrm_tui.services.interactions import default_reason_renamed, followup_reason
 from tricrm_tui.services.mapping import (
     KEY_FIELD,
     REJECT_COLUMNS,
@@ -168,7 +168,8 @@ class ImportResult:
     follow_ups_created: int = 0
     """Interactions only: follow-ups created from the file's follow-up column."""
     follow_ups_moved: int = 0
-    """Interactions only: open follow-ups a changed line gave a new date or reason."""
+    """Interactions only: follow-ups a changed line gave a new date or reason (open ones), or
+    moved to another customer with their interaction (any)."""
     extra: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """What the operator should know that rejected no row (a mapping entry the file lacks)."""
@@ -301,11 +302,27 @@ class _Plan:
     moved_followups: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = field(
         default_factory=list
     )
-    """(follow-up id, interaction key, before, after) of open follow-ups a changed line moves."""
+    """(follow-up id, interaction key, before, after) of the follow-ups changed lines move:
+    open ones to a new date or reason, any to the customer their interaction moves to."""
     followup_only: int = 0
     """Lines whose interaction is as stored but whose follow-up is created or moved: updated."""
     notes: list[str] = field(default_factory=list)
     """Warnings for the result (a changed follow-up date for a task already closed)."""
+
+
+@dataclass(slots=True)
+class _FollowUpChange:
+    """What a line of a stored interaction asks of its follow-ups (``_followup_change``)."""
+
+    new: _NewFollowUp | None = None
+    moves: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    """(follow-up id, interaction key, before, after) of the follow-ups it changes."""
+    note: str | None = None
+    """Why the line's date or reason was not applied (its task was closed since)."""
+
+    @property
+    def writes(self) -> bool:
+        return self.new is not None or bool(self.moves)
 
 
 @dataclass(slots=True)
@@ -348,17 +365,23 @@ class _Importer:
         self.customer_ids_since = time.monotonic()  # PostgreSQL: when they were first learnt
         self.may_skip_checks: bool | None = None  # PostgreSQL: see ``_references_held``
         # Keys met so far (as hashes, 8 bytes of information each): a repeated key is checked
-        # against what its first line wrote. A dry run writes nothing, so there the hash of
-        # the first line's values is kept instead.
+        # against what its first line wrote.
         self.seen = _SeenKeys()
-        self.digests: dict[int, int] = {}
         # Keys whose first line in the file wrote nothing (``skip`` left the row as it was,
         # ``insert-only`` refused it, or it was rejected once cleaned: its customer unknown
         # or deleted, a new customer without a name): a repeat of one in a later batch is
         # compared with that line (as a hash of its key and cleaned values), not with a
-        # stored row it did not write, as the dry run and a repeat within one batch are.
+        # stored row it did not write, as a repeat within one batch is.
         self.unwritten_keys = _SeenKeys()
         self.unwritten_lines = _SeenKeys()
+        # A dry run rolls each batch back, so a later batch finds no row written by a key's
+        # first line: it writes that line again first (``replay_first_lines``), and keeps
+        # the lines to do so with, for the keys whose lines differ (``differing``, found by
+        # a first pass over the file; a line the same as its first is a repeat whatever is
+        # stored). ``failed_keys``: first lines the database refused, which wrote nothing.
+        self.differing: set[int] = set()
+        self.first_lines: dict[int, tuple[int, dict[str, Any]]] = {}
+        self.failed_keys: set[int] = set()
         # Cells of a CSV or a workbook may carry an export's formula marks; JSON's do not.
         self.marked = marked
         self.order_columns = OrderColumns(self.fields, marked=marked) if kind == "orders" else None
@@ -501,7 +524,7 @@ class _Importer:
         # The items' values are turned into rows in place (a batch the database refuses is
         # cleaned again from its lines, see ``_run_batch``).
         plan = _Plan()
-        items = self._repeats_of_unwritten(plan, items)
+        items = self._repeats_of_unwritten(s, plan, items)
         if not items:
             return plan
         # As cleaned, to remember the lines that turn out to write nothing.
@@ -566,31 +589,9 @@ class _Importer:
             kept = []
             for it in items:
                 code = it.values.pop("customer_code")
-                cid = ids.get(code)
-                if cid is None and code in deleted:
-                    # The deleted customer's own stored row, repeated, counts unchanged;
-                    # anything else is refused below with this reason.
-                    row = existing.get(it.key)
-                    holder, why = deleted[code]
-                    it.gone = RowError("deleted_customer", "customer_code", why)
-                    if row is not None and row["customer_id"] == holder:
-                        cid = holder
-                    else:
-                        plan.rejects.append((it, it.gone))
-                        continue
-                if cid is None:
-                    plan.rejects.append(
-                        (
-                            it,
-                            RowError(
-                                "unknown_customer",
-                                "customer_code",
-                                _("no customer with code {code}").format(
-                                    code=by_field_value(it, self.fields, "customer_code")
-                                ),
-                            ),
-                        )
-                    )
+                cid = self._customer_of(it, code, ids, deleted, existing.get(it.key))
+                if isinstance(cid, RowError):
+                    plan.rejects.append((it, cid))
                     continue
                 it.values["customer_id"] = cid
                 kept.append(it)
@@ -600,16 +601,24 @@ class _Importer:
             self._resolve_products(s, plan, items)
         tags: dict[int, list[str]] = {}
         if self.kind == "customers":
-            customer_ids = [existing[it.key]["id"] for it in items if it.key in existing]
-            if customer_ids and self.mode == "update":
+            # Those a line may change, and those of repeats, in any mode: a repeat is judged
+            # against its first line's row, tags included (skip and insert-only read none,
+            # and rejected an identical repeat of a new customer's tags as duplicate_key).
+            customer_ids = [
+                existing[it.key]["id"]
+                for it in items
+                if it.key in existing and (self.mode == "update" or it.repeat)
+            ]
+            if customer_ids:
                 for cid, tag in s.execute(
                     sa.select(CustomerTag.__table__.c.customer_id, CustomerTag.__table__.c.tag)
                     .where(CustomerTag.__table__.c.customer_id.in_(padded(customer_ids)))
                     .order_by(CustomerTag.__table__.c.tag)
                 ):
                     tags.setdefault(cid, []).append(tag)
-        # The stored follow-ups of the lines that give one, and of those that move their
-        # interaction to another customer (its open task goes with it).
+        # The stored follow-ups of the lines that give one, of those that move their
+        # interaction to another customer (its follow-ups go with it), and of those that
+        # change its subject (a default reason follows it).
         stored_followups = (
             _stored_followups(
                 s,
@@ -618,7 +627,9 @@ class _Importer:
                     for it in items
                     if (row := existing.get(it.key)) is not None
                     and (
-                        it.key in wanted_followups or row["customer_id"] != it.values["customer_id"]
+                        it.key in wanted_followups
+                        or row["customer_id"] != it.values["customer_id"]
+                        or _new_subject(row, it.values) is not None
                     )
                 ],
             )
@@ -633,10 +644,10 @@ class _Importer:
             wanted = wanted_followups.get(it.key)
             followup = (
                 self._followup_change(
-                    it, row, wanted, stored_followups.get(row["id"]), cleaned[it.key]
+                    it, row, wanted, stored_followups.get(row["id"], []), cleaned[it.key]
                 )
                 if row is not None and (wanted is not None or row["id"] in stored_followups)
-                else None
+                else _FollowUpChange()
             )
             if row is not None and "size_band" in it.values:
                 # Compared as its band and the size as given, as the stored row holds them
@@ -678,7 +689,7 @@ class _Importer:
                 if (
                     self._diff(row, it.values, old_tags)[1]
                     or set(new_tags) - set(old_tags)
-                    or (followup is not None and not isinstance(followup, str))
+                    or followup.writes
                 ):
                     plan.rejects.append((it, _duplicate_key(self.kind, it.key)))
                 else:
@@ -701,10 +712,9 @@ class _Importer:
                 old_tags = tags.get(row["id"], [])
                 all_tags = sorted(set(old_tags) | set(new_tags))
                 before, after = self._diff(row, it.values, all_tags, all_tags != old_tags)
-                if isinstance(followup, str):  # its task closed since: left as it is
-                    plan.notes.append(followup)
-                    followup = None
-                if not after and followup is None:
+                if followup.note:  # its task closed since: its date and reason left as they are
+                    plan.notes.append(followup.note)
+                if not after and not followup.writes:
                     plan.unchanged += 1
                     continue
                 if self.kind == "customers" and (gone := self._gone(s, row)) is not None:
@@ -713,11 +723,10 @@ class _Importer:
                 if it.gone is not None:
                     plan.rejects.append((it, it.gone))
                     continue
-                if isinstance(followup, _NewFollowUp):
-                    plan.new_followups.append(followup)
-                elif followup is not None:
-                    plan.moved_followups.append(followup)
-                if not after:  # only its follow-up changes
+                if followup.new is not None:
+                    plan.new_followups.append(followup.new)
+                plan.moved_followups += followup.moves
+                if not after:  # only its follow-ups change
                     plan.followup_only += 1
                     continue
                 if all_tags != old_tags:
@@ -743,22 +752,32 @@ class _Importer:
         it: _Item,
         row: Any,
         wanted: tuple[dt.datetime, str | None] | None,
-        stored: Any,
+        stored: list[Any],
         cleaned: dict[str, Any],
-    ) -> _NewFollowUp | tuple[int, str, dict[str, Any], dict[str, Any]] | str | None:
-        """What a line's follow-up asks of a stored interaction: None when its task is as the
-        line says (a blank reason leaves the stored one alone); a task to create when the
-        interaction has none; (id, key, before, after) to move its open task (to the new
-        date and reason, and to the customer the line moves the interaction to, with or
-        without a follow-up cell); or, when that task was done, cancelled or snoozed since, a
-        warning (it is left as it is)."""
+    ) -> _FollowUpChange:
+        """What a line asks of the follow-ups of its stored interaction (``stored``: every
+        follow-up linked to it, oldest first).
+
+        Its task (the first of source ``interaction``) is as the line's follow-up cells say:
+        created when the interaction has none; given the new date and reason while open (a
+        blank reason leaves the stored one alone); when done, cancelled or snoozed since,
+        left as it is, with a warning. And when the line moves the interaction to another
+        customer, every follow-up of it goes along, whatever its state: a task belongs to
+        the contact it came from, as a merge moves a customer's tasks with its contacts, so
+        the customer's history and the interaction agree. A closed task's customer is all
+        that changes: never its date or state.
+
+        When the line changes the interaction's subject, an open follow-up whose reason is
+        still the default the old subject gave ("Follow up: <subject>") takes the new
+        subject's, unless the line gives its task a reason; a reason someone wrote stays."""
         due, reason = wanted if wanted is not None else (None, None)
         customer_id = it.values["customer_id"]  # the line's, which the row may move to
-        if stored is None:
-            if due is None:
-                return None
+        change = _FollowUpChange()
+        task = next((f.id for f in stored if f.source == "interaction"), None)
+        renamed = _new_subject(row, it.values)
+        if task is None and due is not None:
             subject = it.values.get("subject") or row["subject"] or it.key
-            return _NewFollowUp(
+            change.new = _NewFollowUp(
                 it.key,
                 customer_id,
                 cleaned["customer_code"],
@@ -766,40 +785,120 @@ class _Importer:
                 followup_reason(reason, subject),
                 row["id"],
             )
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        if due is not None and not _same(stored.due_at, due):
-            before["due_at"], after["due_at"] = stored.due_at, due
-        if reason is not None and (text := followup_reason(reason, None)[:400]) != stored.reason:
-            before["reason"], after["reason"] = stored.reason, text
-        if not after and (stored.status != "open" or stored.customer_id == customer_id):
-            return None
-        if stored.status != "open":
-            return _(
-                "line {line}: the follow-up of interaction {key} (task {id}) is {status} "
-                "since; its new date or reason was not applied"
-            ).format(line=it.line, key=it.key, id=stored.id, status=_(stored.status))
-        if stored.customer_id != customer_id:
-            before["customer_id"], after["customer_id"] = stored.customer_id, customer_id
-        return (stored.id, it.key, before, after)
+        for f in stored:
+            before: dict[str, Any] = {}
+            after: dict[str, Any] = {}
+            if f.id == task:
+                if due is not None and not _same(f.due_at, due):
+                    before["due_at"], after["due_at"] = f.due_at, due
+                text = followup_reason(reason, None)[:400] if reason is not None else None
+                if text is not None and text != f.reason:
+                    before["reason"], after["reason"] = f.reason, text
+                if after and f.status != "open":
+                    change.note = _(
+                        "line {line}: the follow-up of interaction {key} (task {id}) is "
+                        "{status} since; its new date or reason was not applied"
+                    ).format(line=it.line, key=it.key, id=f.id, status=_(f.status))
+                    before, after = {}, {}
+            if (
+                renamed is not None
+                and f.status == "open"
+                and "reason" not in after
+                and (f.id != task or reason is None)
+            ):
+                text = default_reason_renamed(f.reason, row["subject"] or it.key, renamed)
+                if text is not None and text != f.reason:
+                    before["reason"], after["reason"] = f.reason, text
+            if row["customer_id"] != customer_id and f.customer_id != customer_id:
+                before["customer_id"], after["customer_id"] = f.customer_id, customer_id
+            if after:
+                change.moves.append((f.id, it.key, before, after))
+        return change
 
-    def _repeats_of_unwritten(self, plan: _Plan, items: list[_Item]) -> list[_Item]:
+    def _repeats_of_unwritten(self, s: Session, plan: _Plan, items: list[_Item]) -> list[_Item]:
         """``items`` less the repeats of keys whose first line wrote nothing, counted here:
-        the same values as that line once (``duplicates``), other values rejected as
-        ``duplicate_key``, as a dry run counts them."""
+        the same values as that line once (``duplicates``), other values rejected (see
+        ``refuse_repeats``), as a repeat within one batch is."""
         repeats = [it for it in items if it.repeat]
         if not repeats:
             return items
         hashes = np.fromiter((hash(it.key) for it in repeats), dtype=np.int64, count=len(repeats))
         settled: set[str] = set()
+        conflicts: list[_Item] = []
         for it in itertools.compress(repeats, self.unwritten_keys.contains(hashes)):
             line = hash((hash(it.key), _content_hash(it.values)))
             if self.unwritten_lines.contains(np.array([line], dtype=np.int64))[0]:
                 plan.duplicates += 1
             else:
-                plan.rejects.append((it, _duplicate_key(self.kind, it.key)))
+                conflicts.append(it)
             settled.add(it.key)
+        plan.rejects += self.refuse_repeats(s, conflicts)
         return [it for it in items if it.key not in settled] if settled else items
+
+    def refuse_repeats(self, s: Session, repeats: list[_Item]) -> list[tuple[_Item, RowError]]:
+        """Why each of ``repeats`` (later lines of a key with other values than the line
+        they are compared with) is rejected: for its customer when that takes no rows
+        whatever the line says (no customer has the code, or it was deleted and does not
+        hold the record), else as ``duplicate_key``.
+
+        A repeat of a line that was written meets the customer check in ``plan`` before its
+        values are compared; a repeat judged before ``plan`` (within its batch, or of a
+        first line that wrote nothing) is checked here the same way, so its code does not
+        depend on where the batches split or on whether the first line was written. The
+        line's own fault comes first because it is the one that still holds once the lines
+        are reconciled: whoever fixes the rejects file may correct or drop the line this one
+        conflicts with, and ``duplicate_key`` is then gone while the unknown customer is
+        not; told only ``duplicate_key``, they would import it again to meet the other
+        fault. It is how a repeat with a date that cannot be read is reported, too."""
+        if self.kind == "customers" or not repeats:
+            return [(it, _duplicate_key(self.kind, it.key)) for it in repeats]
+        codes = {it.values["customer_code"] for it in repeats}
+        ids = self._customer_ids(s, codes)
+        missing = {c for c in codes if c not in ids}
+        deleted = self._deleted_customers(s, missing) if missing else {}
+        key_col = self.table.c[self.key_col]
+        asked = sorted({it.key for it in repeats if it.values["customer_code"] in deleted})
+        rows = {
+            r._mapping[self.key_col]: r._mapping
+            for r in s.execute(
+                sa.select(key_col, self.table.c.customer_id).where(key_col.in_(padded(asked)))
+            )
+        } if asked else {}  # fmt: skip
+        refused = []
+        for it in repeats:
+            cid = self._customer_of(it, it.values["customer_code"], ids, deleted, rows.get(it.key))
+            refused.append(
+                (it, cid if isinstance(cid, RowError) else _duplicate_key(self.kind, it.key))
+            )
+        return refused
+
+    def _customer_of(
+        self,
+        it: _Item,
+        code: str,
+        ids: dict[str, int],
+        deleted: dict[str, tuple[int, str]],
+        row: Any,
+    ) -> int | RowError:
+        """The id of the customer an order or interaction line names, or why the line is
+        rejected whatever else it says: no customer has the code, or it was deleted (or
+        merged into one that was) and does not hold the line's stored record. Such a
+        customer's own record may still be repeated as stored: ``it.gone`` then says why it
+        takes no change."""
+        cid = ids.get(code)
+        if cid is not None:
+            return cid
+        if code in deleted:
+            holder, why = deleted[code]
+            it.gone = RowError("deleted_customer", "customer_code", why)
+            return holder if row is not None and row["customer_id"] == holder else it.gone
+        return RowError(
+            "unknown_customer",
+            "customer_code",
+            _("no customer with code {code}").format(
+                code=by_field_value(it, self.fields, "customer_code")
+            ),
+        )
 
     def _deleted_customers(self, s: Session, codes: set[str]) -> dict[str, tuple[int, str]]:
         """Code → (id holding its records, why it takes none) of the customers among
@@ -989,7 +1088,7 @@ class _Importer:
     def _write_followups(self, s: Session, plan: _Plan) -> None:
         """The batch's follow-ups: created as ``interact log --follow-up`` creates one (an
         open task of the importing user, linked to its interaction), audited with the
-        import's id; open ones a changed line moves, audited before and after."""
+        import's id; those a changed line moves, audited before and after."""
         if any(f.interaction_id is None for f in plan.new_followups):
             key_col = self.table.c[self.key_col]
             new_keys = [f.key for f in plan.new_followups if f.interaction_id is None]
@@ -1015,7 +1114,10 @@ class _Importer:
         ]
         created = insert_followups(s, rows)
         for fid, _key, _before, after in plan.moved_followups:
-            s.execute(sa.update(FT).where(FT.c.id == fid, FT.c.status == "open").values(**after))
+            # A new date or reason only while it is open (it was, when planned); a closed
+            # task moved with its interaction takes its new customer alone.
+            still_open = [FT.c.status == "open"] if after.keys() & {"due_at", "reason"} else []
+            s.execute(sa.update(FT).where(FT.c.id == fid, *still_open).values(**after))
         self._audit(
             s,
             [
@@ -1079,13 +1181,43 @@ class _Importer:
         categories, and the customers it touched."""
         self.touched.update(plan.touched_customers)
         self.classified.update(plan.classified_customers)
+        self.remember_unwritten(plan)
+        for (kind, name), pid in plan.new_names.items():
+            (self.products if kind == "product" else self.categories)[name] = pid
+
+    def remember_unwritten(self, plan: _Plan) -> None:
+        """The first lines a batch wrote nothing of, for their repeats in later batches (a
+        dry run's too: what it would have written nothing of)."""
         if plan.unwritten:
             keys = np.array([k for k, _line in plan.unwritten], dtype=np.int64)
             self.unwritten_keys.add(keys)
             lines = [hash((k, line)) for k, line in plan.unwritten]
             self.unwritten_lines.add(np.array(lines, dtype=np.int64))
-        for (kind, name), pid in plan.new_names.items():
-            (self.products if kind == "product" else self.categories)[name] = pid
+
+    def replay_first_lines(self, s: Session, items: list[_Item]) -> None:
+        """Dry run: the first lines of the keys this batch repeats, written again in its
+        transaction (rolled back with it), counting nothing.
+
+        The real run judges a key repeated in a later batch against the row its first line
+        wrote (the stored values with that line's over them: a blank cell erases nothing);
+        a dry run rolled that batch back. It once judged such a repeat against the first
+        line's values alone, and so rejected as ``duplicate_key`` lines the real run counts
+        as repeats (a blank where the first line had a value), and as ``duplicate_key``
+        lines the real run refuses for their own customer. Written again here, the repeat
+        meets the row the real run would show it. First lines that wrote nothing are
+        compared by ``_repeats_of_unwritten`` instead, as in the real run."""
+        repeats = [hash(it.key) for it in items if it.repeat]
+        if not repeats:
+            return
+        unwritten = self.unwritten_keys.contains(np.array(repeats, dtype=np.int64))
+        firsts = [
+            self.first_lines[h]
+            for h, gone in zip(repeats, unwritten, strict=True)
+            if not gone and h in self.first_lines and h not in self.failed_keys
+        ]
+        if firsts:
+            again = [c for c in self.clean_batch(firsts) if isinstance(c, _Item)]
+            self.write(s, self.plan(s, again))
 
 
 _NO_CONTEXT = contextlib.nullcontext()
@@ -1104,10 +1236,11 @@ def _as_is(value: Any) -> Any:
     return value
 
 
-def _stored_followups(s: Session, interaction_ids: list[int]) -> dict[int, Any]:
-    """Interaction id → the follow-up it was logged with (its first task of source
-    ``interaction``: id, customer_id, due_at, reason, status), for those that have one."""
-    out: dict[int, Any] = {}
+def _stored_followups(s: Session, interaction_ids: list[int]) -> dict[int, list[Any]]:
+    """Interaction id → every follow-up linked to it, oldest first (id, customer_id,
+    due_at, reason, status, source), for those that have any: the first of source
+    ``interaction`` is the one it was logged with."""
+    out: dict[int, list[Any]] = {}
     for chunk in chunks(interaction_ids):
         for r in s.execute(
             sa.select(
@@ -1117,12 +1250,19 @@ def _stored_followups(s: Session, interaction_ids: list[int]) -> dict[int, Any]:
                 FT.c.due_at,
                 FT.c.reason,
                 FT.c.status,
+                FT.c.source,
             )
-            .where(FT.c.interaction_id.in_(padded(chunk)), FT.c.source == "interaction")
+            .where(FT.c.interaction_id.in_(padded(chunk)))
             .order_by(FT.c.id)
         ):
-            out.setdefault(r.interaction_id, r)
+            out.setdefault(r.interaction_id, []).append(r)
     return out
+
+
+def _new_subject(row: Any, values: dict[str, Any]) -> str | None:
+    """The subject an interaction line gives its stored row, when it is another one."""
+    subject = values.get("subject")
+    return subject if subject and subject != row["subject"] else None
 
 
 def by_field_value(it: _Item, fields: dict[str, str], name: str) -> Any:
@@ -1540,6 +1680,7 @@ def _import_rows(
     crash_after = int(os.environ.get(CRASH_ENV, "0") or 0)
 
     pending: list[tuple[int, dict[str, Any], str | None, RowError]] = []
+    conflicts: list[_Item] = []  # a batch's repeats with other values than its first line
 
     def reject(line: int, raw: dict[str, Any], key: str | None, err: RowError) -> None:
         result.rejected_count += 1
@@ -1555,6 +1696,8 @@ def _import_rows(
         pending.clear()
 
     key_col = cm.field_columns().get(KEY_FIELD[kind])
+    if dry_run:
+        importer.differing = _differing_keys(source, key_col, kind, importer.marked)
     try:
         last_line = 0
         for batch in _batches(source.rows(), max(1, batch_size)):
@@ -1574,28 +1717,22 @@ def _import_rows(
                         if _says_nothing_new(item.values, earlier.values):
                             result.duplicates += 1
                         else:
-                            reject(line, raw, item.key, _duplicate_key(kind, item.key))
+                            conflicts.append(item)
                         continue
-                    if dry_run:
-                        # Nothing is written to check a later batch's line against: the first
-                        # line's values are remembered as a hash, and only the same values
-                        # count as a repeat (the real run may count one with blanks as one).
-                        h = hash(item.key)
-                        first = importer.digests.get(h)
-                        if first is not None:
-                            if first == _content_hash(item.values):
-                                result.duplicates += 1
-                            else:
-                                reject(line, raw, item.key, _duplicate_key(kind, item.key))
-                            continue
-                        importer.digests[h] = _content_hash(item.values)
                     items[item.key] = item
-                if not dry_run and items:
+                if conflicts:
+                    with ctx.session() as s:
+                        for it, err in importer.refuse_repeats(s, conflicts):
+                            reject(it.line, it.raw, it.key, err)
+                    conflicts.clear()
+                if items:
                     # Keys met in an earlier batch: checked against what that batch wrote.
                     hashes = np.fromiter(map(hash, items), dtype=np.int64, count=len(items))
                     for it in itertools.compress(items.values(), importer.seen.contains(hashes)):
                         it.repeat = True
                     importer.seen.add(hashes)
+                if dry_run:
+                    _dry_repeats(importer, items, result)
                 _run_batch(ctx, importer, list(items.values()), result, reject, dry_run)
             flush_rejects()
             result.batches += 1
@@ -1665,6 +1802,48 @@ def _import_rows(
             s.execute(sa.update(BT).where(BT.c.id == import_id).values(finished_at=ctx.now()))
         give_back_memory(ctx)
     return result
+
+
+def _differing_keys(source: Source, key_col: str | None, kind: str, marked: bool) -> set[int]:
+    """A dry run's first pass over the file: the hashes of the keys whose lines are not
+    all the same, whose first lines it keeps to write again under their repeats (see
+    ``_Importer.replay_first_lines``). The rest repeat their first line exactly, which
+    the real run counts as a repeat whatever that line wrote, so only their keys' hashes
+    are held meanwhile."""
+    if key_col is None:
+        return set()
+    cell = unmark if marked else _as_is
+    key_field = KEY_FIELD[kind]
+    first: dict[int, int] = {}
+    differing: set[int] = set()
+    for batch in _batches(source.rows(), DEFAULT_BATCH):
+        with collector.paused():
+            for _line, raw in batch:
+                try:
+                    key = hash(clean_key(cell(raw.get(key_col)), key_field))
+                except RowError:  # rejected whatever its key: no first line of any
+                    continue
+                try:
+                    line = hash(tuple(raw.items()))
+                except TypeError:  # a JSON list or object in a cell
+                    line = hash(repr(sorted(raw.items(), key=lambda kv: kv[0])))
+                if first.setdefault(key, line) != line:
+                    differing.add(key)
+    return differing
+
+
+def _dry_repeats(importer: _Importer, items: dict[str, _Item], result: ImportResult) -> None:
+    """Dry run: a key met in an earlier batch whose every line is the same counts as a
+    repeat here, as the real run counts it; the first line of a key whose lines differ is
+    kept, to be written again under its repeats (``_Importer.replay_first_lines``)."""
+    for key, it in list(items.items()):
+        h = hash(key)
+        if h not in importer.differing:
+            if it.repeat:
+                result.duplicates += 1
+                del items[key]
+        elif not it.repeat:
+            importer.first_lines[h] = (it.line, it.raw)
 
 
 BULK_ROWS = 10_000
@@ -1870,6 +2049,7 @@ def _run_batch(
                 _run_batch(ctx, importer, whole, result, reject, dry_run)
                 return
         if len(items) == 1:
+            importer.failed_keys.add(hash(items[0].key))
             reject(
                 items[0].line,
                 items[0].raw,
@@ -1962,6 +2142,8 @@ def _write_batch(
     with manager as s:
         if not dry_run:
             _import_settings(s, importing=True)
+        else:
+            importer.replay_first_lines(s, items)
         plan = importer.plan(s, items) if items else _Plan()
         importer.write(s, plan)
         inserted, updated = len(plan.inserts), len(plan.updates) + plan.followup_only
@@ -1976,6 +2158,8 @@ def _write_batch(
             s.rollback()
     if not dry_run:
         importer.commit_lookups(plan)
+    else:
+        importer.remember_unwritten(plan)
     result.inserted += inserted
     result.updated += updated
     result.unchanged += plan.unchanged

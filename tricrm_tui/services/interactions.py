@@ -13,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tricrm_tui.i18n import _
+from tricrm_tui.i18n import _, in_every_language
+from tricrm_tui.labels import N_
 from tricrm_tui.models import CHANNELS, Campaign, Customer, Interaction, Order, Touchpoint
 from tricrm_tui.services import audit
 from tricrm_tui.services.context import ServiceContext
@@ -153,9 +154,31 @@ def insert_interaction(
     return iid
 
 
+DEFAULT_REASON = N_("Follow up: {subject}")
+
+
 def followup_reason(reason: str | None, subject: str | None) -> str:
     """A contact's follow-up reason: the one given, else "Follow up: <its subject>"."""
-    return clean_text(reason) or _("Follow up: {subject}").format(subject=clean_text(subject))
+    return clean_text(reason) or _(DEFAULT_REASON).format(subject=clean_text(subject))
+
+
+def default_reason_renamed(reason: str, old_subject: str, new_subject: str) -> str | None:
+    """The default reason for ``new_subject`` when ``reason`` is still, exactly, the one a
+    follow-up took by default from ``old_subject``; None when it is not (someone wrote it).
+
+    The default was written in the language of whoever logged or imported the contact,
+    which may not be the current one: it is recognised in each, and the new one is written
+    in the same language (a task logged in Chinese keeps 跟进：…)."""
+    for template in in_every_language(DEFAULT_REASON):
+        if reason == _stored_default(template, old_subject):
+            return _stored_default(template, new_subject)
+    return None
+
+
+def _stored_default(template: str, subject: str) -> str:
+    """A default reason as ``followup_reason`` makes it and the follow-up stores it
+    (cleaned, at most 400 characters)."""
+    return clean_text(template.format(subject=clean_text(subject)))[:400]
 
 
 def _lookup(session: Session, table: Any, column: str, value: object, label: str) -> int:

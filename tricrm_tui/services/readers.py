@@ -729,6 +729,14 @@ class XlsxSource:
                 self.headers = _unique_headers(list(values))
                 break
         self.info = SourceInfo(path, "xlsx", None, self.headers, sheet=self._ws.title)
+        self._read = False
+
+    def _reopen(self) -> None:
+        import openpyxl
+
+        self._wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        self._ws = self._wb[self.info.sheet or self._wb.sheetnames[0]]
+        self._ws.reset_dimensions()
 
     def unsaved_formulas(self, rows: int | None = None) -> str | None:
         """A warning naming the formula cells that have no saved result (read as blank, or
@@ -765,6 +773,9 @@ class XlsxSource:
     def rows(self) -> Iterator[tuple[int, Row]]:
         headers = self.headers
         width = len(headers)
+        if self._read:  # read before (a dry run's first pass), which closed the workbook
+            self._reopen()
+        self._read = True
         try:
             rows: Iterator[tuple[Any, ...]]
             if _pads_with_zeros(self._wb):  # cells, to see their formats: a little slower
