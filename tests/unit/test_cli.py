@@ -146,3 +146,28 @@ def test_cli_works_on_each_backend(db_url: str) -> None:
     assert rows[0]["name"] == "后端"
     current = json.loads(tricrm("--db", url, "db", "current", "-f", "json").stdout)
     assert current["current"] == current["head"]
+
+
+def test_a_second_command_in_one_process_opens_its_own_database(tmp_path, sqlite_template) -> None:  # type: ignore[no-untyped-def]
+    """``--db`` of a later command in the same process was ignored once a context was open:
+    it kept writing to the first command's database."""
+    from typer.testing import CliRunner
+
+    from tricrm_tui.cli.main import build_app
+
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    for path in (first, second):
+        path.write_bytes(sqlite_template.read_bytes())
+    runner, app = CliRunner(), build_app()
+    assert (
+        runner.invoke(app, ["--db", str(first), "customers", "add", "A1", "--name", "甲"]).exit_code
+        == 0
+    )
+    assert (
+        runner.invoke(
+            app, ["--db", str(second), "customers", "add", "B1", "--name", "乙"]
+        ).exit_code
+        == 0
+    )
+    listed = runner.invoke(app, ["--db", str(second), "customers", "list", "--format", "json"])
+    assert [c["code"] for c in json.loads(listed.stdout)] == ["B1"]

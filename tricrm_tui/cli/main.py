@@ -105,6 +105,9 @@ def build_app() -> typer.Typer:
         ] = False,
     ) -> None:
         STATE.db, STATE.user, STATE.debug = db, user, debug
+        # Each command opens its own context: an app built once and invoked again (a script
+        # driving Typer in one process, the test suite) must not reach the previous --db.
+        STATE._ctx = None
         if ctx.invoked_subcommand is None:
             from tricrm_tui.cli.tui import launch
 
