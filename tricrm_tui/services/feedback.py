@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from tricrm_tui.services.config_files import read_toml
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import customer_id_for
 from tricrm_tui.services.errors import InvalidInput, NotFound
-from tricrm_tui.services.normalize import clean_text, parse_date
+from tricrm_tui.services.normalize import clean_text, fold_width, parse_date
 from tricrm_tui.services.paging import Page, clamp_limit
 
 F = Feedback.__table__.c
@@ -359,24 +359,37 @@ def close(ctx: ServiceContext, complaint_id: int) -> ComplaintRecord:
 # ----------------------------------------------------------------------------- surveys
 
 
-def _check_score(kind: str, score: object) -> tuple[str, int]:
+def _check_score(kind: object, score: object) -> tuple[str, int]:
     k = clean_text(kind).lower()
     if k not in SURVEY_KINDS:
         raise InvalidInput(_("kind must be csat or nps"), field="kind")
     low, high = SURVEY_KINDS[k]
-    try:
-        value = int(clean_text(score))
-    except ValueError:
-        raise InvalidInput(
-            _("score must be a whole number from {low} to {high}").format(low=low, high=high),
-            field="score",
-        ) from None
-    if not low <= value <= high:
+    value = _whole_number(score)
+    if value is None or not low <= value <= high:
         raise InvalidInput(
             _("score must be a whole number from {low} to {high}").format(low=low, high=high),
             field="score",
         )
-    return k, value
+    return k, int(value)
+
+
+def _whole_number(value: object) -> Decimal | None:
+    """A score as files write it: text (``9``, full-width ``９``, ``4.0`` as a spreadsheet
+    saved as text writes a number), or the number a workbook or JSON cell holds (5, 4.0,
+    Decimal). ``int("4.0")`` refused such a 4. None when it is no whole number (``4.5``,
+    ``x``, a date)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    text = str(value) if isinstance(value, float | Decimal) else fold_width(clean_text(value))
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    return number
 
 
 def _answered_at(ctx: ServiceContext, day: dt.date | None) -> dt.datetime:
