@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from tests.cli_runner import invoke
 from tests.factories import add_customer
 from tricrm_tui.models import Journey, Touchpoint
 from tricrm_tui.services import feedback, readers
@@ -234,3 +235,33 @@ def test_batches_share_one_transaction(ctx, tmp_path: Path, monkeypatch) -> None
     with pytest.raises(InvalidInput, match="cannot read .*other.csv: Input/output error"):
         feedback.import_surveys(ctx, other)
     assert {kind for _c, kind, *_ in answers(ctx)} == {"nps"}
+
+
+def test_cli_encoding_sheet_and_json(ctx, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    setup(ctx, "C1")
+    path = tmp_path / "answers.tsv"
+    path.write_bytes(
+        "客户编号\t类型\t评分\t日期\nC1\tnps\t9\t2026-01-05\nC1\tnps\t99\t\n".encode("gbk")
+    )
+    res = invoke(
+        db_url, "feedback", "survey", "import", str(path), "--encoding", "gbk", "--format", "json"
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert (out["imported"], out["duplicates"]) == (1, 0)
+    assert [(r["line"], r["field"]) for r in out["rejects"]] == [(3, "score")]
+
+    wb = Workbook()
+    wb.active.append(["封面"])
+    wb.create_sheet("答卷").append(["code", "kind", "score", "date"])
+    wb["答卷"].append(["C1", "csat", 4, dt.datetime(2026, 1, 6)])
+    book = tmp_path / "answers.xlsx"
+    wb.save(book)
+    res = invoke(db_url, "feedback", "survey", "import", str(book), "--sheet", "答卷")
+    assert res.exit_code == 0, res.output
+    assert "imported 1 answers" in res.output
+
+    res = invoke(db_url, "feedback", "survey", "import", str(path), "--encoding", "klingon")
+    assert isinstance(res.exception, InvalidInput)
+    assert "unknown encoding: klingon" in str(res.exception)
+    assert len(answers(ctx)) == 2
