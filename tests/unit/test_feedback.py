@@ -177,6 +177,12 @@ def test_survey_score_ranges(ctx) -> None:  # type: ignore[no-untyped-def]
         with pytest.raises(InvalidInput):
             feedback.add_survey(ctx, "C1", kind=kind, score=score)
     assert feedback.add_survey(ctx, "C1", kind="NPS", score="0").score == 0
+    # As files write a whole number: a workbook's or JSON number, text saved from one.
+    for score in ("4.0", " 4 ", "４", 4.0, Decimal("4.00"), 4):
+        assert feedback.add_survey(ctx, "C1", kind="csat", score=score).score == 4
+    for score in ("4.5", 4.5, Decimal("4.5"), True, "NaN", "Infinity", "", None, "1e999999"):
+        with pytest.raises(InvalidInput, match="whole number"):
+            feedback.add_survey(ctx, "C1", kind="csat", score=score)
 
 
 def test_survey_import_csv_with_rejects(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -249,18 +249,30 @@ def survey_list(
 @survey_app.command(
     "import",
     help=_(
-        "Import survey answers from CSV or XLSX (columns: customer code, kind, score, "
-        "touchpoint, date, comment). Bad rows are listed and skipped."
+        "Import survey answers from any file tricrm import reads: delimited text in any "
+        "encoding, XLSX, old XLS, a web page's table, an XML spreadsheet or JSON Lines "
+        "(columns: customer code, kind, score, touchpoint, date, comment). Bad rows are "
+        "listed and skipped."
     ),
     epilog=_("Example: tricrm feedback survey import answers.xlsx --format json"),
 )
 def survey_import(
-    path: Annotated[str, typer.Argument(help=_("CSV or XLSX file."))],
+    path: Annotated[
+        str,
+        typer.Argument(help=_("File to import (.csv, .tsv, .txt, .xlsx, .xls, .xml, .jsonl).")),
+    ],
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help=_("Text encoding (default: detected).")),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help=_("Worksheet to read (default: the first)."))
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     from tricrm_tui.services import feedback
 
-    result = feedback.import_surveys(ctx(), path)
+    result = feedback.import_surveys(ctx(), path, encoding=encoding, sheet=sheet)
     if fmt is Format.json:
         from tricrm_tui.cli.output import emit_json
 

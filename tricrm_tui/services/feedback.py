@@ -15,10 +15,14 @@ Survey scores are summarised the standard way:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import functools
+import itertools
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +36,7 @@ from tricrm_tui.services.config_files import read_toml
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import customer_id_for
 from tricrm_tui.services.errors import InvalidInput, NotFound
-from tricrm_tui.services.normalize import clean_text, parse_date
+from tricrm_tui.services.normalize import clean_text, fold_width, parse_date
 from tricrm_tui.services.paging import Page, clamp_limit
 
 F = Feedback.__table__.c
@@ -359,24 +363,37 @@ def close(ctx: ServiceContext, complaint_id: int) -> ComplaintRecord:
 # ----------------------------------------------------------------------------- surveys
 
 
-def _check_score(kind: str, score: object) -> tuple[str, int]:
+def _check_score(kind: object, score: object) -> tuple[str, int]:
     k = clean_text(kind).lower()
     if k not in SURVEY_KINDS:
         raise InvalidInput(_("kind must be csat or nps"), field="kind")
     low, high = SURVEY_KINDS[k]
-    try:
-        value = int(clean_text(score))
-    except ValueError:
-        raise InvalidInput(
-            _("score must be a whole number from {low} to {high}").format(low=low, high=high),
-            field="score",
-        ) from None
-    if not low <= value <= high:
+    value = _whole_number(score)
+    if value is None or not low <= value <= high:
         raise InvalidInput(
             _("score must be a whole number from {low} to {high}").format(low=low, high=high),
             field="score",
         )
-    return k, value
+    return k, int(value)
+
+
+def _whole_number(value: object) -> Decimal | None:
+    """A score as files write it: text (``9``, full-width ``９``, ``4.0`` as a spreadsheet
+    saved as text writes a number), or the number a workbook or JSON cell holds (5, 4.0,
+    Decimal). ``int("4.0")`` refused such a 4. None when it is no whole number (``4.5``,
+    ``x``, a date)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    text = str(value) if isinstance(value, float | Decimal) else fold_width(clean_text(value))
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    return number
 
 
 def _answered_at(ctx: ServiceContext, day: dt.date | None) -> dt.datetime:
@@ -418,7 +435,7 @@ def add_survey(
 @dataclass(frozen=True)
 class Reject:
     line: int
-    field: str
+    field: str | None  # None for a line the reader made no record of (see ``_read_rows``)
     reason: str
 
 
@@ -442,102 +459,152 @@ _HEADER_ALIASES = {
     "score": "score",
     "分数": "score",
     "评分": "score",
+    "評分": "score",
     "touchpoint": "touchpoint",
     "触点": "touchpoint",
+    "觸點": "touchpoint",
     "date": "date",
     "日期": "date",
     "comment": "comment",
     "评论": "comment",
+    "評論": "comment",
     "备注": "comment",
 }
+"""Headers as written, matched by ``header_key`` (which reads the traditional characters
+``mapping`` knows as simplified ones: 客戶編號 is 客户编号); the traditional forms of the
+others are listed."""
 
 
-def _read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(line number, row) pairs from a CSV (UTF-8, BOM allowed) or the first XLSX sheet."""
-    if not path.is_file():
-        raise NotFound(_("no file {path}").format(path=path))
-    raw: list[list[str]]
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+@functools.cache
+def _header_fields() -> dict[str, str]:
+    """``_HEADER_ALIASES`` by ``header_key``, as the other imports match their headers:
+    ``Customer_Code``, ``CUSTOMER CODE`` and ``客戶編號`` (a Taiwan or Hong Kong export) find
+    their column too."""
+    from tricrm_tui.services.mapping import header_key
 
-        wb = load_workbook(path, read_only=True, data_only=True)
-        try:
-            raw = [
-                ["" if v is None else str(v) for v in values]
-                for values in wb.worksheets[0].iter_rows(values_only=True)
-            ]
-        finally:
-            wb.close()
-    else:
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            text = path.read_text(encoding="gb18030")
-        raw = list(csv.reader(text.splitlines()))
-    if not raw:
-        return []
-    headers = [_HEADER_ALIASES.get(clean_text(h).lower(), clean_text(h).lower()) for h in raw[0]]
+    return {header_key(alias): name for alias, name in _HEADER_ALIASES.items()}
+
+
+_IMPORT_BATCH = 1000
+"""Rows checked and written at a time, all in the import's one transaction."""
+
+_READ_ERRORS = (OSError, UnicodeError, zipfile.BadZipFile, KeyError, ET.ParseError)
+"""What reading a damaged file raises out of the libraries under the readers: a workbook
+cut short (``BadZipFile``), one missing a part (``KeyError``) or with broken XML, bytes the
+file's encoding cannot hold, a file the operator may not read."""
+
+
+def _unreadable(path: Path, exc: Exception) -> InvalidInput:
+    """One line naming the file, the line where it can be told, and the reason for an error
+    in ``_READ_ERRORS``, instead of a bare ``BadZipFile: File is not a zip file``."""
+    from tricrm_tui.services.readers import _undecodable_line
+
+    reason = str(exc) or type(exc).__name__
+    if isinstance(exc, UnicodeDecodeError):  # a BOM that promised an encoding it broke
+        line = _undecodable_line(path, exc.encoding) or 1
+        return InvalidInput(
+            _("line {line} of {file} is not {encoding}; give its encoding with --encoding")
+            .format(line=line, file=path.name, encoding=exc.encoding),
+            field="encoding",
+        )  # fmt: skip
+    if isinstance(exc, OSError | UnicodeError):
+        reason = getattr(exc, "strerror", None) or reason
+        return InvalidInput(
+            _("cannot read {file}: {reason}").format(file=path, reason=reason), field="path"
+        )
+    return InvalidInput(
+        _("{file} is not a whole workbook ({reason}); open it in Excel, WPS or LibreOffice "
+          "and save it again, or export it as CSV").format(file=path.name, reason=reason),
+        field="path",
+    )  # fmt: skip
+
+
+def _read_rows(
+    path: Path, *, encoding: str | None = None, sheet: str | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, {field: cell}) pairs, one at a time, from any file the customer, order
+    and interaction imports read, through their readers: delimited text in any encoding and
+    delimiter, XLSX, old XLS, a web page's table, an XML spreadsheet, JSON Lines.
+
+    The file is opened and its header checked here, before anything is written: a missing
+    column, an unknown encoding or sheet ends the import with nothing done. Line numbers
+    are the readers' (the line in an editor, the row in Excel). A line the reader made no
+    record of (more cells than the header, not a JSON object) comes as its ``INVALID`` row,
+    to be rejected with its number. Cells come as the readers give them (text; a workbook's
+    date cell as a ``datetime``), less the ``'`` an export puts before a formula sign, taken
+    off as the other imports take it off."""
+    from tricrm_tui.services.import_cleaning import unmark
+    from tricrm_tui.services.mapping import header_key
+    from tricrm_tui.services.readers import INVALID, open_source
+    from tricrm_tui.services.readers_legacy import SHEET_FORMATS
+
+    try:
+        source = open_source(path, encoding=encoding, sheet=sheet)
+    except _READ_ERRORS as exc:
+        raise _unreadable(path, exc) from exc
+    fields = _header_fields()
+    columns: dict[str, str] = {}
+    for header in source.headers:
+        name = fields.get(header_key(header))
+        if name is not None:
+            columns.setdefault(name, header)  # the first of two columns for one field
+    if not source.headers and next(iter(source.rows()), None) is None:
+        return iter(())  # an empty file: nothing to import, as before
     for needed in ("code", "kind", "score"):
-        if needed not in headers:
+        if needed not in columns:
             raise InvalidInput(
                 _("{path}: missing column {column}").format(path=path, column=needed),
                 field=needed,
                 code="missing_column",
             )
-    return [
-        (n, dict(zip(headers, values, strict=False)))
-        for n, values in enumerate(raw[1:], start=2)
-        if any(clean_text(v) for v in values)
-    ]
+    marked = source.info.format in ("csv", "xlsx", *SHEET_FORMATS)
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            for line, raw in source.rows():
+                if INVALID in raw:
+                    yield line, raw
+                elif marked:
+                    yield line, {name: unmark(raw.get(col)) for name, col in columns.items()}
+                else:
+                    yield line, {name: raw.get(col) for name, col in columns.items()}
+        except _READ_ERRORS as exc:
+            raise _unreadable(path, exc) from exc
+
+    return rows()
 
 
-def import_surveys(ctx: ServiceContext, path: str | Path) -> SurveyImport:
-    """Import survey answers; every row is checked, bad rows are rejected with line, field
-    and reason, and the good rows are written in one transaction with one audit entry."""
+def import_surveys(
+    ctx: ServiceContext,
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> SurveyImport:
+    """Import survey answers from any file the other imports read (see ``_read_rows``);
+    ``encoding`` and ``sheet`` as ``tricrm import`` takes them.
+
+    Every row is checked; bad rows are rejected with line, field and reason. The good rows
+    are written in one transaction with one audit entry: a file that cannot be read to its
+    end (a workbook cut short) leaves nothing written, and the same file imported again once
+    fixed adds each answer once. Inside that transaction rows
+    are read, checked and inserted ``_IMPORT_BATCH`` at a time, so the import holds one
+    batch of the file in memory, not all of it (on SQLite, other writers wait from the first
+    batch's insert to the end of the file, which for a survey file is moments)."""
     source = Path(path)
     result = SurveyImport()
-    rows = _read_rows(source)
-    good: list[dict[str, Any]] = []
+    rows = _read_rows(source, encoding=encoding, sheet=sheet)
+    touchpoints: dict[str, int] = {}
     with ctx.transaction() as s:
-        codes = {clean_text(r.get("code")) for _n, r in rows}
-        ids: dict[str, int] = dict(  # type: ignore[arg-type]
-            s.execute(
-                sa.select(C.code, C.id).where(C.code.in_(codes), C.deleted_at.is_(None))
-            ).all()
-        )
-        for line, row in rows:
-            code = clean_text(row.get("code"))
-            try:
-                if not code:
-                    raise InvalidInput(_("customer code is required"), field="code")
-                if code not in ids:
-                    raise InvalidInput(
-                        _("no customer with code {code}").format(code=code), field="code"
-                    )
-                kind, score = _check_score(row.get("kind", ""), row.get("score", ""))
-                day = parse_date(row["date"], field="date") if clean_text(row.get("date")) else None
-                tp = clean_text(row.get("touchpoint"))
-                good.append(
-                    {
-                        "customer_id": ids[code],
-                        "kind": kind,
-                        "score": score,
-                        "comment": clean_text(row.get("comment")) or None,
-                        "created_at": _answered_at(ctx, day),
-                        "touchpoint_id": touchpoint_id_for(s, tp) if tp else None,
-                        "order_id": None,
-                        "extra": {"source": source.name, "line": line},
-                    }
-                )
-            except (InvalidInput, NotFound) as exc:
-                result.rejects.append(
-                    Reject(line, getattr(exc, "field", None) or "touchpoint", str(exc))
-                )
-        fresh = _without_duplicates(s, good)
-        result.duplicates = len(good) - len(fresh)
-        good = fresh
-        if good:
-            s.execute(sa.insert(Feedback.__table__), good)
+        while batch := list(itertools.islice(rows, _IMPORT_BATCH)):
+            good = _checked_answers(ctx, s, source.name, batch, touchpoints, result.rejects)
+            # Against what is stored, earlier batches of this file included.
+            fresh = _without_duplicates(s, good)
+            result.duplicates += len(good) - len(fresh)
+            if fresh:
+                s.execute(sa.insert(Feedback.__table__), fresh)
+                result.imported += len(fresh)
+        if result.imported:
             audit.record(
                 s,
                 ctx.actor,
@@ -546,13 +613,66 @@ def import_surveys(ctx: ServiceContext, path: str | Path) -> SurveyImport:
                 "import",
                 None,
                 {
-                    "imported": len(good),
+                    "imported": result.imported,
                     "duplicates": result.duplicates,
                     "rejected": len(result.rejects),
                 },
             )
-        result.imported = len(good)
     return result
+
+
+def _checked_answers(
+    ctx: ServiceContext,
+    s: Session,
+    file_name: str,
+    batch: list[tuple[int, dict[str, Any]]],
+    touchpoints: dict[str, int],
+    rejects: list[Reject],
+) -> list[dict[str, Any]]:
+    """The batch's good rows as values to insert; each bad one added to ``rejects``.
+    ``touchpoints`` remembers the names found over the file: a few, named on every row."""
+    from tricrm_tui.services.import_cleaning import invalid_line
+    from tricrm_tui.services.readers import INVALID
+
+    # Codes folded as the other imports fold them: a full-width Ｃ１ names the customer C1.
+    codes = {fold_width(clean_text(r.get("code"))) for _n, r in batch if INVALID not in r}
+    ids: dict[str, int] = dict(  # type: ignore[arg-type]
+        s.execute(sa.select(C.code, C.id).where(C.code.in_(codes), C.deleted_at.is_(None))).all()
+    )
+    good: list[dict[str, Any]] = []
+    for line, row in batch:
+        if INVALID in row:
+            rejects.append(Reject(line, None, invalid_line(row).reason))
+            continue
+        code = fold_width(clean_text(row.get("code")))
+        try:
+            if not code:
+                raise InvalidInput(_("customer code is required"), field="code")
+            if code not in ids:
+                raise InvalidInput(
+                    _("no customer with code {code}").format(code=code), field="code"
+                )
+            kind, score = _check_score(row.get("kind"), row.get("score"))
+            when = row.get("date")
+            day = parse_date(when, field="date") if clean_text(when) else None
+            tp = clean_text(row.get("touchpoint"))
+            if tp and tp not in touchpoints:
+                touchpoints[tp] = touchpoint_id_for(s, tp)
+            good.append(
+                {
+                    "customer_id": ids[code],
+                    "kind": kind,
+                    "score": score,
+                    "comment": clean_text(row.get("comment")) or None,
+                    "created_at": _answered_at(ctx, day),
+                    "touchpoint_id": touchpoints[tp] if tp else None,
+                    "order_id": None,
+                    "extra": {"source": file_name, "line": line},
+                }
+            )
+        except (InvalidInput, NotFound) as exc:
+            rejects.append(Reject(line, getattr(exc, "field", None) or "touchpoint", str(exc)))
+    return good
 
 
 def _without_duplicates(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
