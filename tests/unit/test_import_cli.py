@@ -443,3 +443,36 @@ def test_rejects_of_a_big5_file_keep_chinese_reasons_readable(
     res = run("import", "customers", str(rejects), "--region", "TW", "-f", "json")
     summary = json.loads(res.stdout)
     assert (summary["inserted"], summary["rejected_count"]) == (1, 0)
+
+
+def test_a_damaged_file_is_named_with_what_to_do(db_url: str, tmp_path: Path) -> None:
+    """A workbook cut short, or a file whose bytes break the encoding its BOM promised, was
+    a bare ``BadZipFile``/``UnicodeDecodeError`` (exit 1, "run with --debug"); it is now one
+    line naming the file (and the line), exit 4, with nothing written."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["客户编号", "客户名称"])
+    for i in range(2000):
+        sheet.append([f"C{i}", f"客户{i}"])
+    whole = tmp_path / "whole.xlsx"
+    book.save(whole)
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(whole.read_bytes()[:5000])
+    for args in (
+        ["import", "customers", str(cut)],
+        ["import", "customers", str(cut), "--show-mapping"],
+    ):
+        res = _cli(db_url, *args)
+        assert res.returncode == 4, res.stderr
+        assert "cut.xlsx is not a whole workbook" in res.stderr and "--debug" not in res.stderr
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(
+        "\ufeff客户编号,客户名称\n".encode()
+        + "".join(f"B{i},名{i}\n" for i in range(5)).encode()
+        + b"B9,\xff\xfe\n"
+    )
+    res = _cli(db_url, "import", "customers", str(broken), "--batch-size", "2")
+    assert res.returncode == 4, res.stderr
+    assert "line 7 of broken.csv is not utf-8" in res.stderr

@@ -18,8 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-import xml.etree.ElementTree as ET
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -488,36 +486,6 @@ def _header_fields() -> dict[str, str]:
 _IMPORT_BATCH = 1000
 """Rows checked and written at a time, all in the import's one transaction."""
 
-_READ_ERRORS = (OSError, UnicodeError, zipfile.BadZipFile, KeyError, ET.ParseError)
-"""What reading a damaged file raises out of the libraries under the readers: a workbook
-cut short (``BadZipFile``), one missing a part (``KeyError``) or with broken XML, bytes the
-file's encoding cannot hold, a file the operator may not read."""
-
-
-def _unreadable(path: Path, exc: Exception) -> InvalidInput:
-    """One line naming the file, the line where it can be told, and the reason for an error
-    in ``_READ_ERRORS``, instead of a bare ``BadZipFile: File is not a zip file``."""
-    from tricrm_tui.services.readers import _undecodable_line
-
-    reason = str(exc) or type(exc).__name__
-    if isinstance(exc, UnicodeDecodeError):  # a BOM that promised an encoding it broke
-        line = _undecodable_line(path, exc.encoding) or 1
-        return InvalidInput(
-            _("line {line} of {file} is not {encoding}; give its encoding with --encoding")
-            .format(line=line, file=path.name, encoding=exc.encoding),
-            field="encoding",
-        )  # fmt: skip
-    if isinstance(exc, OSError | UnicodeError):
-        reason = getattr(exc, "strerror", None) or reason
-        return InvalidInput(
-            _("cannot read {file}: {reason}").format(file=path, reason=reason), field="path"
-        )
-    return InvalidInput(
-        _("{file} is not a whole workbook ({reason}); open it in Excel, WPS or LibreOffice "
-          "and save it again, or export it as CSV").format(file=path.name, reason=reason),
-        field="path",
-    )  # fmt: skip
-
 
 def _read_rows(
     path: Path, *, encoding: str | None = None, sheet: str | None = None
@@ -538,10 +506,7 @@ def _read_rows(
     from tricrm_tui.services.readers import INVALID, open_source
     from tricrm_tui.services.readers_legacy import SHEET_FORMATS
 
-    try:
-        source = open_source(path, encoding=encoding, sheet=sheet)
-    except _READ_ERRORS as exc:
-        raise _unreadable(path, exc) from exc
+    source = open_source(path, encoding=encoding, sheet=sheet)
     fields = _header_fields()
     columns: dict[str, str] = {}
     for header in source.headers:
@@ -560,16 +525,13 @@ def _read_rows(
     marked = source.info.format in ("csv", "xlsx", *SHEET_FORMATS)
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-        try:
-            for line, raw in source.rows():
-                if INVALID in raw:
-                    yield line, raw
-                elif marked:
-                    yield line, {name: unmark(raw.get(col)) for name, col in columns.items()}
-                else:
-                    yield line, {name: raw.get(col) for name, col in columns.items()}
-        except _READ_ERRORS as exc:
-            raise _unreadable(path, exc) from exc
+        for line, raw in source.rows():
+            if INVALID in raw:
+                yield line, raw
+            elif marked:
+                yield line, {name: unmark(raw.get(col)) for name, col in columns.items()}
+            else:
+                yield line, {name: raw.get(col) for name, col in columns.items()}
 
     return rows()
 

@@ -20,14 +20,17 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import re
-from collections.abc import Iterator
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from tricrm_tui.i18n import _, format_number, ngettext
 from tricrm_tui.services.errors import InvalidInput
@@ -385,6 +388,56 @@ def _unique_headers(raw: list[Any]) -> list[str]:
     return out
 
 
+READ_ERRORS = (OSError, UnicodeError, zipfile.BadZipFile, KeyError, ET.ParseError)
+"""What reading a damaged file raises out of the libraries under the readers: a workbook
+cut short (``BadZipFile``), one missing a part (``KeyError``) or with broken XML, bytes the
+file's encoding cannot hold, a file the operator may not read."""
+
+
+def unreadable(path: Path, exc: Exception) -> InvalidInput:
+    """One line naming the file, the line where it can be told, and the reason for an error
+    in :data:`READ_ERRORS`, instead of a bare ``BadZipFile: File is not a zip file``."""
+    reason = str(exc) or type(exc).__name__
+    if isinstance(exc, UnicodeDecodeError):  # a BOM that promised an encoding it broke
+        line = _undecodable_line(path, exc.encoding) or 1
+        return InvalidInput(
+            _("line {line} of {file} is not {encoding}; give its encoding with --encoding")
+            .format(line=line, file=path.name, encoding=exc.encoding),
+            field="encoding",
+        )  # fmt: skip
+    if isinstance(exc, OSError | UnicodeError):
+        reason = getattr(exc, "strerror", None) or reason
+        return InvalidInput(
+            _("cannot read {file}: {reason}").format(file=path, reason=reason), field="path"
+        )
+    return InvalidInput(
+        _("{file} is not a whole workbook ({reason}); open it in Excel, WPS or LibreOffice "
+          "and save it again, or export it as CSV").format(file=path.name, reason=reason),
+        field="path",
+    )  # fmt: skip
+
+
+R = TypeVar("R")
+
+
+def guarded(
+    rows: Callable[[R], Iterator[tuple[int, Row]]],
+) -> Callable[[R], Iterator[tuple[int, Row]]]:
+    """A source's ``rows``, its damaged-file errors said as :func:`unreadable` says them.
+
+    Only what the reading raises is translated: an error of the importer consuming the rows
+    is raised where it happens, outside this generator."""
+
+    @functools.wraps(rows)
+    def reading(self: R) -> Iterator[tuple[int, Row]]:
+        try:
+            yield from rows(self)
+        except READ_ERRORS as exc:
+            raise unreadable(self.info.path, exc) from exc  # type: ignore[attr-defined]
+
+    return reading
+
+
 class CsvSource:
     """Delimited text with any delimiter and quoting; opened lazily, read once."""
 
@@ -405,6 +458,7 @@ class CsvSource:
             path, "csv", self.encoding, self.headers, delimiter=self.dialect.delimiter
         )
 
+    @guarded
     def rows(self) -> Iterator[tuple[int, Row]]:
         with self.path.open("r", encoding=self.encoding, newline="") as fh:
             reader = csv.reader(fh, self.dialect)
@@ -770,6 +824,7 @@ class XlsxSource:
             ),
         )
 
+    @guarded
     def rows(self) -> Iterator[tuple[int, Row]]:
         headers = self.headers
         width = len(headers)
@@ -831,6 +886,7 @@ class JsonLinesSource:
         except json.JSONDecodeError:
             return ...
 
+    @guarded
     def rows(self) -> Iterator[tuple[int, Row]]:
         with self.path.open("r", encoding=self.encoding) as fh:
             for line, text in enumerate(fh, start=1):
@@ -868,8 +924,16 @@ def open_source(
 ) -> Source:
     """The right reader for ``path``, chosen by its content (old workbooks, web pages and XML
     spreadsheets, read by ``readers_legacy``), else by its extension (.xlsx, .jsonl, else
-    delimited)."""
+    delimited). A damaged file is said as :func:`unreadable` says it, here and as its rows
+    are read."""
     path = Path(path)
+    try:
+        return _open_source(path, encoding, sheet)
+    except READ_ERRORS as exc:
+        raise unreadable(path, exc) from exc
+
+
+def _open_source(path: Path, encoding: str | None, sheet: str | None) -> Source:
     if path.is_dir():
         raise InvalidInput(
             _("{file} is a folder; give a file in it").format(file=path), field="path"

@@ -53,6 +53,7 @@ from tricrm_tui.services.readers import (
     check_encoding,
     detect_encoding,
     excel_value,
+    guarded,
 )
 
 XLS = "xls"
@@ -152,6 +153,7 @@ class SheetSource:
         """The number of the sheet's last row, or a bound on it; None when not known."""
         return None
 
+    @guarded
     def rows(self) -> Iterator[tuple[int, Row]]:
         headers = self.headers
         width = len(headers)
