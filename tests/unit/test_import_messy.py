@@ -568,49 +568,6 @@ def test_undoing_an_order_import_classifies_its_customers_again(ctx, tmp_path: P
                              with_orders.aov_band, with_orders.rfm_segment)  # fmt: skip
 
 
-def test_an_undo_killed_before_its_value_refresh_has_the_next_opening_do_it(  # type: ignore[no-untyped-def]
-    ctx, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The undo's transaction commits before the value scores are refreshed; a process
-    ended between the two left the orders' RFM segment on their customer until the next
-    order import. The undo records the refresh as owed, and the next opening does it."""
-    from tricrm_tui.services import import_hooks, value
-    from tricrm_tui.services.context import Actor, open_context
-
-    customers.add_customer(ctx, {"code": "C1", "name": "Ann"})
-    customers.add_customer(ctx, {"code": "C2", "name": "Bea"})  # never orders
-    path = tmp_path / "o.csv"
-    path.write_text(
-        "order_no,customer_code,order_date,amount\n"
-        + "".join(f"O{i},C1,2026-0{i}-01,500\n" for i in range(1, 7)),
-        "utf-8",
-    )
-    import_hooks.register()
-    result = importing.import_file(ctx, "orders", path)
-    stale = customers.get_customer(ctx, "C1").rfm_segment
-    assert stale and stale != customers.get_customer(ctx, "C2").rfm_segment
-
-    def killed(*args: object, **kwargs: object) -> None:
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as m:
-        m.setattr(value, "value_refresh", killed)
-        with pytest.raises(KeyboardInterrupt):
-            importing.undo_import(ctx, result.import_id)
-    assert customers.get_customer(ctx, "C1").rfm_segment == stale
-    reopened = open_context(db_url, Actor("tester", "admin"))
-    try:
-        assert customers.get_customer(reopened, "C1").rfm_segment == (
-            customers.get_customer(reopened, "C2").rfm_segment
-        )
-        from tricrm_tui.db import pending
-
-        with reopened.db.engine.connect() as conn:
-            assert pending.owed(conn) == set()
-    finally:
-        reopened.db.dispose()
-
-
 def test_mapping_files_say_what_is_wrong_with_them(tmp_path: Path) -> None:
     gbk = tmp_path / "gbk.toml"
     gbk.write_bytes('"会员卡" = "notes"\n'.encode("gbk"))

@@ -373,22 +373,10 @@ def test_opening_a_database_upgraded_from_before_0009_classifies_its_customers_a
     """Customers stored by an older tricrm without a region (a province written 粤, or 未知
     with a city) get one when the upgraded database first opens; the next opening does
     nothing more."""
-    engine = create_db_engine(url_at_0001)
-    t = _customers_before_0003()
-    rows = [
-        {"code": "YUE", "name": "甲", "kind": "individual", "search_text": "yue",
-         "province": "粤", "city": None},
-        {"code": "UNK", "name": "乙", "kind": "individual", "search_text": "unk",
-         "province": "未知", "city": "成都"},
-    ]  # fmt: skip
-    with engine.begin() as conn:
-        conn.execute(t.insert(), rows)
-    engine.dispose()
+    _two_customers_without_region(url_at_0001)
     ctx = open_context(url_at_0001, Actor("tester", "admin"))
     assert ctx.db.upgraded_from == "0001"
-    with ctx.session() as s:
-        got = dict(s.execute(sa.select(Customer.code, Customer.region)).all())
-    assert got == {"YUE": "华南", "UNK": "西南"}
+    assert _regions(ctx) == {"YUE": "华南", "UNK": "西南"}
     ctx.db.dispose()
     again = open_context(url_at_0001, Actor("tester", "admin"))
     assert again.db.upgraded_from is None

@@ -55,6 +55,24 @@ def _segments(ctx: ServiceContext) -> tuple[str | None, str | None]:
     return tuple(customers.get_customer(ctx, c).rfm_segment for c in ("C1", "C2"))  # type: ignore[return-value]
 
 
+def test_an_undo_killed_before_its_value_refresh_has_the_next_opening_do_it(
+    ctx: ServiceContext, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The undo's transaction commits before the value scores are refreshed; a process
+    ended between the two left the orders' RFM segment on their customer until the next
+    order import. The undo records the refresh as owed, and the next opening does it."""
+    import_id = _orders_of_c1(ctx, tmp_path)
+    stale, never = _segments(ctx)
+    assert stale and stale != never
+    _undo_killed_before_its_refresh(ctx, import_id, monkeypatch)
+    assert _segments(ctx) == (stale, never) and _owed(ctx) == {pending.VALUE}
+    reopened = open_context(db_url, Actor("tester", "admin"))
+    try:
+        assert _segments(reopened) == (never, never) and _owed(reopened) == set()
+    finally:
+        reopened.db.dispose()
+
+
 def test_an_owed_refresh_when_the_newest_refresh_is_dated_ahead_is_done_once(
     ctx: ServiceContext, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
