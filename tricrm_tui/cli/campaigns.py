@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from tricrm_tui.cli.figures import as_numbers
-from tricrm_tui.cli.output import Format, emit_json, emit_record, emit_rows, info, page_caption
+from tricrm_tui.cli.output import (
+    Format,
+    FormatOpt,
+    emit_json,
+    emit_record,
+    emit_rows,
+    info,
+    page_caption,
+)
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -17,7 +25,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
 NameArg = Annotated[str, typer.Argument(help=_("Campaign name."))]
 
 

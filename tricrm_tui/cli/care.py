@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_rows, info
+from tricrm_tui.cli.output import Format, FormatOpt, emit_rows, info
 from tricrm_tui.cli.plans import DateOpt, emit_run_report
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
@@ -18,7 +18,6 @@ app = typer.Typer(
 rules_app = typer.Typer(help=_("Care rules: list, set, remove."), no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
 RULE_COLUMNS = [
     ("name", _("Name")),
     ("kind", _("Kind")),

@@ -9,6 +9,7 @@ import typer
 
 from tricrm_tui.cli.output import (
     Format,
+    FormatOpt,
     emit_json,
     emit_record,
     emit_rows,
@@ -23,7 +24,6 @@ app = typer.Typer(
     help=_("Customers: list, search, show, add, edit and delete."), no_args_is_help=True
 )
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help=_("Rows per page."))]
 OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help=_("Rows to skip."))]
 WhereOpt = Annotated[

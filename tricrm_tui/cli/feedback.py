@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 
 from tricrm_tui.cli.figures import as_numbers
-from tricrm_tui.cli.output import Format, emit_record, emit_rows, info, page_caption
+from tricrm_tui.cli.output import (
+    EncodingOpt,
+    Format,
+    FormatOpt,
+    SheetOpt,
+    emit_record,
+    emit_rows,
+    info,
+    page_caption,
+)
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -23,7 +32,6 @@ survey_app = typer.Typer(
 app.add_typer(complaint_app, name="complaint")
 app.add_typer(survey_app, name="survey")
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help=_("Rows per page."))]
 OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help=_("Rows to skip."))]
 CodeArg = Annotated[str, typer.Argument(help=_("Customer code."))]
@@ -261,13 +269,8 @@ def survey_import(
         str,
         typer.Argument(help=_("File to import (.csv, .tsv, .txt, .xlsx, .xls, .xml, .jsonl).")),
     ],
-    encoding: Annotated[
-        str | None,
-        typer.Option("--encoding", help=_("Text encoding (default: detected).")),
-    ] = None,
-    sheet: Annotated[
-        str | None, typer.Option("--sheet", help=_("Worksheet to read (default: the first)."))
-    ] = None,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     from tricrm_tui.services import feedback

@@ -10,7 +10,17 @@ from typing import Annotated, Any
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_json, emit_rows, info, page_caption, page_footer
+from tricrm_tui.cli.output import (
+    EncodingOpt,
+    Format,
+    FormatOpt,
+    SheetOpt,
+    emit_json,
+    emit_rows,
+    info,
+    page_caption,
+    page_footer,
+)
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -22,7 +32,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
 
 KIND_HELP = {
     "customers": (
@@ -208,13 +217,8 @@ def _make(kind: str) -> None:
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help=_("Check and report everything; write nothing."))
         ] = False,
-        encoding: Annotated[
-            str | None,
-            typer.Option("--encoding", help=_("Text encoding (default: detected).")),
-        ] = None,
-        sheet: Annotated[
-            str | None, typer.Option("--sheet", help=_("Worksheet to read (default: the first)."))
-        ] = None,
+        encoding: EncodingOpt = None,
+        sheet: SheetOpt = None,
         map_file: Annotated[
             Path | None,
             typer.Option("--map", help=_("TOML file mapping column names to fields.")),

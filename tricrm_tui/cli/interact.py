@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_record, emit_rows, info, page_caption
+from tricrm_tui.cli.output import Format, FormatOpt, emit_record, emit_rows, info, page_caption
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -14,7 +14,6 @@ app = typer.Typer(
     help=_("Interactions: log and list contacts with customers."), no_args_is_help=True
 )
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help=_("Rows per page."))]
 OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help=_("Rows to skip."))]
 ChannelHelp = _("Channel: phone, email, wechat, sms, chat, visit, social or other.")

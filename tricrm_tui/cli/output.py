@@ -14,7 +14,9 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from tricrm_tui.i18n import _
 from tricrm_tui.labels import field_label
@@ -24,6 +26,18 @@ class Format(enum.StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
+"""``--format``/``-f``, as every list and report takes it."""
+EncodingOpt = Annotated[
+    str | None, typer.Option("--encoding", help=_("Text encoding (default: detected)."))
+]
+"""An import's ``--encoding``: every command that reads an operator's file takes it."""
+SheetOpt = Annotated[
+    str | None, typer.Option("--sheet", help=_("Worksheet to read (default: the first)."))
+]
+"""An import's ``--sheet``."""
 
 
 def plain(value: Any) -> Any:

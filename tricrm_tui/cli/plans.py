@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_json, emit_rows, info
+from tricrm_tui.cli.output import Format, FormatOpt, emit_json, emit_rows, info
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -15,7 +15,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
 DateOpt = Annotated[
     str | None,
     typer.Option("--date", help=_("Run as of this date (default: today).")),

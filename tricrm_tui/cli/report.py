@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_json, emit_rows, parse_as_of
+from tricrm_tui.cli.output import Format, FormatOpt, emit_json, emit_rows, parse_as_of
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _, format_date
 from tricrm_tui.labels import N_
@@ -68,7 +68,6 @@ AsOfOpt = Annotated[
         metavar="DATE",
     ),
 ]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
 
 
 KPI_COLUMNS = [

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tricrm_tui.cli.output import Format, emit_json, emit_rows, info, page_caption
+from tricrm_tui.cli.output import Format, FormatOpt, emit_json, emit_rows, info, page_caption
 from tricrm_tui.cli.state import ctx
 from tricrm_tui.i18n import _
 
@@ -14,7 +14,6 @@ app = typer.Typer(
     help=_("Saved segments: customer filters kept under a name."), no_args_is_help=True
 )
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("Output format."))]
 
 SEGMENT_COLUMNS = [
     ("name", _("Name")),

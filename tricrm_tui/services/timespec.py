@@ -153,13 +153,21 @@ def parse_moment(value: object, *, field: str = "at") -> dt.datetime:
 def parse_due(value: object, base: dt.datetime, *, field: str = "due") -> dt.datetime:
     """A period after ``base`` (``3d``, ``3天``) or a moment (``2026-12-01``,
     ``2026-12-01 14:30``). ``15日`` is refused: the 15th, or 15 days?"""
+    due = _period_after(value, base, field)
+    return due if due is not None else parse_moment(value, field=field)
+
+
+def _period_after(value: object, base: dt.datetime, field: str) -> dt.datetime | None:
+    """When ``value`` is a period, the moment it gives after ``base``; None when it is not
+    one. A day of the month (``15日``) and a number with a unit no period has (``3斤``) are
+    refused rather than read as a date."""
     _refuse_day_of_month(value, field)
     period = _period(value)
     if period is not None:
         return _after(base, period)
     if _unknown_unit(value):
         raise _not_a_period(value, field)
-    return parse_moment(value, field=field)
+    return None
 
 
 def _after(base: dt.datetime, period: Period) -> dt.datetime:
@@ -178,12 +186,9 @@ def parse_due_cell(value: object, base: dt.datetime, *, field: str = "follow_up"
     (``2026/12/1``, ``2026年12月1日 14:30``, an Excel serial or date cell). A date alone falls
     due at :data:`DEFAULT_DUE_TIME`, as a follow-up given a date by hand does. ``15日`` is
     refused, as :func:`parse_due` refuses it."""
-    _refuse_day_of_month(value, field)
-    period = _period(value)
-    if period is not None:
-        return _after(base, period)
-    if _unknown_unit(value):
-        raise _not_a_period(value, field)
+    due = _period_after(value, base, field)
+    if due is not None:
+        return due
     if isinstance(value, dt.datetime):
         if value.tzinfo is None and value.time() == dt.time():  # a workbook's date cell
             return local_datetime(value.date())
