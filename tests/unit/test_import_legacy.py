@@ -195,6 +195,17 @@ def test_todays_workbook_under_an_xls_name_is_read(ctx, tmp_path: Path) -> None:
     assert (result.encoding, result.inserted) == ("xlsx", 2)
 
 
+def test_todays_workbook_under_an_xls_name_reads_again_for_a_dry_run(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A dry run reads the file twice (its first pass finds keys whose lines differ): the
+    second reading opens the workbook again, under the same .xls name."""
+    path = tmp_path / "new.xls"
+    _same_sheet_as_xlsx(path)
+    source = open_source(path)
+    assert list(source.rows()) == list(source.rows())
+    result = importing.import_file(ctx, "customers", path, dry_run=True)
+    assert (result.encoding, result.inserted) == ("xlsx", 2)
+
+
 # -- web pages ----------------------------------------------------------------------------
 
 PAGE = """<!DOCTYPE html>

@@ -748,6 +748,12 @@ def _unsaved_results(path: Path, member: str, until_row: int | None) -> tuple[in
     return count, refs
 
 
+def _workbook_file(path: Path) -> Path | io.BytesIO:
+    """``path`` as openpyxl opens it: it refuses a file by its name, so one of today's
+    workbooks sent under an .xls name is handed over as bytes, each time it is opened."""
+    return path if path.suffix.lower() in (".xlsx", ".xlsm") else io.BytesIO(path.read_bytes())
+
+
 class XlsxSource:
     """The first sheet (or ``sheet``) of a workbook, through openpyxl's read-only mode, which
     streams the sheet XML instead of building every cell in memory."""
@@ -757,10 +763,7 @@ class XlsxSource:
 
         self.path = path
         self.encoding = None
-        # openpyxl refuses a file by its name: one of today's workbooks sent under an .xls
-        # name is handed over as bytes.
-        book = path if path.suffix.lower() in (".xlsx", ".xlsm") else io.BytesIO(path.read_bytes())
-        self._wb = openpyxl.load_workbook(book, read_only=True, data_only=True)
+        self._wb = openpyxl.load_workbook(_workbook_file(path), read_only=True, data_only=True)
         if sheet:
             if sheet not in self._wb.sheetnames:
                 raise InvalidInput(
@@ -788,7 +791,7 @@ class XlsxSource:
     def _reopen(self) -> None:
         import openpyxl
 
-        self._wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        self._wb = openpyxl.load_workbook(_workbook_file(self.path), read_only=True, data_only=True)
         self._ws = self._wb[self.info.sheet or self._wb.sheetnames[0]]
         self._ws.reset_dimensions()
 
