@@ -866,6 +866,16 @@ def test_xls_files_that_are_not_old_workbooks_say_what_they_are(
         importing.import_file(ctx, "customers", path)
 
 
+def test_tab_separated_text_under_an_xls_name_may_start_with_a_bracket(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A header written <客户编号> starts with "<" but opens no tag: the file is the
+    tab-separated text it is, not markup to refuse."""
+    path = tmp_path / "export.xls"
+    path.write_text("<客户编号>\t<客户名称>\nC1\t张三\nC2\t李四\n", encoding="gbk")
+    mapping = {"<客户编号>": "code", "<客户名称>": "name"}
+    result = importing.import_file(ctx, "customers", path, mapping=mapping)
+    assert (result.inserted, result.rejected_count) == (2, 0)
+
+
 def test_text_with_apostrophes_bars_and_signs_round_trips_through_csv(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Each customer exported alone (a small file, sniffed whole) imports back unchanged:
     values like ``='`` (exported ``'='``) and ``||b中|`` once led the sniffer to ``'``

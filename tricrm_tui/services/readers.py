@@ -547,6 +547,17 @@ def _starts_with(path: Path, lead: bytes) -> bool:
     return head.startswith(lead)
 
 
+_MARKUP = re.compile(rb"<[A-Za-z!?]")
+
+
+def _starts_with_markup(path: Path) -> bool:
+    """Whether the file's first non-blank bytes (after a UTF-8 BOM) open a tag, a
+    declaration or a comment: ``<`` then an ASCII letter, ``!`` or ``?``."""
+    with path.open("rb") as fh:
+        head = fh.read(4096).removeprefix(codecs.BOM_UTF8).lstrip()
+    return _MARKUP.match(head) is not None
+
+
 def _records(reader: Iterator[list[str]]) -> Iterator[list[str]]:
     """``reader``'s records from the first that is not blank (exports with blank lines
     before their header)."""
@@ -948,9 +959,10 @@ def _open_source(path: Path, encoding: str | None, sheet: str | None) -> Source:
         from tricrm_tui.services import readers_legacy
 
         return readers_legacy.open_sheet(path, kind, encoding=encoding, sheet=sheet)
-    if path.suffix.lower() == ".xls" and _starts_with(path, b"<"):
+    if path.suffix.lower() == ".xls" and _starts_with_markup(path):
         # Many systems write tab-separated text under that name, which is read as the text
-        # it is; markup that is neither a web page nor an XML spreadsheet is not.
+        # it is (a header may start with "<", as <客户编号> does); markup that is neither a
+        # web page nor an XML spreadsheet is not.
         raise InvalidInput(
             _("{file} is markup that is neither a web page table nor an Excel XML "
               "spreadsheet; export it again as CSV or XLSX").format(file=path.name),
