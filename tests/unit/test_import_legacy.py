@@ -464,6 +464,19 @@ def test_an_xml_spreadsheet_imports(ctx, tmp_path: Path, name, charset, codec) -
         importing.import_file(ctx, "orders", path, sheet="产品")
 
 
+@pytest.mark.parametrize("name", ["export.xml", "export.xls"])
+def test_an_xml_spreadsheet_without_the_xml_declaration_is_one(ctx, tmp_path: Path, name) -> None:  # type: ignore[no-untyped-def]
+    """The declaration is optional in XML, and some systems writing the format leave it out:
+    the file starts at its Workbook element (an .xml was read as delimited text, an .xls
+    refused as markup)."""
+    path = tmp_path / name
+    text = SPREADSHEET.format(charset="UTF-8")
+    path.write_text(text[text.index("<Workbook") :], encoding="utf-8")
+    assert file_format(path) == "xml spreadsheet"
+    result = importing.import_file(ctx, "customers", path)
+    assert (result.encoding, result.inserted) == ("xml spreadsheet", 2)
+
+
 def test_an_xml_spreadsheet_through_the_cli(db_url: str, tmp_path: Path) -> None:
     path = _spreadsheet(tmp_path, "export.xls")
     res = invoke(db_url, "import", "customers", str(path), "--show-mapping")

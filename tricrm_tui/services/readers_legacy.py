@@ -67,6 +67,7 @@ _ZIP = b"PK\x03\x04"
 _SPREADSHEET_NS = "urn:schemas-microsoft-com:office:spreadsheet"
 _HEAD = 8192
 _HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|meta|title|style|body|table)[\s>/]")
+_WORKBOOK_START = re.compile(r"<(?:[\w.-]+:)?workbook[\s>/]")
 _COMMENTS = re.compile(r"(?:\s*<!--.*?-->)*\s*", re.DOTALL)
 
 
@@ -88,6 +89,8 @@ def sniff_format(path: Path) -> str | None:
         return HTML if "<html" in text.lower() else None
     opening = _COMMENTS.match(text)
     start = text[opening.end() if opening else 0 :].lower()
+    if _WORKBOOK_START.match(start) and _SPREADSHEET_NS in text:
+        return XML_SPREADSHEET  # written without the XML declaration, which is optional
     return HTML if _HTML_START.match(start) else None
 
 
