@@ -565,3 +565,32 @@ def test_a_detected_encoding_is_named_as_people_write_it(tmp_path: Path) -> None
     path.write_bytes(("Café Müller;Straße;Köln;Àéîõü\n" * 30).encode("latin-1"))
     name = _text_encoding(path, None)
     assert "_" not in name and codecs.lookup(name)
+
+
+@pytest.mark.parametrize("name", ["people.csv", "people.jsonl", "page.xls"])
+def test_a_fault_of_the_reading_code_is_not_said_as_a_damaged_workbook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A KeyError out of reading a CSV, JSON Lines or web page is a fault of tricrm's, not a
+    workbook missing a part: told to open the file in Excel and save it again, the operator
+    would chase a fault the file does not have (a workbook's own is still said so)."""
+    from tricrm_tui.services import readers, readers_legacy
+
+    path = tmp_path / name
+    path.write_text(
+        {
+            ".csv": "code,name\nC1,Li\n",
+            ".jsonl": '{"code": "C1", "name": "Li"}\n',
+            ".xls": "<table><tr><td>code<td>name<tr><td>C1<td>Li</table>",
+        }[path.suffix],
+        "utf-8",
+    )
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("name")
+
+    monkeypatch.setattr(readers, "_json_value", broken)
+    monkeypatch.setattr(readers, "_records", broken)
+    monkeypatch.setattr(readers_legacy._Table, "end_cell", broken)
+    with pytest.raises(KeyError):
+        list(open_source(path).rows())

@@ -392,6 +392,16 @@ READ_ERRORS = (OSError, UnicodeError, zipfile.BadZipFile, KeyError, ET.ParseErro
 """What reading a damaged file raises out of the libraries under the readers: a workbook
 cut short (``BadZipFile``), one missing a part (``KeyError``) or with broken XML, bytes the
 file's encoding cannot hold, a file the operator may not read."""
+_WORKBOOK_ERRORS = (zipfile.BadZipFile, KeyError, ET.ParseError)
+"""Those of :data:`READ_ERRORS` that say a damaged workbook only when openpyxl reads one:
+out of any other reader they are a fault of tricrm's, raised as such, not said as a file
+to open in Excel and save again."""
+
+
+def _damaged(exc: Exception, workbook: bool) -> bool:
+    """Whether ``exc``, out of reading a file (a workbook of today's kind or not), says
+    the file is damaged or unreadable."""
+    return workbook or not isinstance(exc, _WORKBOOK_ERRORS)
 
 
 def unreadable(path: Path, exc: Exception) -> InvalidInput:
@@ -433,7 +443,10 @@ def guarded(
         try:
             yield from rows(self)
         except READ_ERRORS as exc:
-            raise unreadable(self.info.path, exc) from exc  # type: ignore[attr-defined]
+            info = self.info  # type: ignore[attr-defined]
+            if not _damaged(exc, info.format == "xlsx"):
+                raise
+            raise unreadable(info.path, exc) from exc
 
     return reading
 
@@ -944,7 +957,20 @@ def open_source(
     try:
         return _open_source(path, encoding, sheet)
     except READ_ERRORS as exc:
+        if not _damaged(exc, _read_as_workbook(path)):
+            raise
         raise unreadable(path, exc) from exc
+
+
+def _read_as_workbook(path: Path) -> bool:
+    """Whether openpyxl reads ``path``: named as a workbook, or a zip under another name."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return True
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def _open_source(path: Path, encoding: str | None, sheet: str | None) -> Source:
