@@ -90,6 +90,33 @@ def test_an_error_cell_is_blank(tmp_path: Path) -> None:
     assert rows[4]["身份证号"] is None
 
 
+def test_an_error_cell_of_todays_workbook_is_blank_too(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The same sheet saved as .xlsx holds the #N/A as an error cell, which the XLSX reader
+    gave as the text #N/A: stored as a customer's data, or refusing a phone, where the .xls
+    imported it blank. Also under no header, and in a workbook without zero-padding formats
+    (read a row of values at a time)."""
+    import openpyxl
+
+    xlsx = tmp_path / "same.xlsx"
+    _same_sheet_as_xlsx(xlsx)
+    wb = openpyxl.load_workbook(xlsx)
+    wb.active["G4"] = "#N/A"
+    wb.save(xlsx)
+    assert list(open_source(xlsx).rows()) == list(open_source(XLS).rows())
+
+    plain = tmp_path / "plain.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["code", "name", "phone", "notes"])
+    wb.active.append(["C1", "Li", "#N/A", "#DIV/0!", "#REF!"])
+    wb.save(plain)
+    assert list(open_source(plain).rows()) == [
+        (2, {"code": "C1", "name": "Li", "phone": None, "notes": None})
+    ]
+    result = importing.import_file(ctx, "customers", plain)
+    assert (result.inserted, result.rejected) == (1, [])
+    assert customers.get_customer(ctx, "C1").phone is None
+
+
 def test_an_old_workbook_imports_with_rejects_by_sheet_row(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     rejects = tmp_path / "rejects.csv"
     result = importing.import_file(ctx, "customers", _copy(tmp_path), rejects_path=rejects)

@@ -661,6 +661,15 @@ def _pads_with_zeros(wb: Any) -> bool:
     return any(_ZEROS(custom[i]) for i in ids if 0 <= i < len(custom))
 
 
+_ERROR_CELLS = frozenset(
+    ("#N/A", "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#GETTING_DATA")
+)
+"""What openpyxl gives for an error cell, which holds no value: blank, as the old workbook,
+web page and XML spreadsheet readers give it (read as text, ``#N/A`` was refused as a phone
+or stored as a customer's name). openpyxl gives an error cell's text only, so a text cell
+holding exactly one of these, which Excel shows as the error it looks like, is blank too."""
+
+
 def _shown(cell: Any) -> Any:
     """A cell's value; a whole number under a zero-padding format as Excel shows it
     (``00123``), as a code or a postcode is often kept: read as 123, it named no customer."""
@@ -866,6 +875,8 @@ class XlsxSource:
             else:
                 rows = self._ws.iter_rows(min_row=self.header_row + 1, values_only=True)
             for line, values in enumerate(rows, start=self.header_row + 1):
+                if not _ERROR_CELLS.isdisjoint(values):
+                    values = tuple(None if v in _ERROR_CELLS else v for v in values)
                 if not any(v not in (None, "") for v in values):
                     continue
                 if len(values) > width and any(v not in (None, "") for v in values[width:]):
