@@ -107,6 +107,8 @@ def build_app() -> typer.Typer:
         STATE.db, STATE.user, STATE.debug = db, user, debug
         # Each command opens its own context: an app built once and invoked again (a script
         # driving Typer in one process, the test suite) must not reach the previous --db.
+        if STATE._ctx is not None:
+            STATE._ctx.db.dispose()  # its pooled connections (reopened on demand if still held)
         STATE._ctx = None
         if ctx.invoked_subcommand is None:
             from tricrm_tui.cli.tui import launch
