@@ -501,10 +501,9 @@ def _read_rows(
     to be rejected with its number. Cells come as the readers give them (text; a workbook's
     date cell as a ``datetime``), less the ``'`` an export puts before a formula sign, taken
     off as the other imports take it off."""
-    from tricrm_tui.services.import_cleaning import unmark
+    from tricrm_tui.services.import_cleaning import carries_marks, unmark
     from tricrm_tui.services.mapping import header_key
     from tricrm_tui.services.readers import INVALID, open_source
-    from tricrm_tui.services.readers_legacy import SHEET_FORMATS
 
     source = open_source(path, encoding=encoding, sheet=sheet)
     fields = _header_fields()
@@ -522,7 +521,7 @@ def _read_rows(
                 field=needed,
                 code="missing_column",
             )
-    marked = source.info.format in ("csv", "xlsx", *SHEET_FORMATS)
+    marked = carries_marks(source.info.format)
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         for line, raw in source.rows():

@@ -72,6 +72,15 @@ def unmark(value: Any) -> Any:
     return value
 
 
+def carries_marks(source_format: str) -> bool:
+    """Whether a file of ``source_format`` may carry an export's formula marks (the ``'``
+    :func:`unmark` takes off): delimited text and every workbook format, not JSON Lines,
+    whose text is plain."""
+    from tricrm_tui.services.readers_legacy import SHEET_FORMATS
+
+    return source_format in ("csv", "xlsx", *SHEET_FORMATS)
+
+
 _MARKED = re.compile(r"'+[=+\-@\t\r]").match
 """One or more apostrophes before a formula sign: the export added the first (it adds one
 to text already starting so, which this gives back)."""

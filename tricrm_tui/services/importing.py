@@ -82,6 +82,7 @@ from tricrm_tui.services.import_cleaning import (
     TABLE,
     OrderColumns,
     RowError,
+    carries_marks,
     check_lengths,
     clean_customer,
     clean_interaction,
@@ -1670,7 +1671,7 @@ def _import_rows(
         result.warnings.append(note)
     importer = _Importer(
         ctx, kind, cm, mode=mode, region=region, import_id=import_id,
-        marked=source.info.format in ("csv", "xlsx", *SHEET_FORMATS),
+        marked=carries_marks(source.info.format),
     )  # fmt: skip
     rejects = (
         _RejectsWriter(Path(rejects_path), source.headers, source.encoding, source.info.format)
