@@ -26,7 +26,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -597,6 +597,38 @@ def _too_wide(headers: list[str], values: list[Any], delimiter: str) -> Row:
     }
 
 
+def first_header(numbered: Iterable[tuple[int, Sequence[Any]]]) -> tuple[int, list[str]]:
+    """The first row of a sheet that holds a value, as (its number, its cells as headers);
+    (0, []) for a sheet with none. Every workbook reader finds its header so."""
+    for line, values in numbered:
+        if any(v not in (None, "") for v in values):
+            return line, _unique_headers(list(values))
+    return 0, []
+
+
+def sheet_rows(
+    headers: list[str],
+    numbered: Iterable[tuple[int, Sequence[Any]]],
+    *,
+    after: int = 0,
+    convert: Callable[[Any], Any] | None = None,
+) -> Iterator[tuple[int, Row]]:
+    """A sheet's rows below its header (rows numbered ``after`` or less are passed over) as
+    every workbook reader gives them: blank rows left out, a row with a value beyond the
+    header refused (:func:`_beyond_header`), cells ``convert``-ed (as they are, when None)."""
+    width = len(headers)
+    for line, values in numbered:
+        if line <= after or not any(v not in (None, "") for v in values):
+            continue
+        if len(values) > width and any(v not in (None, "") for v in values[width:]):
+            yield line, _beyond_header(headers, list(values))
+            continue
+        if convert is None:
+            yield line, dict(zip(headers, values, strict=False))
+        else:
+            yield line, {h: convert(v) for h, v in zip(headers, values, strict=False)}
+
+
 def _beyond_header(headers: list[str], values: list[Any]) -> Row:
     """A workbook row with a value in a column that has no header: refused rather than the
     value dropped; the operator names the column or clears the cell."""
@@ -811,13 +843,9 @@ class XlsxSource:
         # The size a workbook records for its sheet may be stale (written by other tools);
         # read-only mode trusts it and would stop there, so have the rows read to the end.
         self._ws.reset_dimensions()
-        self.header_row = 0
-        self.headers = []
-        for i, values in enumerate(self._ws.iter_rows(values_only=True), start=1):
-            if any(v not in (None, "") for v in values):
-                self.header_row = i
-                self.headers = _unique_headers(list(values))
-                break
+        self.header_row, self.headers = first_header(
+            enumerate(self._ws.iter_rows(values_only=True), start=1)
+        )
         self.info = SourceInfo(path, "xlsx", None, self.headers, sheet=self._ws.title)
         self._read = False
 
@@ -862,8 +890,6 @@ class XlsxSource:
 
     @guarded
     def rows(self) -> Iterator[tuple[int, Row]]:
-        headers = self.headers
-        width = len(headers)
         if self._read:  # read before (a dry run's first pass), which closed the workbook
             self._reopen()
         self._read = True
@@ -874,20 +900,20 @@ class XlsxSource:
                 rows = (tuple(_shown(c) for c in row) for row in cells)
             else:
                 rows = self._ws.iter_rows(min_row=self.header_row + 1, values_only=True)
-            for line, values in enumerate(rows, start=self.header_row + 1):
-                if not _ERROR_CELLS.isdisjoint(values):
-                    values = tuple(None if v in _ERROR_CELLS else v for v in values)
-                if not any(v not in (None, "") for v in values):
-                    continue
-                if len(values) > width and any(v not in (None, "") for v in values[width:]):
-                    yield line, _beyond_header(headers, list(values))
-                    continue
-                yield (
-                    line,
-                    {h: excel_value(v) for h, v in zip(headers, values, strict=False)},
-                )
+            numbered = (
+                (line, _without_errors(values))
+                for line, values in enumerate(rows, start=self.header_row + 1)
+            )
+            yield from sheet_rows(self.headers, numbered, convert=excel_value)
         finally:
             self._wb.close()
+
+
+def _without_errors(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row's error cells (``#N/A``…) blank, as the other workbook formats read them."""
+    if _ERROR_CELLS.isdisjoint(values):
+        return values
+    return tuple(None if v in _ERROR_CELLS else v for v in values)
 
 
 class JsonLinesSource:

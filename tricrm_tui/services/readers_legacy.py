@@ -44,16 +44,16 @@ from tricrm_tui.services.readers import (
     _ZEROS,
     Row,
     SourceInfo,
-    _beyond_header,
     _big5,
     _decodes_strictly,
     _text_encoding,
     _undecodable_line,
-    _unique_headers,
     check_encoding,
     detect_encoding,
     excel_value,
+    first_header,
     guarded,
+    sheet_rows,
 )
 
 XLS = "xls"
@@ -144,13 +144,7 @@ class SheetSource:
 
     def _find_header(self) -> None:
         """The first row holding a value is the header, as in an XLSX sheet."""
-        self.header_row = 0
-        self.headers = []
-        for line, values in self._grid():
-            if any(v not in (None, "") for v in values):
-                self.header_row = line
-                self.headers = _unique_headers(values)
-                return
+        self.header_row, self.headers = first_header(self._grid())
 
     def last_line(self) -> int | None:
         """The number of the sheet's last row, or a bound on it; None when not known."""
@@ -158,15 +152,7 @@ class SheetSource:
 
     @guarded
     def rows(self) -> Iterator[tuple[int, Row]]:
-        headers = self.headers
-        width = len(headers)
-        for line, values in self._grid(self.header_row):
-            if line <= self.header_row or not any(v not in (None, "") for v in values):
-                continue
-            if len(values) > width and any(v not in (None, "") for v in values[width:]):
-                yield line, _beyond_header(headers, values)
-                continue
-            yield line, dict(zip(headers, values, strict=False))
+        yield from sheet_rows(self.headers, self._grid(self.header_row), after=self.header_row)
 
 
 def _missing_sheet(path: Path, sheet: str, names: list[str]) -> InvalidInput:
