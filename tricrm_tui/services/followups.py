@@ -153,6 +153,13 @@ def _check_priority(priority: int) -> int:
     return priority
 
 
+def stored_reason(reason: str) -> str:
+    """A task's reason as it is stored: cleaned, cut to its column (400 characters). Every
+    writer of a reason goes through it, so a reason compared with a stored one (an import's
+    changed reason, a default reason renamed) is compared as stored."""
+    return clean_text(reason)[: F.reason.type.length]
+
+
 def followup_values(
     ctx: ServiceContext,
     *,
@@ -171,7 +178,7 @@ def followup_values(
         "owner": owner or ctx.actor.username,
         "priority": _check_priority(priority),
         "status": "open",
-        "reason": clean_text(reason)[:400],
+        "reason": stored_reason(reason),
         "source": source,
         "interaction_id": interaction_id,
         "created_at": ctx.now(),

@@ -77,7 +77,7 @@ from tricrm_tui.services.context import ServiceContext, refuse_database_file
 from tricrm_tui.services.customers import FIELD_COLUMNS
 from tricrm_tui.services.errors import Conflict, InvalidInput, NotFound, Stopped, cannot_write
 from tricrm_tui.services.exporting import FORMULA_START, neutralise
-from tricrm_tui.services.followups import followup_values, insert_followups
+from tricrm_tui.services.followups import followup_values, insert_followups, stored_reason
 from tricrm_tui.services.import_cleaning import (
     TABLE,
     OrderColumns,
@@ -792,7 +792,7 @@ class _Importer:
             if f.id == task:
                 if due is not None and not _same(f.due_at, due):
                     before["due_at"], after["due_at"] = f.due_at, due
-                text = followup_reason(reason, None)[:400] if reason is not None else None
+                text = stored_reason(followup_reason(reason, None)) if reason is not None else None
                 if text is not None and text != f.reason:
                     before["reason"], after["reason"] = f.reason, text
                 if after and f.status != "open":

@@ -20,7 +20,7 @@ from tricrm_tui.services import audit
 from tricrm_tui.services.context import ServiceContext
 from tricrm_tui.services.customers import customer_id_for
 from tricrm_tui.services.errors import InvalidInput, NotFound
-from tricrm_tui.services.followups import insert_followup
+from tricrm_tui.services.followups import insert_followup, stored_reason
 from tricrm_tui.services.normalize import clean_text, parse_date
 from tricrm_tui.services.paging import Page, clamp_limit
 from tricrm_tui.services.timespec import day_bounds, parse_due, parse_moment
@@ -178,7 +178,7 @@ def default_reason_renamed(reason: str, old_subject: str, new_subject: str) -> s
 def _stored_default(template: str, subject: str) -> str:
     """A default reason as ``followup_reason`` makes it and the follow-up stores it
     (cleaned, at most 400 characters)."""
-    return clean_text(template.format(subject=clean_text(subject)))[:400]
+    return stored_reason(template.format(subject=clean_text(subject)))
 
 
 def _lookup(session: Session, table: Any, column: str, value: object, label: str) -> int:
